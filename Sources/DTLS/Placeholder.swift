@@ -1,0 +1,1 @@
+// Target DTLS: sources to come.

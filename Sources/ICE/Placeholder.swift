@@ -1,0 +1,1 @@
+// Target ICE: sources to come.

@@ -1,0 +1,1 @@
+// Target Jingle: sources to come.

@@ -1,0 +1,36 @@
+import ArgumentParser
+internal import CLibXML2
+internal import COpenSSL
+internal import CSRTP
+internal import CNice
+
+/// Versions of SwiftJingle and of the C libraries it runs with.
+enum VersionInfo {
+    static let swiftJingle = "0.1.0"
+
+    static var libraries: [(name: String, version: String)] {
+        [
+            ("libxml2", String(cString: sj_xmlParserVersion())),
+            ("OpenSSL", String(cString: sj_OpenSSL_version_text())),
+            ("libsrtp2", String(cString: srtp_get_version_string())),
+            ("libnice", String(cString: sj_nice_version_text())),
+            ("GLib", "\(sj_glib_major()).\(sj_glib_minor()).\(sj_glib_micro())"),
+        ]
+    }
+
+    static var text: String {
+        (["SwiftJingle \(swiftJingle)"] + libraries.map { "\($0.name) \($0.version)" }).joined(separator: "\n")
+    }
+}
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version",
+        abstract: "Print the versions of SwiftJingle and the C libraries in use.",
+        discussion: "Example:\n  jingle version"
+    )
+
+    func run() throws {
+        print(VersionInfo.text)
+    }
+}

@@ -1,0 +1,1 @@
+// Target JingleSDP: sources to come.

@@ -1,0 +1,1 @@
+// Target PeerStream: sources to come.

@@ -1,0 +1,1 @@
+// Target RTP: sources to come.

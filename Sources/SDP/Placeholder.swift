@@ -1,0 +1,1 @@
+// Target SDP: sources to come.

@@ -1,0 +1,1 @@
+// Target SRTP: sources to come.

@@ -1,0 +1,1 @@
+// Tests for target RTP: to come.
