@@ -27,6 +27,11 @@ static inline int sj_xmlCtxtNameNr(xmlParserCtxtPtr ctxt) { return ctxt->nameNr;
 /* The encoding named in the XML declaration, or NULL. */
 static inline const xmlChar *sj_xmlCtxtDeclaredEncoding(xmlParserCtxtPtr ctxt) { return ctxt->encoding; }
 
+/* The parser's string dictionary and whether it owns a string (dict strings live as long as the parser). */
+static inline int sj_xmlCtxtDictOwns(xmlParserCtxtPtr ctxt, const xmlChar *str) {
+    return ctxt->dict != NULL && xmlDictOwns(ctxt->dict, str) == 1;
+}
+
 /* Whether the parser has hit a fatal well-formedness error. */
 static inline int sj_xmlCtxtWellFormed(xmlParserCtxtPtr ctxt) { return ctxt->wellFormed; }
 #endif
