@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "SRTP", dependencies: ["CSRTP"]),
         .target(name: "RTP"),
         .target(name: "PeerStream"),
+        .target(name: "FileTransfer", dependencies: ["Hashes"]),
 
         // ---- executable ----
         .executableTarget(
@@ -62,6 +63,7 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
+        .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
     ],
     swiftLanguageModes: [.v6]
 )

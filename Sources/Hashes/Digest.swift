@@ -50,7 +50,20 @@ public struct Digest: ~Copyable {
         self.context = context
     }
 
+    private init(algorithm: HashAlgorithm, context: OpaquePointer) {
+        self.algorithm = algorithm
+        self.context = context
+    }
+
     deinit { EVP_MD_CTX_free(context) }
+
+    /// An independent copy of the hash state, e.g. to read the digest so far and keep hashing.
+    public borrowing func copy() -> Digest {
+        guard let copy = EVP_MD_CTX_new(), EVP_MD_CTX_copy_ex(copy, context) == 1 else {
+            preconditionFailure("OpenSSL could not copy a digest context")
+        }
+        return Digest(algorithm: algorithm, context: copy)
+    }
 
     /// Adds bytes to the hash.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
