@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
+        .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )
