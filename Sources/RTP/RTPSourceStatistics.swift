@@ -9,6 +9,9 @@ public enum RTPSequenceVerdict: Sendable, Hashable {
     case rejectedJump
     /// The packet followed a rejected jump in sequence: statistics restarted from it (it is counted).
     case restarted
+    /// A new SSRC arrived while `RTPReceptionStatistics` already tracks its maximum number of sources: ignored,
+    /// so that a peer cannot make the table grow without bound.
+    case sourceLimitReached
 }
 
 /// Reception statistics for one RTP source (one SSRC) as RFC 3550 Appendix A specifies them: sequence validation
@@ -35,8 +38,9 @@ public struct RTPSourceStatistics: Sendable {
     private var receivedPrior: UInt32
     /// Relative transit time of the previous packet, in timestamp units (A.8).
     private var lastTransit: Int32?
-    /// Jitter scaled by 16, as in the integer form of A.8.
-    private var scaledJitter: UInt32
+    /// Jitter scaled by 16, as in the integer form of A.8; 64 bits so that absurd transit differences from a
+    /// peer cannot overflow it.
+    private var scaledJitter: UInt64
     private var lastSenderReport: (compactNTP: UInt32, arrival: Duration)?
 
     /// Starts tracking a source on its first packet's sequence number (A.1: `init_seq`, then probation).
@@ -76,7 +80,7 @@ public struct RTPSourceStatistics: Sendable {
         switch verdict {
         case .accepted, .restarted:
             updateJitter(timestamp: timestamp, arrival: arrival)
-        case .probation, .rejectedJump:
+        case .probation, .rejectedJump, .sourceLimitReached:
             break
         }
         return verdict
@@ -92,7 +96,7 @@ public struct RTPSourceStatistics: Sendable {
                 maxSequence = sequence
                 if probation == 0 {
                     initSequence(sequence)
-                    received += 1
+                    received &+= 1
                     return .accepted
                 }
             } else {
@@ -109,7 +113,7 @@ public struct RTPSourceStatistics: Sendable {
             if UInt32(sequence) == badSequence {
                 initSequence(sequence)
                 lastTransit = nil
-                received += 1
+                received &+= 1
                 return .restarted
             }
             badSequence = (UInt32(sequence) + 1) & (Self.sequenceModulus - 1)
@@ -126,8 +130,8 @@ public struct RTPSourceStatistics: Sendable {
         defer { lastTransit = transit }
         guard let lastTransit else { return }
         let difference = transit &- lastTransit
-        let magnitude = UInt32(difference.magnitude)
-        scaledJitter = scaledJitter &+ magnitude &- ((scaledJitter &+ 8) >> 4)
+        let magnitude = UInt64(difference.magnitude)
+        scaledJitter = scaledJitter + magnitude - ((scaledJitter + 8) >> 4)
     }
 
     /// Remembers a sender report from this source for the LSR/DLSR fields (RFC 3550 §6.4.1).
@@ -146,7 +150,7 @@ public struct RTPSourceStatistics: Sendable {
     public var cumulativeLost: Int64 { Int64(expected) - Int64(received) }
 
     /// Interarrival jitter in timestamp units (A.8).
-    public var jitter: UInt32 { scaledJitter >> 4 }
+    public var jitter: UInt32 { UInt32(clamping: scaledJitter >> 4) }
 
     /// Whether the source has passed probation (A.1).
     public var isValid: Bool { probation == 0 }
@@ -185,11 +189,11 @@ public struct RTPSourceStatistics: Sendable {
     static func units65536(_ duration: Duration) -> UInt32 {
         let (seconds, attoseconds) = duration.components
         guard seconds >= 0 else { return 0 }
-        let whole = seconds.multipliedReportingOverflow(by: 65536)
-        guard !whole.overflow else { return .max }
-        // 65536 × attoseconds fits in Int64 only after dividing: 1e18 / 65536 ≈ 1.5e13 attoseconds per unit.
+        // 65536 s and more no longer fit the 32-bit field.
+        guard seconds < 65536 else { return .max }
+        // 1e18 / 65536 ≈ 1.5e13 attoseconds per unit; dividing first keeps the product in range.
         let fraction = attoseconds / (1_000_000_000_000_000_000 / 65536)
-        return UInt32(clamping: whole.partialValue + fraction)
+        return UInt32(clamping: seconds * 65536 + fraction)
     }
 
     /// Converts a time on any clock to RTP timestamp units at `clockRate`, wrapping to 32 bits, for `arrival`.
@@ -205,14 +209,17 @@ public struct RTPSourceStatistics: Sendable {
 public struct RTPReceptionStatistics: Sendable {
     public private(set) var sources: [UInt32: RTPSourceStatistics] = [:]
     public let minSequential: Int
+    public let maxSources: Int
 
-    public init(minSequential: Int = 2) {
+    public init(minSequential: Int = 2, maxSources: Int = 64) {
         self.minSequential = minSequential
+        self.maxSources = maxSources
     }
 
     /// Feeds one RTP packet's header; a new SSRC starts a new source (RFC 3550 A.1).
     public mutating func receive(_ header: RTPHeader, arrival: UInt32) -> RTPSequenceVerdict {
-        sources[header.ssrc, default: RTPSourceStatistics(
+        if sources[header.ssrc] == nil, sources.count >= maxSources { return .sourceLimitReached }
+        return sources[header.ssrc, default: RTPSourceStatistics(
             ssrc: header.ssrc, firstSequenceNumber: header.sequenceNumber, minSequential: minSequential
         )].receive(sequenceNumber: header.sequenceNumber, timestamp: header.timestamp, arrival: arrival)
     }

@@ -29,10 +29,12 @@ public struct ToneGenerator: Sendable, Hashable {
         samples.reserveCapacity(count)
         let increment = frequency / sampleRate
         for _ in 0..<max(0, count) {
-            let value = amplitude * sin(2 * Double.pi * phase)
-            samples.append(Int16(value.rounded()))
+            let value = (amplitude * sin(2 * Double.pi * phase)).rounded()
+            // Clamped so that an amplitude set above full scale (or NaN parameters) cannot trap.
+            samples.append(value.isFinite ? Int16(max(-32768, min(32767, value))) : 0)
             phase += increment
             phase -= phase.rounded(.down)
+            if !phase.isFinite { phase = 0 }
         }
         return samples
     }

@@ -35,20 +35,22 @@ public struct WAVFormat: Sendable, Hashable {
     public var sampleRate: UInt32
     public var channels: UInt16
     public static let bitsPerSample: UInt16 = 16
+    public static let maxSampleRate: UInt32 = 768_000
 
     public init(sampleRate: UInt32, channels: UInt16 = 1) {
         self.sampleRate = sampleRate
         self.channels = channels
     }
 
-    public var blockAlign: UInt16 { channels * 2 }
-    public var byteRate: UInt32 { sampleRate * UInt32(blockAlign) }
+    public var blockAlign: UInt16 { channels &* 2 }
+    public var byteRate: UInt32 { sampleRate &* UInt32(blockAlign) }
 
     func validate() throws(WAVError) {
         guard channels == 1 || channels == 2 else {
             throw .unsupportedFormat(formatTag: 1, channels: channels, bitsPerSample: Self.bitsPerSample)
         }
-        guard sampleRate > 0 else { throw .invalidFormat("sample rate 0") }
+        // A bound well above any real audio rate keeps byteRate inside its 32-bit field.
+        guard (1...Self.maxSampleRate).contains(sampleRate) else { throw .invalidFormat("sample rate \(sampleRate)") }
     }
 
     /// The 44-byte canonical header: RIFF/WAVE, a 16-byte `fmt ` chunk, and the `data` chunk header.

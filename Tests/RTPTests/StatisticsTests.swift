@@ -213,3 +213,32 @@ func jitterFollowsRFC3550A8(_ jitterCase: JitterCase) {
     #expect(RTPSourceStatistics.timestampUnits(.milliseconds(20), clockRate: 8000) == 160)
     #expect(RTPSourceStatistics.timestampUnits(.milliseconds(1500), clockRate: 90000) == 135_000)
 }
+
+@Test func receptionTableStopsAtItsSourceLimit() {
+    var table = RTPReceptionStatistics(maxSources: 3)
+    for ssrc: UInt32 in 1...5 {
+        let verdict = table.receive(RTPHeader(payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: ssrc), arrival: 0)
+        #expect(verdict == (ssrc <= 3 ? .probation : .sourceLimitReached))
+    }
+    #expect(table.sources.count == 3)
+    table.remove(ssrc: 2)
+    #expect(table.receive(RTPHeader(payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 9), arrival: 0) == .probation)
+}
+
+@Test func hostileTransitTimesDoNotOverflowJitter() {
+    var stats = RTPSourceStatistics(ssrc: 1, firstSequenceNumber: 0, minSequential: 1)
+    for index in 0..<2000 {
+        _ = stats.receive(sequenceNumber: UInt16(index), timestamp: index % 2 == 0 ? 0 : 0x8000_0000, arrival: 0)
+    }
+    // |D| is 2^31 each time; J converges to it without wrapping.
+    #expect(stats.jitter >= 0x7FFF_0000)
+    #expect(stats.makeReportBlock(now: .seconds(100_000)).delaySinceLastSenderReport == 0)
+}
+
+@Test func delaySinceLastSenderReportSaturates() {
+    var stats = RTPSourceStatistics(ssrc: 1, firstSequenceNumber: 0, minSequential: 1)
+    feed(&stats, [0])
+    stats.receiveSenderReport(ntpTimestamp: 1 << 16, arrival: .seconds(1))
+    #expect(stats.makeReportBlock(now: .seconds(100_000)).delaySinceLastSenderReport == .max)
+    #expect(stats.makeReportBlock(now: .zero).delaySinceLastSenderReport == 0)
+}

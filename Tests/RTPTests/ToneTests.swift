@@ -69,3 +69,10 @@ func discriminates440From880EvenThroughG711(_ testCase: DiscriminationCase) {
     var generator = ToneGenerator(frequency: 440, amplitude: 0)
     #expect(generator.nextFrame(count: 160).allSatisfy { $0 == 0 })
 }
+
+@Test func amplitudeAboveFullScaleClampsInsteadOfTrapping() {
+    var generator = ToneGenerator(frequency: 1000, amplitude: 8000)
+    generator.amplitude = 1e9
+    let samples = generator.nextFrame(count: 80)
+    #expect(samples.contains(.max) && samples.contains(.min))
+}

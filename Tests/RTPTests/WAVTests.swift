@@ -152,3 +152,11 @@ func badWAVHeadersAreRejected(_ bad: BadWAV) {
     }
     #expect(throws: WAVError.self) { try WAVWriter(url: URL(fileURLWithPath: "/nonexistent/dir/x.wav"), format: WAVFormat(sampleRate: 8000)) }
 }
+
+@Test func absurdSampleRateIsRefusedNotOverflowed() {
+    // 0x7FFFFFFF Hz × 4-byte frames would overflow the 32-bit byte rate.
+    #expect(throws: WAVError.invalidFormat("sample rate 2147483647")) {
+        try WAVAudio(parsing: wavHeader(channels: 2, sampleRate: 0x7FFF_FFFF, byteRate: 0, blockAlign: 4))
+    }
+    #expect(throws: WAVError.self) { try WAVAudio(format: WAVFormat(sampleRate: 0), samples: []).serialized() }
+}
