@@ -180,3 +180,40 @@ func recordedCallCarriesTheTone(_ frequency: Double, _ law: G711Law) throws {
     #expect(block.cumulativeLost == 0)  // the duplicate makes up for the loss in RFC 3550's count
     #expect(block.extendedHighestSequenceNumber == UInt32(65500 + 49))
 }
+
+@Test func senderRestartingFarBehindIsFollowedAfterConfirmation() {
+    var buffer = PlayoutBuffer(depth: 2)
+    var output: [Int16] = []
+    var verdicts: [PlayoutVerdict] = []
+    // 20 packets from 5000, then the sender restarts at 100 with new timestamps.
+    var packets: [(UInt16, UInt32, Int16)] = []
+    for index in 0..<20 { packets.append((UInt16(5000 + index), UInt32(index) * 160, 1)) }
+    for index in 0..<5 { packets.append((UInt16(100 + index), 900_000 + UInt32(index) * 160, 2)) }
+    for (sequence, timestamp, marker) in packets {
+        let result = buffer.insert(sequenceNumber: sequence, timestamp: timestamp, samples: frame(marker))
+        verdicts.append(result.verdict)
+        output += result.samples
+    }
+    output += buffer.flush()
+    // The first restarted packet waits as a candidate (late); the second confirms the restart.
+    #expect(verdicts[20] == .late)
+    #expect(verdicts[21...].allSatisfy { $0 == .buffered })
+    #expect(output == Array(repeating: 1, count: 20 * 160) + Array(repeating: 2, count: 5 * 160))
+    #expect(buffer.statistics.resynchronizations == 1)
+    #expect(buffer.statistics.latePackets == 0)
+    #expect(buffer.statistics.releasedPackets == 25)
+}
+
+@Test func aSingleStrayOldPacketDoesNotResynchronize() {
+    var buffer = PlayoutBuffer(depth: 1)
+    var output: [Int16] = []
+    for sequence: UInt16 in 1000..<1010 {
+        output += buffer.insert(sequenceNumber: sequence, timestamp: UInt32(sequence) * 160, samples: frame(1)).samples
+    }
+    #expect(buffer.insert(sequenceNumber: 200, timestamp: 0, samples: frame(9)).verdict == .late)
+    output += buffer.insert(sequenceNumber: 1010, timestamp: 1010 * 160, samples: frame(1)).samples
+    output += buffer.flush()
+    #expect(output == Array(repeating: 1, count: 11 * 160))
+    #expect(buffer.statistics.resynchronizations == 0)
+    #expect(buffer.statistics.latePackets == 1)
+}
