@@ -205,7 +205,7 @@ public struct RTPSourceStatistics: Sendable {
     }
 }
 
-/// Reception statistics for every source heard on a session, keyed by SSRC.
+/// Reception statistics for every source heard on one RTP session (RFC 3550 §3), keyed by SSRC.
 public struct RTPReceptionStatistics: Sendable {
     public private(set) var sources: [UInt32: RTPSourceStatistics] = [:]
     public let minSequential: Int
