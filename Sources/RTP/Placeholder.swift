@@ -1,1 +1,0 @@
-// Target RTP: sources to come.
