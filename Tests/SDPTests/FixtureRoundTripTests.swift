@@ -199,3 +199,31 @@ struct FixtureContentTests {
         #expect(baresipICE.media.first?.candidates.map(\.transport) == ["UDP", "UDP"])
     }
 }
+
+@Suite("Parser entry points")
+struct ParserEntryPointTests {
+    @Test func bytesInputMatchesStringInput() throws {
+        let text = try fixture("browser-offer")
+        #expect(try SDPParser().parse(bytes: Array(text.utf8)) == SessionDescription(parsing: text))
+        // Invalid UTF-8 in a free-text field is replaced, not trusted, and does not stop parsing.
+        let bytes = Array("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=".utf8) + [0xFF, 0xFE] + Array("\r\nt=0 0\r\n".utf8)
+        let session = try SDPParser().parse(bytes: bytes)
+        #expect(session.sessionName == "\u{FFFD}\u{FFFD}")
+    }
+
+    @Test("a hand-built .other with a typed name re-parses as the typed case")
+    func otherWithTypedName() throws {
+        var session = SessionDescription(origin: SDPOrigin(sessionID: "1", sessionVersion: 1))
+        session.attributes = [.other(name: "mid", value: "audio"), .other(name: "rtcp-mux", value: nil)]
+        let parsed = try SessionDescription(parsing: session.serialized())
+        #expect(parsed.attributes == [.mid("audio"), .rtcpMux])
+    }
+
+    @Test func mediaSectionSerializesAlone() throws {
+        let session = try SessionDescription(parsing: try fixture("sip-phone-offer"))
+        let text = session.media[0].serialized()
+        #expect(text.hasPrefix("m=audio 5004 RTP/AVP 0 8 18 101\r\n"))
+        #expect(text.hasSuffix("a=sendrecv\r\n"))
+        #expect(SDPAttribute.fmtp(SDPFormatParameters(format: "101", parameters: [SDPFormatParameter(name: nil, value: "0-15")])).serialized() == "fmtp:101 0-15")
+    }
+}
