@@ -48,13 +48,16 @@ public struct SDPLocalCapabilities: Hashable, Sendable {
     /// Local SCTP port and message size limit for data channels (RFC 8841 §5.1, §6.1).
     public var sctpPort: UInt16
     public var maxMessageSize: UInt64?
+    /// RTP header extension URIs we understand; offered `a=extmap` lines with these URIs are answered with the
+    /// same id and the reversed direction (RFC 8285 §7), all others are left out.
+    public var headerExtensions: Set<String>
 
     public init(codecs: [SDPCodecCapability], mediaKinds: Set<String> = ["audio"], direction: SDPDirection = .sendrecv,
                 iceUfrag: String? = nil, icePwd: String? = nil, candidates: [SDPCandidate] = [],
                 candidatesComplete: Bool = true, fingerprint: SDPFingerprint? = nil, sdesKeyParams: String? = nil,
                 sdesSuites: [String] = ["AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"],
                 supportsBundle: Bool = true, supportsRTCPMux: Bool = true, sctpPort: UInt16 = 5000,
-                maxMessageSize: UInt64? = nil) {
+                maxMessageSize: UInt64? = nil, headerExtensions: Set<String> = []) {
         self.codecs = codecs
         self.mediaKinds = mediaKinds
         self.direction = direction
@@ -69,6 +72,7 @@ public struct SDPLocalCapabilities: Hashable, Sendable {
         self.supportsRTCPMux = supportsRTCPMux
         self.sctpPort = sctpPort
         self.maxMessageSize = maxMessageSize
+        self.headerExtensions = headerExtensions
     }
 }
 
@@ -99,8 +103,12 @@ extension SessionDescription {
     ///   `telephone-event`, `red`, `ulpfec` and `CN` follow if supported and a primary codec matched; `rtx`
     ///   only when its `apt` points at a kept payload type (RFC 4588 §8.1). Their `rtcp-fb` lines are kept.
     /// - Direction: the offer's reversed (RFC 3264 §6.1), limited by ``SDPLocalCapabilities/direction``.
+    /// - Header extensions: offered `a=extmap` lines whose URI is in ``SDPLocalCapabilities/headerExtensions``
+    ///   keep their id, with the direction reversed (RFC 8285 §7).
     /// - BUNDLE: the group lists only accepted mids, in the offer's order; candidates are written only in the
-    ///   first accepted (tagged) m-line of the group, the others share its port (RFC 8843 §7.3.1).
+    ///   first accepted (tagged) m-line of the group, the others share its port (RFC 8843 §7.3.1). Without
+    ///   BUNDLE every accepted m-line gets the same ``SDPLocalCapabilities/candidates``: a caller that runs one
+    ///   ICE session per m-line replaces them per section in the returned answer.
     /// - DTLS: `a=setup` from ``SDPSetupRole/answering(_:)`` (RFC 5763 §5); ICE credentials and candidates
     ///   when the offer uses ICE (RFC 8839 §4.2); `t=` copied from the offer (RFC 3264 §6).
     public static func answer(to offer: SessionDescription, capabilities: SDPLocalCapabilities,
@@ -199,6 +207,9 @@ extension SessionDescription {
         section.attributes += security
         if offered.rtcpMux && capabilities.supportsRTCPMux { section.attributes.append(.rtcpMux) }
         if offered.attributes.contains(.rtcpRsize) { section.attributes.append(.rtcpRsize) }
+        for extmap in offered.extmaps where capabilities.headerExtensions.contains(extmap.uri) {
+            section.attributes.append(.extmap(SDPExtmap(id: extmap.id, direction: extmap.direction?.reversed, uri: extmap.uri)))
+        }
         for (format, capability) in kept {
             if offered.rtpMaps.contains(where: { String($0.payloadType) == format }), let map = offered.codec(for: format) {
                 section.attributes.append(.rtpmap(map))

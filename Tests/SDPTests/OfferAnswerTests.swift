@@ -247,6 +247,19 @@ struct OfferAnswerTests {
         #expect(try last.versioned(after: last) == last)
     }
 
+    @Test func supportedHeaderExtensionsKeepTheirIDAndReverseDirection() throws {
+        let offer = try SessionDescription(parsing: try fixture("browser-offer"))
+        var local = capabilities()
+        local.headerExtensions = ["urn:ietf:params:rtp-hdrext:sdes:mid", "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"]
+        let answer = try SessionDescription.answer(to: offer, capabilities: local, origin: localOrigin)
+        #expect(answer.media[0].extmaps == [SDPExtmap(id: 4, uri: "urn:ietf:params:rtp-hdrext:sdes:mid")])
+        #expect(answer.media[1].extmaps == [
+            SDPExtmap(id: 5, direction: .recvonly, uri: "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"),
+            SDPExtmap(id: 4, uri: "urn:ietf:params:rtp-hdrext:sdes:mid"),
+        ])
+        #expect(try SessionDescription.answer(to: offer, capabilities: capabilities(), origin: localOrigin).media.allSatisfy(\.extmaps.isEmpty))
+    }
+
     @Test func reversedDirectionIsAnInvolution() {
         for direction in SDPDirection.allCases {
             #expect(direction.reversed.reversed == direction)
