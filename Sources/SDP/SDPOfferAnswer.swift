@@ -34,7 +34,8 @@ public struct SDPLocalCapabilities: Hashable, Sendable {
     /// Local candidates. Without ICE in the offer, the first component-1 candidate only gives the `c=` address
     /// and port (the raw-UDP case of a SIP phone).
     public var candidates: [SDPCandidate]
-    /// Whether gathering is complete, so `a=end-of-candidates` is written (RFC 8840 §8.2).
+    /// Whether gathering is complete: then `a=end-of-candidates` is written (RFC 8840 §8.2); if not,
+    /// `a=ice-options:trickle` announces that more candidates follow (RFC 8840 §4.1.3).
     public var candidatesComplete: Bool
     /// Local DTLS certificate fingerprint (RFC 8122); required to answer DTLS-SRTP and data channel m-lines.
     public var fingerprint: SDPFingerprint?
@@ -145,6 +146,8 @@ extension SessionDescription {
                 }
                 accepted.attributes.append(.iceUfrag(ufrag))
                 accepted.attributes.append(.icePwd(pwd))
+                // Candidates still to come are announced with ice-options:trickle (RFC 8840 §4.1.3).
+                if !capabilities.candidatesComplete { accepted.attributes.append(.iceOptions(["trickle"])) }
                 if carriesCandidates {
                     accepted.attributes += capabilities.candidates.map(SDPAttribute.candidate)
                     if capabilities.candidatesComplete { accepted.attributes.append(.endOfCandidates) }

@@ -260,6 +260,17 @@ struct OfferAnswerTests {
         #expect(try SessionDescription.answer(to: offer, capabilities: capabilities(), origin: localOrigin).media.allSatisfy(\.extmaps.isEmpty))
     }
 
+    @Test func trickleAnswerBeforeGathering() throws {
+        let offer = try SessionDescription(parsing: try fixture("aiortc-offer"))
+        var local = capabilities()
+        local.candidates = []
+        local.candidatesComplete = false
+        let audio = try #require(try SessionDescription.answer(to: offer, capabilities: local, origin: localOrigin).media.first)
+        #expect(audio.port == 9 && audio.connections == [SDPConnection(address: "0.0.0.0")])
+        #expect(audio.attributes.contains(.iceOptions(["trickle"])) && !audio.endOfCandidates && audio.candidates.isEmpty)
+        #expect(audio.formats == ["96"] && audio.setup == .active)
+    }
+
     @Test func reversedDirectionIsAnInvolution() {
         for direction in SDPDirection.allCases {
             #expect(direction.reversed.reversed == direction)
