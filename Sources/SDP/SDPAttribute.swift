@@ -147,6 +147,9 @@ public struct SDPFormatParameters: Hashable, Sendable {
 }
 
 /// One `name=value` or nameless `value` piece of an fmtp line.
+///
+/// `name == nil` (no `=` at all, `0-15`) and `name == ""` (a piece starting with `=`) are different values;
+/// a mapping to XEP-0167 `<parameter name=''>` should use nil for the empty name.
 public struct SDPFormatParameter: Hashable, Sendable {
     /// nil for a piece with no `=`; the value is then the whole piece.
     public var name: String?
