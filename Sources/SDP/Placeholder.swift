@@ -1,1 +1,0 @@
-// Target SDP: sources to come.
