@@ -169,6 +169,45 @@ struct DTLSConnectionTests {
         #expect(link.client.nextTimeout == nil)
     }
 
+    enum Loss: String, CaseIterable, Sendable {
+        /// The server's whole first flight (ServerHello … ServerHelloDone): the client's timer resends the
+        /// ClientHello and the server answers by resending its flight.
+        case serverFirstFlight
+        /// The server's final flight (ChangeCipherSpec, Finished) after it considers itself connected: only
+        /// the client's retransmission can bring it back (RFC 6347 §4.2.4), with fresh record numbers.
+        case serverFinalFlight
+    }
+
+    @Test("lost later flights are recovered by retransmission", arguments: Loss.allCases)
+    func lostLaterFlight(loss: Loss) async throws {
+        let link = try makeLink(initialRetransmissionTimeout: .milliseconds(100))
+        // Until the first timer fires, the chosen flight is lost on its way to the client.
+        var dropping = true
+        link.deliver = { datagram, to in
+            guard dropping, to == .client else { return true }
+            switch loss {
+            case .serverFirstFlight: return false
+            case .serverFinalFlight: return datagram.first != 20  // the final flight starts with ChangeCipherSpec
+            }
+        }
+        try link.start()
+        #expect(link.client.state == .handshaking)
+        if loss == .serverFinalFlight { #expect(link.server.state == .connected) }
+
+        let end = ContinuousClock.now + .seconds(5)
+        while link.client.state != .connected, ContinuousClock.now < end {
+            let next = try #require([link.client.nextTimeout, link.server.nextTimeout].compactMap { $0 }.min())
+            try await Task.sleep(until: next + .milliseconds(5), clock: .continuous)
+            dropping = false
+            for role in [DTLSRole.client, .server] {
+                try link.shuttle(try link.connection(role).handleTimeout(now: .now), to: role == .client ? .server : .client)
+            }
+        }
+        #expect(link.client.state == .connected)
+        #expect(link.server.state == .connected)
+        #expect(try link.client.exportSRTPKeyingMaterial().localKey == (try link.server.exportSRTPKeyingMaterial()).remoteKey)
+    }
+
     @Test("a small MTU splits flights into more datagrams, each within it", arguments: [300, 500])
     func smallMTU(mtu: Int) throws {
         let link = try makeLink(mtu: mtu)
