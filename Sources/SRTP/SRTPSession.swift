@@ -2,7 +2,14 @@ internal import CSRTP
 
 /// libsrtp must be initialised once per process before any session exists; a global `let` is initialised
 /// lazily and exactly once, even when several threads get here together.
-private let libraryStatus: UInt32 = srtp_init().rawValue
+///
+/// When other code in the process has already called `srtp_init`, libsrtp 2.5 answers a second call with
+/// `bad_param` (its debug module is already registered) while the library is fully initialised, so that
+/// status counts as success.
+private let libraryStatus: UInt32 = {
+    let status = srtp_init()
+    return status == srtp_err_status_bad_param ? srtp_err_status_ok.rawValue : status.rawValue
+}()
 
 /// One direction of SRTP/SRTCP protection with one master key (RFC 3711) over libsrtp2.
 ///
@@ -17,7 +24,9 @@ private let libraryStatus: UInt32 = srtp_init().rawValue
 public final class SRTPSession {
     public let profile: SRTPProfile
     public let direction: SRTPDirection
-    public private(set) var statistics = SRTPStatistics()
+    /// Exclusivity is not checked at run time: the session belongs to one task (it is not `Sendable`), and the
+    /// check cost about as much as the rest of the wrapper on the per-packet path.
+    @exclusivity(unchecked) public private(set) var statistics = SRTPStatistics()
 
     /// `srtp_t`, owned.
     private let session: OpaquePointer
