@@ -37,6 +37,8 @@ struct DTLSConnectionTests {
         #expect(clientKeys.remoteKey == serverKeys.localKey)
         #expect(clientKeys.clientKey != clientKeys.serverKey)
         #expect(link.wire.allSatisfy { $0.count <= 1200 })
+        #expect(link.client.nextTimeout == nil)
+        #expect(link.server.nextTimeout == nil)
     }
 
     @Test("application data flows both ways, one record per message")
