@@ -197,3 +197,25 @@ struct SRTPSessionTests {
         }
     }
 }
+
+@Suite("SRTP replay window")
+struct SRTPReplayWindowTests {
+    @Test("packets arriving out of order inside the window are accepted once each", arguments: SRTPProfile.allCases)
+    func reordered(profile: SRTPProfile) throws {
+        let key = [UInt8](repeating: 0x66, count: 16)
+        let salt = [UInt8](repeating: 0x77, count: profile.saltLength)
+        let sender = try SRTPSession(profile: profile, key: key, salt: salt, direction: .outbound)
+        let receiver = try SRTPSession(profile: profile, key: key, salt: salt, direction: .inbound)
+        let protected = try (1...20).map { try sender.protectRTP(rtpPacket(sequence: UInt16($0))) }
+        let order = [5, 0, 19, 3, 1, 2, 18, 4, 7, 6, 10, 9, 8, 12, 11, 14, 13, 16, 15, 17]
+        for index in order {
+            #expect(try receiver.unprotectRTP(protected[index]) == rtpPacket(sequence: UInt16(index + 1)))
+        }
+        for index in order.prefix(5) {
+            #expect(throws: SRTPError.replay) { _ = try receiver.unprotectRTP(protected[index]) }
+        }
+        #expect(receiver.statistics.unprotected == 20)
+        #expect(receiver.statistics.replays == 5)
+        #expect(receiver.statistics.authFailures == 0)
+    }
+}
