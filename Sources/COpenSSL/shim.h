@@ -60,4 +60,10 @@ static const long sj_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER = SSL_MODE_ACCEPT_MOVIN
 
 /* Version string of the OpenSSL in use (not just the headers). */
 static inline const char *sj_OpenSSL_version_text(void) { return OpenSSL_version(OPENSSL_VERSION); }
+
+/* ---- DTLS target ---- */
+/* SSL_get_ex_new_index is a macro over CRYPTO_get_ex_new_index; the DTLS target keeps its
+   connection object in one ex_data slot so that verify and timer callbacks can find it. */
+static inline int sj_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+/* ---- end DTLS target ---- */
 #endif

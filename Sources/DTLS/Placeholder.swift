@@ -1,1 +1,0 @@
-// Target DTLS: sources to come.

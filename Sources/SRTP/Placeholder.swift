@@ -1,1 +1,0 @@
-// Target SRTP: sources to come.
