@@ -21,7 +21,7 @@ public protocol JingleSecurityMethod: JingleXMLCodable {
     static var namespace: String { get }
 }
 
-/// An informational payload of `session-info` (XEP-0166 §7.2.11), e.g. XEP-0167 `<ringing/>`.
+/// An informational payload of `session-info` (XEP-0166 §7.2.9), e.g. XEP-0167 `<ringing/>`.
 public protocol JingleInfoPayload: JingleXMLCodable {
     static var namespace: String { get }
 }

@@ -4,7 +4,7 @@ import XMPPCore
 /// The `<jingle xmlns='urn:xmpp:jingle:1'/>` element (XEP-0166 §7.1).
 ///
 /// Child elements: `<content/>` (§7.1), `<reason/>` (§7.4), XEP-0338 `<group/>`, and for `session-info`
-/// (§7.2.11) informational payloads; anything else is kept in `extensions` and written back unchanged.
+/// (§7.2.9) informational payloads; anything else is kept in `extensions` and written back unchanged.
 public struct JinglePayload: Sendable, Hashable {
     public var action: JingleWireAction
     public var sid: String
@@ -14,7 +14,7 @@ public struct JinglePayload: Sendable, Hashable {
     public var reason: JingleReason?
     /// XEP-0338 content groups (e.g. BUNDLE).
     public var groups: [JingleGroup]
-    /// Payloads of a `session-info` (XEP-0166 §7.2.11); an empty list is a session ping.
+    /// Payloads of a `session-info` (XEP-0166 §7.2.9); an empty list is a session ping.
     public var info: [JingleInfo]
     public var extraAttributes: [XMLAttribute]
     public var extensions: [XMLElement]

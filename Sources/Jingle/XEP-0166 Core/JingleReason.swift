@@ -72,7 +72,7 @@ public struct JingleReason: Sendable, Hashable {
     }
 }
 
-/// The Jingle-specific error conditions (`urn:xmpp:jingle:errors:1`, XEP-0166 §10), carried inside a stanza error.
+/// The Jingle-specific error conditions (`urn:xmpp:jingle:errors:1`, XEP-0166 §8), carried inside a stanza error.
 public enum JingleErrorCondition: String, Sendable, Hashable, CaseIterable {
     case outOfOrder = "out-of-order"
     case tieBreak = "tie-break"
@@ -80,7 +80,7 @@ public enum JingleErrorCondition: String, Sendable, Hashable, CaseIterable {
     case unsupportedInfo = "unsupported-info"
     case securityRequired = "security-required"
 
-    /// The stanza error condition XEP-0166 §10 pairs with each.
+    /// The stanza error condition XEP-0166 §8 pairs with each.
     public var stanzaCondition: StanzaError.Condition {
         switch self {
         case .outOfOrder: .unexpectedRequest

@@ -26,7 +26,7 @@ public enum RTPSessionInfo: JingleInfoPayload, Hashable {
         case "mute": self = .mute(creator: try r.required("creator", as: JingleRole.self), name: r.optional("name"))
         case "unmute": self = .unmute(creator: try r.required("creator", as: JingleRole.self), name: r.optional("name"))
         default:
-            // XEP-0166 §7.2.11: an unknown payload is answered with unsupported-info by the session.
+            // XEP-0166 §7.2.9: an unknown payload is answered with unsupported-info by the session.
             throw JingleParseError(.unexpectedElement(name: element.name, namespace: element.namespace), element: element.name, section: Self.section)
         }
     }
