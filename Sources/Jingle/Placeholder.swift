@@ -1,1 +1,0 @@
-// Target Jingle: sources to come.

@@ -1,0 +1,171 @@
+import XMLStream
+import XMPPCore
+
+/// `<transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag pwd/>` (XEP-0176 §5), with candidates,
+/// an optional `<remote-candidate/>` (§5.3, the in-use pair after ICE completes) and XEP-0320 fingerprints.
+public struct ICEUDPTransport: JingleTransportMethod, Hashable {
+    public static let namespace = NS.jingleICEUDP
+    public static let section = "XEP-0176 §5"
+
+    public var ufrag: String?
+    public var pwd: String?
+    public var candidates: [ICECandidate]
+    public var remoteCandidate: ICERemoteCandidate?
+    /// XEP-0320 §3: DTLS-SRTP fingerprints carried in the transport.
+    public var fingerprints: [DTLSFingerprint]
+    public var extraAttributes: [XMLAttribute]
+    public var extensions: [XMLElement]
+    var layout = SourceLayout()
+
+    public init(ufrag: String? = nil, pwd: String? = nil, candidates: [ICECandidate] = [], remoteCandidate: ICERemoteCandidate? = nil,
+                fingerprints: [DTLSFingerprint] = [], extraAttributes: [XMLAttribute] = [], extensions: [XMLElement] = []) {
+        self.ufrag = ufrag
+        self.pwd = pwd
+        self.candidates = candidates
+        self.remoteCandidate = remoteCandidate
+        self.fingerprints = fingerprints
+        self.extraAttributes = extraAttributes
+        self.extensions = extensions
+    }
+
+    public init(element: XMLElement) throws(JingleParseError) {
+        var r = try ElementReader(element, name: "transport", namespace: NS.jingleICEUDP, section: Self.section)
+        ufrag = r.optional("ufrag")
+        pwd = r.optional("pwd")
+        // RFC 8445 §5.3: ufrag at least 4 characters, pwd at least 22 (XEP-0176 §5 refers to them).
+        if let ufrag, ufrag.count < 4 { throw r.error(.invalidAttribute("ufrag", value: ufrag)) }
+        if let pwd, pwd.count < 22 { throw r.error(.invalidAttribute("pwd", value: pwd)) }
+        var c: [ICECandidate] = []
+        for e in r.children("candidate", namespace: NS.jingleICEUDP) { c.append(try ICECandidate(element: e)) }
+        candidates = c
+        remoteCandidate = try r.child("remote-candidate", namespace: NS.jingleICEUDP).map { (e) throws(JingleParseError) in try ICERemoteCandidate(element: e) }
+        var f: [DTLSFingerprint] = []
+        for e in r.children("fingerprint", namespace: NS.jingleDTLS) { f.append(try DTLSFingerprint(element: e)) }
+        fingerprints = f
+        extraAttributes = r.remainingAttributes
+        extensions = r.remainingChildren
+        layout = r.layout
+    }
+
+    public func element() -> XMLElement {
+        var e = XMLElement(name: "transport", namespace: NS.jingleICEUDP)
+        e.set("pwd", pwd)
+        e.set("ufrag", ufrag)
+        for f in fingerprints { e.append(f.element()) }
+        for c in candidates { e.append(c.element()) }
+        if let remoteCandidate { e.append(remoteCandidate.element()) }
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
+        return e
+    }
+}
+
+/// ICE candidate types (RFC 8445 §5.1.1, XEP-0176 §5).
+public enum ICECandidateType: String, Sendable, Hashable, CaseIterable {
+    case host, prflx, relay, srflx
+}
+
+/// `<candidate/>` of XEP-0176 §5 (the fields of an SDP `a=candidate` line, RFC 8839 §5.1).
+public struct ICECandidate: Sendable, Hashable {
+    /// 1 = RTP, 2 = RTCP (1–256).
+    public var component: UInt16
+    public var foundation: String
+    public var generation: UInt32
+    public var id: String
+    public var ip: String
+    public var network: UInt32?
+    public var port: UInt16
+    public var priority: UInt32
+    /// `udp` for this transport (XEP-0176 §5).
+    public var `protocol`: String
+    public var type: ICECandidateType
+    public var relAddr: String?
+    public var relPort: UInt16?
+    public var extraAttributes: [XMLAttribute]
+    var layout = SourceLayout()
+
+    public init(component: UInt16, foundation: String, generation: UInt32 = 0, id: String, ip: String, network: UInt32? = nil,
+                port: UInt16, priority: UInt32, protocol: String = "udp", type: ICECandidateType,
+                relAddr: String? = nil, relPort: UInt16? = nil, extraAttributes: [XMLAttribute] = []) {
+        self.component = component
+        self.foundation = foundation
+        self.generation = generation
+        self.id = id
+        self.ip = ip
+        self.network = network
+        self.port = port
+        self.priority = priority
+        self.protocol = `protocol`
+        self.type = type
+        self.relAddr = relAddr
+        self.relPort = relPort
+        self.extraAttributes = extraAttributes
+    }
+
+    init(element: XMLElement) throws(JingleParseError) {
+        var r = ElementReader(element, section: ICEUDPTransport.section)
+        component = try r.required("component", as: UInt16.self)
+        if component == 0 || component > 256 { throw r.error(.invalidAttribute("component", value: String(component))) }
+        foundation = try r.required("foundation")
+        generation = try r.required("generation", as: UInt32.self)
+        id = try r.required("id")
+        ip = try r.required("ip")
+        network = try r.optional("network", as: UInt32.self)
+        port = try r.required("port", as: UInt16.self)
+        priority = try r.required("priority", as: UInt32.self)
+        `protocol` = try r.required("protocol")
+        type = try r.required("type", as: ICECandidateType.self)
+        relAddr = r.optional("rel-addr")
+        relPort = try r.optional("rel-port", as: UInt16.self)
+        extraAttributes = r.remainingAttributes
+        layout = r.layout
+    }
+
+    func element() -> XMLElement {
+        var e = XMLElement(name: "candidate", namespace: NS.jingleICEUDP)
+        e.set("component", component)
+        e.set("foundation", foundation)
+        e.set("generation", generation)
+        e.set("id", id)
+        e.set("ip", ip)
+        e.set("network", network)
+        e.set("port", port)
+        e.set("priority", priority)
+        e.set("protocol", `protocol`)
+        e.set("rel-addr", relAddr)
+        e.set("rel-port", relPort)
+        e.set("type", type)
+        e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
+        return e
+    }
+}
+
+/// `<remote-candidate component ip port/>` (XEP-0176 §5.3: the peer's candidate of the nominated pair).
+public struct ICERemoteCandidate: Sendable, Hashable {
+    public var component: UInt16
+    public var ip: String
+    public var port: UInt16
+    var layout = SourceLayout()
+
+    public init(component: UInt16, ip: String, port: UInt16) {
+        self.component = component
+        self.ip = ip
+        self.port = port
+    }
+
+    init(element: XMLElement) throws(JingleParseError) {
+        var r = ElementReader(element, section: "XEP-0176 §5.3")
+        component = try r.required("component", as: UInt16.self)
+        ip = try r.required("ip")
+        port = try r.required("port", as: UInt16.self)
+        layout = r.layout
+    }
+
+    func element() -> XMLElement {
+        var e = XMLElement(name: "remote-candidate", namespace: NS.jingleICEUDP)
+        e.set("component", component)
+        e.set("ip", ip)
+        e.set("port", port)
+        layout.apply(to: &e)
+        return e
+    }
+}

@@ -1,0 +1,54 @@
+import XMLStream
+import XMPPCore
+
+/// `<rtcp-fb type subtype/>` (XEP-0293 §3, SDP `a=rtcp-fb`, RFC 4585).
+public struct RTCPFeedback: Sendable, Hashable {
+    public var type: String
+    public var subtype: String?
+    /// `<parameter/>` children (XEP-0293 §3).
+    public var parameters: [RTPParameter]
+
+    public static let section = "XEP-0293 §3"
+    var layout = SourceLayout()
+
+    public init(type: String, subtype: String? = nil, parameters: [RTPParameter] = []) {
+        self.type = type
+        self.subtype = subtype
+        self.parameters = parameters
+    }
+
+    init(element: XMLElement) throws(JingleParseError) {
+        var r = ElementReader(element, section: Self.section)
+        type = try r.required("type")
+        subtype = r.optional("subtype")
+        var p: [RTPParameter] = []
+        for e in r.children("parameter", namespace: NS.jingleRTCPFB) { p.append(try RTPParameter(element: e, section: Self.section)) }
+        parameters = p
+        layout = r.layout
+    }
+
+    func element() -> XMLElement {
+        var e = XMLElement(name: "rtcp-fb", namespace: NS.jingleRTCPFB)
+        e.set("type", type)
+        e.set("subtype", subtype)
+        for p in parameters { e.append(p.element(namespace: NS.jingleRTCPFB)) }
+        layout.apply(to: &e)
+        return e
+    }
+}
+
+/// `<rtcp-fb-trr-int value/>` (XEP-0293 §3: minimal interval between regular RTCP reports, in ms).
+public struct RTCPFeedbackTRRInt: Sendable, Hashable {
+    public var value: UInt32
+
+    public init(value: UInt32) { self.value = value }
+
+    init(element: XMLElement) throws(JingleParseError) {
+        var r = ElementReader(element, section: RTCPFeedback.section)
+        value = try r.required("value", as: UInt32.self)
+    }
+
+    func element() -> XMLElement {
+        XMLElement("rtcp-fb-trr-int", namespace: NS.jingleRTCPFB, ["value": String(value)])
+    }
+}

@@ -1,0 +1,67 @@
+import XMLStream
+import XMPPCore
+
+/// `<source ssrc>` with `<parameter name value/>` children (XEP-0339 §3.1, SDP `a=ssrc`, RFC 5576).
+public struct RTPSource: Sendable, Hashable {
+    public var ssrc: UInt32
+    public var parameters: [RTPParameter]
+
+    public static let section = "XEP-0339 §3.1"
+    var layout = SourceLayout()
+
+    public init(ssrc: UInt32, parameters: [RTPParameter] = []) {
+        self.ssrc = ssrc
+        self.parameters = parameters
+    }
+
+    init(element: XMLElement) throws(JingleParseError) {
+        var r = ElementReader(element, section: Self.section)
+        ssrc = try r.required("ssrc", as: UInt32.self)
+        var p: [RTPParameter] = []
+        for e in r.children("parameter", namespace: NS.jingleSSMA) { p.append(try RTPParameter(element: e, section: Self.section)) }
+        parameters = p
+        layout = r.layout
+    }
+
+    func element() -> XMLElement {
+        var e = XMLElement(name: "source", namespace: NS.jingleSSMA)
+        e.set("ssrc", ssrc)
+        for p in parameters { e.append(p.element(namespace: NS.jingleSSMA)) }
+        layout.apply(to: &e)
+        return e
+    }
+}
+
+/// `<ssrc-group semantics>` listing `<source ssrc/>` (XEP-0339 §3.2, SDP `a=ssrc-group`, e.g. FID, SIM).
+public struct RTPSourceGroup: Sendable, Hashable {
+    public var semantics: String
+    public var ssrcs: [UInt32]
+
+    public static let section = "XEP-0339 §3.2"
+    var layout = SourceLayout()
+
+    public init(semantics: String, ssrcs: [UInt32]) {
+        self.semantics = semantics
+        self.ssrcs = ssrcs
+    }
+
+    init(element: XMLElement) throws(JingleParseError) {
+        var r = ElementReader(element, section: Self.section)
+        semantics = try r.required("semantics")
+        var s: [UInt32] = []
+        for e in r.children("source", namespace: NS.jingleSSMA) {
+            var sr = ElementReader(e, section: Self.section)
+            s.append(try sr.required("ssrc", as: UInt32.self))
+        }
+        ssrcs = s
+        layout = r.layout
+    }
+
+    func element() -> XMLElement {
+        var e = XMLElement(name: "ssrc-group", namespace: NS.jingleSSMA)
+        e.set("semantics", semantics)
+        for s in ssrcs { e.append(XMLElement("source", namespace: NS.jingleSSMA, ["ssrc": String(s)])) }
+        layout.apply(to: &e)
+        return e
+    }
+}
