@@ -36,7 +36,7 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
 
     public init(
         connectionID: UInt32,
-        maxDatagramSize: Int = 1163,
+        maxDatagramSize: Int = PeerStreamConfiguration.defaultMaxDatagramSize,
         receiveWindow: Int = 4 << 20,
         sendBufferCapacity: Int = 4 << 20,
         maxAckDelay: Duration = .milliseconds(5),
@@ -67,6 +67,9 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
         self.idleTimeout = idleTimeout
         self.keepaliveInterval = keepaliveInterval
     }
+
+    /// 1200 − 37: the ICE path budget minus DTLS 1.2 AES-GCM record overhead.
+    public static let defaultMaxDatagramSize = 1163
 
     /// Largest DATA payload under `maxDatagramSize`.
     public var maxPayload: Int { maxDatagramSize - PeerStreamPacket.dataHeaderSize }

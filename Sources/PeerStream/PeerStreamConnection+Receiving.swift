@@ -82,10 +82,8 @@ extension PeerStreamConnection {
             if ackEliciting { stats.duplicatePacketsReceived += 1 }
             return
         }
-        var outOfOrder = false
-        if let largest = largestReceived {
-            outOfOrder = pn < largest || pn > largest + 1
-        }
+        // RFC 9000 §13.2.1: below the largest received, or above it with a gap (packet 0 is the first).
+        let outOfOrder = largestReceived.map { pn < $0 || pn > $0 + 1 } ?? (pn > 0)
         receivedPackets.insert(pn..<(pn + 1))
         receivedPackets.keepHighest(4 * configuration.maxAckRanges)
         if largestReceived.map({ pn > $0 }) ?? true {

@@ -30,10 +30,12 @@ public enum PeerStreamPacket: Hashable, Sendable {
         }
     }
 
-    /// Decodes and validates one datagram.
-    public static func parse(_ datagram: [UInt8], connectionID: UInt32) throws(PeerStreamError) -> PeerStreamPacket {
+    /// Decodes and validates one datagram; DATA payloads above `maxDatagramSize - dataHeaderSize` are rejected.
+    public static func parse(_ datagram: [UInt8], connectionID: UInt32,
+                             maxDatagramSize: Int = PeerStreamConfiguration.defaultMaxDatagramSize) throws(PeerStreamError) -> PeerStreamPacket {
+        let maxPayload = maxDatagramSize - dataHeaderSize
         let result = datagram.withUnsafeBytes { raw in Result { () throws(PeerStreamError) -> PeerStreamPacket in
-            let view = try PacketView.parse(raw, connectionID: connectionID, maxPayload: Int(UInt16.max))
+            let view = try PacketView.parse(raw, connectionID: connectionID, maxPayload: maxPayload)
             switch view {
             case .data(let pn, let offset, let payload):
                 return .data(packetNumber: pn, offset: offset, payload: Array(raw[payload]))
