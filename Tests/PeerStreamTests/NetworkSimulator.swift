@@ -60,6 +60,8 @@ struct NetworkSimulator {
     var rejections: [[PeerStreamError]] = [[], []]
     var datagramsSent = [0, 0]
     var datagramsDropped = [0, 0]
+    /// Most datagrams one side produced at a single instant (one `pump`).
+    var largestBurst = [0, 0]
     /// Return true to drop a datagram (after the random loss): `(from side, datagram)`.
     var dropFilter: ((Int, [UInt8]) -> Bool)?
 
@@ -86,11 +88,14 @@ struct NetworkSimulator {
         swap(&buffer, &scratch)  // borrow the scratch buffer without a copy-on-write
         let at = instant
         for side in 0..<2 {
+            var burst = 0
             while true {
                 let count = buffer.withUnsafeMutableBytes { connections[side].nextDatagram(now: at, into: $0) }
                 if count == 0 { break }
+                burst += 1
                 transmit(Array(buffer[0..<count]), from: side)
             }
+            largestBurst[side] = max(largestBurst[side], burst)
         }
         swap(&buffer, &scratch)
     }
