@@ -27,8 +27,12 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
     public var lossReductionFactor: Double
     /// Pace sends at 1.25 × cwnd / smoothed RTT (RFC 9002 §7.7).
     public var pacing: Bool
-    /// Largest burst, in datagrams, that pacing lets out back to back.
+    /// Largest burst, in datagrams, that pacing lets out back to back…
     public var maxBurstPackets: Int
+    /// …unless the pacing rate fills more than that in this time: the timer resolution the driver can
+    /// honour. On a sub-millisecond path (loopback, LAN) the burst may then reach one such interval of the
+    /// pacing rate, so a driver that wakes up once per millisecond still runs at full rate.
+    public var pacingGranularity: Duration
     /// Silence from the peer after which the connection times out (RFC 9000 §10.1).
     public var idleTimeout: Duration
     /// Send a PING after this much quiet so NAT bindings and the peer's idle timer stay alive; nil disables.
@@ -48,6 +52,7 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
         lossReductionFactor: Double = 0.5,
         pacing: Bool = true,
         maxBurstPackets: Int = 16,
+        pacingGranularity: Duration = .milliseconds(1),
         idleTimeout: Duration = .seconds(30),
         keepaliveInterval: Duration? = .seconds(10)
     ) {
@@ -64,6 +69,7 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
         self.lossReductionFactor = lossReductionFactor
         self.pacing = pacing
         self.maxBurstPackets = maxBurstPackets
+        self.pacingGranularity = pacingGranularity
         self.idleTimeout = idleTimeout
         self.keepaliveInterval = keepaliveInterval
     }

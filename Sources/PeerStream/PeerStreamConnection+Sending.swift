@@ -152,15 +152,17 @@ extension PeerStreamConnection {
         retransmitHead < retransmitQueue.count || finSendable || newDataLength > 0
     }
 
-    /// RFC 9002 §7.7: a token bucket filled at 1.25 × cwnd / smoothed RTT, at most `maxBurstPackets` deep.
+    /// RFC 9002 §7.7: a token bucket filled at 1.25 × cwnd / smoothed RTT, `maxBurstPackets` deep or one
+    /// `pacingGranularity` of the rate, whichever is more. Before the first RTT sample, and with pacing off,
+    /// bursts are bounded by the congestion window alone.
     private mutating func pacerAllows(now: Int64) -> Bool {
-        let depth = Double(configuration.maxBurstPackets * maxDatagramSize)
         guard configuration.pacing, rtt.hasSample, rtt.smoothed > 0 else {
-            pacingTokens = depth
+            pacingTokens = Double(configuration.maxBurstPackets * maxDatagramSize)
             pacingLastRefill = now
             return true
         }
         let rate = 1.25 * Double(congestion.congestionWindow) / Double(rtt.smoothed)  // bytes per nanosecond
+        let depth = max(Double(configuration.maxBurstPackets * maxDatagramSize), rate * Double(pacingGranularity))
         if now > pacingLastRefill {
             pacingTokens = min(depth, pacingTokens + Double(now - pacingLastRefill) * rate)
             pacingLastRefill = now

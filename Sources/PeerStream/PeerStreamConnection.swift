@@ -46,7 +46,7 @@
 /// - RTT: RFC 9002 §5 (smoothed RTT, RTT variance, min RTT, ack delay capped at `maxAckDelay`).
 /// - Congestion control: NewReno as RFC 9002 §7 (slow start, congestion avoidance, one reduction per recovery
 ///   period), driven by the SACK ranges. Pacing (§7.7) at 1.25 × cwnd / smoothed RTT with bursts of at most
-///   `maxBurstPackets`; without pacing bursts are bounded by the congestion window.
+///   max(`maxBurstPackets`, one `pacingGranularity` of the rate); bursts never exceed the congestion window.
 /// - Flow control: new data never goes beyond the peer's max data. A sender blocked by flow control with
 ///   nothing in flight sends PING window probes with exponential backoff, so a lost window update cannot
 ///   stall the stream.
@@ -89,6 +89,7 @@ public struct PeerStreamConnection: Sendable {
     let maxAckDelay: Int64
     let idleTimeout: Int64
     let keepaliveInterval: Int64?
+    let pacingGranularity: Int64
 
     // MARK: Life cycle
 
@@ -179,6 +180,7 @@ public struct PeerStreamConnection: Sendable {
         precondition(c.minimumWindowPackets >= 1 && c.initialWindowPackets >= c.minimumWindowPackets, "bad windows")
         precondition(c.lossReductionFactor > 0 && c.lossReductionFactor < 1, "lossReductionFactor must be in (0, 1)")
         precondition(c.maxBurstPackets >= 1, "maxBurstPackets must be >= 1")
+        precondition(c.pacingGranularity >= .zero, "pacingGranularity must not be negative")
         self.configuration = c
         connectionID = c.connectionID
         maxDatagramSize = c.maxDatagramSize
@@ -186,6 +188,7 @@ public struct PeerStreamConnection: Sendable {
         maxAckDelay = c.maxAckDelay.peerStreamNanoseconds
         idleTimeout = c.idleTimeout.peerStreamNanoseconds
         keepaliveInterval = c.keepaliveInterval?.peerStreamNanoseconds
+        pacingGranularity = c.pacingGranularity.peerStreamNanoseconds
         sendBuffer = ByteRing(capacity: c.sendBufferCapacity)
         receiveBuffer = ByteRing(capacity: c.receiveWindow)
         rtt = RTTEstimator(initialRTT: c.initialRTT.peerStreamNanoseconds)

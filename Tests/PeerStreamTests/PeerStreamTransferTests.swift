@@ -134,6 +134,7 @@ private func transfer(total: UInt64, link: LinkConditions, back: LinkConditions?
     #expect(reader.mismatches == 0)
     #expect(largestOccupancy <= window)
     #expect(largestUnacked <= sendBuffer)
+    #expect(sim.events[0].contains(.writable))
     print("back-pressure: stall traffic \(stallTraffic), largest receive occupancy \(largestOccupancy)")
 }
 

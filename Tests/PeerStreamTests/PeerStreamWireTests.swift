@@ -174,3 +174,55 @@ func malformedDatagramsAreRejectedWithTypedErrors(_ bad: BadDatagram) {
     #expect(connection.read(maxBytes: 4) == [5, 6])
     #expect(connection.read(maxBytes: 4) == [])
 }
+
+@Test func acksAreDelayedForOnePacketAndImmediateForTwo() throws {
+    var connection = fresh()
+    let start = PeerStreamInstant(nanoseconds: 1_000_000_000)
+    #expect(try connection.receive(bytes(.data(packetNumber: 0, offset: 0, payload: [1])), now: start) == [.readable])
+    #expect(connection.poll(now: start).isEmpty)
+    let delay = PeerStreamConfiguration(connectionID: cid).maxAckDelay
+    #expect(connection.nextDeadline == start + delay)
+    let due = start + delay
+    #expect(connection.handleTimeout(now: due).isEmpty)
+    let delayed = connection.poll(now: due)
+    #expect(delayed.count == 1)
+    guard case .ack(_, let first) = try PeerStreamPacket.parse(delayed[0], connectionID: cid) else {
+        Issue.record("expected an ACK"); return
+    }
+    #expect(first.ranges == [0...0])
+    #expect(first.ackDelayMicroseconds == UInt32(delay / .microseconds(1)))
+    // Two ack-eliciting packets: the ACK goes out at once.
+    _ = try connection.receive(bytes(.data(packetNumber: 1, offset: 1, payload: [2])), now: due)
+    #expect(connection.poll(now: due).isEmpty)
+    _ = try connection.receive(bytes(.data(packetNumber: 2, offset: 2, payload: [3])), now: due)
+    let immediate = connection.poll(now: due)
+    #expect(immediate.count == 1)
+    guard case .ack(_, let second) = try PeerStreamPacket.parse(immediate[0], connectionID: cid) else {
+        Issue.record("expected an ACK"); return
+    }
+    #expect(second.ranges == [0...2])
+    #expect(second.largestAcknowledged == 2)
+}
+
+@Test func readingOpensTheWindowAndSendsAnUpdate() throws {
+    let window = 128 << 10
+    var connection = PeerStreamConnection(
+        configuration: PeerStreamConfiguration(connectionID: cid, receiveWindow: window), now: .zero)
+    let chunk = [UInt8](repeating: 3, count: 1000)
+    for pn in 0..<65 {
+        _ = try connection.receive(bytes(.data(packetNumber: UInt64(pn), offset: UInt64(pn * 1000), payload: chunk)), now: .zero)
+    }
+    _ = connection.poll(now: .zero)
+    #expect(connection.advertisedLimit == UInt64(window))
+    // Reading less than a quarter window sends nothing; crossing it sends the update.
+    #expect(connection.read(maxBytes: window / 4 - 1).count == window / 4 - 1)
+    #expect(connection.poll(now: .zero).isEmpty)
+    #expect(connection.read(maxBytes: 1).count == 1)
+    let update = connection.poll(now: .zero)
+    #expect(update.count == 1)
+    guard case .ack(_, let ack) = try PeerStreamPacket.parse(update[0], connectionID: cid) else {
+        Issue.record("expected an ACK"); return
+    }
+    #expect(ack.maxData == UInt64(window + window / 4))
+    #expect(connection.advertisedLimit == ack.maxData)
+}
