@@ -64,6 +64,8 @@ struct NetworkSimulator {
     var largestBurst = [0, 0]
     /// Return true to drop a datagram (after the random loss): `(from side, datagram)`.
     var dropFilter: ((Int, [UInt8]) -> Bool)?
+    /// Sees every datagram sent, before loss: `(from side, datagram)`.
+    var tap: ((Int, [UInt8]) -> Void)?
 
     private var rng: SplitMix64
     private var busyUntil: [Int64] = [0, 0]
@@ -102,6 +104,7 @@ struct NetworkSimulator {
 
     private mutating func transmit(_ datagram: [UInt8], from side: Int) {
         datagramsSent[side] += 1
+        tap?(side, datagram)
         let link = links[side]
         if link.lossRate > 0, rng.unit() < link.lossRate {
             datagramsDropped[side] += 1
