@@ -54,6 +54,12 @@ struct OffsetRangeSet: Sendable {
         }
     }
 
+    /// Whether inserting `range` would add a range rather than extend or merge existing ones.
+    func wouldAddRange(_ range: Range<UInt64>) -> Bool {
+        let index = firstIndex(upperAtLeast: range.lowerBound)
+        return index == ranges.count || ranges[index].lowerBound > range.upperBound
+    }
+
     func contains(_ value: UInt64) -> Bool {
         let index = firstIndex(upperAtLeast: value + 1)
         return index < ranges.count && ranges[index].lowerBound <= value

@@ -39,6 +39,11 @@ extension PeerStreamConnection {
             let end = offset + UInt64(payload.count)
             guard end <= advertisedMaxData else { throw .flowControlViolation(limit: advertisedMaxData, end: end) }
             if let final = peerFinalOffset, end > final { throw .finalOffsetViolation(finalOffset: final, offending: end) }
+            // Bound the book-keeping a peer can make us keep, not only the bytes.
+            if offset > contiguousEnd, receivedOffsets.count >= maxReceiveGaps,
+               receivedOffsets.wouldAddRange(offset..<end) {
+                throw .tooManyGaps(limit: maxReceiveGaps)
+            }
             lastReceiveTime = now
             recordPacket(pn, ackEliciting: true, now: now)
             stats.bytesReceived += UInt64(payload.count)

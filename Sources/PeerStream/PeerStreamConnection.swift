@@ -90,6 +90,8 @@ public struct PeerStreamConnection: Sendable {
     let idleTimeout: Int64
     let keepaliveInterval: Int64?
     let pacingGranularity: Int64
+    /// Most out-of-order pieces the receive buffer tracks.
+    let maxReceiveGaps: Int
 
     // MARK: Life cycle
 
@@ -189,6 +191,7 @@ public struct PeerStreamConnection: Sendable {
         idleTimeout = c.idleTimeout.peerStreamNanoseconds
         keepaliveInterval = c.keepaliveInterval?.peerStreamNanoseconds
         pacingGranularity = c.pacingGranularity.peerStreamNanoseconds
+        maxReceiveGaps = c.receiveWindow / 512 + 64
         sendBuffer = ByteRing(capacity: c.sendBufferCapacity)
         receiveBuffer = ByteRing(capacity: c.receiveWindow)
         rtt = RTTEstimator(initialRTT: c.initialRTT.peerStreamNanoseconds)

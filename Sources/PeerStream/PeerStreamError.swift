@@ -35,6 +35,9 @@ public enum PeerStreamError: Error, Hashable, Sendable {
     case flowControlViolation(limit: UInt64, end: UInt64)
     /// A FIN that contradicts an earlier FIN or data already received, or data beyond the final offset.
     case finalOffsetViolation(finalOffset: UInt64, offending: UInt64)
+    /// Data that would split the receive buffer into more out-of-order pieces than the receiver tracks
+    /// (`receiveWindow / 512 + 64`; honest senders with full-size packets stay far below).
+    case tooManyGaps(limit: Int)
     /// An ACK for a packet number this side never sent.
     case ackOfUnsentPacket(UInt64)
 

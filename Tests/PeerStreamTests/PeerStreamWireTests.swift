@@ -226,3 +226,19 @@ func malformedDatagramsAreRejectedWithTypedErrors(_ bad: BadDatagram) {
     #expect(ack.maxData == UInt64(window + window / 4))
     #expect(connection.advertisedLimit == ack.maxData)
 }
+
+@Test func aPeerCannotFragmentTheReceiveBufferWithoutBound() throws {
+    var connection = PeerStreamConnection(
+        configuration: PeerStreamConfiguration(connectionID: cid, receiveWindow: 65_536), now: .zero)
+    let limit = 65_536 / 512 + 64
+    for index in 0..<limit {
+        _ = try connection.receive(bytes(.data(packetNumber: UInt64(index), offset: UInt64(2 + 2 * index), payload: [1])), now: .zero)
+    }
+    #expect(throws: PeerStreamError.tooManyGaps(limit: limit)) {
+        try connection.receive(bytes(.data(packetNumber: 9_999, offset: UInt64(2 + 2 * limit), payload: [1])), now: .zero)
+    }
+    // Data that extends an existing piece or starts the in-order prefix is still taken.
+    _ = try connection.receive(bytes(.data(packetNumber: 10_000, offset: 3, payload: [1])), now: .zero)
+    #expect(try connection.receive(bytes(.data(packetNumber: 10_001, offset: 0, payload: [1, 1])), now: .zero) == [.readable])
+    #expect(connection.readableBytes == 5)
+}
