@@ -303,3 +303,23 @@ func finishDeliversEndOfStreamAndClosesBothSides(size: Int) throws {
     #expect(megabits > 70)
     #expect(sim.largestBurst[0] <= PeerStreamConfiguration(connectionID: 0).maxBurstPackets + 1)
 }
+
+/// At 2 % random loss on a 100 Mbit/s, 20 ms RTT path, goodput is set by the loss rate, as for TCP. The
+/// reference is the steady-state model of a Reno-style TCP (Mathis et al. 1997) with our payload size:
+/// rate = MSS / RTT × sqrt(3 / (2p)) — kernel TCP's CUBIC is built to match it in this regime (RFC 9438 §4.3).
+@Test func lossLimitedGoodputMatchesTheTCPModel() {
+    var link = LinkConditions()
+    link.oneWayDelay = .milliseconds(10)
+    link.bitsPerSecond = 100e6
+    link.lossRate = 0.02
+    let total: UInt64 = 16 << 20
+    let (sim, _, reader, completed) = transfer(total: total, link: link, back: LinkConditions(oneWayDelay: .milliseconds(10)), seed: 12)
+    #expect(completed && reader.mismatches == 0)
+    let seconds = Double(nanoseconds(sim.elapsed)) / 1e9
+    let goodput = Double(total) * 8 / seconds
+    let mss = Double(PeerStreamConfiguration(connectionID: 0).maxPayload)
+    let model = mss * 8 / 0.020 * (3.0 / (2 * 0.02)).squareRoot()
+    print("2% loss, 100 Mbit/s, 20 ms RTT: goodput \(goodput / 1e6) Mbit/s, Reno model \(model / 1e6) Mbit/s, PTOs \(sim.connections[0].statistics.probeTimeouts)")
+    #expect(goodput > 0.75 * model)
+    #expect(goodput < 1.5 * model)  // and no cheating on congestion control
+}
