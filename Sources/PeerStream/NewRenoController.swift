@@ -1,5 +1,5 @@
 /// Loss-based congestion control as RFC 9002 §7 and Appendix B: slow start, congestion avoidance, one window
-/// reduction per recovery period. Loss is signalled by the SACK-driven detector of the
+/// reduction per recovery period, persistent congestion. Loss is signalled by the SACK-driven detector of the
 /// connection (packet threshold 3, time threshold 9/8 RTT).
 struct NewRenoController: Sendable {
     let maxDatagramSize: Int
@@ -50,6 +50,13 @@ struct NewRenoController: Sendable {
         congestionEvents += 1
         slowStartThreshold = max(Int(Double(congestionWindow) * lossReductionFactor), minimumWindow)
         congestionWindow = slowStartThreshold
+        bytesAckedInAvoidance = 0
+    }
+
+    /// RFC 9002 §7.6.2: collapse to the minimum window; slow start rebuilds it.
+    mutating func onPersistentCongestion(now: Int64) {
+        congestionWindow = minimumWindow
+        recoveryStartTime = now
         bytesAckedInAvoidance = 0
     }
 }

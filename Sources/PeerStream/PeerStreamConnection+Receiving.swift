@@ -191,6 +191,7 @@ extension PeerStreamConnection {
 
         // RFC 9002 §5.1: sample only when the largest acknowledged is newly acknowledged.
         if let sentTime = largestNewlyAckedSentTime {
+            if firstRTTSampleTime == nil { firstRTTSampleTime = now }
             let ackDelay = min(Int64(ack.ackDelayMicroseconds) * 1000, maxAckDelay)
             rtt.addSample(latestRTT: now - sentTime, ackDelay: ackDelay)
         }
@@ -227,25 +228,54 @@ extension PeerStreamConnection {
         lossTime = nil
         guard let largest = largestAcked else { return }
         let delay = rtt.lossDelay
+        // RFC 9002 §7.6.1: persistent congestion = losses spanning 3 × (PTO without backoff) with nothing
+        // acknowledged in between, all sent after the first RTT sample.
+        let persistentSpan = 3 * rtt.probeTimeout(maxAckDelay: maxAckDelay)
+        var persistent = false
+        var runStart: Int64?
+        var previousSlot: Int?
         var lost = 0
         var largestLostSentTime: Int64?
         for slot in holes {
             let index = slot - sentSlotBase
             let packet = sent[index]
-            if largest >= packet.packetNumber + 3 || packet.timeSent <= now - delay {
-                markLost(index: index)
-                lost += 1
-                largestLostSentTime = packet.timeSent
-            } else {
+            guard largest >= packet.packetNumber + 3 || packet.timeSent <= now - delay else {
                 lossTime = packet.timeSent + delay
                 break
             }
+            markLost(index: index)
+            lost += 1
+            largestLostSentTime = packet.timeSent
+            if let previous = previousSlot, anyAcknowledged(between: previous, and: slot) { runStart = nil }
+            if let sampleTime = firstRTTSampleTime, packet.timeSent > sampleTime {
+                let start = runStart ?? packet.timeSent
+                runStart = start
+                if packet.timeSent - start > persistentSpan { persistent = true }
+            } else {
+                runStart = nil
+            }
+            previousSlot = slot
         }
         if lost > 0 { holes.removeFirst(lost) }
         if let sentTime = largestLostSentTime {
             congestion.onCongestionEvent(sentTime: sentTime, now: now)
         }
+        if persistent {
+            congestion.onPersistentCongestion(now: now)
+            stats.persistentCongestionEvents += 1
+        }
         compactSent()
+    }
+
+    /// Whether a packet sent between two slots was acknowledged. Each pair of consecutive lost holes is
+    /// looked at once, so the scans add up to at most the packets sent.
+    private func anyAcknowledged(between first: Int, and second: Int) -> Bool {
+        var slot = first + 1
+        while slot < second {
+            if sent[slot - sentSlotBase].state == .acked { return true }
+            slot += 1
+        }
+        return false
     }
 
     private mutating func markLost(index: Int) {

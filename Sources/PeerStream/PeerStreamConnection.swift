@@ -45,7 +45,7 @@
 ///   new data or repeats the oldest outstanding data. Lost byte ranges are re-sent in new packets.
 /// - RTT: RFC 9002 §5 (smoothed RTT, RTT variance, min RTT, ack delay capped at `maxAckDelay`).
 /// - Congestion control: NewReno as RFC 9002 §7 (slow start, congestion avoidance, one reduction per recovery
-///   period), driven by the SACK ranges. Pacing (§7.7) at 1.25 × cwnd / smoothed RTT with bursts of at most
+///   period, collapse to the minimum window on persistent congestion §7.6), driven by the SACK ranges. Pacing (§7.7) at 1.25 × cwnd / smoothed RTT with bursts of at most
 ///   max(`maxBurstPackets`, one `pacingGranularity` of the rate); bursts never exceed the congestion window.
 /// - Flow control: new data never goes beyond the peer's max data. A sender blocked by flow control with
 ///   nothing in flight sends PING window probes with exponential backoff, so a lost window update cannot
@@ -142,6 +142,8 @@ public struct PeerStreamConnection: Sendable {
     var ackElicitingInFlight = 0
     var bytesInFlight = 0
     var rtt: RTTEstimator
+    /// When the first RTT sample was taken (RFC 9002 §7.6.2 only counts losses of packets sent after it).
+    var firstRTTSampleTime: Int64?
     var congestion: NewRenoController
     var pacingTokens: Double
     var pacingLastRefill: Int64

@@ -72,6 +72,8 @@ public struct PeerStreamStatistics: Hashable, Sendable {
     public var probeTimeouts = 0
     /// Times the congestion window was reduced (one per recovery period, RFC 9002 §7.3.2).
     public var congestionEvents = 0
+    /// Times the window collapsed to the minimum after losses spanning 3 PTOs (RFC 9002 §7.6).
+    public var persistentCongestionEvents = 0
     /// Smoothed RTT (nil before the first sample).
     public var smoothedRTT: Duration?
     public var rttVariance: Duration?

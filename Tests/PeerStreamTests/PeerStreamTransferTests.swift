@@ -323,3 +323,38 @@ func finishDeliversEndOfStreamAndClosesBothSides(size: Int) throws {
     #expect(goodput > 0.75 * model)
     #expect(goodput < 1.5 * model)  // and no cheating on congestion control
 }
+
+@Test func aBlackoutIsPersistentCongestionAndCollapsesTheWindow() {
+    var link = LinkConditions()
+    link.oneWayDelay = .milliseconds(10)
+    var sim = NetworkSimulator(a: configuration(), b: configuration(), aToB: link, bToA: link, seed: 13)
+    let pattern = StreamPattern(seed: 13)
+    var writer = PatternWriter(pattern: pattern, total: 16 << 20)
+    var reader = PatternReader(pattern: pattern)
+    var smallestWindowAfterBlackout = Int.max
+    var blackoutEnd: Int64?
+    let application = { (sim: inout NetworkSimulator) in
+        try? writer.step(&sim.connections[0])
+        reader.step(&sim.connections[1])
+        if let end = blackoutEnd, sim.now >= end {
+            sim.links[0].lossRate = 0
+            sim.links[1].lossRate = 0
+            smallestWindowAfterBlackout = min(smallestWindowAfterBlackout, sim.connections[0].statistics.congestionWindow)
+        }
+    }
+    let ran1 = sim.run(limit: .seconds(30), application: application, until: { _ in reader.received >= 2 << 20 })
+    #expect(ran1)
+    let before = sim.connections[0].statistics
+    #expect(before.persistentCongestionEvents == 0)
+    #expect(before.congestionWindow > 20 * PeerStreamConfiguration.defaultMaxDatagramSize)
+    sim.links[0].lossRate = 1
+    sim.links[1].lossRate = 1
+    blackoutEnd = sim.now + nanoseconds(.seconds(3))
+    let ran2 = sim.run(limit: .seconds(120), application: application, until: { s in s.connections[1].isPeerFinished })
+    #expect(ran2)
+    let after = sim.connections[0].statistics
+    #expect(after.persistentCongestionEvents >= 1)
+    #expect(smallestWindowAfterBlackout == 2 * PeerStreamConfiguration.defaultMaxDatagramSize)
+    #expect(after.probeTimeouts >= 3)
+    #expect(reader.received == 16 << 20 && reader.mismatches == 0)
+}
