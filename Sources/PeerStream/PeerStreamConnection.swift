@@ -34,6 +34,10 @@
 /// PING  (ack-eliciting) empty — keepalive and flow-control window probe; answered by an immediate ACK
 /// ```
 ///
+/// ACK-only packets take packet numbers too and receivers record them, so SACK ranges only have gaps where
+/// packets were really lost. Before the first ACK a sender may send up to `initialFlowControlLimit` (64 KiB).
+/// Both ends use the same `maxDatagramSize` (the receiver rejects larger DATA payloads).
+///
 /// A datagram with any field out of bounds, a short read, or trailing bytes is rejected with a
 /// `PeerStreamError` and ignored; so are packets breaking the protocol (data beyond the advertised window or
 /// the final offset, ACKs of unsent packets). No state changes for a rejected datagram.
@@ -45,8 +49,9 @@
 ///   new data or repeats the oldest outstanding data. Lost byte ranges are re-sent in new packets.
 /// - RTT: RFC 9002 §5 (smoothed RTT, RTT variance, min RTT, ack delay capped at `maxAckDelay`).
 /// - Congestion control: NewReno as RFC 9002 §7 (slow start, congestion avoidance, one reduction per recovery
-///   period, collapse to the minimum window on persistent congestion §7.6), driven by the SACK ranges. Pacing (§7.7) at 1.25 × cwnd / smoothed RTT with bursts of at most
-///   max(`maxBurstPackets`, one `pacingGranularity` of the rate); bursts never exceed the congestion window.
+///   period, minimum window on persistent congestion §7.6), driven by the SACK ranges. Pacing (§7.7) at
+///   1.25 × cwnd / smoothed RTT with bursts of at most max(`maxBurstPackets`, one `pacingGranularity` of the
+///   rate); bursts never exceed the congestion window.
 /// - Flow control: new data never goes beyond the peer's max data. A sender blocked by flow control with
 ///   nothing in flight sends PING window probes with exponential backoff, so a lost window update cannot
 ///   stall the stream.
@@ -63,7 +68,8 @@
 ///
 /// Memory is bounded: the receive side holds at most `receiveWindow` bytes (received but unread, in order or
 /// not), the send side at most `sendBufferCapacity` bytes (written but unacknowledged), plus per-packet
-/// bookkeeping for packets in flight. A paused reader therefore stops the sender once the window is used up.
+/// bookkeeping for packets in flight and at most `receiveWindow / 512 + 64` out-of-order pieces. A paused
+/// reader therefore stops the sender once the window is used up.
 ///
 /// ## Life cycle
 ///
