@@ -358,3 +358,49 @@ func finishDeliversEndOfStreamAndClosesBothSides(size: Int) throws {
     #expect(after.probeTimeouts >= 3)
     #expect(reader.received == 16 << 20 && reader.mismatches == 0)
 }
+
+/// Random paths (seeded): loss up to 20 %, reordering, duplication, rate caps, small windows and buffers,
+/// data both ways. Every run must finish byte-exact and close cleanly on both sides.
+@Test(arguments: Array(UInt64(100)..<UInt64(124)))
+func randomPathsAlwaysDeliverAndClose(seed: UInt64) {
+    var rng = SplitMix64(seed: seed)
+    func randomLink() -> LinkConditions {
+        var link = LinkConditions()
+        link.oneWayDelay = .microseconds(Int64(rng.next() % 60_000))
+        link.lossRate = rng.unit() * 0.2
+        link.reorderRate = rng.unit() * 0.3
+        link.reorderExtraDelay = .microseconds(Int64(rng.next() % 30_000 + 1))
+        link.duplicateRate = rng.unit() * 0.1
+        if rng.next() % 2 == 0 { link.bitsPerSecond = Double(rng.next() % 200 + 5) * 1e6 }
+        link.queueLimitBytes = Int(rng.next() % (512 << 10)) + 16 << 10
+        return link
+    }
+    let window = Int(rng.next() % (1 << 20)) + 65_536
+    let sendBuffer = Int(rng.next() % (1 << 20)) + 1
+    let datagram = Int(rng.next() % 1000) + 600
+    let pacing = rng.next() % 2 == 0
+    let config = configuration {
+        $0.receiveWindow = window
+        $0.sendBufferCapacity = sendBuffer
+        $0.maxDatagramSize = datagram
+        $0.maxAckRanges = min(32, (datagram - 35) / 16)
+        $0.pacing = pacing
+    }
+    let totals = [UInt64(rng.next() % (2 << 20)), UInt64(rng.next() % (1 << 20))]
+    let patterns = [StreamPattern(seed: seed), StreamPattern(seed: seed + 1000)]
+    var writers = [PatternWriter(pattern: patterns[0], total: totals[0]), PatternWriter(pattern: patterns[1], total: totals[1])]
+    var readers = [PatternReader(pattern: patterns[1]), PatternReader(pattern: patterns[0])]
+    var sim = NetworkSimulator(a: config, b: config, aToB: randomLink(), bToA: randomLink(), seed: seed)
+    var failure: (any Error)?
+    let completed = sim.run(limit: .seconds(3600), application: { sim in
+        for side in 0..<2 {
+            do { try writers[side].step(&sim.connections[side]) } catch { failure = error }
+            readers[side].step(&sim.connections[side])
+        }
+    }, until: { s in s.connections.allSatisfy { $0.state == .closed } })
+    #expect(completed, "links \(sim.links), window \(window), send buffer \(sendBuffer), datagram \(datagram)")
+    #expect(failure == nil)
+    #expect(readers[1].received == totals[0] && readers[0].received == totals[1])
+    #expect(readers.allSatisfy { $0.mismatches == 0 })
+    #expect(sim.rejections.allSatisfy { $0.isEmpty })
+}
