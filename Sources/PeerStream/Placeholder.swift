@@ -1,1 +1,0 @@
-// Target PeerStream: sources to come.
