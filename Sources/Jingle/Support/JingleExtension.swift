@@ -4,6 +4,8 @@ import XMLStream
 public protocol JingleXMLCodable: Sendable {
     init(element: XMLElement) throws(JingleParseError)
     func element() -> XMLElement
+    /// The namespace of the element as it appears on the wire (the codec's, or the element's for unknown ones).
+    var wireNamespace: String { get }
 }
 
 /// An application format carried in `<content><description/>` (XEP-0166 §5: RTP, file transfer, …).
@@ -32,6 +34,7 @@ public struct UnknownJinglePayload: JingleApplicationDescription, JingleTranspor
     public var xml: XMLElement
     public init(element: XMLElement) { self.xml = element }
     public func element() -> XMLElement { xml }
+    public var wireNamespace: String { xml.namespace }
 }
 
 /// The codecs the engine knows, keyed by namespace (XEP-0166 §5: application, transport and security are
@@ -91,7 +94,7 @@ public struct JingleRegistry: Sendable {
     }
 }
 
-/// The namespace of a codable payload as it appears on the wire.
-extension JingleXMLCodable {
-    public var wireNamespace: String { element().namespace }
-}
+extension JingleApplicationDescription { public var wireNamespace: String { Self.namespace } }
+extension JingleTransportMethod { public var wireNamespace: String { Self.namespace } }
+extension JingleSecurityMethod { public var wireNamespace: String { Self.namespace } }
+extension JingleInfoPayload { public var wireNamespace: String { Self.namespace } }

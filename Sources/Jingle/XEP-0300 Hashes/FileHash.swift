@@ -24,7 +24,7 @@ public struct FileHash: Sendable, Hashable {
     public init(element: XMLElement) throws(JingleParseError) {
         var r = try ElementReader(element, name: "hash", namespace: NS.hashes, section: Self.section)
         algo = try r.required("algo")
-        value = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        value = element.text.trimmingXMLWhitespace
         guard Data(base64Encoded: value) != nil, !value.isEmpty else { throw r.error(.invalidText(value)) }
     }
 
