@@ -27,6 +27,8 @@ public struct JingleMessage: Sendable, Hashable {
     public var reason: JingleReason?
     /// Other children (e.g. `<tie-break/>` of §3.5), kept verbatim.
     public var extensions: [XMLElement]
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public static let section = "XEP-0353 §3"
@@ -56,6 +58,7 @@ public struct JingleMessage: Sendable, Hashable {
         descriptions = d
         reason = try r.child("reason", namespace: NS.jingle).map { (e) throws(JingleParseError) in try JingleReason(element: e) }
         extensions = r.remainingChildren.filter { !(kind == .propose && $0.name == "description") }
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -64,7 +67,7 @@ public struct JingleMessage: Sendable, Hashable {
         e.set("id", id)
         for d in descriptions { e.append(d.element()) }
         if let reason { e.append(reason.element()) }
-        e.finish(extraAttributes: [], extensions: extensions, layout: layout)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 
