@@ -89,6 +89,25 @@ import XMPPCore
         #expect(throws: expected) { try JinglePayload(element: element) }
     }
 
+    @Test(arguments: JingleMessage.Kind.allCases)
+    func jingleMessageTravelsInAMessage(_ kind: JingleMessage.Kind) throws {
+        let payload = JingleMessage(kind, id: "ca3cf894", descriptions: kind == .propose ? [RTPDescription(media: "audio")] : [],
+                                    reason: kind == .finish || kind == .reject ? JingleReason(.busy, text: "later") : nil)
+        let message = payload.message(id: "m1", from: alice, to: jid("bob@localhost"))
+        let wire = try XMLElement(parsing: message.element.serialized())
+        let back = try #require(try Message(element: wire).jingleMessage())
+        #expect(back == payload)
+        #expect(back.kind == kind)
+        #expect(wire[attribute: "type"] == "chat" && wire.child("store", namespace: "urn:xmpp:hints") != nil)
+    }
+
+    @Test func proposeWithoutDescriptionIsRefused() throws {
+        let text = "<propose xmlns='urn:xmpp:jingle-message:0' id='x'/>"
+        #expect(throws: JingleParseError(.missingChild("description"), element: "propose", section: "XEP-0353 §3")) {
+            try JingleMessage(element: XMLElement(parsing: text))
+        }
+    }
+
     @Test func unknownRegistryNamespacesAreKeptVerbatim() throws {
         var registry = JingleRegistry()
         registry.register(transport: IBBTransport.self)

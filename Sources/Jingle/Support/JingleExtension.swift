@@ -88,9 +88,15 @@ public struct JingleRegistry: Sendable {
         return try type.init(element: e)
     }
 
+    /// An element the namespace's codec does not define (e.g. a future XEP-0167 message) is kept as unknown, so
+    /// the session answers unsupported-info (XEP-0166 §7.2.9) rather than bad-request.
     func parseInfo(_ e: XMLElement) throws(JingleParseError) -> any JingleInfoPayload {
         guard let type = infoPayloads[e.namespace] else { return UnknownJinglePayload(element: e) }
-        return try type.init(element: e)
+        do {
+            return try type.init(element: e)
+        } catch where error.kind == .unexpectedElement(name: e.name, namespace: e.namespace) && error.element == e.name {
+            return UnknownJinglePayload(element: e)
+        }
     }
 }
 

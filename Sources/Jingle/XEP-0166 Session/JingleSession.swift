@@ -303,7 +303,8 @@ public struct JingleSession: Sendable {
     /// XEP-0166 §7.2.9: an empty session-info is a ping; a payload we do not understand gets
     /// feature-not-implemented + unsupported-info.
     private mutating func receiveSessionInfo(_ payload: JinglePayload, _ iq: IQ) -> [JingleAction] {
-        if payload.info.contains(where: { !configuration.registry.supportsInfo($0.payload.wireNamespace) }) || !payload.extensions.isEmpty {
+        if payload.info.contains(where: { $0.payload is UnknownJinglePayload || !configuration.registry.supportsInfo($0.payload.wireNamespace) })
+            || !payload.extensions.isEmpty {
             return refuse(iq, .unsupportedInfo)
         }
         return acknowledge(iq, payload)

@@ -71,6 +71,12 @@ public struct JingleMessage: Sendable, Hashable {
         return e
     }
 
+    /// The `<message/>` carrying this payload: type chat, with a XEP-0334 `<store/>` hint so that devices that
+    /// are offline still learn of the call (XEP-0353 §3 examples).
+    public func message(id: String? = nil, from: JID? = nil, to: JID) -> Message {
+        Message(type: .chat, id: id, from: from, to: to, payloads: [element(), XMLElement(name: "store", namespace: "urn:xmpp:hints")])
+    }
+
     public static func == (lhs: JingleMessage, rhs: JingleMessage) -> Bool { lhs.element() == rhs.element() }
     public func hash(into hasher: inout Hasher) { hasher.combine(element()) }
 }
