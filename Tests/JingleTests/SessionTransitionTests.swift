@@ -264,7 +264,7 @@ func expectedPhase(after action: JingleWireAction, answer: Answer, from situatio
         result.from = them
         let after = session.receive(result, now: t0)
         #expect(after.contains(.cancelTimer(JingleTimer(.sessionInitiateAck, sid: sid, peer: them))))
-        #expect(after.contains(.event(.acknowledged(.sessionInitiate, id: initiate.id ?? ""))))
+        #expect(after.contains(.event(session: session.id, .acknowledged(.sessionInitiate, id: initiate.id ?? ""))))
         #expect(session.timerFired(JingleTimer(.sessionInitiateAck, sid: sid, peer: them), now: t0 + .seconds(60)).isEmpty)
         // The accept timer still runs: nobody answers, the call expires.
         let expired = session.timerFired(JingleTimer(.sessionAccept, sid: sid, peer: them), now: t0 + .seconds(120))
