@@ -60,9 +60,9 @@ import XMPPCore
         ("<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='s' initiator='@bad'/>",
          JingleParseError(.invalidAttribute("initiator", value: "@bad"), element: "jingle", section: "XEP-0166 §7.1")),
         ("<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='s'><content name='x'/></jingle>",
-         JingleParseError(.missingAttribute("creator"), element: "content", section: "XEP-0166 §7.1")),
+         JingleParseError(.missingAttribute("creator"), element: "content", section: "XEP-0166 §7.3")),
         ("<jingle xmlns='urn:xmpp:jingle:1' action='content-add' sid='s'><content creator='initiator' name='x' senders='everyone'/></jingle>",
-         JingleParseError(.invalidAttribute("senders", value: "everyone"), element: "content", section: "XEP-0166 §7.1")),
+         JingleParseError(.invalidAttribute("senders", value: "everyone"), element: "content", section: "XEP-0166 §7.3")),
         ("<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='s'><reason><text>why</text></reason></jingle>",
          JingleParseError(.missingChild("condition"), element: "reason", section: "XEP-0166 §7.4")),
         ("<jingle xmlns='urn:xmpp:jingle:1' action='session-terminate' sid='s'><reason><busy/><decline/></reason></jingle>",
@@ -87,6 +87,25 @@ import XMPPCore
     func malformedIsRefusedWithSection(_ text: String, _ expected: JingleParseError) throws {
         let element = try XMLElement(parsing: text)
         #expect(throws: expected) { try JinglePayload(element: element) }
+    }
+
+    @Test(arguments: JingleMessage.Kind.allCases)
+    func jingleMessageTravelsInAMessage(_ kind: JingleMessage.Kind) throws {
+        let payload = JingleMessage(kind, id: "ca3cf894", descriptions: kind == .propose ? [RTPDescription(media: "audio")] : [],
+                                    reason: kind == .finish || kind == .reject ? JingleReason(.busy, text: "later") : nil)
+        let message = payload.message(id: "m1", from: alice, to: jid("bob@localhost"))
+        let wire = try XMLElement(parsing: message.element.serialized())
+        let back = try #require(try Message(element: wire).jingleMessage())
+        #expect(back == payload)
+        #expect(back.kind == kind)
+        #expect(wire[attribute: "type"] == "chat" && wire.child("store", namespace: "urn:xmpp:hints") != nil)
+    }
+
+    @Test func proposeWithoutDescriptionIsRefused() throws {
+        let text = "<propose xmlns='urn:xmpp:jingle-message:0' id='x'/>"
+        #expect(throws: JingleParseError(.missingChild("description"), element: "propose", section: "XEP-0353 §3")) {
+            try JingleMessage(element: XMLElement(parsing: text))
+        }
     }
 
     @Test func unknownRegistryNamespacesAreKeptVerbatim() throws {

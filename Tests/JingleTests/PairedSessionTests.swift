@@ -304,6 +304,28 @@ import XMPPCore
         #expect(net.errors(alice).isEmpty && net.errors(bob).isEmpty)
     }
 
+    /// XEP-0166 §7.2.3 and §7.3: content-modify changes who sends; both machines agree afterwards.
+    @Test func contentModifyChangesSenders() throws {
+        var net = PairedPeers()
+        let sid = try start(&net, contents: [audioContent()])
+        net.deliverAll()
+        try on(&net, bob, sid: sid) { s throws(JingleSessionError) in try s.sendSessionAccept(contents: [audioContent()]) }
+        net.deliverAll()
+        let voice = contentKey("voice")
+        #expect(net.session(alice, sid: sid)?.sends(.responder, on: voice) == true)
+        try on(&net, bob, sid: sid) { s throws(JingleSessionError) in try s.sendContentModify([JingleContent(creator: .initiator, name: "voice", senders: .initiator)]) }
+        net.deliverAll()
+        for who in [alice, bob] {
+            let session = try #require(net.session(who, sid: sid))
+            #expect(session.sends(.initiator, on: voice))
+            #expect(!session.sends(.responder, on: voice))
+        }
+        try on(&net, alice, sid: sid) { s throws(JingleSessionError) in try s.sendContentModify([JingleContent(creator: .initiator, name: "voice", senders: JingleSenders.none)]) }
+        net.deliverAll()
+        #expect(net.session(bob, sid: sid)?.sends(.initiator, on: voice) == false)
+        #expect(net.errors(alice).isEmpty && net.errors(bob).isEmpty)
+    }
+
     @Test func managerAnswersUnknownSessionAndRemovesEnded() throws {
         var manager = JingleSessionManager(local: bob, ids: SequentialIDGenerator(prefix: "b"), sessionIDs: SequentialIDGenerator(prefix: "s"))
         let stray = IQ(type: .set, id: "x1", from: alice, to: bob, payload: JinglePayload(action: .transportInfo, sid: "nope", contents: [audioContent()]).element())

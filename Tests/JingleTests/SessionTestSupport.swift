@@ -79,7 +79,7 @@ func sentIQs(_ actions: [JingleAction]) -> [IQ] {
 }
 
 func events(_ actions: [JingleAction]) -> [JingleEvent] {
-    actions.compactMap { if case .event(let e) = $0 { e } else { nil } }
+    actions.compactMap { if case .event(_, let e) = $0 { e } else { nil } }
 }
 
 func requireNoThrow<T>(_ body: () throws -> T, sourceLocation: SourceLocation = #_sourceLocation) -> T? {
@@ -120,7 +120,10 @@ struct PairedPeers {
                 inFlight.append((to, iq))
             case .scheduleTimer(let t, _): sides[who]?.armedTimers.insert(t)
             case .cancelTimer(let t): sides[who]?.armedTimers.remove(t)
-            case .event(let e): sides[who]?.events.append(e)
+            case .event(let session, let e):
+                let peer = who == alice ? bob : alice
+                if session.peer != peer { Issue.record("event for \(session) at \(who)") }
+                sides[who]?.events.append(e)
             }
         }
     }

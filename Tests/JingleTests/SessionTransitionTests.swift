@@ -183,6 +183,14 @@ func expectedPhase(after action: JingleWireAction, answer: Answer, from situatio
         payload.info = [JingleInfo(UnknownJinglePayload(element: XMLElement(name: "queued", namespace: "urn:example:info")))]
         let iq = IQ(type: .set, id: "info", from: them, to: me, payload: payload.element())
         #expect(answer(to: iq, in: session.receive(iq, now: t0)) == .error(.jingle(.unsupportedInfo)))
+        // A message the RTP info namespace does not define is not understood either.
+        payload.info = [JingleInfo(UnknownJinglePayload(element: XMLElement(name: "queued", namespace: NS.jingleRTPInfo)))]
+        let queued = IQ(type: .set, id: "queued", from: them, to: me, payload: payload.element())
+        #expect(answer(to: queued, in: session.receive(queued, now: t0)) == .error(.jingle(.unsupportedInfo)))
+        // A known message with a missing required attribute is malformed (XEP-0167 §5: mute needs creator).
+        payload.info = [JingleInfo(UnknownJinglePayload(element: XMLElement(name: "mute", namespace: NS.jingleRTPInfo)))]
+        let badMute = IQ(type: .set, id: "mute", from: them, to: me, payload: payload.element())
+        #expect(answer(to: badMute, in: session.receive(badMute, now: t0)) == .error(.badRequest))
         // An empty session-info is a ping (§7.2.9) and is acknowledged.
         let ping = IQ(type: .set, id: "ping", from: them, to: me, payload: JinglePayload(action: .sessionInfo, sid: sid).element())
         #expect(answer(to: ping, in: session.receive(ping, now: t0)) == .result)
@@ -256,7 +264,7 @@ func expectedPhase(after action: JingleWireAction, answer: Answer, from situatio
         result.from = them
         let after = session.receive(result, now: t0)
         #expect(after.contains(.cancelTimer(JingleTimer(.sessionInitiateAck, sid: sid, peer: them))))
-        #expect(after.contains(.event(.acknowledged(.sessionInitiate, id: initiate.id ?? ""))))
+        #expect(after.contains(.event(session: session.id, .acknowledged(.sessionInitiate, id: initiate.id ?? ""))))
         #expect(session.timerFired(JingleTimer(.sessionInitiateAck, sid: sid, peer: them), now: t0 + .seconds(60)).isEmpty)
         // The accept timer still runs: nobody answers, the call expires.
         let expired = session.timerFired(JingleTimer(.sessionAccept, sid: sid, peer: them), now: t0 + .seconds(120))

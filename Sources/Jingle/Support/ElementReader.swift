@@ -132,3 +132,15 @@ struct ElementReader {
     var layout: SourceLayout { SourceLayout(element) }
 }
 
+
+extension String {
+    /// The string without leading and trailing XML whitespace (XML 1.0 §2.3 S: space, tab, CR, LF); cheaper than
+    /// Foundation's trimming and exactly the characters pretty-printing adds.
+    var trimmingXMLWhitespace: String {
+        let utf8 = self.utf8
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }) else { return "" }
+        if first == utf8.startIndex && last == utf8.index(before: utf8.endIndex) { return self }
+        return String(self[first...last])
+    }
+}

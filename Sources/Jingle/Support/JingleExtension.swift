@@ -4,6 +4,8 @@ import XMLStream
 public protocol JingleXMLCodable: Sendable {
     init(element: XMLElement) throws(JingleParseError)
     func element() -> XMLElement
+    /// The namespace of the element as it appears on the wire (the codec's, or the element's for unknown ones).
+    var wireNamespace: String { get }
 }
 
 /// An application format carried in `<content><description/>` (XEP-0166 §5: RTP, file transfer, …).
@@ -32,6 +34,7 @@ public struct UnknownJinglePayload: JingleApplicationDescription, JingleTranspor
     public var xml: XMLElement
     public init(element: XMLElement) { self.xml = element }
     public func element() -> XMLElement { xml }
+    public var wireNamespace: String { xml.namespace }
 }
 
 /// The codecs the engine knows, keyed by namespace (XEP-0166 §5: application, transport and security are
@@ -85,13 +88,19 @@ public struct JingleRegistry: Sendable {
         return try type.init(element: e)
     }
 
+    /// An element the namespace's codec does not define (e.g. a future XEP-0167 message) is kept as unknown, so
+    /// the session answers unsupported-info (XEP-0166 §7.2.9) rather than bad-request.
     func parseInfo(_ e: XMLElement) throws(JingleParseError) -> any JingleInfoPayload {
         guard let type = infoPayloads[e.namespace] else { return UnknownJinglePayload(element: e) }
-        return try type.init(element: e)
+        do {
+            return try type.init(element: e)
+        } catch where error.kind == .unexpectedElement(name: e.name, namespace: e.namespace) && error.element == e.name {
+            return UnknownJinglePayload(element: e)
+        }
     }
 }
 
-/// The namespace of a codable payload as it appears on the wire.
-extension JingleXMLCodable {
-    public var wireNamespace: String { element().namespace }
-}
+extension JingleApplicationDescription { public var wireNamespace: String { Self.namespace } }
+extension JingleTransportMethod { public var wireNamespace: String { Self.namespace } }
+extension JingleSecurityMethod { public var wireNamespace: String { Self.namespace } }
+extension JingleInfoPayload { public var wireNamespace: String { Self.namespace } }

@@ -7,17 +7,22 @@ import XMLStream
 /// remembers the first position of each attribute and child kind, and `apply` restores it, so parse then
 /// serialize reproduces the input. It never takes part in equality: two models that say the same thing are equal.
 public struct SourceLayout: Sendable, Hashable {
-    var attributeOrder: [String] = []
-    var childOrder: [String] = []
+    struct Key: Sendable, Hashable {
+        var namespace: String
+        var name: String
+    }
+
+    var attributeOrder: [Key] = []
+    var childOrder: [Key] = []
 
     public init() {}
 
     init(_ element: XMLElement) {
-        attributeOrder = element.attributes.map { $0.namespace + "|" + $0.name }
-        var seen: Set<String> = []
+        attributeOrder = element.attributes.map { Key(namespace: $0.namespace, name: $0.name) }
         for case .element(let child) in element.children {
-            let key = child.namespace + "|" + child.name
-            if seen.insert(key).inserted { childOrder.append(key) }
+            if !childOrder.contains(where: { $0.name == child.name && $0.namespace == child.namespace }) {
+                childOrder.append(Key(namespace: child.namespace, name: child.name))
+            }
         }
     }
 
@@ -25,31 +30,39 @@ public struct SourceLayout: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) {}
 
     /// Reorders `element`'s attributes and child elements (stably) to follow the recorded order; kinds not
-    /// recorded keep their place after the recorded ones.
+    /// recorded keep their place after the recorded ones. Elements are small, so linear searches beat hashing,
+    /// and the common case (already in order) does no sorting at all.
     func apply(to element: inout XMLElement) {
-        if attributeOrder.isEmpty && childOrder.isEmpty { return }
         if !attributeOrder.isEmpty {
-            let rank = Dictionary(attributeOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            element.attributes = element.attributes.enumerated().sorted { a, b in
-                let ra = rank[a.element.namespace + "|" + a.element.name] ?? Int.max
-                let rb = rank[b.element.namespace + "|" + b.element.name] ?? Int.max
-                return ra != rb ? ra < rb : a.offset < b.offset
-            }.map(\.element)
+            let ranks = element.attributes.map { a in
+                attributeOrder.firstIndex { $0.name == a.name && $0.namespace == a.namespace } ?? Int.max
+            }
+            if !Self.isSorted(ranks) {
+                element.attributes = zip(ranks, element.attributes).enumerated()
+                    .sorted { $0.element.0 != $1.element.0 ? $0.element.0 < $1.element.0 : $0.offset < $1.offset }
+                    .map(\.element.1)
+            }
         }
         if !childOrder.isEmpty {
-            let rank = Dictionary(childOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            element.children = element.children.enumerated().sorted { a, b in
-                let ra = Self.rank(a.element, rank), rb = Self.rank(b.element, rank)
-                return ra != rb ? ra < rb : a.offset < b.offset
-            }.map(\.element)
+            let ranks = element.children.map { node -> Int in
+                guard case .element(let e) = node else { return Int.max }
+                return childOrder.firstIndex { $0.name == e.name && $0.namespace == e.namespace } ?? Int.max
+            }
+            if !Self.isSorted(ranks) {
+                element.children = zip(ranks, element.children).enumerated()
+                    .sorted { $0.element.0 != $1.element.0 ? $0.element.0 < $1.element.0 : $0.offset < $1.offset }
+                    .map(\.element.1)
+            }
         }
     }
 
-    private static func rank(_ node: XMLNode, _ rank: [String: Int]) -> Int {
-        switch node {
-        case .element(let e): rank[e.namespace + "|" + e.name] ?? Int.max
-        case .text: Int.max
+    private static func isSorted(_ ranks: [Int]) -> Bool {
+        var previous = Int.min
+        for r in ranks {
+            if r < previous { return false }
+            previous = r
         }
+        return true
     }
 }
 

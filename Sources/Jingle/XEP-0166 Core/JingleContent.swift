@@ -1,11 +1,11 @@
 import XMLStream
 import XMPPCore
 
-/// The `<content/>` element (XEP-0166 §7.1): one application format, its transport and optional security.
+/// The `<content/>` element (XEP-0166 §7.3): one application format, its transport and optional security.
 public struct JingleContent: Sendable, Hashable {
     public var creator: JingleRole
     public var name: String
-    /// How the content is used (`session` by default; XEP-0166 §7.1, RFC 2183 dispositions).
+    /// How the content is used (`session` by default; XEP-0166 §7.3, RFC 2183 dispositions).
     public var disposition: String?
     /// Absent means `both` (XEP-0166 §7.3).
     public var senders: JingleSenders?
@@ -16,7 +16,7 @@ public struct JingleContent: Sendable, Hashable {
     public var extensions: [XMLElement]
     var layout = SourceLayout()
 
-    public static let section = "XEP-0166 §7.1"
+    public static let section = "XEP-0166 §7.3"
 
     public init(creator: JingleRole, name: String, disposition: String? = nil, senders: JingleSenders? = nil,
                 description: (any JingleApplicationDescription)? = nil, transport: (any JingleTransportMethod)? = nil,

@@ -3,7 +3,7 @@ import XMPPCore
 
 /// The `<jingle xmlns='urn:xmpp:jingle:1'/>` element (XEP-0166 §7.1).
 ///
-/// Child elements: `<content/>` (§7.1), `<reason/>` (§7.4), XEP-0338 `<group/>`, and for `session-info`
+/// Child elements: `<content/>` (§7.3), `<reason/>` (§7.4), XEP-0338 `<group/>`, and for `session-info`
 /// (§7.2.9) informational payloads; anything else is kept in `extensions` and written back unchanged.
 public struct JinglePayload: Sendable, Hashable {
     public var action: JingleWireAction
@@ -79,7 +79,7 @@ public struct JinglePayload: Sendable, Hashable {
         return e
     }
 
-    /// The content with this creator and name (XEP-0166 §7.1: the pair identifies a content).
+    /// The content with this creator and name (XEP-0166 §7.3: the pair identifies a content).
     public func content(creator: JingleRole, name: String) -> JingleContent? {
         contents.first { $0.creator == creator && $0.name == name }
     }

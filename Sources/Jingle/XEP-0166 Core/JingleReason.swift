@@ -26,8 +26,12 @@ public struct JingleReason: Sendable, Hashable {
     /// The session to switch to, for `alternative-session` (XEP-0166 §7.4: `<sid/>` child).
     public var alternativeSessionID: String?
     public var text: String?
+    /// `xml:lang` of the text (RFC 6120 §8.3.2 style language tag).
+    public var textLanguage: String?
     /// Further elements (application-specific conditions).
     public var extensions: [XMLElement]
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public static let section = "XEP-0166 §7.4"
@@ -56,8 +60,12 @@ public struct JingleReason: Sendable, Hashable {
         guard let condition = found else { throw r.error(.missingChild("condition")) }
         self.condition = condition
         self.alternativeSessionID = sid
-        text = r.childText("text", namespace: NS.jingle)
+        if let t = r.child("text", namespace: NS.jingle) {
+            text = t.text
+            textLanguage = t.attribute("lang", namespace: xmlNamespaceURI)
+        }
         extensions = r.remainingChildren
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -66,8 +74,12 @@ public struct JingleReason: Sendable, Hashable {
         var c = XMLElement(name: condition.rawValue, namespace: NS.jingle)
         if let alternativeSessionID { c.append(XMLElement("sid", namespace: NS.jingle, text: alternativeSessionID)) }
         e.append(c)
-        if let text { e.append(XMLElement("text", namespace: NS.jingle, text: text)) }
-        e.finish(extraAttributes: [], extensions: extensions, layout: layout)
+        if let text {
+            var t = XMLElement("text", namespace: NS.jingle, text: text)
+            if let textLanguage { t.setAttribute("lang", namespace: xmlNamespaceURI, value: textLanguage) }
+            e.append(t)
+        }
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }

@@ -17,7 +17,7 @@ public enum JingleWireAction: String, Sendable, Hashable, CaseIterable {
     case transportReplace = "transport-replace"
 }
 
-/// A party of the session (XEP-0166 §7.1 `creator`; §7.3 roles).
+/// A party of the session (XEP-0166 §7.3 `creator`).
 public enum JingleRole: String, Sendable, Hashable, CaseIterable {
     case initiator, responder
 

@@ -12,8 +12,21 @@ public enum JingleAction: Sendable, Hashable {
     case scheduleTimer(JingleTimer, deadline: ContinuousClock.Instant)
     /// Disarm a timer armed earlier.
     case cancelTimer(JingleTimer)
-    /// Tell the application.
-    case event(JingleEvent)
+    /// Tell the application what happened in which session.
+    case event(session: JingleSessionID, JingleEvent)
+}
+
+/// A session is identified by its sid together with the peer (XEP-0166 §7.1).
+public struct JingleSessionID: Sendable, Hashable, CustomStringConvertible {
+    public var peer: JID
+    public var sid: String
+
+    public init(peer: JID, sid: String) {
+        self.peer = peer
+        self.sid = sid
+    }
+
+    public var description: String { "\(peer)#\(sid)" }
 }
 
 /// A timer a session asks for, identified by session and purpose.

@@ -99,6 +99,7 @@ public struct JingleSession: Sendable {
     private var outstanding: [String: Outstanding] = [:]
     private var ids: any JingleIDGenerator
 
+    public var id: JingleSessionID { JingleSessionID(peer: peer, sid: sid) }
     public var initiator: JID { role == .initiator ? local : peer }
     public var responder: JID { role == .responder ? local : peer }
     public var peerRole: JingleRole { role.other }
@@ -202,7 +203,7 @@ public struct JingleSession: Sendable {
         } else if !payload.contents.contains(where: { registry.supportsTransport($0.transport?.wireNamespace ?? "") }) {
             actions += session.terminate(JingleReason(.unsupportedTransports))
         } else {
-            actions.append(.event(.received(payload)))
+            actions.append(.event(session: session.id, .received(payload)))
         }
         return (session, actions)
     }
@@ -291,19 +292,20 @@ public struct JingleSession: Sendable {
         return [.reply(iq.makeResult()),
                 .cancelTimer(JingleTimer(.sessionInitiateAck, sid: sid, peer: peer)),
                 .cancelTimer(JingleTimer(.sessionAccept, sid: sid, peer: peer)),
-                .event(.received(payload))]
+                .event(session: id, .received(payload))]
     }
 
     /// XEP-0166 §7.2.11: either party may end the session at any time; it is acknowledged and over.
     private mutating func receiveSessionTerminate(_ payload: JinglePayload, _ iq: IQ) -> [JingleAction] {
         state = .ended(Ended(reason: payload.reason, byPeer: true))
-        return [.reply(iq.makeResult())] + cancelTimers() + [.event(.ended(payload.reason, byPeer: true))]
+        return [.reply(iq.makeResult())] + cancelTimers() + [.event(session: id, .ended(payload.reason, byPeer: true))]
     }
 
     /// XEP-0166 §7.2.9: an empty session-info is a ping; a payload we do not understand gets
     /// feature-not-implemented + unsupported-info.
     private mutating func receiveSessionInfo(_ payload: JinglePayload, _ iq: IQ) -> [JingleAction] {
-        if payload.info.contains(where: { !configuration.registry.supportsInfo($0.payload.wireNamespace) }) || !payload.extensions.isEmpty {
+        if payload.info.contains(where: { $0.payload is UnknownJinglePayload || !configuration.registry.supportsInfo($0.payload.wireNamespace) })
+            || !payload.extensions.isEmpty {
             return refuse(iq, .unsupportedInfo)
         }
         return acknowledge(iq, payload)
@@ -326,7 +328,7 @@ public struct JingleSession: Sendable {
         if !colliding.isEmpty {
             if role == .initiator { return refuse(iq, .tieBreak) }
             contentStates.removeAll { s in colliding.contains { ContentKey($0.content) == ContentKey(s.content) } }
-            actions.append(.event(.tieBreakLost(.contentAdd, contents: colliding.map(\.content.name))))
+            actions.append(.event(session: id, .tieBreakLost(.contentAdd, contents: colliding.map(\.content.name))))
         }
         contentStates += payload.contents.map { ContentState(content: $0, accepted: false, addedBy: peerRole) }
         return acknowledge(iq, payload) + actions
@@ -398,7 +400,7 @@ public struct JingleSession: Sendable {
         var actions: [JingleAction] = []
         if !colliding.isEmpty {
             if role == .initiator { return refuse(iq, .tieBreak) }
-            actions.append(.event(.tieBreakLost(.transportReplace, contents: colliding.map(\.content.name))))
+            actions.append(.event(session: id, .tieBreakLost(.transportReplace, contents: colliding.map(\.content.name))))
         }
         let sender = peerRole
         for content in payload.contents {
@@ -432,7 +434,7 @@ public struct JingleSession: Sendable {
 
     /// A reply to one of our requests (RFC 6120 §8.2.3).
     private mutating func receiveReply(_ iq: IQ) -> [JingleAction] {
-        guard let id = iq.id, let request = outstanding.removeValue(forKey: id) else { return [] }
+        guard let requestID = iq.id, let request = outstanding.removeValue(forKey: requestID) else { return [] }
         if case .ended = state { return [] }
         if iq.type == .result {
             var actions: [JingleAction] = []
@@ -441,25 +443,25 @@ public struct JingleSession: Sendable {
                 state = .pending(p)
                 actions.append(.cancelTimer(JingleTimer(.sessionInitiateAck, sid: sid, peer: peer)))
             }
-            return actions + [.event(.acknowledged(request.action, id: id))]
+            return actions + [.event(session: id, .acknowledged(request.action, id: requestID))]
         }
         let error = iq.error ?? StanzaError(.undefinedCondition)
-        var actions: [JingleAction] = [.event(.requestFailed(request.action, id: id, error))]
+        var actions: [JingleAction] = [.event(session: id, .requestFailed(request.action, id: requestID, error))]
         switch request.action {
         case .sessionInitiate, .sessionAccept:
             // XEP-0166 §6.3.2: an error to the initiation (or to our acceptance) means there is no session.
             state = .ended(Ended(reason: nil, byPeer: true))
-            actions += cancelTimers() + [.event(.ended(nil, byPeer: true))]
+            actions += cancelTimers() + [.event(session: id, .ended(nil, byPeer: true))]
         case .contentAdd:
             let keys = Set(request.contents)
             contentStates.removeAll { keys.contains(ContentKey($0.content)) && !$0.accepted }
             if JingleErrorCondition(error) == .tieBreak {
-                actions.append(.event(.tieBreakLost(.contentAdd, contents: request.contents.map(\.name))))
+                actions.append(.event(session: id, .tieBreakLost(.contentAdd, contents: request.contents.map(\.name))))
             }
         case .transportReplace:
             for key in request.contents where replacementPending(by: role, key) { update(key) { $0.pendingReplacement = nil } }
             if JingleErrorCondition(error) == .tieBreak {
-                actions.append(.event(.tieBreakLost(.transportReplace, contents: request.contents.map(\.name))))
+                actions.append(.event(session: id, .tieBreakLost(.transportReplace, contents: request.contents.map(\.name))))
             }
         case .contentAccept, .contentModify, .contentReject, .contentRemove, .descriptionInfo, .securityInfo,
              .sessionInfo, .sessionTerminate, .transportAccept, .transportInfo, .transportReject:
@@ -636,7 +638,7 @@ public struct JingleSession: Sendable {
     private mutating func terminate(_ reason: JingleReason) -> [JingleAction] {
         let send = request(JinglePayload(action: .sessionTerminate, sid: sid, initiator: initiator, reason: reason), contents: [])
         state = .ended(Ended(reason: reason, byPeer: false))
-        return [send] + cancelTimers() + [.event(.ended(reason, byPeer: false))]
+        return [send] + cancelTimers() + [.event(session: id, .ended(reason, byPeer: false))]
     }
 
     private func cancelTimers() -> [JingleAction] {
@@ -646,7 +648,7 @@ public struct JingleSession: Sendable {
     }
 
     private func acknowledge(_ iq: IQ, _ payload: JinglePayload) -> [JingleAction] {
-        [.reply(iq.makeResult()), .event(.received(payload))]
+        [.reply(iq.makeResult()), .event(session: id, .received(payload))]
     }
 
     private func refuse(_ iq: IQ, _ condition: JingleErrorCondition) -> [JingleAction] {

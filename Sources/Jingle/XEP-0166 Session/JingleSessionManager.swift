@@ -5,14 +5,7 @@ import XMPPCore
 /// with the parties), creates responder sessions on session-initiate, and answers requests for sessions that do
 /// not exist with unknown-session. Pure, like the sessions it holds.
 public struct JingleSessionManager: Sendable {
-    public struct SessionKey: Sendable, Hashable {
-        public var peer: JID
-        public var sid: String
-        public init(peer: JID, sid: String) {
-            self.peer = peer
-            self.sid = sid
-        }
-    }
+    public typealias SessionKey = JingleSessionID
 
     public let local: JID
     public var configuration: JingleSession.Configuration

@@ -176,6 +176,8 @@ public struct RTPParameter: Sendable, Hashable {
     public var name: String
     /// Optional in XEP-0339 (`a=ssrc:1 cname` has no value); required by XEP-0167.
     public var value: String?
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public init(name: String, value: String?) {
@@ -187,6 +189,7 @@ public struct RTPParameter: Sendable, Hashable {
         var r = ElementReader(element, section: section)
         name = try r.required("name")
         value = r.optional("value")
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -194,7 +197,7 @@ public struct RTPParameter: Sendable, Hashable {
         var e = XMLElement(name: "parameter", namespace: namespace)
         e.set("name", name)
         e.set("value", value)
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
         return e
     }
 }
@@ -203,6 +206,7 @@ public struct RTPParameter: Sendable, Hashable {
 public struct RTPBandwidth: Sendable, Hashable {
     public var type: String
     public var value: String
+    public var extraAttributes: [XMLAttribute] = []
 
     public init(type: String, value: String) {
         self.type = type
@@ -213,9 +217,12 @@ public struct RTPBandwidth: Sendable, Hashable {
         var r = ElementReader(element, section: RTPDescription.section)
         type = try r.required("type")
         value = element.text
+        extraAttributes = r.remainingAttributes
     }
 
     func element() -> XMLElement {
-        XMLElement("bandwidth", namespace: NS.jingleRTP, ["type": type], text: value)
+        var e = XMLElement("bandwidth", namespace: NS.jingleRTP, ["type": type], text: value)
+        e.attributes += extraAttributes
+        return e
     }
 }

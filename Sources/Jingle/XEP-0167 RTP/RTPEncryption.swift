@@ -8,6 +8,8 @@ public struct RTPEncryption: Sendable, Hashable {
     public var cryptos: [RTPCrypto]
     /// Other keying methods (e.g. ZRTP hash), kept verbatim.
     public var extensions: [XMLElement]
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public static let section = "XEP-0167 §7"
@@ -30,6 +32,7 @@ public struct RTPEncryption: Sendable, Hashable {
         for e in r.children("crypto", namespace: NS.jingleRTP) { c.append(try RTPCrypto(element: e)) }
         cryptos = c
         extensions = r.remainingChildren
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -37,7 +40,7 @@ public struct RTPEncryption: Sendable, Hashable {
         var e = XMLElement(name: "encryption", namespace: NS.jingleRTP)
         e.set("required", required)
         for c in cryptos { e.append(c.element()) }
-        e.finish(extraAttributes: [], extensions: extensions, layout: layout)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }
@@ -48,6 +51,8 @@ public struct RTPCrypto: Sendable, Hashable {
     public var keyParams: String
     public var sessionParams: String?
     public var tag: String
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public init(cryptoSuite: String, keyParams: String, sessionParams: String? = nil, tag: String) {
@@ -63,6 +68,7 @@ public struct RTPCrypto: Sendable, Hashable {
         keyParams = try r.required("key-params")
         sessionParams = r.optional("session-params")
         tag = try r.required("tag")
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -72,7 +78,7 @@ public struct RTPCrypto: Sendable, Hashable {
         e.set("key-params", keyParams)
         e.set("session-params", sessionParams)
         e.set("tag", tag)
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
         return e
     }
 }

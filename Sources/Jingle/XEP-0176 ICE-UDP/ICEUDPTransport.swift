@@ -144,6 +144,8 @@ public struct ICERemoteCandidate: Sendable, Hashable {
     public var component: UInt16
     public var ip: String
     public var port: UInt16
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public init(component: UInt16, ip: String, port: UInt16) {
@@ -157,6 +159,7 @@ public struct ICERemoteCandidate: Sendable, Hashable {
         component = try r.required("component", as: UInt16.self)
         ip = try r.required("ip")
         port = try r.required("port", as: UInt16.self)
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -165,7 +168,7 @@ public struct ICERemoteCandidate: Sendable, Hashable {
         e.set("component", component)
         e.set("ip", ip)
         e.set("port", port)
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
         return e
     }
 }

@@ -44,6 +44,8 @@ public struct RawUDPCandidate: Sendable, Hashable {
     public var port: UInt16
     /// XEP-0177 §4 allows only `host` here; optional.
     public var type: String?
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public init(component: UInt16, generation: UInt32 = 0, id: String, ip: String, port: UInt16, type: String? = nil) {
@@ -63,6 +65,7 @@ public struct RawUDPCandidate: Sendable, Hashable {
         ip = try r.required("ip")
         port = try r.required("port", as: UInt16.self)
         type = r.optional("type")
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -74,7 +77,7 @@ public struct RawUDPCandidate: Sendable, Hashable {
         e.set("ip", ip)
         e.set("port", port)
         e.set("type", type)
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
         return e
     }
 }

@@ -48,6 +48,8 @@ public struct FileTransferFile: Sendable, Hashable {
     public var hashes: [FileHash]
     public var hashesUsed: [HashUsed]
     public var extensions: [XMLElement]
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public init(date: String? = nil, desc: String? = nil, mediaType: String? = nil, name: String? = nil, size: UInt64? = nil,
@@ -82,6 +84,7 @@ public struct FileTransferFile: Sendable, Hashable {
         for e in r.children("hash-used", namespace: NS.hashes) { u.append(try HashUsed(element: e)) }
         hashesUsed = u
         extensions = r.remainingChildren
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -96,7 +99,7 @@ public struct FileTransferFile: Sendable, Hashable {
         if let size { e.append(XMLElement("size", namespace: ns, text: String(size))) }
         for h in hashes { e.append(h.element()) }
         for u in hashesUsed { e.append(u.element()) }
-        e.finish(extraAttributes: [], extensions: extensions, layout: layout)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }
@@ -108,6 +111,10 @@ public struct FileTransferRange: Sendable, Hashable {
     /// Absent means to the end of the file.
     public var length: UInt64?
     public var hashes: [FileHash]
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
+    /// Child elements no codec here understands, written back unchanged.
+    public var extensions: [XMLElement] = []
     var layout = SourceLayout()
 
     public init(offset: UInt64? = nil, length: UInt64? = nil, hashes: [FileHash] = []) {
@@ -123,6 +130,8 @@ public struct FileTransferRange: Sendable, Hashable {
         var h: [FileHash] = []
         for e in r.children("hash", namespace: NS.hashes) { h.append(try FileHash(element: e)) }
         hashes = h
+        extraAttributes = r.remainingAttributes
+        extensions = r.remainingChildren
         layout = r.layout
     }
 
@@ -131,7 +140,7 @@ public struct FileTransferRange: Sendable, Hashable {
         e.set("offset", offset)
         e.set("length", length)
         for h in hashes { e.append(h.element()) }
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }

@@ -91,6 +91,8 @@ public struct S5BCandidate: Sendable, Hashable {
     public var port: UInt16?
     public var priority: UInt32
     public var type: CandidateType
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public init(cid: String, host: String, jid: JID, port: UInt16? = nil, priority: UInt32, type: CandidateType) {
@@ -111,6 +113,7 @@ public struct S5BCandidate: Sendable, Hashable {
         port = try r.optional("port", as: UInt16.self)
         priority = try r.required("priority", as: UInt32.self)
         type = try r.required("type", as: CandidateType.self)
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -122,7 +125,7 @@ public struct S5BCandidate: Sendable, Hashable {
         e.set("port", port)
         e.set("priority", priority)
         e.set("type", type)
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
         return e
     }
 }

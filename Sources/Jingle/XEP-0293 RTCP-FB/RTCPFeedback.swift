@@ -9,6 +9,10 @@ public struct RTCPFeedback: Sendable, Hashable {
     public var parameters: [RTPParameter]
 
     public static let section = "XEP-0293 §3"
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
+    /// Child elements no codec here understands, written back unchanged.
+    public var extensions: [XMLElement] = []
     var layout = SourceLayout()
 
     public init(type: String, subtype: String? = nil, parameters: [RTPParameter] = []) {
@@ -24,6 +28,8 @@ public struct RTCPFeedback: Sendable, Hashable {
         var p: [RTPParameter] = []
         for e in r.children("parameter", namespace: NS.jingleRTCPFB) { p.append(try RTPParameter(element: e, section: Self.section)) }
         parameters = p
+        extraAttributes = r.remainingAttributes
+        extensions = r.remainingChildren
         layout = r.layout
     }
 
@@ -32,7 +38,7 @@ public struct RTCPFeedback: Sendable, Hashable {
         e.set("type", type)
         e.set("subtype", subtype)
         for p in parameters { e.append(p.element(namespace: NS.jingleRTCPFB)) }
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }
@@ -40,15 +46,19 @@ public struct RTCPFeedback: Sendable, Hashable {
 /// `<rtcp-fb-trr-int value/>` (XEP-0293 §3: minimal interval between regular RTCP reports, in ms).
 public struct RTCPFeedbackTRRInt: Sendable, Hashable {
     public var value: UInt32
+    public var extraAttributes: [XMLAttribute] = []
 
     public init(value: UInt32) { self.value = value }
 
     init(element: XMLElement) throws(JingleParseError) {
         var r = ElementReader(element, section: RTCPFeedback.section)
         value = try r.required("value", as: UInt32.self)
+        extraAttributes = r.remainingAttributes
     }
 
     func element() -> XMLElement {
-        XMLElement("rtcp-fb-trr-int", namespace: NS.jingleRTCPFB, ["value": String(value)])
+        var e = XMLElement("rtcp-fb-trr-int", namespace: NS.jingleRTCPFB, ["value": String(value)])
+        e.attributes += extraAttributes
+        return e
     }
 }

@@ -11,6 +11,10 @@ public struct RTPHeaderExtension: Sendable, Hashable {
     public var parameters: [RTPParameter]
 
     public static let section = "XEP-0294 §3"
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
+    /// Child elements no codec here understands, written back unchanged.
+    public var extensions: [XMLElement] = []
     var layout = SourceLayout()
 
     public init(id: UInt16, uri: String, senders: JingleSenders? = nil, parameters: [RTPParameter] = []) {
@@ -31,6 +35,8 @@ public struct RTPHeaderExtension: Sendable, Hashable {
         var p: [RTPParameter] = []
         for e in r.children("parameter", namespace: NS.jingleRTPHdrExt) { p.append(try RTPParameter(element: e, section: Self.section)) }
         parameters = p
+        extraAttributes = r.remainingAttributes
+        extensions = r.remainingChildren
         layout = r.layout
     }
 
@@ -40,7 +46,7 @@ public struct RTPHeaderExtension: Sendable, Hashable {
         e.set("uri", uri)
         e.set("senders", senders)
         for p in parameters { e.append(p.element(namespace: NS.jingleRTPHdrExt)) }
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }

@@ -8,6 +8,7 @@ public struct FileHash: Sendable, Hashable {
     public var algo: String
     /// The digest, base64 (RFC 4648 §4) as on the wire.
     public var value: String
+    public var extraAttributes: [XMLAttribute] = []
 
     public static let section = "XEP-0300 §3"
 
@@ -24,12 +25,15 @@ public struct FileHash: Sendable, Hashable {
     public init(element: XMLElement) throws(JingleParseError) {
         var r = try ElementReader(element, name: "hash", namespace: NS.hashes, section: Self.section)
         algo = try r.required("algo")
-        value = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        value = element.text.trimmingXMLWhitespace
         guard Data(base64Encoded: value) != nil, !value.isEmpty else { throw r.error(.invalidText(value)) }
+        extraAttributes = r.remainingAttributes
     }
 
     public func element() -> XMLElement {
-        XMLElement("hash", namespace: NS.hashes, ["algo": algo], text: value)
+        var e = XMLElement("hash", namespace: NS.hashes, ["algo": algo], text: value)
+        e.attributes += extraAttributes
+        return e
     }
 
     /// The decoded digest.
@@ -39,13 +43,19 @@ public struct FileHash: Sendable, Hashable {
 /// `<hash-used xmlns='urn:xmpp:hashes:2' algo/>` (XEP-0300 §3: the algorithm that will be used, value to follow).
 public struct HashUsed: Sendable, Hashable {
     public var algo: String
+    public var extraAttributes: [XMLAttribute] = []
 
     public init(algo: String) { self.algo = algo }
 
     public init(element: XMLElement) throws(JingleParseError) {
         var r = try ElementReader(element, name: "hash-used", namespace: NS.hashes, section: FileHash.section)
         algo = try r.required("algo")
+        extraAttributes = r.remainingAttributes
     }
 
-    public func element() -> XMLElement { XMLElement("hash-used", namespace: NS.hashes, ["algo": algo]) }
+    public func element() -> XMLElement {
+        var e = XMLElement("hash-used", namespace: NS.hashes, ["algo": algo])
+        e.attributes += extraAttributes
+        return e
+    }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import XMLStream
 import XMPPCore
 
@@ -30,12 +29,8 @@ public struct DTLSFingerprint: Sendable, Hashable {
         var r = ElementReader(element, section: Self.section)
         hash = try r.required("hash")
         setup = try r.required("setup", as: DTLSSetup.self)
-        value = element.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        // RFC 8122 §5: fingerprint = 2HEXDIG *(":" 2HEXDIG)
-        let pairs = value.split(separator: ":", omittingEmptySubsequences: false)
-        guard !pairs.isEmpty, pairs.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
-            throw r.error(.invalidText(value))
-        }
+        value = element.text.trimmingXMLWhitespace
+        guard Self.isHexPairs(value) else { throw r.error(.invalidText(value)) }
         extraAttributes = r.remainingAttributes
         layout = r.layout
     }
@@ -47,6 +42,17 @@ public struct DTLSFingerprint: Sendable, Hashable {
         e.append(text: value)
         e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
         return e
+    }
+
+    /// RFC 8122 §5: fingerprint = 2HEXDIG *(":" 2HEXDIG)
+    static func isHexPairs(_ text: String) -> Bool {
+        var count = 0
+        for (i, b) in text.utf8.enumerated() {
+            let isHex = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66)
+            if i % 3 == 2 { if b != 0x3A { return false } } else if !isHex { return false }
+            count = i + 1
+        }
+        return count >= 2 && count % 3 == 2
     }
 
     /// The fingerprint as bytes, or nil if `value` is not hex pairs.

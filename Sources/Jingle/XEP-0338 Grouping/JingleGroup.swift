@@ -8,6 +8,10 @@ public struct JingleGroup: Sendable, Hashable {
     public var contents: [String]
 
     public static let section = "XEP-0338 §3"
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
+    /// Child elements no codec here understands, written back unchanged.
+    public var extensions: [XMLElement] = []
     var layout = SourceLayout()
 
     public init(semantics: String, contents: [String]) {
@@ -24,6 +28,8 @@ public struct JingleGroup: Sendable, Hashable {
             names.append(try cr.required("name"))
         }
         contents = names
+        extraAttributes = r.remainingAttributes
+        extensions = r.remainingChildren
         layout = r.layout
     }
 
@@ -31,7 +37,7 @@ public struct JingleGroup: Sendable, Hashable {
         var e = XMLElement(name: "group", namespace: NS.jingleGrouping)
         e.set("semantics", semantics)
         for n in contents { e.append(XMLElement("content", namespace: NS.jingleGrouping, ["name": n])) }
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }

@@ -7,6 +7,10 @@ public struct RTPSource: Sendable, Hashable {
     public var parameters: [RTPParameter]
 
     public static let section = "XEP-0339 §3.1"
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
+    /// Child elements no codec here understands, written back unchanged.
+    public var extensions: [XMLElement] = []
     var layout = SourceLayout()
 
     public init(ssrc: UInt32, parameters: [RTPParameter] = []) {
@@ -20,6 +24,8 @@ public struct RTPSource: Sendable, Hashable {
         var p: [RTPParameter] = []
         for e in r.children("parameter", namespace: NS.jingleSSMA) { p.append(try RTPParameter(element: e, section: Self.section)) }
         parameters = p
+        extraAttributes = r.remainingAttributes
+        extensions = r.remainingChildren
         layout = r.layout
     }
 
@@ -27,7 +33,7 @@ public struct RTPSource: Sendable, Hashable {
         var e = XMLElement(name: "source", namespace: NS.jingleSSMA)
         e.set("ssrc", ssrc)
         for p in parameters { e.append(p.element(namespace: NS.jingleSSMA)) }
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }
@@ -38,6 +44,10 @@ public struct RTPSourceGroup: Sendable, Hashable {
     public var ssrcs: [UInt32]
 
     public static let section = "XEP-0339 §3.2"
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
+    /// Child elements no codec here understands, written back unchanged.
+    public var extensions: [XMLElement] = []
     var layout = SourceLayout()
 
     public init(semantics: String, ssrcs: [UInt32]) {
@@ -54,6 +64,8 @@ public struct RTPSourceGroup: Sendable, Hashable {
             s.append(try sr.required("ssrc", as: UInt32.self))
         }
         ssrcs = s
+        extraAttributes = r.remainingAttributes
+        extensions = r.remainingChildren
         layout = r.layout
     }
 
@@ -61,7 +73,7 @@ public struct RTPSourceGroup: Sendable, Hashable {
         var e = XMLElement(name: "ssrc-group", namespace: NS.jingleSSMA)
         e.set("semantics", semantics)
         for s in ssrcs { e.append(XMLElement("source", namespace: NS.jingleSSMA, ["ssrc": String(s)])) }
-        layout.apply(to: &e)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
 }

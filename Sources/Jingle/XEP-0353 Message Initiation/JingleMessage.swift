@@ -27,6 +27,8 @@ public struct JingleMessage: Sendable, Hashable {
     public var reason: JingleReason?
     /// Other children (e.g. `<tie-break/>` of §3.5), kept verbatim.
     public var extensions: [XMLElement]
+    /// Attributes no codec here understands, written back unchanged.
+    public var extraAttributes: [XMLAttribute] = []
     var layout = SourceLayout()
 
     public static let section = "XEP-0353 §3"
@@ -56,6 +58,7 @@ public struct JingleMessage: Sendable, Hashable {
         descriptions = d
         reason = try r.child("reason", namespace: NS.jingle).map { (e) throws(JingleParseError) in try JingleReason(element: e) }
         extensions = r.remainingChildren.filter { !(kind == .propose && $0.name == "description") }
+        extraAttributes = r.remainingAttributes
         layout = r.layout
     }
 
@@ -64,8 +67,14 @@ public struct JingleMessage: Sendable, Hashable {
         e.set("id", id)
         for d in descriptions { e.append(d.element()) }
         if let reason { e.append(reason.element()) }
-        e.finish(extraAttributes: [], extensions: extensions, layout: layout)
+        e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
+    }
+
+    /// The `<message/>` carrying this payload: type chat, with a XEP-0334 `<store/>` hint so that devices that
+    /// are offline still learn of the call (XEP-0353 §3 examples).
+    public func message(id: String? = nil, from: JID? = nil, to: JID) -> Message {
+        Message(type: .chat, id: id, from: from, to: to, payloads: [element(), XMLElement(name: "store", namespace: "urn:xmpp:hints")])
     }
 
     public static func == (lhs: JingleMessage, rhs: JingleMessage) -> Bool { lhs.element() == rhs.element() }
