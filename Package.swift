@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "JingleCLI",
             dependencies: [
-                "XMLStream", "XMPPCore", "Hashes", "CLibXML2", "COpenSSL", "CSRTP", "CNice",
+                "XMLStream", "XMPPCore", "Hashes", "Jingle", "CLibXML2", "COpenSSL", "CSRTP", "CNice",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
