@@ -115,6 +115,8 @@ public final class XMPPClient: XMPPSession {
     public var serverFeatures: StreamFeatures? { get async { await core.established?.features } }
     /// Whether XEP-0198 is on and resumable.
     public var streamManagementResumable: Bool { get async { await core.established?.resumable ?? false } }
+    /// Why the link ended, if it ended on an error (stream error, oversized stanza, lost connection).
+    public var failure: XMPPLinkError? { get async { await core.failure } }
     /// How many lost connections were resumed.
     public var resumptionCount: Int { get async { await core.resumptions } }
     public var stanzas: AsyncStream<XMLElement> { core.stanzas }

@@ -41,6 +41,8 @@ public final class XMPPComponent: XMPPSession {
 
     public var localJID: JID? { get async { await core.localJID } }
     public var stanzas: AsyncStream<XMLElement> { core.stanzas }
+    /// Why the link ended, if it ended on an error.
+    public var failure: XMPPLinkError? { get async { await core.failure } }
     public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
     public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
         try await core.sendIQ(iq, timeout: timeout)

@@ -41,6 +41,9 @@ actor XMPPLinkCore {
     private var keepAliveTask: Task<Void, Never>?
     private var onFeaturesChanged = false
 
+    /// Why the link ended, when it ended on an error rather than `close()`.
+    private(set) var failure: XMPPLinkError?
+
     /// Connection losses survived through XEP-0198 resumption (for tests and logs).
     private(set) var resumptions = 0
 
@@ -160,6 +163,7 @@ actor XMPPLinkCore {
     }
 
     private func terminate(_ error: XMPPLinkError) {
+        if !closedForGood, failure == nil, error != .notConnected { failure = error }
         closedForGood = true
         established = nil
         keepAliveTask?.cancel()
