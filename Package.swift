@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // ---- C libraries (Debian packages; pkg-config names as on Debian 12) ----
@@ -37,6 +39,17 @@ let package = Package(
         .target(name: "RTP"),
         .target(name: "PeerStream"),
         .target(name: "FileTransfer", dependencies: ["Hashes"]),
+        .target(
+            name: "XMPPLink",
+            dependencies: [
+                "XMPPCore", "XMLStream", "Hashes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // ---- executable ----
         .executableTarget(
@@ -67,6 +80,11 @@ let package = Package(
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI"]),
+        .testTarget(
+            name: "XMPPLinkTests",
+            dependencies: ["XMPPLink", "XMPPCore", "XMLStream", "Hashes"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,399 @@
+import Foundation
+import Hashes
+import Logging
+import XMLStream
+import XMPPCore
+
+/// Handles an incoming IQ get/set: return the result payload (or nil for an empty result); throw a
+/// `StanzaError` (or `XMPPLinkError.stanzaError`) to answer with that error. Any other error becomes
+/// `internal-server-error`.
+public typealias IQHandler = @Sendable (IQ) async throws -> XMLElement?
+
+/// The actor that carries out an `XMPPStreamMachine`'s actions on a transport, shared by the client, the
+/// component and the peer link: IQ tracking with timeouts, IQ handlers by namespace, the disco/caps
+/// responder, XEP-0199 ping answers, and (client only) XEP-0198 resumption after a lost connection.
+actor XMPPLinkCore {
+    enum Kind: Sendable {
+        case client(XMPPClientConfiguration)
+        case component(domain: JID)
+        case peer(local: JID, remote: JID?)
+    }
+
+    let kind: Kind
+    nonisolated let stanzas: AsyncStream<XMLElement>
+    private let stanzaContinuation: AsyncStream<XMLElement>.Continuation
+    private var logger: Logger
+
+    private var driver: XMPPStreamDriver?
+    private var transport: XMPPTransport?
+    private var generation = 0
+    private var establishWaiter: CheckedContinuation<XMPPStreamMachine.Established, any Error>?
+    private(set) var established: XMPPStreamMachine.Established?
+    private var reconnecting = false
+    private var closedForGood = false
+    /// Stanzas sent while a lost connection is being resumed; flushed once the stream is back.
+    private var queuedWhileReconnecting: [XMLElement] = []
+
+    private var pendingIQs: [String: CheckedContinuation<IQ, any Error>] = [:]
+    private var handlers: [String: IQHandler] = [:]
+    private(set) var identities: [DiscoInfo.Identity]
+    private(set) var features: Set<String>
+    private var keepAliveTask: Task<Void, Never>?
+    private var onFeaturesChanged = false
+
+    /// Why the link ended, when it ended on an error rather than `close()`.
+    private(set) var failure: XMPPLinkError?
+
+    /// Connection losses survived through XEP-0198 resumption (for tests and logs).
+    private(set) var resumptions = 0
+
+    init(kind: Kind, identity: DiscoInfo.Identity, logger: Logger) {
+        self.kind = kind
+        self.logger = logger
+        (stanzas, stanzaContinuation) = AsyncStream<XMLElement>.makeStream()
+        identities = [identity]
+        // XEP-0030 §3.1: every responder supports disco#info; XEP-0199 §6: and we answer pings.
+        features = [NS.discoInfo, NS.ping]
+        if case .client = kind { features.insert(NS.caps) }
+    }
+
+    var localJID: JID? { established?.jid }
+
+    // MARK: - establishing
+
+    /// Runs a stream over `transport` until it is established (or fails).
+    func establish(role: XMPPStreamMachine.Role, transport: XMPPTransport, limits: XMLStreamLimits) async throws -> XMPPStreamMachine.Established {
+        generation += 1
+        let myGeneration = generation
+        let driver = XMPPStreamDriver(role: role, limits: limits)
+        self.driver = driver
+        self.transport = transport
+        Task { [weak self] in
+            for await event in transport.events {
+                guard let self else { return }
+                await self.handle(event, generation: myGeneration)
+            }
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            establishWaiter = continuation
+            execute(driver.start(), generation: myGeneration)
+        }
+    }
+
+    private func handle(_ event: TransportEvent, generation: Int) {
+        guard generation == self.generation, let driver else { return }
+        switch event {
+        case .bytes(let bytes):
+            execute(driver.receive(bytes), generation: generation)
+        case .tlsEstablished:
+            execute((try? driver.perform { $0.tlsEstablished() }) ?? [], generation: generation)
+        case .failed(let error):
+            execute([.fail(error)], generation: generation)
+        case .closed:
+            execute((try? driver.perform { $0.connectionClosed() }) ?? [], generation: generation)
+        }
+    }
+
+    private func execute(_ actions: [XMPPStreamMachine.Action], generation: Int) {
+        for action in actions {
+            guard generation == self.generation else { return }
+            switch action {
+            case .send(let text):
+                transport?.write(text)
+            case .startTLS:
+                guard case .client(let configuration) = kind, let transport else { continue }
+                let trust = configuration.trust
+                let hostname = configuration.jid.domainpart
+                Task {
+                    do throws(XMPPLinkError) {
+                        try await transport.startTLS(trust: trust, serverHostname: hostname)
+                    } catch {
+                        self.execute([.fail(error)], generation: generation)
+                    }
+                }
+            case .resetParser:
+                preconditionFailure("the driver handles resetParser")
+            case .established(let info):
+                established = info
+                logger.debug("stream established as \(info.jid) (resumed: \(info.resumed), resent: \(info.resent))")
+                if let waiter = establishWaiter {
+                    establishWaiter = nil
+                    waiter.resume(returning: info)
+                }
+            case .deliver(let element):
+                deliver(element)
+            case .resumeFailed(let unacked):
+                logger.warning("stream resumption failed; \(unacked.count) stanzas may be lost")
+                failPendingIQs(.connectionLost)
+            case .fail(let error):
+                logger.debug("stream failed: \(error)")
+                transport?.close()
+                self.generation += 1
+                if let waiter = establishWaiter {
+                    establishWaiter = nil
+                    waiter.resume(throwing: error)
+                } else {
+                    connectionEnded(error)
+                }
+                return
+            case .closed:
+                transport?.close()
+                self.generation += 1
+                if let waiter = establishWaiter {
+                    establishWaiter = nil
+                    waiter.resume(throwing: XMPPLinkError.connectionLost)
+                } else {
+                    connectionEnded(nil)
+                }
+                return
+            }
+        }
+    }
+
+    /// The stream is gone. A client with XEP-0198 resumption reconnects on a lost connection; otherwise
+    /// the link is over.
+    private func connectionEnded(_ error: XMPPLinkError?) {
+        if !closedForGood, error == .connectionLost, case .client(let configuration) = kind, configuration.resumeAfterConnectionLoss,
+           let resumption = driver?.machine.resumption {
+            reconnecting = true
+            Task { await self.resume(resumption, configuration: configuration) }
+            return
+        }
+        terminate(error ?? .notConnected)
+    }
+
+    private func terminate(_ error: XMPPLinkError) {
+        if !closedForGood, failure == nil, error != .notConnected { failure = error }
+        closedForGood = true
+        established = nil
+        keepAliveTask?.cancel()
+        failPendingIQs(error)
+        stanzaContinuation.finish()
+    }
+
+    private func failPendingIQs(_ error: XMPPLinkError) {
+        let pending = pendingIQs
+        pendingIQs = [:]
+        for (_, continuation) in pending { continuation.resume(throwing: error) }
+    }
+
+    /// XEP-0198 §5: reconnect, authenticate again and resume; unacknowledged stanzas are resent by the machine.
+    private func resume(_ resumption: XMPPStreamMachine.SMResumption, configuration: XMPPClientConfiguration) async {
+        var lastError: any Error = XMPPLinkError.connectionLost
+        let deadline = ContinuousClock.now + configuration.resumeWindow
+        while ContinuousClock.now < deadline, !closedForGood {
+            do {
+                let (host, port) = await configuration.resolveEndpoint()
+                let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout)
+                var options = configuration.streamOptions()
+                options.resumption = resumption
+                _ = try await establish(role: .client(options), transport: transport, limits: configuration.limits)
+                resumptions += 1
+                reconnecting = false
+                if established?.resumed == false, configuration.sendInitialPresence {
+                    sendPresence()
+                }
+                let queued = queuedWhileReconnecting
+                queuedWhileReconnecting = []
+                for stanza in queued { try? sendNow(stanza) }
+                return
+            } catch {
+                lastError = error
+                logger.debug("resumption attempt failed: \(error)")
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        reconnecting = false
+        terminate((lastError as? XMPPLinkError) ?? .connectionLost)
+    }
+
+    // MARK: - sending
+
+    func send(_ stanza: XMLElement) throws(XMPPLinkError) {
+        let stanza = addressed(stanza)
+        if reconnecting {
+            queuedWhileReconnecting.append(stanza)
+            return
+        }
+        try sendNow(stanza)
+    }
+
+    private func sendNow(_ stanza: XMLElement) throws(XMPPLinkError) {
+        guard let driver, !closedForGood else { throw .notConnected }
+        let actions = try driver.perform { machine throws(XMPPLinkError) in try machine.send(stanza: stanza) }
+        execute(actions, generation: generation)
+    }
+
+    /// Fills in the addresses a link needs: a component's `from` (XEP-0114 §3), a peer link's `from`/`to`
+    /// (XEP-0174 §3.3).
+    private func addressed(_ stanza: XMLElement) -> XMLElement {
+        var stanza = stanza
+        switch kind {
+        case .client: break
+        case .component(let domain):
+            if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = domain.description }
+        case .peer(let local, let remote):
+            if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = local.description }
+            if stanza[attribute: "to"] == nil, let to = remote ?? established?.remote { stanza[attribute: "to"] = to.description }
+        }
+        return stanza
+    }
+
+    func sendIQ(_ iq: IQ, timeout: Duration) async throws -> IQ {
+        var iq = iq
+        let id = iq.id ?? "sj-" + SecureRandom.bytes(8).hexString
+        iq.id = id
+        let element = iq.element
+        let response: IQ = try await withCheckedThrowingContinuation { continuation in
+            pendingIQs[id] = continuation
+            do throws(XMPPLinkError) {
+                try send(element)
+            } catch {
+                pendingIQs[id] = nil
+                continuation.resume(throwing: error)
+                return
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.expire(id)
+            }
+        }
+        if let error = response.error { throw XMPPLinkError.stanzaError(error) }
+        return response
+    }
+
+    private func expire(_ id: String) {
+        pendingIQs.removeValue(forKey: id)?.resume(throwing: XMPPLinkError.timeout)
+    }
+
+    // MARK: - receiving
+
+    private func deliver(_ element: XMLElement) {
+        guard element.name == "iq" else {
+            stanzaContinuation.yield(element)
+            return
+        }
+        guard let iq = try? IQ(element: element) else {
+            // RFC 6120 §8.3.3.1: a malformed request gets bad-request when it can be answered.
+            if let id = element[attribute: "id"], let type = element[attribute: "type"], type == "get" || type == "set" {
+                var reply = XMLElement("iq", namespace: NS.client, ["type": "error", "id": id, "to": element[attribute: "from"]])
+                reply.append(StanzaError(.badRequest).element())
+                try? send(reply)
+            }
+            return
+        }
+        switch iq.type {
+        case .result, .error:
+            if let id = iq.id, let continuation = pendingIQs.removeValue(forKey: id) {
+                continuation.resume(returning: iq)
+            }
+        case .get, .set:
+            answer(iq)
+        }
+    }
+
+    private func answer(_ iq: IQ) {
+        guard let payload = iq.payload else { return }
+        if payload.namespace == NS.discoInfo, iq.type == .get {
+            try? send(iq.makeResult(payload: discoInfo.queryElement(node: payload[attribute: "node"])).element)
+            return
+        }
+        if payload.namespace == NS.ping, payload.name == "ping", iq.type == .get {
+            try? send(iq.makeResult().element)   // XEP-0199 §4
+            return
+        }
+        guard let handler = handlers[payload.namespace] else {
+            // RFC 6120 §8.4: an IQ nobody handles gets service-unavailable.
+            try? send(iq.makeError(StanzaError(.serviceUnavailable)).element)
+            return
+        }
+        Task {
+            let reply: IQ
+            do {
+                reply = iq.makeResult(payload: try await handler(iq))
+            } catch let error as StanzaError {
+                reply = iq.makeError(error)
+            } catch XMPPLinkError.stanzaError(let error) {
+                reply = iq.makeError(error)
+            } catch {
+                reply = iq.makeError(StanzaError(.internalServerError))
+            }
+            try? self.send(reply.element)
+        }
+    }
+
+    // MARK: - handlers, disco, presence
+
+    func register(namespace: String, handler: @escaping IQHandler) {
+        handlers[namespace] = handler
+    }
+
+    func unregister(namespace: String) {
+        handlers[namespace] = nil
+    }
+
+    var discoInfo: DiscoInfo { DiscoInfo(identities: identities, features: features) }
+
+    /// Adds features to what disco advertises; a connected client re-announces its caps (XEP-0115 §4).
+    func addFeatures(_ new: [String]) {
+        let before = features
+        features.formUnion(new)
+        if features != before { featuresChanged() }
+    }
+
+    func removeFeatures(_ old: [String]) {
+        let before = features
+        features.subtract(old)
+        if features != before { featuresChanged() }
+    }
+
+    private func featuresChanged() {
+        if case .client(let configuration) = kind, configuration.sendInitialPresence, established != nil {
+            sendPresence()
+        }
+    }
+
+    /// Presence with XEP-0115 caps (§4: `hash`, `node`, `ver`).
+    func sendPresence() {
+        guard case .client(let configuration) = kind else { return }
+        let caps = XMLElement("c", namespace: NS.caps,
+                              ["hash": "sha-1", "node": configuration.capsNode, "ver": discoInfo.capsVerificationString])
+        try? send(Presence(payloads: [caps]).element)
+    }
+
+    func startKeepAlive(every interval: Duration, to server: JID) {
+        keepAliveTask?.cancel()
+        keepAliveTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                // XEP-0199 §4.1: client-to-server ping; failures show up as a lost connection anyway.
+                _ = try? await self.sendIQ(IQ(type: .get, id: "ka-" + SecureRandom.bytes(6).hexString, to: server,
+                                               payload: XMLElement("ping", namespace: NS.ping)), timeout: interval)
+            }
+        }
+    }
+
+    // MARK: - closing
+
+    func close() async {
+        guard !closedForGood else { return }
+        closedForGood = true
+        if let driver, let transport {
+            let actions = (try? driver.perform { $0.close() }) ?? []
+            for case .send(let text) in actions { transport.write(text) }
+            // RFC 6120 §4.4: wait briefly for the peer's closing tag, then drop the connection.
+            let deadline = ContinuousClock.now + .milliseconds(500)
+            while !driver.machine.isClosed, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            transport.close()
+        }
+        terminate(.notConnected)
+    }
+
+    /// Closes the TCP connection without closing the stream, as a network failure would.
+    func dropConnection() {
+        transport?.close()
+    }
+}

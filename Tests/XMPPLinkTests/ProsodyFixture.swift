@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import XMPPCore
+@testable import XMPPLink
+
+/// One private Prosody per test process (scripts/start-prosody.sh, self-signed TLS), on free loopback
+/// ports, stopped when the process exits. A missing or broken Prosody fails the tests that need it with
+/// the reason, never skips them.
+struct ProsodyServer: Sendable {
+    let directory: String
+    let c2sPort: Int
+    let componentPort: Int
+    let turnPort: Int
+    let pid: Int32
+    var caFile: String { directory + "/certs/localhost.crt" }
+    let domain = "localhost"
+
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let shared: Result<ProsodyServer, StartError> = start()
+
+    static func get() throws -> ProsodyServer { try shared.get() }
+
+    private static func start() -> Result<ProsodyServer, StartError> {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = repo.appendingPathComponent("scripts/start-prosody.sh").path
+        let directory = NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())"
+        guard let c2s = freePort(), let component = freePort(), let turn = freePort() else {
+            return .failure(StartError(description: "no free loopback port for Prosody"))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, directory, "\(c2s)", "\(component)", "\(turn)", "--tls"]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do { try process.run() } catch {
+            return .failure(StartError(description: "cannot run \(script): \(error)"))
+        }
+        process.waitUntilExit()
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard process.terminationStatus == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return .failure(StartError(description: "Prosody did not start (is it installed? see scripts/bootstrap): \(err)\(out)"))
+        }
+        prosodyPID = pid
+        atexit { if prosodyPID > 0 { kill(prosodyPID, SIGTERM) } }
+        return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, pid: pid))
+    }
+
+    func configuration(_ user: String, resource: String? = nil) throws -> XMPPClientConfiguration {
+        var configuration = XMPPClientConfiguration(jid: try JID("\(user)@\(domain)"), password: "\(user)pw",
+                                                    resource: resource, host: "127.0.0.1", port: c2sPort)
+        configuration.trust = .caFile(caFile)
+        return configuration
+    }
+
+    func connect(_ user: String, resource: String? = nil) async throws -> XMPPClient {
+        let client = XMPPClient(try configuration(user, resource: resource))
+        try await client.connect()
+        return client
+    }
+}
+
+nonisolated(unsafe) private var prosodyPID: Int32 = 0
+
+/// A TCP port nothing listens on right now (bind to port 0, read it back, close).
+func freePort() -> Int? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { return nil }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    guard named == 0 else { return nil }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
