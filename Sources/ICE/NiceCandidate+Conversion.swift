@@ -11,12 +11,13 @@ enum NiceConversion {
         }
     }
 
-    /// Parses an IPv4/IPv6 literal; FQDNs (including mDNS `.local` names) are not resolved here.
-    static func address(_ literal: String, port: UInt16) throws(ICEError) -> NiceAddress {
+    /// Parses an IPv4/IPv6 literal. For candidates, a name (FQDN or mDNS `.local`, RFC 8839 §5.1
+    /// allows them) is `unsupported`: nothing here resolves names.
+    static func address(_ literal: String, port: UInt16, candidate: Bool = false) throws(ICEError) -> NiceAddress {
         var addr = NiceAddress()
         nice_address_init(&addr)
         guard nice_address_set_from_string(&addr, literal) != 0 else {
-            if literal.contains(where: { $0.isLetter && !$0.isHexDigit }) {
+            if candidate && literal.contains(where: { $0.isLetter && !$0.isHexDigit }) {
                 throw .unsupported("FQDN candidate address \(literal)")
             }
             throw .invalidAddress(literal)
@@ -82,7 +83,7 @@ enum NiceConversion {
         guard (1...32).contains(c.foundation.utf8.count), c.foundation.utf8.allSatisfy(ICEGrammar.isICEChar) else {
             throw .invalidCandidate("foundation must be 1 to 32 ice-chars")
         }
-        let addr = try address(c.address, port: c.port)
+        let addr = try address(c.address, port: c.port, candidate: true)
         var base = NiceAddress()
         nice_address_init(&base)
         if let related = c.relatedAddress, let parsed = try? address(related, port: c.relatedPort ?? 0) {

@@ -1,0 +1,187 @@
+import Foundation
+import ICE
+import Testing
+
+@Suite("ICEAgent on loopback", .serialized)
+struct ICEAgentTests {
+    @Test("two agents reach a selected host pair on 127.0.0.1 and exchange datagrams both ways")
+    func connectAndExchange() async throws {
+        let a = try await Peer.make(loopbackConfiguration(.controlling))
+        let b = try await Peer.make(loopbackConfiguration(.controlled))
+        let started = ContinuousClock.now
+        try await connect(a, b)
+        print("ICE time to READY on loopback (gather + checks, both agents): \(ContinuousClock.now - started)")
+
+        for peer in [a, b] {
+            let pair = try #require(try await peer.agent.selectedPair(stream: peer.stream))
+            #expect(pair.local.address == "127.0.0.1")
+            #expect(pair.remote.address == "127.0.0.1")
+            #expect(pair.local.type == .host)
+            #expect(peer.log.selectedPairs(peer.stream).last.map { $0.0 } == pair.local)
+            #expect(try await peer.agent.state(stream: peer.stream) == .ready)
+        }
+        let aPair = try #require(try await a.agent.selectedPair(stream: a.stream))
+        let bPair = try #require(try await b.agent.selectedPair(stream: b.stream))
+        #expect(aPair.local.port == bPair.remote.port)
+        #expect(aPair.remote.port == bPair.local.port)
+
+        try await expectDatagrams(from: a, to: b, payloads: [randomPayload(1), randomPayload(200), randomPayload(1200)])
+        try await expectDatagrams(from: b, to: a, payloads: [randomPayload(7), randomPayload(1200), randomPayload(50)])
+        await a.agent.close()
+        await b.agent.close()
+    }
+
+    @Test("trickle: candidates delivered late, one at a time, shuffled; end-of-candidates", arguments: [true, false])
+    func trickle(credentialsFirst: Bool) async throws {
+        let addresses = ["127.0.0.1", "127.0.0.2"]
+        let a = try await Peer.make(loopbackConfiguration(.controlling, addresses: addresses), components: 2)
+        let b = try await Peer.make(loopbackConfiguration(.controlled, addresses: addresses), components: 2)
+        try await a.agent.gatherCandidates(stream: a.stream)
+        try await b.agent.gatherCandidates(stream: b.stream)
+        try await a.log.waitForGatheringDone(a.stream)
+        try await b.log.waitForGatheringDone(b.stream)
+        let fromA = a.log.localCandidates(a.stream)
+        let fromB = b.log.localCandidates(b.stream)
+        // Two addresses times two components, host candidates only.
+        #expect(fromA.count == 4)
+        #expect(fromB.count == 4)
+        #expect(Set(fromA.map(\.component)) == [1, 2])
+        #expect(Set(fromA.map(\.address)) == Set(addresses))
+
+        let credentialsA = try await a.agent.localCredentials(stream: a.stream)
+        let credentialsB = try await b.agent.localCredentials(stream: b.stream)
+        try await Task.sleep(for: .milliseconds(100))  // late: well after gathering finished
+        if credentialsFirst {
+            try await a.agent.setRemoteCredentials(credentialsB, stream: a.stream)
+            try await b.agent.setRemoteCredentials(credentialsA, stream: b.stream)
+        }
+        async let toB: Void = trickleOneByOne(fromA.shuffled(), into: b)
+        async let toA: Void = trickleOneByOne(fromB.shuffled(), into: a)
+        _ = try await (toA, toB)
+        if !credentialsFirst {
+            // RFC 8838 §11: candidates may arrive before the ufrag/pwd they belong to.
+            try await a.agent.setRemoteCredentials(credentialsB, stream: a.stream)
+            try await b.agent.setRemoteCredentials(credentialsA, stream: b.stream)
+        }
+        try await a.agent.endOfRemoteCandidates(stream: a.stream)
+        try await b.agent.endOfRemoteCandidates(stream: b.stream)
+        for component in 1...2 {
+            try await a.log.waitForState(.ready, stream: a.stream, component: component)
+            try await b.log.waitForState(.ready, stream: b.stream, component: component)
+        }
+        #expect(!a.log.all.contains { if case .failed = $0 { true } else { false } })
+        try await expectDatagrams(from: a, to: b, component: 2, payloads: [randomPayload(100)])
+        try await expectDatagrams(from: b, to: a, component: 1, payloads: [randomPayload(100)])
+        await a.agent.close()
+        await b.agent.close()
+    }
+
+    private func trickleOneByOne(_ candidates: [ICECandidate], into peer: Peer) async throws {
+        for c in candidates {
+            try await peer.agent.addRemoteCandidates([c], stream: peer.stream)
+            try await Task.sleep(for: .milliseconds(15))
+        }
+    }
+
+    @Test("checks against a silent candidate end in .failed once end-of-candidates is given")
+    func endOfCandidatesLetsChecksFail() async throws {
+        var configuration = loopbackConfiguration(.controlling)
+        configuration.stunInitialTimeoutMilliseconds = 50
+        configuration.stunMaxRetransmissions = 2
+        configuration.idleTimeoutMilliseconds = 100
+        let a = try await Peer.make(configuration)
+        try await a.agent.gatherCandidates(stream: a.stream)
+        try await a.log.waitForGatheringDone(a.stream)
+        try await a.agent.setRemoteCredentials(
+            ICECredentials(ufrag: "nobodyhome", pwd: "nobodyhomepassword0123456"), stream: a.stream)
+        // A bound socket that never answers: checks time out (no ICMP port-unreachable shortcut).
+        let silent = SilentUDPSocket()
+        defer { silent.close() }
+        let deadPort = silent.port
+        try await a.agent.addRemoteCandidates(
+            [ICECandidate(foundation: "1", component: 1, priority: 2_130_706_431, address: "127.0.0.1", port: deadPort, type: .host)],
+            stream: a.stream)
+        // libnice 0.1.21 already declares the component failed once every pair has failed, even before
+        // end-of-candidates (trickle only holds failure while no pair exists), so only the outcome is checked.
+        try await a.agent.endOfRemoteCandidates(stream: a.stream)
+        try await a.log.wait(for: ".failed") { event -> Bool? in
+            if case .failed(a.stream, 1) = event { return true }
+            return nil
+        }
+        #expect(try await a.agent.state(stream: a.stream) == .failed)
+        await a.agent.close()
+    }
+
+    @Test("ICE restart with new credentials re-establishes the connection with the new ufrag")
+    func restart() async throws {
+        let a = try await Peer.make(loopbackConfiguration(.controlling))
+        let b = try await Peer.make(loopbackConfiguration(.controlled))
+        try await connect(a, b)
+        let oldA = try await a.agent.localCredentials(stream: a.stream)
+
+        let newA = ICECredentials(ufrag: "rstA", pwd: "restartedPasswordOfA0123")
+        let newB = ICECredentials(ufrag: "rstB", pwd: "restartedPasswordOfB0123")
+        let markA = a.log.count
+        let markB = b.log.count
+        #expect(try await a.agent.restart(stream: a.stream, newCredentials: newA) == newA)
+        #expect(try await b.agent.restart(stream: b.stream, newCredentials: newB) == newB)
+        #expect(try await a.agent.localCredentials(stream: a.stream).ufrag == "rstA")
+        #expect(oldA.ufrag != newA.ufrag)
+
+        try await a.agent.setRemoteCredentials(newB, stream: a.stream)
+        try await b.agent.setRemoteCredentials(newA, stream: b.stream)
+        try await b.agent.addRemoteCandidates(try await a.agent.localCandidates(stream: a.stream), stream: b.stream)
+        try await a.agent.addRemoteCandidates(try await b.agent.localCandidates(stream: b.stream), stream: a.stream)
+        try await a.agent.endOfRemoteCandidates(stream: a.stream)
+        try await b.agent.endOfRemoteCandidates(stream: b.stream)
+        try await a.log.waitForState(.ready, stream: a.stream, after: markA)
+        try await b.log.waitForState(.ready, stream: b.stream, after: markB)
+        try await expectDatagrams(from: a, to: b, payloads: [randomPayload(300)])
+        try await expectDatagrams(from: b, to: a, payloads: [randomPayload(300)])
+        await a.agent.close()
+        await b.agent.close()
+    }
+
+    @Test("errors are typed: bad credentials, unknown stream/component, FQDN candidates, send before connect, closed")
+    func typedErrors() async throws {
+        let a = try await Peer.make(loopbackConfiguration(.controlling))
+        await #expect(throws: ICEError.invalidCredentials("ufrag must be 4 to 256 ice-chars (RFC 8839 §5.4)")) {
+            try await a.agent.setRemoteCredentials(ICECredentials(ufrag: "ab", pwd: String(repeating: "x", count: 22)), stream: a.stream)
+        }
+        await #expect(throws: ICEError.unknownStream(99)) {
+            try await a.agent.gatherCandidates(stream: ICEStreamID(rawValue: 99))
+        }
+        await #expect(throws: ICEError.unknownComponent(stream: a.stream.rawValue, component: 2)) {
+            try await a.agent.localCandidates(stream: a.stream, component: 2)
+        }
+        await #expect(throws: ICEError.unsupported("FQDN candidate address peer.example.org")) {
+            try await a.agent.addRemoteCandidates(
+                [ICECandidate(foundation: "1", component: 1, priority: 1, address: "peer.example.org", port: 5000, type: .host)],
+                stream: a.stream)
+        }
+        #expect(throws: ICEError.notConnected(stream: a.stream.rawValue, component: 1)) {
+            try a.agent.send([1, 2, 3], stream: a.stream)
+        }
+        #expect(throws: ICEError.invalidAddress("not-an-ip")) {
+            _ = try ICEAgent(configuration: ICEConfiguration(localAddresses: ["not-an-ip"]))
+        }
+        await a.agent.close()
+        #expect(throws: ICEError.closed) { try a.agent.send([1], stream: a.stream) }
+        await #expect(throws: ICEError.closed) { try await a.agent.localCredentials(stream: a.stream) }
+    }
+
+    @Test("an agent dropped without close() shuts its thread down")
+    func dropWithoutClose() async throws {
+        var events: AsyncStream<ICEEvent>?
+        do {
+            let agent = try ICEAgent(configuration: loopbackConfiguration(.controlled))
+            let stream = try await agent.addStream()
+            try await agent.gatherCandidates(stream: stream)
+            events = agent.events
+        }
+        // deinit tore the agent down and finished the event stream, so iteration ends.
+        var count = 0
+        if let events { for await _ in events { count += 1 } }
+        #expect(count >= 1)
+    }
+}
