@@ -112,12 +112,20 @@ struct ICEAgentTests {
         await a.agent.close()
     }
 
-    @Test("ICE restart with new credentials re-establishes the connection with the new ufrag")
-    func restart() async throws {
-        let a = try await Peer.make(loopbackConfiguration(.controlling))
-        let b = try await Peer.make(loopbackConfiguration(.controlled))
+    @Test("ICE restart with new credentials: re-established with the new ones, the old ones are refused",
+          arguments: [true, false])
+    func restart(peersLearnNewCredentials: Bool) async throws {
+        var configuration = ICEConfiguration(localAddresses: ["127.0.0.1"])
+        configuration.stunInitialTimeoutMilliseconds = 50
+        configuration.stunMaxRetransmissions = 3
+        configuration.idleTimeoutMilliseconds = 100
+        configuration.role = .controlling
+        let a = try await Peer.make(configuration)
+        configuration.role = .controlled
+        let b = try await Peer.make(configuration)
         try await connect(a, b)
         let oldA = try await a.agent.localCredentials(stream: a.stream)
+        let oldB = try await b.agent.localCredentials(stream: b.stream)
 
         let newA = ICECredentials(ufrag: "rstA", pwd: "restartedPasswordOfA0123")
         let newB = ICECredentials(ufrag: "rstB", pwd: "restartedPasswordOfB0123")
@@ -126,18 +134,39 @@ struct ICEAgentTests {
         #expect(try await a.agent.restart(stream: a.stream, newCredentials: newA) == newA)
         #expect(try await b.agent.restart(stream: b.stream, newCredentials: newB) == newB)
         #expect(try await a.agent.localCredentials(stream: a.stream).ufrag == "rstA")
+        #expect(try await b.agent.localCredentials(stream: b.stream).ufrag == "rstB")
         #expect(oldA.ufrag != newA.ufrag)
 
-        try await a.agent.setRemoteCredentials(newB, stream: a.stream)
-        try await b.agent.setRemoteCredentials(newA, stream: b.stream)
+        // RFC 8445 §9: after a restart each side must use the peer's new ufrag/pwd; with the old ones
+        // every check is answered 401 or dropped and the component fails.
+        try await a.agent.setRemoteCredentials(peersLearnNewCredentials ? newB : oldB, stream: a.stream)
+        try await b.agent.setRemoteCredentials(peersLearnNewCredentials ? newA : oldA, stream: b.stream)
         try await b.agent.addRemoteCandidates(try await a.agent.localCandidates(stream: a.stream), stream: b.stream)
         try await a.agent.addRemoteCandidates(try await b.agent.localCandidates(stream: b.stream), stream: a.stream)
         try await a.agent.endOfRemoteCandidates(stream: a.stream)
         try await b.agent.endOfRemoteCandidates(stream: b.stream)
-        try await a.log.waitForState(.ready, stream: a.stream, after: markA)
-        try await b.log.waitForState(.ready, stream: b.stream, after: markB)
-        try await expectDatagrams(from: a, to: b, payloads: [randomPayload(300)])
-        try await expectDatagrams(from: b, to: a, payloads: [randomPayload(300)])
+        if peersLearnNewCredentials {
+            try await a.log.waitForState(.ready, stream: a.stream, after: markA)
+            try await b.log.waitForState(.ready, stream: b.stream, after: markB)
+            // The restart really went back through the checks (RFC 8445 §9: the check lists restart).
+            let states = a.log.all.dropFirst(markA).compactMap { e -> ICEState? in
+                if case .stateChanged(_, 1, let s) = e { return s }
+                return nil
+            }
+            let connectingAt = try #require(states.firstIndex(of: .connecting))
+            let readyAt = try #require(states.firstIndex(of: .ready))
+            #expect(connectingAt < readyAt)
+            try await expectDatagrams(from: a, to: b, payloads: [randomPayload(300)])
+            try await expectDatagrams(from: b, to: a, payloads: [randomPayload(300)])
+        } else {
+            try await a.log.waitForState(.failed, stream: a.stream, after: markA)
+            try await b.log.waitForState(.failed, stream: b.stream, after: markB)
+            let readyAgain = (a.log.all.dropFirst(markA) + b.log.all.dropFirst(markB)).contains {
+                if case .stateChanged(_, _, .ready) = $0 { return true }
+                return false
+            }
+            #expect(!readyAgain)
+        }
         await a.agent.close()
         await b.agent.close()
     }
@@ -168,6 +197,36 @@ struct ICEAgentTests {
         await a.agent.close()
         #expect(throws: ICEError.closed) { try a.agent.send([1], stream: a.stream) }
         await #expect(throws: ICEError.closed) { try await a.agent.localCredentials(stream: a.stream) }
+    }
+
+    @Test("the last reference dropped inside the receive handler (on the agent's own thread) still shuts down")
+    func dropOnOwnThread() async throws {
+        let a = try await Peer.make(loopbackConfiguration(.controlling))
+        let holder = AgentHolder()
+        let events: AsyncStream<ICEEvent>
+        do {
+            let b = try await Peer.make(loopbackConfiguration(.controlled))
+            try await connect(a, b)
+            holder.hold(b.agent)
+            events = b.agent.events
+            b.agent.setReceiveHandler { _, _, _ in holder.release() }
+        }
+        // Only the holder keeps B alive now; the datagram makes B's own thread drop it.
+        try a.agent.send([42], stream: a.stream)
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in events {}
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                return false
+            }
+            let finished = try await group.next()
+            group.cancelAll()
+            #expect(finished == true)
+        }
+        await a.agent.close()
     }
 
     @Test("an agent dropped without close() shuts its thread down")

@@ -220,3 +220,25 @@ final class Coturn {
         try? FileManager.default.removeItem(at: directory)
     }
 }
+
+/// Keeps an agent alive until `release()`, which may run on any thread.
+final class AgentHolder: Sendable {
+    private let agent = Mutex<ICEAgent?>(nil)
+    func hold(_ a: ICEAgent) { agent.withLock { $0 = a } }
+    func release() {
+        // Take it out of the lock first so the agent's deinit does not run while the lock is held.
+        let dropped = agent.withLock { a -> ICEAgent? in
+            let taken = a
+            a = nil
+            return taken
+        }
+        _ = dropped
+    }
+}
+
+/// Counts from any thread.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() { value.add(1, ordering: .relaxed) }
+    var current: Int { value.load(ordering: .relaxed) }
+}
