@@ -21,8 +21,10 @@ final class GLibLoopThread: @unchecked Sendable {
         var finished = false
     }
     private let threadState = Mutex(ThreadState())
+    private let probe: LifecycleProbe
 
-    private init() {
+    private init(probe: LifecycleProbe) {
+        self.probe = probe
         guard let context = g_main_context_new(), let loop = g_main_loop_new(context, 0) else {
             preconditionFailure("GLib could not allocate a main context")
         }
@@ -31,8 +33,8 @@ final class GLibLoopThread: @unchecked Sendable {
     }
 
     /// Creates the context and starts its thread. The thread keeps the object alive until it ends.
-    static func start() -> GLibLoopThread {
-        let me = GLibLoopThread()
+    static func start(probe: LifecycleProbe) -> GLibLoopThread {
+        let me = GLibLoopThread(probe: probe)
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
             guard let raw else { return nil }
@@ -57,6 +59,7 @@ final class GLibLoopThread: @unchecked Sendable {
         var rounds = 0
         while rounds < 10_000, g_main_context_iteration(context, 0) != 0 { rounds += 1 }
         g_main_context_pop_thread_default(context)
+        probe.loopThreadFinished.store(true, ordering: .releasing)
     }
 
     /// True on the loop thread while the loop runs (GLib: the thread that acquired the context).

@@ -30,6 +30,9 @@ public final class ICEAgent: Sendable {
         core.shutdown()
     }
 
+    /// For tests: observes the agent's teardown.
+    var lifecycleProbe: LifecycleProbe { core.probe }
+
     /// Adds a stream of `components` components (1 = RTP or data, 2 = RTP + RTCP), sets its port range
     /// and TURN servers and starts listening for its packets.
     public func addStream(components: Int = 1) async throws(ICEError) -> ICEStreamID {

@@ -26,6 +26,7 @@ final class NiceAgentCore: @unchecked Sendable {
     let logger: Logger
     let loop: GLibLoopThread
     let events: AsyncStream<ICEEvent>.Continuation
+    let probe = LifecycleProbe()
 
     // Loop thread only.
     private var agent: OpaquePointer?
@@ -47,7 +48,7 @@ final class NiceAgentCore: @unchecked Sendable {
         try Self.validate(configuration)
         _ = LibniceLog.installed
         if configuration.debugLogging { _ = LibniceLog.debugEnabled }
-        loop = GLibLoopThread.start()
+        loop = GLibLoopThread.start(probe: probe)
         let created = Mutex<Result<Void, ICEError>?>(nil)
         let done = DispatchSemaphore(value: 0)
         schedule({ [self] in
@@ -128,6 +129,11 @@ final class NiceAgentCore: @unchecked Sendable {
         }
         agent = a
         let object = UnsafeMutableRawPointer(a)
+        // Lets tests see that the last reference really went away (no leaked agent).
+        g_object_weak_ref(sj_G_OBJECT(object), { data, _ in
+            guard let data else { return }
+            Unmanaged<LifecycleProbe>.fromOpaque(data).takeRetainedValue().niceAgentFinalized.store(true, ordering: .releasing)
+        }, Unmanaged.passRetained(probe).toOpaque())
         sj_g_object_set_boolean(object, "controlling-mode", c.role == .controlling ? 1 : 0)
         sj_g_object_set_boolean(object, "upnp", c.upnp ? 1 : 0)
         sj_g_object_set_boolean(object, "ice-tcp", c.iceTCP ? 1 : 0)
@@ -376,6 +382,14 @@ final class NiceAgentCore: @unchecked Sendable {
         previous?.finish()
         return result
     }
+}
+
+/// What tests check after shutdown: the `NiceAgent` was finalized and the loop thread has ended.
+final class LifecycleProbe: Sendable {
+    let niceAgentFinalized = Atomic<Bool>(false)
+    let loopThreadFinished = Atomic<Bool>(false)
+    var isNiceAgentFinalized: Bool { niceAgentFinalized.load(ordering: .acquiring) }
+    var isLoopThreadFinished: Bool { loopThreadFinished.load(ordering: .acquiring) }
 }
 
 /// The agent pointer as shared with sending threads; only dereferenced under `sendGate`.

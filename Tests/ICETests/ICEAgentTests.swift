@@ -1,5 +1,5 @@
 import Foundation
-import ICE
+@testable import ICE
 import Testing
 
 @Suite("ICEAgent on loopback", .serialized)
@@ -204,11 +204,13 @@ struct ICEAgentTests {
         let a = try await Peer.make(loopbackConfiguration(.controlling))
         let holder = AgentHolder()
         let events: AsyncStream<ICEEvent>
+        let probe: LifecycleProbe
         do {
             let b = try await Peer.make(loopbackConfiguration(.controlled))
             try await connect(a, b)
             holder.hold(b.agent)
             events = b.agent.events
+            probe = b.agent.lifecycleProbe
             b.agent.setReceiveHandler { _, _, _ in holder.release() }
         }
         // Only the holder keeps B alive now; the datagram makes B's own thread drop it.
@@ -226,21 +228,44 @@ struct ICEAgentTests {
             group.cancelAll()
             #expect(finished == true)
         }
+        // The thread was detached rather than joined; it ends right after the teardown.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !probe.isLoopThreadFinished && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(probe.isNiceAgentFinalized)
+        #expect(probe.isLoopThreadFinished)
         await a.agent.close()
     }
 
-    @Test("an agent dropped without close() shuts its thread down")
+    @Test("an agent dropped without close() finalizes its NiceAgent and joins its thread")
     func dropWithoutClose() async throws {
         var events: AsyncStream<ICEEvent>?
+        var probe: LifecycleProbe?
         do {
             let agent = try ICEAgent(configuration: loopbackConfiguration(.controlled))
             let stream = try await agent.addStream()
             try await agent.gatherCandidates(stream: stream)
             events = agent.events
+            probe = agent.lifecycleProbe
+            #expect(probe?.isNiceAgentFinalized == false)
         }
-        // deinit tore the agent down and finished the event stream, so iteration ends.
+        // deinit joined the thread, so both are already true, and the event stream has finished.
+        #expect(probe?.isNiceAgentFinalized == true)
+        #expect(probe?.isLoopThreadFinished == true)
         var count = 0
         if let events { for await _ in events { count += 1 } }
         #expect(count >= 1)
+    }
+
+    @Test("close() after connecting finalizes both NiceAgents (no leaked reference) and joins the threads")
+    func closeFinalizes() async throws {
+        let a = try await Peer.make(loopbackConfiguration(.controlling))
+        let b = try await Peer.make(loopbackConfiguration(.controlled))
+        try await connect(a, b)
+        try await expectDatagrams(from: a, to: b, payloads: [randomPayload(10)])
+        for peer in [a, b] {
+            await peer.agent.close()
+            #expect(peer.agent.lifecycleProbe.isNiceAgentFinalized)
+            #expect(peer.agent.lifecycleProbe.isLoopThreadFinished)
+        }
     }
 }
