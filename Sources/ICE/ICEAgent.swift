@@ -15,6 +15,14 @@ public final class ICEAgent: Sendable {
     /// buffer is only valid during the call. It may call `send`; it must not block.
     public typealias ReceiveHandler = @Sendable (_ stream: ICEStreamID, _ component: Int, _ bytes: UnsafeRawBufferPointer) -> Void
 
+    /// The swift-log logger that receives libnice's own GLib log output (domains "libnice",
+    /// "libnice-stun", "libnice-socket", "libnice-pseudotcp"): warnings always, debug output once an agent
+    /// was created with `debugLogging`. Process-wide, because libnice's log switch is.
+    public static var libniceLogger: Logger {
+        get { LibniceLog.current.withLock { $0 } }
+        set { LibniceLog.current.withLock { $0 = newValue } }
+    }
+
     public let configuration: ICEConfiguration
     public let events: AsyncStream<ICEEvent>
     private let core: NiceAgentCore

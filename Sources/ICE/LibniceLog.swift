@@ -1,10 +1,12 @@
 internal import CNice
 import Logging
+import Synchronization
 
 /// Routes libnice's GLib log domains into swift-log. libnice logs through `g_log` with domain "libnice"
 /// (debug output only after `nice_debug_enable(TRUE)`); GLib's default handler would print to stdout.
 enum LibniceLog {
-    static let logger = Logger(label: "swiftjingle.ice.libnice")
+    /// Where libnice's messages go; replaceable (process-wide, like libnice's own log switch).
+    static let current = Mutex(Logger(label: "swiftjingle.ice.libnice"))
 
     /// Installs the handler once per process; warnings and errors always flow, debug only once enabled.
     static let installed: Void = {
@@ -24,14 +26,29 @@ enum LibniceLog {
                 } else {
                     swiftLevel = .debug
                 }
-                LibniceLog.logger.log(level: swiftLevel, "\(text)", metadata: ["domain": "\(source)"])
+                let logger = LibniceLog.current.withLock { $0 }
+                logger.log(level: swiftLevel, "\(text)", metadata: ["domain": "\(source)"])
             }, nil)
         }
     }()
 
-    /// Turns on libnice's debug output (process-wide; libnice has no per-agent switch).
-    static let debugEnabled: Void = {
+    /// How many live agents asked for debug output; libnice's switch is process-wide, so it is on while
+    /// at least one such agent exists.
+    private static let debugUsers = Mutex(0)
+
+    static func retainDebug() {
         _ = installed
-        nice_debug_enable(1)
-    }()
+        debugUsers.withLock { count in
+            if count == 0 { nice_debug_enable(1) }
+            count += 1
+        }
+    }
+
+    static func releaseDebug() {
+        debugUsers.withLock { count in
+            guard count > 0 else { return }
+            count -= 1
+            if count == 0 { nice_debug_disable(1) }
+        }
+    }
 }

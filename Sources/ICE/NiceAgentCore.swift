@@ -32,6 +32,7 @@ final class NiceAgentCore: @unchecked Sendable {
     private var agent: OpaquePointer?
     private var handlerIDs: [UInt] = []
     private var streams: [UInt32: Int] = [:]
+    private var tornDown = false
 
     /// Whether jobs from other threads are still accepted; closed first during teardown.
     private let accepting = Mutex(true)
@@ -47,7 +48,7 @@ final class NiceAgentCore: @unchecked Sendable {
         self.events = events
         try Self.validate(configuration)
         _ = LibniceLog.installed
-        if configuration.debugLogging { _ = LibniceLog.debugEnabled }
+        if configuration.debugLogging { LibniceLog.retainDebug() }
         loop = GLibLoopThread.start(probe: probe)
         let created = Mutex<Result<Void, ICEError>?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -210,6 +211,7 @@ final class NiceAgentCore: @unchecked Sendable {
 
     private func didChangeState(_ stream: UInt32, _ component: UInt32, _ raw: UInt32) {
         let state = NiceConversion.state(raw)
+        logger.debug("ICE component state", metadata: ["stream": "\(stream)", "component": "\(component)", "state": "\(state)"])
         shared.withLock { $0.states[ComponentKey(stream: stream, component: component)] = state }
         let id = ICEStreamID(rawValue: Int(stream))
         events.yield(.stateChanged(stream: id, component: Int(component), state: state))
@@ -226,6 +228,8 @@ final class NiceAgentCore: @unchecked Sendable {
 
     /// Unhooks everything from the agent and drops it, then stops the loop (loop thread only).
     func teardown() {
+        guard !tornDown else { return }
+        tornDown = true
         accepting.withLock { $0 = false }
         sendGate.withLock { $0 = nil }
         if let a = agent {
@@ -247,6 +251,7 @@ final class NiceAgentCore: @unchecked Sendable {
         }
         for c in open { c.finish() }
         events.finish()
+        if configuration.debugLogging { LibniceLog.releaseDebug() }
         loop.quit()
     }
 
