@@ -4,18 +4,25 @@ import Testing
 
 @Suite("ICEAgent on loopback", .serialized)
 struct ICEAgentTests {
-    @Test("two agents reach a selected host pair on 127.0.0.1 and exchange datagrams both ways")
-    func connectAndExchange() async throws {
-        let a = try await Peer.make(loopbackConfiguration(.controlling))
-        let b = try await Peer.make(loopbackConfiguration(.controlled))
+    @Test("two agents reach a selected host pair on loopback and exchange datagrams both ways", arguments: [
+        (ICEConfiguration.Nomination.aggressive, "127.0.0.1"),
+        (.regular, "127.0.0.1"),
+        (.aggressive, "::1"),
+    ])
+    func connectAndExchange(nomination: ICEConfiguration.Nomination, address: String) async throws {
+        var configuration = loopbackConfiguration(.controlling, addresses: [address])
+        configuration.nomination = nomination
+        let a = try await Peer.make(configuration)
+        configuration.role = .controlled
+        let b = try await Peer.make(configuration)
         let started = ContinuousClock.now
         try await connect(a, b)
-        print("ICE time to READY on loopback (gather + checks, both agents): \(ContinuousClock.now - started)")
+        print("ICE time to READY on \(address), \(nomination) nomination (gather + checks, both agents): \(ContinuousClock.now - started)")
 
         for peer in [a, b] {
             let pair = try #require(try await peer.agent.selectedPair(stream: peer.stream))
-            #expect(pair.local.address == "127.0.0.1")
-            #expect(pair.remote.address == "127.0.0.1")
+            #expect(pair.local.address == address)
+            #expect(pair.remote.address == address)
             #expect(pair.local.type == .host)
             #expect(peer.log.selectedPairs(peer.stream).last.map { $0.0 } == pair.local)
             #expect(try await peer.agent.state(stream: peer.stream) == .ready)
