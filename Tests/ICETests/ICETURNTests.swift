@@ -4,13 +4,14 @@ import Testing
 
 @Suite("ICE through a private coturn", .serialized)
 struct ICETURNTests {
-    @Test("relay-only agents select a relay/relay pair through coturn and exchange datagrams")
-    func relayOnly() async throws {
+    @Test("relay-only agents select a relay/relay pair through coturn and exchange datagrams",
+          arguments: [ICEConfiguration.TURNServer.Transport.udp, .tcp])
+    func relayOnly(transport: ICEConfiguration.TURNServer.Transport) async throws {
         let coturn = try Coturn()
         defer { coturn.stop() }
         func configuration(_ role: ICEConfiguration.Role) -> ICEConfiguration {
             var c = loopbackConfiguration(role)
-            c.turnServers = [.init(address: "127.0.0.1", port: coturn.port, username: "alice", password: "alicepw")]
+            c.turnServers = [.init(address: "127.0.0.1", port: coturn.port, username: "alice", password: "alicepw", transport: transport)]
             c.relayOnly = true
             return c
         }
