@@ -47,6 +47,20 @@ public final class ICEAgent: Sendable {
         try await core.perform { core, agent throws(ICEError) in try core.addStream(agent, components: components) }
     }
 
+    /// Removes a stream (e.g. a Jingle content-remove); its `datagrams` streams finish.
+    public func removeStream(_ stream: ICEStreamID) async throws(ICEError) {
+        try await core.perform { core, agent throws(ICEError) in
+            _ = try core.componentCount(stream)
+            core.removeStream(agent, NiceOperations.id(stream))
+        }
+    }
+
+    /// Changes the role; libnice applies it at the next `restart` (RFC 8445 §9 lets a restart change
+    /// roles) or before gathering.
+    public func setRole(_ role: ICEConfiguration.Role) async throws(ICEError) {
+        try await core.perform { core, agent in core.setRole(agent, role) }
+    }
+
     /// This side's ufrag/pwd for the stream (new ones after `restart`).
     public func localCredentials(stream: ICEStreamID) async throws(ICEError) -> ICECredentials {
         try await core.perform { core, agent throws(ICEError) in

@@ -315,6 +315,16 @@ final class NiceAgentCore: @unchecked Sendable {
         guard id != 0 else { throw .operationFailed("nice_agent_add_stream") }
         streams[id] = components
         shared.withLock { $0.streams[id] = components }
+        do throws(ICEError) {
+            try configureStream(a, id, components: components)
+        } catch {
+            removeStream(a, id)
+            throw error
+        }
+        return ICEStreamID(rawValue: Int(id))
+    }
+
+    private func configureStream(_ a: OpaquePointer, _ id: UInt32, components: Int) throws(ICEError) {
         let me = Unmanaged.passUnretained(self).toOpaque()
         for component in 1...UInt32(components) {
             if let range = configuration.portRange {
@@ -340,7 +350,29 @@ final class NiceAgentCore: @unchecked Sendable {
                 throw .operationFailed("nice_agent_attach_recv")
             }
         }
-        return ICEStreamID(rawValue: Int(id))
+    }
+
+    /// Detaches and removes one stream; its datagram streams finish.
+    func removeStream(_ a: OpaquePointer, _ id: UInt32) {
+        guard let count = streams.removeValue(forKey: id) else { return }
+        for component in 1...UInt32(count) {
+            nice_agent_attach_recv(a, id, component, loop.context, nil, nil)
+        }
+        nice_agent_remove_stream(a, id)
+        shared.withLock { state in
+            state.streams[id] = nil
+            state.states = state.states.filter { $0.key.stream != id }
+        }
+        let finished = receivers.withLock { r -> [AsyncStream<[UInt8]>.Continuation] in
+            let mine = r.streams.filter { $0.key.stream == id }
+            for key in mine.keys { r.streams[key] = nil }
+            return Array(mine.values)
+        }
+        for c in finished { c.finish() }
+    }
+
+    func setRole(_ a: OpaquePointer, _ role: ICEConfiguration.Role) {
+        sj_g_object_set_boolean(UnsafeMutableRawPointer(a), "controlling-mode", role == .controlling ? 1 : 0)
     }
 
     // MARK: - Any thread

@@ -38,6 +38,37 @@ struct ICEAgentTests {
         await b.agent.close()
     }
 
+    @Test("two streams on one agent pair connect independently and keep their datagrams apart; removeStream")
+    func twoStreams() async throws {
+        let a = try await Peer.make(loopbackConfiguration(.controlling))
+        let b = try await Peer.make(loopbackConfiguration(.controlled))
+        try await connect(a, b)
+        let a2 = Peer(agent: a.agent, log: a.log, stream: try await a.agent.addStream())
+        let b2 = Peer(agent: b.agent, log: b.log, stream: try await b.agent.addStream())
+        #expect(a2.stream != a.stream)
+        try await connect(a2, b2)
+
+        let onFirst = b.agent.datagrams(stream: b.stream)
+        let onSecond = b.agent.datagrams(stream: b2.stream)
+        try a.agent.send([2, 2, 2], stream: a2.stream)
+        try a.agent.send([1, 1, 1], stream: a.stream)
+        // Each stream's queue holds only its own datagram.
+        #expect(try await receive(1, from: onFirst) == [[1, 1, 1]])
+        #expect(try await receive(1, from: onSecond) == [[2, 2, 2]])
+
+        let second = b.agent.datagrams(stream: b2.stream)  // replaces (finishes) onSecond
+        try await b.agent.removeStream(b2.stream)
+        var leftovers = 0
+        for await _ in second { leftovers += 1 }  // finished by removeStream
+        #expect(leftovers == 0)
+        await #expect(throws: ICEError.unknownStream(b2.stream.rawValue)) {
+            try await b.agent.localCredentials(stream: b2.stream)
+        }
+        try await expectDatagrams(from: b, to: a, payloads: [[3]])
+        await a.agent.close()
+        await b.agent.close()
+    }
+
     @Test("trickle: candidates delivered late, one at a time, shuffled; end-of-candidates", arguments: [true, false])
     func trickle(credentialsFirst: Bool) async throws {
         let addresses = ["127.0.0.1", "127.0.0.2"]

@@ -119,6 +119,7 @@ func receive(_ count: Int, from stream: AsyncStream<[UInt8]>, timeout: Duration 
                 got.append(datagram)
                 if got.count == count { break }
             }
+            guard got.count == count else { throw TestTimeout(what: "\(count) datagrams (stream finished after \(got.count))") }
             return got
         }
         group.addTask {
