@@ -4,7 +4,7 @@ import Synchronization
 import Dispatch
 
 /// Owns one `NiceAgent` and the loop thread it lives on. Every libnice call except `nice_agent_send`
-/// runs on that thread (libnice emits signals on the calling thread, C-LIBRARIES note), so the fields
+/// runs on that thread (libnice emits its signals on whichever thread made the call), so the fields
 /// marked "loop thread" are only ever touched there; the rest sits behind mutexes.
 final class NiceAgentCore: @unchecked Sendable {
     struct ComponentKey: Hashable {
