@@ -114,6 +114,41 @@ struct ICEAgentTests {
         await b.agent.close()
     }
 
+    @Test("trickle: remote candidates before local gathering, local ones forwarded as they are found")
+    func trickleBeforeGathering() async throws {
+        let a = try await Peer.make(loopbackConfiguration(.controlling, addresses: ["127.0.0.1", "127.0.0.2"]))
+        let b = try await Peer.make(loopbackConfiguration(.controlled, addresses: ["127.0.0.2", "127.0.0.1"]))
+        try await a.agent.gatherCandidates(stream: a.stream)
+        try await a.log.waitForGatheringDone(a.stream)
+        try await b.agent.setRemoteCredentials(try await a.agent.localCredentials(stream: a.stream), stream: b.stream)
+        try await a.agent.setRemoteCredentials(try await b.agent.localCredentials(stream: b.stream), stream: a.stream)
+        // B learns A's candidates before it has any of its own (RFC 8838 §11: pairs form as they can).
+        try await trickleOneByOne(a.log.localCandidates(a.stream).shuffled(), into: b)
+        try await b.agent.endOfRemoteCandidates(stream: b.stream)
+        try await b.agent.gatherCandidates(stream: b.stream)
+        // Forward each of B's candidates to A as the event arrives, then end-of-candidates (RFC 8838 §8.2).
+        var forwarded = 0
+        var index = 0
+        while true {
+            let event = try await b.log.wait(after: index, for: "B's next gathering event") { $0 }
+            index += 1
+            if case .localCandidate(let c, b.stream) = event {
+                try await a.agent.addRemoteCandidates([c], stream: a.stream)
+                forwarded += 1
+            } else if case .gatheringDone(b.stream) = event {
+                break
+            }
+        }
+        #expect(forwarded == 2)
+        try await a.agent.endOfRemoteCandidates(stream: a.stream)
+        try await a.log.waitForState(.ready, stream: a.stream)
+        try await b.log.waitForState(.ready, stream: b.stream)
+        try await expectDatagrams(from: a, to: b, payloads: [randomPayload(64)])
+        try await expectDatagrams(from: b, to: a, payloads: [randomPayload(64)])
+        await a.agent.close()
+        await b.agent.close()
+    }
+
     private func trickleOneByOne(_ candidates: [ICECandidate], into peer: Peer) async throws {
         for c in candidates {
             try await peer.agent.addRemoteCandidates([c], stream: peer.stream)
