@@ -90,36 +90,40 @@ public final class ICEAgent: Sendable {
         try credentials.validate()
         try await core.perform { core, agent throws(ICEError) in
             _ = try core.componentCount(stream)
-            try NiceOperations.setRemoteCredentials(agent, stream, credentials)
+            try core.setRemoteCredentials(agent, stream, credentials)
         }
     }
 
     /// Adds remote candidates (trickle ICE, RFC 8838 §11: may be called repeatedly, in any order, also
-    /// before local gathering has finished). All candidates are checked before any is handed to libnice.
+    /// before local gathering has finished). All candidates are checked before any is used. Candidates
+    /// that arrive before the peer's credentials are held back until `setRemoteCredentials`, since no
+    /// check can be authenticated without them (RFC 8445 §7.2.2).
     public func addRemoteCandidates(_ candidates: [ICECandidate], stream: ICEStreamID) async throws(ICEError) {
         try await core.perform { core, agent throws(ICEError) in
             for c in candidates { try core.checkComponent(stream, c.component) }
-            try NiceOperations.addRemoteCandidates(agent, stream, candidates)
+            try core.addRemoteCandidates(agent, stream, candidates)
         }
     }
 
     /// The peer has sent end-of-candidates (RFC 8838 §13): components without a working pair may now fail.
+    /// Before the peer's credentials are known it is held back with the candidates.
     public func endOfRemoteCandidates(stream: ICEStreamID) async throws(ICEError) {
         try await core.perform { core, agent throws(ICEError) in
             _ = try core.componentCount(stream)
-            try NiceOperations.peerGatheringDone(agent, stream)
+            try core.endOfRemoteCandidates(agent, stream)
         }
     }
 
     /// ICE restart of one stream (RFC 8445 §9): new local credentials (the given ones, or fresh random
     /// ones), remote candidates forgotten; local candidates are kept (read them with `localCandidates`).
-    /// Exchange credentials and candidates again afterwards. Returns the new local credentials.
+    /// Exchange credentials and candidates again afterwards: remote candidates given after the restart
+    /// wait for the peer's new credentials. Returns the new local credentials.
     @discardableResult
     public func restart(stream: ICEStreamID, newCredentials: ICECredentials? = nil) async throws(ICEError) -> ICECredentials {
         try newCredentials?.validate()
         return try await core.perform { core, agent throws(ICEError) in
             _ = try core.componentCount(stream)
-            return try NiceOperations.restart(agent, stream, newCredentials)
+            return try core.restart(agent, stream, newCredentials)
         }
     }
 

@@ -33,6 +33,10 @@ final class NiceAgentCore: @unchecked Sendable {
     private var handlerIDs: [UInt] = []
     private var streams: [UInt32: Int] = [:]
     private var tornDown = false
+    /// Streams whose remote credentials are known (since creation or the last restart).
+    private var remoteCredentialsKnown: Set<UInt32> = []
+    /// Remote candidates and end-of-candidates received before the remote credentials.
+    private var heldBack: [UInt32: (candidates: [ICECandidate], ended: Bool)] = [:]
 
     /// Whether jobs from other threads are still accepted; closed first during teardown.
     private let accepting = Mutex(true)
@@ -355,6 +359,8 @@ final class NiceAgentCore: @unchecked Sendable {
     /// Detaches and removes one stream; its datagram streams finish.
     func removeStream(_ a: OpaquePointer, _ id: UInt32) {
         guard let count = streams.removeValue(forKey: id) else { return }
+        remoteCredentialsKnown.remove(id)
+        heldBack[id] = nil
         for component in 1...UInt32(count) {
             nice_agent_attach_recv(a, id, component, loop.context, nil, nil)
         }
@@ -369,6 +375,45 @@ final class NiceAgentCore: @unchecked Sendable {
             return Array(mine.values)
         }
         for c in finished { c.finish() }
+    }
+
+    func setRemoteCredentials(_ a: OpaquePointer, _ stream: ICEStreamID, _ credentials: ICECredentials) throws(ICEError) {
+        let id = NiceOperations.id(stream)
+        try NiceOperations.setRemoteCredentials(a, stream, credentials)
+        remoteCredentialsKnown.insert(id)
+        if let held = heldBack.removeValue(forKey: id) {
+            if !held.candidates.isEmpty { try NiceOperations.addRemoteCandidates(a, stream, held.candidates) }
+            if held.ended { try NiceOperations.peerGatheringDone(a, stream) }
+        }
+    }
+
+    func addRemoteCandidates(_ a: OpaquePointer, _ stream: ICEStreamID, _ candidates: [ICECandidate]) throws(ICEError) {
+        let id = NiceOperations.id(stream)
+        guard remoteCredentialsKnown.contains(id) else {
+            // Check them now so the caller hears about a bad candidate at once, not at flush time.
+            for c in candidates { nice_candidate_free(try NiceConversion.niceCandidate(c, stream: id)) }
+            heldBack[id, default: ([], false)].candidates += candidates
+            return
+        }
+        try NiceOperations.addRemoteCandidates(a, stream, candidates)
+    }
+
+    func endOfRemoteCandidates(_ a: OpaquePointer, _ stream: ICEStreamID) throws(ICEError) {
+        let id = NiceOperations.id(stream)
+        guard remoteCredentialsKnown.contains(id) else {
+            heldBack[id, default: ([], false)].ended = true
+            return
+        }
+        try NiceOperations.peerGatheringDone(a, stream)
+    }
+
+    func restart(_ a: OpaquePointer, _ stream: ICEStreamID, _ credentials: ICECredentials?) throws(ICEError) -> ICECredentials {
+        let id = NiceOperations.id(stream)
+        let fresh = try NiceOperations.restart(a, stream, credentials)
+        // RFC 8445 §9: the peer's old credentials no longer apply; wait for its new ones.
+        remoteCredentialsKnown.remove(id)
+        heldBack[id] = nil
+        return fresh
     }
 
     func setRole(_ a: OpaquePointer, _ role: ICEConfiguration.Role) {

@@ -96,13 +96,16 @@ struct ICEAgentTests {
         async let toB: Void = trickleOneByOne(fromA.shuffled(), into: b)
         async let toA: Void = trickleOneByOne(fromB.shuffled(), into: a)
         _ = try await (toA, toB)
+        try await a.agent.endOfRemoteCandidates(stream: a.stream)
+        try await b.agent.endOfRemoteCandidates(stream: b.stream)
         if !credentialsFirst {
-            // RFC 8838 §11: candidates may arrive before the ufrag/pwd they belong to.
+            // Candidates and even end-of-candidates may arrive before the ufrag/pwd they belong to
+            // (signalling reorders); they wait for the credentials instead of failing.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(!a.log.all.contains { if case .failed = $0 { true } else { false } })
             try await a.agent.setRemoteCredentials(credentialsB, stream: a.stream)
             try await b.agent.setRemoteCredentials(credentialsA, stream: b.stream)
         }
-        try await a.agent.endOfRemoteCandidates(stream: a.stream)
-        try await b.agent.endOfRemoteCandidates(stream: b.stream)
         for component in 1...2 {
             try await a.log.waitForState(.ready, stream: a.stream, component: component)
             try await b.log.waitForState(.ready, stream: b.stream, component: component)
