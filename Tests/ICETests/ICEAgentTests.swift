@@ -38,6 +38,18 @@ struct ICEAgentTests {
         await b.agent.close()
     }
 
+    @Test("a role conflict (both controlling) is resolved by the tie-breaker and the agents connect")
+    func roleConflict() async throws {
+        // RFC 8445 §7.3.1.1: 487 Role Conflict, the larger tie-breaker keeps the controlling role.
+        let a = try await Peer.make(loopbackConfiguration(.controlling))
+        let b = try await Peer.make(loopbackConfiguration(.controlling))
+        try await connect(a, b)
+        try await expectDatagrams(from: a, to: b, payloads: [randomPayload(32)])
+        try await expectDatagrams(from: b, to: a, payloads: [randomPayload(32)])
+        await a.agent.close()
+        await b.agent.close()
+    }
+
     @Test("two streams on one agent pair connect independently and keep their datagrams apart; removeStream")
     func twoStreams() async throws {
         let a = try await Peer.make(loopbackConfiguration(.controlling))
