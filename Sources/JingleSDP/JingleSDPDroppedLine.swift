@@ -74,7 +74,9 @@ extension JingleSDPMapper {
                     if usesICE || rtcpSeen { drop(index, line, "with ICE the RTCP address comes from component-2 candidates or rtcp-mux (RFC 8839 §5.1); a=rtcp:9 is a placeholder") }
                     rtcpSeen = true
                 case .remoteCandidates(let list):
-                    if remoteSeen || list.count > 1 { drop(index, line, "XEP-0176 §5.3 carries one <remote-candidate/>: only the first entry is kept") }
+                    for extra in list.dropFirst(remoteSeen ? 0 : 1) {
+                        drop(index, "\(extra.component) \(extra.address) \(extra.port)", "XEP-0176 §5.3 carries one <remote-candidate/>: only the first entry of a=remote-candidates is kept")
+                    }
                     remoteSeen = true
                 case .rtpmap(let map) where !formats.contains(String(map.payloadType)):
                     drop(index, line, "payload type not in the m= line (RFC 8866 §6.6)")

@@ -135,6 +135,13 @@ extension JingleSDPMapper {
                 throw JingleSDPError(.unsupportedMedia, "content '\(content.name)': application '\(description.element().namespace)' has no SDP form (only RTP and WebRTC data channels do)")
             }
         }
+        if content.description == nil, let sctp {
+            // Transport-only placeholder of a data channel: keep it an SCTP m-line so its <sctpmap/> survives.
+            section.media = "application"
+            section.proto = "UDP/DTLS/SCTP"
+            section.formats = [sctp.protocol]
+            dataAttributes.insert(.sctpPort(sctp.number), at: 0)
+        }
         if let rejected {
             section.port = 0
             if let proto = rejected[attribute: "proto"], !proto.isEmpty { section.proto = proto }
