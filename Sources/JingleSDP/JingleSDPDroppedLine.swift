@@ -55,6 +55,14 @@ extension JingleSDPMapper {
             var remoteSeen = false, rtcpSeen = false
             for attribute in section.attributes {
                 let line = "a=" + attribute.serialized()
+                if section.isRejected {
+                    switch attribute {
+                    case .candidate, .iceUfrag, .icePwd, .fingerprint, .setup, .endOfCandidates, .remoteCandidates, .rtcp, .iceOptions:
+                        drop(index, line, "a rejected m-line (port 0, RFC 3264 §6) maps to a content without transport")
+                        continue
+                    default: break
+                    }
+                }
                 switch attribute {
                 case .candidate(let c):
                     if c.transport.lowercased() != "udp" || c.tcpType != nil {
