@@ -43,6 +43,7 @@ let package = Package(
             name: "JingleCLI",
             dependencies: [
                 "XMLStream", "XMPPCore", "Hashes", "CLibXML2", "COpenSSL", "CSRTP", "CNice",
+                "JingleSDP", "SDP", "Jingle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -51,6 +52,7 @@ let package = Package(
         // ---- benchmarks (run with scripts/bench NAME; release build) ----
         .executableTarget(name: "bench-xml-parse", dependencies: ["XMLStream", "CLibXML2"], path: "Benchmarks/xml-parse"),
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
+        .executableTarget(name: "bench-sdp-roundtrip", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], path: "Benchmarks/sdp-roundtrip"),
 
         // ---- tests ----
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),

@@ -11,6 +11,6 @@ struct JingleCommand: AsyncParsableCommand {
         64 usage error.
         """,
         version: VersionInfo.text,
-        subcommands: [VersionCommand.self]
+        subcommands: [VersionCommand.self, SDPCommand.self]
     )
 }
