@@ -120,27 +120,14 @@ extension JingleSDPMapper {
                 }
                 descriptionAttributes = try rtpAttributes(rtp, content: content.name, author: author)
             } else if description.element().namespace == WebRTCDataChannelDescription.namespace {
-                section.media = "application"
-                if let sctp, sctp.streams != nil {
-                    // The pre-RFC 8841 form keeps the stream count (draft-ietf-mmusic-sctp-sdp-05 §5.1).
-                    section.proto = "DTLS/SCTP"
-                    section.formats = [String(sctp.number)]
-                    dataAttributes.insert(.sctpmap(SDPSCTPMap(port: sctp.number, protocolName: sctp.protocol, streams: sctp.streams)), at: 0)
-                } else {
-                    section.proto = "UDP/DTLS/SCTP"
-                    section.formats = [sctp?.protocol ?? "webrtc-datachannel"]
-                    if let sctp { dataAttributes.insert(.sctpPort(sctp.number), at: 0) }
-                }
+                Self.dataChannelLine(sctp, section: &section, attributes: &dataAttributes)
             } else {
                 throw JingleSDPError(.unsupportedMedia, "content '\(content.name)': application '\(description.element().namespace)' has no SDP form (only RTP and WebRTC data channels do)")
             }
         }
-        if content.description == nil, let sctp {
+        if content.description == nil, sctp != nil {
             // Transport-only placeholder of a data channel: keep it an SCTP m-line so its <sctpmap/> survives.
-            section.media = "application"
-            section.proto = "UDP/DTLS/SCTP"
-            section.formats = [sctp.protocol]
-            dataAttributes.insert(.sctpPort(sctp.number), at: 0)
+            Self.dataChannelLine(sctp, section: &section, attributes: &dataAttributes)
         }
         if let rejected {
             section.port = 0
@@ -152,6 +139,22 @@ extension JingleSDPMapper {
         if let connection { section.connections = [connection] }
         section.attributes = attributes + transportAttributes + descriptionAttributes + dataAttributes
         return section
+    }
+
+    /// The m-line of a WebRTC data channel: RFC 8841 (`UDP/DTLS/SCTP webrtc-datachannel` + `a=sctp-port`), or the
+    /// pre-RFC form when the stream count must be kept (`DTLS/SCTP <port>` + `a=sctpmap`,
+    /// draft-ietf-mmusic-sctp-sdp-05 §5.1).
+    static func dataChannelLine(_ sctp: SCTPMap?, section: inout SDPMediaDescription, attributes: inout [SDPAttribute]) {
+        section.media = "application"
+        if let sctp, sctp.streams != nil {
+            section.proto = "DTLS/SCTP"
+            section.formats = [String(sctp.number)]
+            attributes.insert(.sctpmap(SDPSCTPMap(port: sctp.number, protocolName: sctp.protocol, streams: sctp.streams)), at: 0)
+        } else {
+            section.proto = "UDP/DTLS/SCTP"
+            section.formats = [sctp?.protocol ?? "webrtc-datachannel"]
+            if let sctp { attributes.insert(.sctpPort(sctp.number), at: 0) }
+        }
     }
 
     /// RFC 8839 §4.2.1.1 leaves the choice of default candidate to the agent: take the one most likely to work

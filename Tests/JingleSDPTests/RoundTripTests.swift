@@ -28,6 +28,7 @@ struct SDPRoundTripTests {
         Case(fixture: "ice-lite-reoffer", author: .initiator, action: .sessionInitiate),
         Case(fixture: "trickle-offer", author: .initiator, action: .sessionInitiate),        // trickle: no candidates
         Case(fixture: "browser-offer", author: .initiator, action: .transportInfo),
+        Case(fixture: "datachannel-sctpmap-offer", author: .initiator, action: .transportInfo),
     ]
 
     @Test(arguments: cases)
