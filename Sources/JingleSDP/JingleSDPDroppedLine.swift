@@ -1,3 +1,4 @@
+import Jingle
 import SDP
 
 /// An SDP line (or part of one) that has no Jingle counterpart and is left out on purpose.
@@ -103,6 +104,64 @@ extension JingleSDPMapper {
                 default:
                     drop(index, line, "no Jingle counterpart")
                 }
+            }
+        }
+        return out
+    }
+}
+
+extension JingleSDPMapper {
+    /// What ``sdp(from:author:)`` leaves out of a Jingle payload, with the reason; `mediaIndex` is the index of
+    /// the content (nil for the `<jingle/>` element itself), `line` names the element or attribute.
+    public static func droppedElements(in payload: JinglePayload) -> [JingleSDPDroppedLine] {
+        var out: [JingleSDPDroppedLine] = []
+        func drop(_ index: Int?, _ what: String, _ reason: String) { out.append(JingleSDPDroppedLine(mediaIndex: index, line: what, reason: reason)) }
+        if payload.reason != nil { drop(nil, "<reason/>", "SDP has no termination reason (draft-ietf-stox-media maps it to the SIP response)") }
+        for e in payload.extensions { drop(nil, "<\(e.name) xmlns='\(e.namespace)'/>", "unknown element, no SDP line") }
+        for a in payload.extraAttributes { drop(nil, "\(a.name)='\(a.value)'", "unknown attribute, no SDP line") }
+        for (index, content) in payload.contents.enumerated() {
+            if let disposition = content.disposition, disposition != "session" {
+                drop(index, "disposition='\(disposition)'", "SDP has no content disposition")
+            }
+            for a in content.extraAttributes { drop(index, "\(a.name)='\(a.value)'", "unknown content attribute") }
+            for e in content.extensions where e.namespace != SDPMappingExtension.namespace {
+                drop(index, "<\(e.name) xmlns='\(e.namespace)'/>", "unknown content child")
+            }
+            if let description = content.description, let rtp = try? rtpDescription(description) {
+                if let ssrc = rtp.ssrc { drop(index, "ssrc='\(ssrc)'", "the deprecated description ssrc (XEP-0167 §4) has no line; XEP-0339 <source/> has") }
+                for a in rtp.extraAttributes { drop(index, "\(a.name)='\(a.value)'", "unknown description attribute") }
+                for e in rtp.extensions where e.namespace != SDPMappingExtension.namespace {
+                    drop(index, "<\(e.name) xmlns='\(e.namespace)'/>", "unknown description child")
+                }
+                if let required = rtp.encryption?.required {
+                    drop(index, "<encryption required='\(required)'/>", "SDP says it with the profile: RTP/SAVP is written whenever <crypto/> is present (RFC 4568 §5)")
+                }
+                for e in rtp.encryption?.extensions ?? [] { drop(index, "<\(e.name) xmlns='\(e.namespace)'/>", "keying other than SDES <crypto/> has no line here") }
+                let ptime = rtp.payloadTypes.lazy.compactMap(\.ptime).first
+                let maxptime = rtp.payloadTypes.lazy.compactMap(\.maxptime).first
+                for pt in rtp.payloadTypes {
+                    if let p = pt.ptime, p != ptime { drop(index, "<payload-type id='\(pt.id)' ptime='\(p)'/>", "one a=ptime per m-line (RFC 8866 §6.4): the first payload type's wins") }
+                    if let p = pt.maxptime, p != maxptime { drop(index, "<payload-type id='\(pt.id)' maxptime='\(p)'/>", "one a=maxptime per m-line (RFC 8866 §6.5)") }
+                    for a in pt.extraAttributes { drop(index, "\(a.name)='\(a.value)'", "unknown payload-type attribute") }
+                    for e in pt.extensions { drop(index, "<\(e.name) xmlns='\(e.namespace)'/>", "unknown payload-type child") }
+                }
+            }
+            if let transport = content.transport, let ice = iceTransport(transport) {
+                for c in ice.candidates { drop(index, "<candidate id='\(c.id)'/>", "a=candidate has no id (RFC 8839 §5.1); ids are regenerated from the candidate") }
+                if let first = ice.fingerprints.first {
+                    for fp in ice.fingerprints.dropFirst() where fp.setup != first.setup {
+                        drop(index, "<fingerprint setup='\(fp.setup.rawValue)'/>", "one a=setup per m-line (RFC 4145 §4): the first fingerprint's wins")
+                    }
+                }
+                for a in ice.extraAttributes { drop(index, "\(a.name)='\(a.value)'", "unknown transport attribute") }
+                for e in ice.extensions where e.namespace != SDPMappingExtension.namespace && e.namespace != SCTPMap.namespace {
+                    drop(index, "<\(e.name) xmlns='\(e.namespace)'/>", "unknown transport child")
+                }
+            } else if let raw = content.transport as? RawUDPTransport {
+                for c in raw.candidates {
+                    drop(index, "<candidate id='\(c.id)' generation='\(c.generation)'/>", "c= and the m= port carry address and port only (XEP-0177 §4)")
+                }
+                for c in raw.candidates.dropFirst(2) { drop(index, "<candidate component='\(c.component)'/>", "SDP has one RTP and one RTCP address") }
             }
         }
         return out

@@ -416,3 +416,31 @@ struct ErrorTests {
         #expect { try mapper.sdp(from: fileTransfer, author: .initiator) } throws: { ($0 as? JingleSDPError)?.kind == .unsupportedMedia }
     }
 }
+
+struct JingleSideDropTests {
+    @Test func listsWhatSDPCannotCarry() throws {
+        var payload = try xepJingle("xep-0320-01")
+        var rtp = try #require(payload.contents[0].description as? RTPDescription)
+        rtp.ssrc = "1234"
+        rtp.payloadTypes[0].ptime = 20
+        rtp.payloadTypes[1].ptime = 30
+        rtp.encryption = RTPEncryption(required: true, cryptos: [RTPCrypto(cryptoSuite: "AES_CM_128_HMAC_SHA1_80", keyParams: "inline:abc", tag: "1")])
+        payload.contents[0].description = rtp
+        payload.contents[0].disposition = "early-session"
+        let dropped = JingleSDPMapper.droppedElements(in: payload)
+        let lines = dropped.map(\.line)
+        #expect(lines.contains("ssrc='1234'"))
+        #expect(lines.contains("<payload-type id='97' ptime='30'/>"))
+        #expect(lines.contains("<encryption required='1'/>"))
+        #expect(lines.contains("disposition='early-session'"))
+        #expect(lines.contains("<candidate id='el0747fg11'/>") && lines.contains("<candidate id='y3s2b30v3r'/>"))
+        #expect(!lines.contains { $0.contains("fingerprint") }, "one fingerprint, nothing dropped")
+        // And indeed: they are gone after SDP and back.
+        let (sdp, back) = try roundTrip(payload, author: .initiator)
+        let backRTP = try #require(back.contents[0].description as? RTPDescription)
+        #expect(backRTP.ssrc == nil && backRTP.encryption?.required == nil && back.contents[0].disposition == nil)
+        #expect(sdp.media[0].attributes.contains(.ptime(20)) && !sdp.media[0].attributes.contains(.ptime(30)))
+        // The plain XEP stanza loses only its candidate ids.
+        #expect(JingleSDPMapper.droppedElements(in: try xepJingle("xep-0167-01")).allSatisfy { $0.line.hasPrefix("<candidate id=") })
+    }
+}
