@@ -111,6 +111,10 @@ extension JingleSDPMapper {
             }
         }
         if !d.extmapAllowMixed && sdp.attributes.contains(.extmapAllowMixed) { d.extmapAllowMixed = true }
+        var feedback: [String: [SDPRTCPFeedback]] = [:]
+        for case .rtcpFeedback(let fb) in section.attributes {
+            if case .format(let format) = fb.format { feedback[format, default: []].append(fb) }
+        }
         d.sources = sources
         if !cryptos.isEmpty { d.encryption = RTPEncryption(cryptos: cryptos) }
         // XEP-0167 §4 allows one <bandwidth/>: the first b= line of the section.
@@ -135,7 +139,7 @@ extension JingleSDPMapper {
                 // XEP-0167 §4 requires a name: a nameless value (`0-15`, RFC 4733 §7.1.1) gets name=''.
                 pt.parameters = fmtp.parameters.map { RTPParameter(name: $0.name ?? "", value: $0.value) }
             }
-            for fb in section.rtcpFeedback where fb.format == .format(format) {
+            for fb in feedback[format] ?? [] {
                 if let trr = fb.trrInterval {
                     if pt.rtcpFeedbackTRRInt == nil { pt.rtcpFeedbackTRRInt = RTCPFeedbackTRRInt(value: trr) }
                 } else {
@@ -255,9 +259,20 @@ extension JingleSDPMapper {
         return t
     }
 
+    /// RFC 8122 §5: `2HEXDIG *(":" 2HEXDIG)`. Checked on UTF-8 bytes: `Character.isHexDigit` also accepts
+    /// full-width digits and is slow.
     static func isHexPairs(_ text: String) -> Bool {
-        let pairs = text.split(separator: ":", omittingEmptySubsequences: false)
-        return !pairs.isEmpty && pairs.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isHexDigit) }
+        var position = 0
+        for byte in text.utf8 {
+            let isHex = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+            if position % 3 == 2 {
+                guard byte == UInt8(ascii: ":") else { return false }
+            } else if !isHex {
+                return false
+            }
+            position += 1
+        }
+        return position % 3 == 2
     }
 }
 

@@ -444,3 +444,11 @@ struct JingleSideDropTests {
         #expect(JingleSDPMapper.droppedElements(in: try xepJingle("xep-0167-01")).allSatisfy { $0.line.hasPrefix("<candidate id=") })
     }
 }
+
+struct FingerprintSyntaxTests {
+    @Test(arguments: [("AB", true), ("AB:cd:09", true), ("", false), ("A", false), ("AB:", false), ("AB:CD:E", false), ("ABC", false),
+                      ("AB-CD", false), ("GG", false), ("AB::CD", false), ("１２", false)])
+    func hexPairs(text: String, valid: Bool) {
+        #expect(JingleSDPMapper.isHexPairs(text) == valid)
+    }
+}
