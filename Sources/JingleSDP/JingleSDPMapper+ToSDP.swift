@@ -40,6 +40,7 @@ extension JingleSDPMapper {
         if iceLite { sdp.attributes.append(.iceLite) }
         if anyICE && options.announceTrickle { sdp.attributes.append(.iceOptions(["trickle"])) }
         Self.shareBundlePorts(&sdp)
+        try Self.validate(sdp)
         return sdp
     }
 
@@ -275,4 +276,55 @@ extension JingleSDPMapper {
 
 extension Character {
     var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
+
+extension JingleSDPMapper {
+    /// Jingle attribute values are free text, SDP lines are not: a value with a line break would inject lines
+    /// into the description a gateway sends on (RFC 8866 §5: a line ends at CRLF), and a token with white
+    /// space would shift the fields after it. Checked on the finished description, before anyone sends it.
+    static func validate(_ sdp: SessionDescription) throws(JingleSDPError) {
+        func token(_ value: String, _ what: String) throws(JingleSDPError) {
+            guard !value.isEmpty, !value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+                throw JingleSDPError(.invalidValue, "\(what) '\(value.debugDescription.dropFirst().dropLast())' must be a non-empty token without white space (RFC 8866 §9)")
+            }
+        }
+        func text(_ value: String?, _ what: String) throws(JingleSDPError) {
+            guard let value else { return }
+            guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+                throw JingleSDPError(.invalidValue, "\(what) contains a line break, which would start a new SDP line (RFC 8866 §5)")
+            }
+        }
+        func check(_ attribute: SDPAttribute) throws(JingleSDPError) {
+            switch attribute {
+            case .mid(let v): try token(v, "content name")
+            case .iceUfrag(let v): try token(v, "ICE ufrag")
+            case .icePwd(let v): try token(v, "ICE pwd")
+            case .group(let g): try token(g.semantics, "group semantics"); for id in g.identifiers { try token(id, "group content name") }
+            case .candidate(let c):
+                try token(c.foundation, "candidate foundation"); try token(c.transport, "candidate protocol"); try token(c.address, "candidate ip")
+                if let r = c.relatedAddress { try token(r, "candidate rel-addr") }
+            case .rtpmap(let m): try token(m.encodingName, "payload-type name")
+            case .fmtp(let f): for p in f.parameters { if let n = p.name { try token(n, "parameter name") }; try text(p.value, "parameter value") }
+            case .extmap(let x): try token(x.uri, "rtp-hdrext uri"); try text(x.extensionAttributes, "rtp-hdrext parameter")
+            case .fingerprint(let f): try token(f.hashFunction, "fingerprint hash"); try token(f.fingerprint, "fingerprint")
+            case .crypto(let c): try token(c.suite, "crypto-suite"); try token(c.keyParams, "key-params"); try text(c.sessionParams, "session-params")
+            case .rtcpFeedback(let f): try token(f.type, "rtcp-fb type"); try text(f.parameter, "rtcp-fb subtype")
+            case .ssrc(let s): try token(s.name, "source parameter name"); try text(s.value, "source parameter value")
+            case .ssrcGroup(let g): try token(g.semantics, "ssrc-group semantics")
+            case .remoteCandidates(let list): for r in list { try token(r.address, "remote-candidate ip") }
+            case .sctpmap(let m): try token(m.protocolName, "sctpmap protocol")
+            default: try text(attribute.serializedValue, "a=\(attribute.name)")
+            }
+        }
+        try token(sdp.origin.sessionID, "sid")
+        for attribute in sdp.attributes { try check(attribute) }
+        for section in sdp.media {
+            try token(section.media, "media")
+            try token(section.proto, "profile")
+            for format in section.formats { try token(format, "format") }
+            for connection in section.connections { try token(connection.address, "candidate ip") }
+            for bandwidth in section.bandwidths { try token(bandwidth.type, "bandwidth type") }
+            for attribute in section.attributes { try check(attribute) }
+        }
+    }
 }

@@ -452,3 +452,29 @@ struct FingerprintSyntaxTests {
         #expect(JingleSDPMapper.isHexPairs(text) == valid)
     }
 }
+
+/// Jingle values end up in SDP lines: a line break or a space in a token must be refused, not sent on.
+struct InjectionTests {
+    static func payload(name: String = "audio", ufrag: String = "abcd", encoding: String = "PCMU", parameter: String = "0-15",
+                        proto: String? = nil) -> JinglePayload {
+        var content = JingleContent(creator: .initiator, name: name,
+            description: RTPDescription(media: "audio", payloadTypes: [RTPPayloadType(id: 96, name: encoding, clockrate: 8000,
+                                                                                     parameters: [RTPParameter(name: "", value: parameter)])]),
+            transport: ICEUDPTransport(ufrag: ufrag, pwd: "0123456789abcdefghijkl"))
+        if let proto { content.extensions.append(SDPMappingExtension.rejected(proto: proto)) }
+        return JinglePayload(action: .sessionInitiate, sid: "s1", contents: [content])
+    }
+
+    @Test(arguments: [
+        payload(name: "a\r\na=evil"), payload(name: "two words"), payload(ufrag: "ab\ncd"), payload(encoding: "PCMU/8000\r\nm=video"),
+        payload(parameter: "0-15\r\na=evil"), payload(proto: "RTP/AVP\r\nc=IN IP4 203.0.113.66"),
+    ])
+    func refused(_ payload: JinglePayload) throws {
+        #expect { try mapper.sdp(from: payload, author: .initiator) } throws: { ($0 as? JingleSDPError)?.kind == .invalidValue }
+    }
+
+    @Test func plainValuesPass() throws {
+        let sdp = try mapper.sdp(from: Self.payload(), author: .initiator)
+        #expect(sdp.media.first?.formatParameters.first?.parameters == [SDPFormatParameter(name: nil, value: "0-15")])
+    }
+}
