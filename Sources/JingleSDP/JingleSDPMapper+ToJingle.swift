@@ -11,7 +11,13 @@ extension JingleSDPMapper {
         let shape = try ActionShape(context.action)
         let sid = context.sid ?? sdp.origin.sessionID
         guard !sid.isEmpty else { throw JingleSDPError(.missingValue, "no session id: the o= line has none and no sid was given") }
-        let creator = context.creator ?? (context.action == .contentAdd ? context.author : .initiator)
+        let creator = context.creator ?? {
+            switch context.action {
+            case .contentAdd: context.author
+            case .contentAccept: context.author.other
+            default: .initiator
+            }
+        }()
         let names = try Self.contentNames(sdp)
         let sessionDirection = sdp.attributes.lazy.compactMap { if case .direction(let d) = $0 { d } else { nil } }.first
         var contents: [JingleContent] = []

@@ -61,9 +61,9 @@ public struct JingleSDPMapper: Sendable {
         public var sid: String?
         public var initiator: JID?
         public var responder: JID?
-        /// `creator` of every content; nil means the author for `content-add`, else the initiator
-        /// (XEP-0166 §7.1: contents of session-initiate are created by the initiator, and keep that creator in
-        /// the session-accept).
+        /// `creator` of every content; nil means the author for `content-add`, the other party for
+        /// `content-accept`, else the initiator (XEP-0166 §7.1: contents of session-initiate are created by the
+        /// initiator, and keep that creator in the session-accept and in transport-info).
         public var creator: JingleRole?
 
         public init(author: JingleRole, action: JingleWireAction, sid: String? = nil, initiator: JID? = nil,

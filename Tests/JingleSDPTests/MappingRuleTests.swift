@@ -316,6 +316,9 @@ struct TransportTests {
         let added = try mapper.jingle(from: try sdp(["m=video 9 RTP/AVP 96", "c=IN IP4 0.0.0.0", "a=rtpmap:96 VP8/90000", "a=mid:v"] + ice),
                                       context: .init(author: .responder, action: .contentAdd))
         #expect(added.contents.first?.creator == .responder)
+        let acceptedAdd = try mapper.jingle(from: try sdp(["m=video 9 RTP/AVP 96", "c=IN IP4 0.0.0.0", "a=rtpmap:96 VP8/90000", "a=mid:v"] + ice),
+                                            context: .init(author: .initiator, action: .contentAccept))
+        #expect(acceptedAdd.contents.first?.creator == .responder)
         let accepted = try mapper.jingle(from: try fixtureSDP("directions-answer"), context: .init(author: .responder, action: .sessionAccept))
         #expect(accepted.contents.allSatisfy { $0.creator == .initiator })
     }
