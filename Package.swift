@@ -55,7 +55,10 @@ let package = Package(
         .executableTarget(
             name: "JingleCLI",
             dependencies: [
-                "XMLStream", "XMPPCore", "Hashes", "Jingle", "CLibXML2", "COpenSSL", "CSRTP", "CNice",
+                "XMLStream", "XMPPCore", "Hashes", "CLibXML2", "COpenSSL", "CSRTP", "CNice",
+                "Jingle",
+                "JingleSDP",
+                "SDP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,6 +68,7 @@ let package = Package(
         .executableTarget(name: "bench-xml-parse", dependencies: ["XMLStream", "CLibXML2"], path: "Benchmarks/xml-parse"),
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
         .executableTarget(name: "bench-jingle-codec", dependencies: ["Jingle", "XMLStream"], path: "Benchmarks/jingle-codec"),
+        .executableTarget(name: "bench-sdp-roundtrip", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], path: "Benchmarks/sdp-roundtrip"),
 
         // ---- tests ----
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
@@ -73,7 +77,7 @@ let package = Package(
         .testTarget(name: "JingleTests", dependencies: ["Jingle", "XMPPCore", "XMLStream"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleSDPTests", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ICETests", dependencies: ["ICE"]),
+        .testTarget(name: "ICETests", dependencies: ["ICE", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),

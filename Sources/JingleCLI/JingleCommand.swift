@@ -11,6 +11,10 @@ struct JingleCommand: AsyncParsableCommand {
         64 usage error.
         """,
         version: VersionInfo.text,
-        subcommands: [InspectCommand.self, VersionCommand.self]
+        subcommands: [
+            InspectCommand.self,
+            SDPCommand.self,
+            VersionCommand.self,
+        ]
     )
 }
