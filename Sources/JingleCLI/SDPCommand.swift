@@ -103,7 +103,7 @@ struct SDPCommand: ParsableCommand {
             let payload: JinglePayload
             do { payload = try JingleSDPMapper().jingle(from: sdp, context: context) } catch { throw SDPCommand.fail(error.description) }
             let element = payload.element()
-            print(compact ? element.serialized() : PrettyXML.render(element))
+            print(compact ? element.serialized() : PrettyXML.format(element))
         }
     }
 
@@ -151,30 +151,5 @@ struct SDPCommand: ParsableCommand {
                 throw SDPCommand.fail(error.description)
             }
         }
-    }
-}
-
-/// Indented XML for people: one element per line, text-only elements kept on their line.
-enum PrettyXML {
-    static func render(_ element: XMLElement) -> String {
-        var out = ""
-        write(element.trimmingWhitespaceText(), parentNamespace: "", depth: 0, to: &out)
-        return out
-    }
-
-    private static func write(_ element: XMLElement, parentNamespace: String, depth: Int, to out: inout String) {
-        let indent = String(repeating: "  ", count: depth)
-        if !out.isEmpty { out += "\n" }
-        let elementChildren = element.elements
-        if elementChildren.isEmpty {
-            out += indent + element.serialized(defaultNamespace: parentNamespace)
-            return
-        }
-        var open = element
-        open.children = []
-        let tag = open.serialized(defaultNamespace: parentNamespace)
-        out += indent + tag.dropLast(2) + ">"
-        for child in elementChildren { write(child, parentNamespace: element.namespace, depth: depth + 1, to: &out) }
-        out += "\n\(indent)</\(element.name)>"
     }
 }
