@@ -57,7 +57,7 @@ CFG
 HOSTDIR=$(printf '%s' "$DOMAIN" | sed 's/\./%2e/g; s/-/%2d/g')
 mkdir -p "$DIR/data/$HOSTDIR/accounts"
 for u in alice bob; do printf 'return {\n\t["password"] = "%spw";\n};\n' "$u" > "$DIR/data/$HOSTDIR/accounts/$u.dat"; done
-prosody --config "$DIR/prosody.cfg.lua" -F > "$DIR/stdout.log" 2>&1 &
+prosody --config "$DIR/prosody.cfg.lua" -F < /dev/null > "$DIR/stdout.log" 2>&1 &
 PID=$!
 echo $PID > "$DIR/launcher.pid"
 for _ in $(seq 1 150); do
