@@ -36,6 +36,7 @@ actor XMPPLinkCore {
 
     private var pendingIQs: [String: CheckedContinuation<IQ, any Error>] = [:]
     private var handlers: [String: IQHandler] = [:]
+    private var handlerQueue: AsyncStream<(IQ, IQHandler)>.Continuation?
     private(set) var identities: [DiscoInfo.Identity]
     private(set) var features: Set<String>
     private var keepAliveTask: Task<Void, Never>?
@@ -169,6 +170,7 @@ actor XMPPLinkCore {
         keepAliveTask?.cancel()
         failPendingIQs(error)
         stanzaContinuation.finish()
+        handlerQueue?.finish()
     }
 
     private func failPendingIQs(_ error: XMPPLinkError) {
@@ -307,19 +309,34 @@ actor XMPPLinkCore {
             try? send(iq.makeError(StanzaError(.serviceUnavailable)).element)
             return
         }
-        Task {
-            let reply: IQ
-            do {
-                reply = iq.makeResult(payload: try await handler(iq))
-            } catch let error as StanzaError {
-                reply = iq.makeError(error)
-            } catch XMPPLinkError.stanzaError(let error) {
-                reply = iq.makeError(error)
-            } catch {
-                reply = iq.makeError(StanzaError(.internalServerError))
+        enqueue(iq, handler)
+    }
+
+    /// Requests are handled one at a time in arrival order, so a protocol layered on IQs (Jingle's
+    /// session-initiate before transport-info, XEP-0166 §7.2) sees them as sent. Responses to our own IQs
+    /// do not wait behind a handler, so a handler may itself send IQs and await them.
+    private func enqueue(_ iq: IQ, _ handler: @escaping IQHandler) {
+        if handlerQueue == nil {
+            let (stream, continuation) = AsyncStream<(IQ, IQHandler)>.makeStream()
+            handlerQueue = continuation
+            Task { [weak self] in
+                for await (request, handler) in stream {
+                    let reply: IQ
+                    do {
+                        reply = request.makeResult(payload: try await handler(request))
+                    } catch let error as StanzaError {
+                        reply = request.makeError(error)
+                    } catch XMPPLinkError.stanzaError(let error) {
+                        reply = request.makeError(error)
+                    } catch {
+                        reply = request.makeError(StanzaError(.internalServerError))
+                    }
+                    guard let self else { return }
+                    try? await self.send(reply.element)
+                }
             }
-            try? self.send(reply.element)
         }
+        handlerQueue?.yield((iq, handler))
     }
 
     // MARK: - handlers, disco, presence

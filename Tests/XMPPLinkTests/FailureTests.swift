@@ -4,7 +4,7 @@ import XMLStream
 import XMPPCore
 @testable import XMPPLink
 
-@Suite struct FailureTests {
+@Suite(.timeLimit(.minutes(1))) struct FailureTests {
     @Test func wrongPassword() async throws {
         let server = try ProsodyServer.get()
         var configuration = try server.configuration("alice")

@@ -6,7 +6,7 @@ import XMPPCore
 
 let echoNamespace = "urn:example:echo"
 
-@Suite(.serialized) struct ProsodyIntegrationTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct ProsodyIntegrationTests {
     @Test func scramLoginOverStartTLS() async throws {
         let server = try ProsodyServer.get()
         let client = try await server.connect("alice", resource: "desk")
@@ -160,7 +160,7 @@ let echoNamespace = "urn:example:echo"
     }
 }
 
-@Suite struct PeerLinkTests {
+@Suite(.timeLimit(.minutes(1))) struct PeerLinkTests {
     @Test func serverlessLinkBetweenTwoEngines() async throws {
         let alice = try JID("alice@laptop"), bob = try JID("bob@desktop")
         let listener = try await XMPPPeerLink.listen(local: bob)
@@ -177,6 +177,39 @@ let echoNamespace = "urn:example:echo"
         await initiator.addFeatures([NS.jingle])
         let info = try await responder.discoInfo(of: alice)
         #expect(info.features.contains(NS.jingle))
+        await initiator.close()
+        await responder.close()
+        listener.close()
+    }
+}
+
+actor Recorder {
+    var values: [String] = []
+    func record(_ value: String) { values.append(value) }
+}
+
+extension PeerLinkTests {
+    /// Requests reach handlers in arrival order even when an earlier one is slower (XEP-0166 relies on it).
+    @Test func incomingRequestsAreHandledInOrder() async throws {
+        let alice = try JID("alice@laptop"), bob = try JID("bob@desktop")
+        let listener = try await XMPPPeerLink.listen(local: bob)
+        async let accepted = listener.accept()
+        let initiator = try await XMPPPeerLink.connect(local: alice, remote: bob, host: "127.0.0.1", port: listener.port)
+        let responder = try await accepted
+        let recorder = Recorder()
+        await responder.register(iqHandler: echoNamespace) { iq in
+            let n = Int(iq.payload?.text ?? "") ?? 0
+            try await Task.sleep(for: .milliseconds(20 * (5 - n)))
+            await recorder.record(String(n))
+            return nil
+        }
+        for n in 0..<5 {
+            try await initiator.send(IQ(type: .set, id: "o\(n)", payload: XMLElement("echo", namespace: echoNamespace, text: "\(n)")).element)
+        }
+        // The last answer proves all five were handled.
+        _ = try await initiator.sendIQ(IQ(type: .set, id: "o5", payload: XMLElement("echo", namespace: echoNamespace, text: "5")),
+                                       timeout: .seconds(5))
+        #expect(await recorder.values == ["0", "1", "2", "3", "4", "5"])
         await initiator.close()
         await responder.close()
         listener.close()
