@@ -51,6 +51,10 @@ public struct XMPPClientConfiguration: Sendable {
     /// XEP-0199 client-to-server pings at this interval.
     public var keepAliveInterval: Duration?
     public var identity = DiscoInfo.Identity(category: "client", type: "pc", name: "SwiftJingle")
+    /// Called with every chunk of stream text sent and received.
+    public var trace: XMPPTrace?
+    /// SCRAM client nonce; random when nil (set only to replay recorded sessions).
+    public var scramNonce: String?
     /// XEP-0115 node: a URI identifying this software.
     public var capsNode = "https://swiftjingle.org"
 
@@ -63,8 +67,10 @@ public struct XMPPClientConfiguration: Sendable {
     }
 
     func streamOptions() -> XMPPStreamMachine.ClientOptions {
-        XMPPStreamMachine.ClientOptions(jid: jid, password: password, resource: resource, tls: tls,
-                                        allowPlainWithoutTLS: allowPlainWithoutTLS, streamManagement: streamManagement)
+        var options = XMPPStreamMachine.ClientOptions(jid: jid, password: password, resource: resource, tls: tls,
+                                                      allowPlainWithoutTLS: allowPlainWithoutTLS, streamManagement: streamManagement)
+        if let scramNonce { options.clientNonce = scramNonce }
+        return options
     }
 
     /// RFC 6120 §3.2: explicit host/port, else the SRV record, else the domain on 5222.
@@ -90,7 +96,8 @@ public final class XMPPClient: XMPPSession {
 
     public init(_ configuration: XMPPClientConfiguration, logger: Logger = Logger(label: "xmpp.client")) {
         self.configuration = configuration
-        self.core = XMPPLinkCore(kind: .client(configuration), identity: configuration.identity, logger: logger)
+        self.core = XMPPLinkCore(kind: .client(configuration), identity: configuration.identity, logger: logger,
+                                 trace: configuration.trace)
     }
 
     /// Connects, secures, authenticates and binds; returns the bound full JID. Sends initial presence

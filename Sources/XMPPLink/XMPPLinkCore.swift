@@ -9,6 +9,13 @@ import XMPPCore
 /// `internal-server-error`.
 public typealias IQHandler = @Sendable (IQ) async throws -> XMLElement?
 
+/// Which way traced stream text went.
+public enum XMPPTraceDirection: Sendable { case sent, received }
+
+/// Sees the stream text (after TLS decryption) as it is written and read: for debugging and for recording
+/// test transcripts. Passwords travel inside SASL exchanges, so do not log traces of real accounts.
+public typealias XMPPTrace = @Sendable (XMPPTraceDirection, String) -> Void
+
 /// The actor that carries out an `XMPPStreamMachine`'s actions on a transport, shared by the client, the
 /// component and the peer link: IQ tracking with timeouts, IQ handlers by namespace, the disco/caps
 /// responder, XEP-0199 ping answers, and (client only) XEP-0198 resumption after a lost connection.
@@ -48,8 +55,11 @@ actor XMPPLinkCore {
     /// Connection losses survived through XEP-0198 resumption (for tests and logs).
     private(set) var resumptions = 0
 
-    init(kind: Kind, identity: DiscoInfo.Identity, logger: Logger) {
+    private let trace: XMPPTrace?
+
+    init(kind: Kind, identity: DiscoInfo.Identity, logger: Logger, trace: XMPPTrace? = nil) {
         self.kind = kind
+        self.trace = trace
         self.logger = logger
         (stanzas, stanzaContinuation) = AsyncStream<XMLElement>.makeStream()
         identities = [identity]
@@ -85,6 +95,7 @@ actor XMPPLinkCore {
         guard generation == self.generation, let driver else { return }
         switch event {
         case .bytes(let bytes):
+            trace?(.received, String(decoding: bytes, as: UTF8.self))
             execute(driver.receive(bytes), generation: generation)
         case .tlsEstablished:
             execute((try? driver.perform { $0.tlsEstablished() }) ?? [], generation: generation)
@@ -100,6 +111,7 @@ actor XMPPLinkCore {
             guard generation == self.generation else { return }
             switch action {
             case .send(let text):
+                trace?(.sent, text)
                 transport?.write(text)
             case .startTLS:
                 guard case .client(let configuration) = kind, let transport else { continue }
