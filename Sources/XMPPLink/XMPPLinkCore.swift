@@ -390,6 +390,10 @@ actor XMPPLinkCore {
         try? send(Presence(payloads: [caps]).element)
     }
 
+    /// XEP-0199 keep-alive pings sent so far.
+    private(set) var keepAlivePings = 0
+    private func countKeepAlive() { keepAlivePings += 1 }
+
     func startKeepAlive(every interval: Duration, to server: JID) {
         keepAliveTask?.cancel()
         keepAliveTask = Task { [weak self] in
@@ -397,6 +401,7 @@ actor XMPPLinkCore {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
                 // XEP-0199 §4.1: client-to-server ping; failures show up as a lost connection anyway.
+                await self.countKeepAlive()
                 _ = try? await self.sendIQ(IQ(type: .get, id: "ka-" + SecureRandom.bytes(6).hexString, to: server,
                                                payload: XMLElement("ping", namespace: NS.ping)), timeout: interval)
             }

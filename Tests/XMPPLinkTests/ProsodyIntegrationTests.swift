@@ -46,6 +46,19 @@ let echoNamespace = "urn:example:echo"
         await bob.close()
     }
 
+    @Test func keepAlivePingsTheServer() async throws {
+        let server = try ProsodyServer.get()
+        var configuration = try server.configuration("alice", resource: "ka")
+        configuration.keepAliveInterval = .milliseconds(100)
+        let alice = XMPPClient(configuration)
+        try await alice.connect()
+        try await Task.sleep(for: .milliseconds(550))
+        #expect(await alice.core.keepAlivePings >= 3)
+        #expect(await alice.failure == nil)
+        #expect(try await alice.ping() < .seconds(2))
+        await alice.close()
+    }
+
     @Test func iqTimeout() async throws {
         let server = try ProsodyServer.get()
         let alice = try await server.connect("alice")
