@@ -23,7 +23,7 @@ actor XMPPLinkCore {
     enum Kind: Sendable {
         case client(XMPPClientConfiguration)
         case component(domain: JID)
-        case peer(local: JID, remote: JID?)
+        case peer(local: JID, remote: JID?, tls: XMPPPeerTLS?, initiator: Bool)
     }
 
     let kind: Kind
@@ -114,12 +114,18 @@ actor XMPPLinkCore {
                 trace?(.sent, text)
                 transport?.write(text)
             case .startTLS:
-                guard case .client(let configuration) = kind, let transport else { continue }
-                let trust = configuration.trust
-                let hostname = configuration.jid.domainpart
+                guard let transport else { continue }
+                let kind = self.kind
                 Task {
                     do throws(XMPPLinkError) {
-                        try await transport.startTLS(trust: trust, serverHostname: hostname)
+                        switch kind {
+                        case .client(let configuration):
+                            try await transport.startTLS(trust: configuration.trust, serverHostname: configuration.jid.domainpart)
+                        case .peer(_, _, let tls?, let initiator):
+                            try await transport.startPeerTLS(tls, asServer: !initiator)
+                        case .peer, .component:
+                            preconditionFailure("TLS requested on a link configured without it")
+                        }
                     } catch {
                         self.execute([.fail(error)], generation: generation)
                     }
@@ -246,7 +252,7 @@ actor XMPPLinkCore {
         case .client: break
         case .component(let domain):
             if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = domain.description }
-        case .peer(let local, let remote):
+        case .peer(let local, let remote, _, _):
             if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = local.description }
             if stanza[attribute: "to"] == nil, let to = remote ?? established?.remote { stanza[attribute: "to"] = to.description }
         }
