@@ -60,9 +60,10 @@ for u in alice bob; do printf 'return {\n\t["password"] = "%spw";\n};\n' "$u" > 
 prosody --config "$DIR/prosody.cfg.lua" -F < /dev/null > "$DIR/stdout.log" 2>&1 &
 PID=$!
 echo $PID > "$DIR/launcher.pid"
+# Ready when both the c2s and the component port accept connections.
 for _ in $(seq 1 150); do
-  if (exec 3<>/dev/tcp/127.0.0.1/$C2S) 2>/dev/null; then echo $PID; exit 0; fi
+  if (exec 3<>/dev/tcp/127.0.0.1/$C2S) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/$COMP) 2>/dev/null; then echo $PID; exit 0; fi
   kill -0 $PID 2>/dev/null || { echo "prosody exited:" >&2; cat "$DIR/stdout.log" "$DIR/prosody.log" >&2 2>/dev/null; exit 1; }
   sleep 0.1
 done
-echo "prosody did not open port $C2S within 15 s" >&2; kill $PID 2>/dev/null; exit 1
+echo "prosody did not open ports $C2S and $COMP within 15 s" >&2; kill $PID 2>/dev/null; exit 1

@@ -27,6 +27,14 @@ public protocol XMPPSession: AnyObject, Sendable {
     func close() async
 }
 
+extension XMPPSession {
+    /// Sends a typed stanza (`IQ`, `Message`, `Presence`).
+    public func send(_ stanza: some Stanza) async throws { try await send(stanza.element) }
+
+    /// Asks a peer for its disco#info, without a node.
+    public func discoInfo(of jid: JID) async throws -> DiscoInfo { try await discoInfo(of: jid, node: nil) }
+}
+
 /// Configuration of a client-to-server connection.
 public struct XMPPClientConfiguration: Sendable {
     public var jid: JID
@@ -76,10 +84,15 @@ public struct XMPPClientConfiguration: Sendable {
     /// RFC 6120 §3.2: explicit host/port, else the SRV record, else the domain on 5222.
     func resolveEndpoint() async -> (String, Int) {
         if let host { return (host, port ?? 5222) }
-        if port == nil, let record = DNSSRV.lookup("_xmpp-client._tcp." + jid.domainpart).first {
-            return (record.target, record.port)
+        if let port { return (jid.domainpart, port) }
+        let name = "_xmpp-client._tcp." + jid.domainpart
+        // The lookup blocks (up to its timeout), so it runs on its own thread, not the cooperative pool.
+        let records = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: DNSSRV.lookup(name)) }
         }
-        return (jid.domainpart, port ?? 5222)
+        if let record = records.first { return (record.target, record.port) }
+        // RFC 6120 §3.2.2: no SRV answer, so the domain itself on the default port.
+        return (jid.domainpart, 5222)
     }
 }
 
@@ -129,7 +142,6 @@ public final class XMPPClient: XMPPSession {
     public var stanzas: AsyncStream<XMLElement> { core.stanzas }
 
     public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
-    public func send(_ stanza: some Stanza) async throws { try await core.send(stanza.element) }
     public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
         try await core.sendIQ(iq, timeout: timeout)
     }

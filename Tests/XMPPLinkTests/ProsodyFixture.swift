@@ -29,7 +29,7 @@ struct ProsodyServer: Sendable {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let script = repo.appendingPathComponent("scripts/start-prosody.sh").path
         let directory = NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())"
-        guard let c2s = freePort(), let component = freePort(), let turn = freePort() else {
+        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), Set([c2s, component, turn]).count == 3 else {
             return .failure(StartError(description: "no free loopback port for Prosody"))
         }
         // posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit can hang when the
