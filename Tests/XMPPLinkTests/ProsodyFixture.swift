@@ -35,7 +35,7 @@ struct ProsodyServer: Sendable {
         // posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit can hang when the
         // script leaves a daemon behind. Output goes to files: Prosody outlives the script.
         let outPath = directory + ".out", errPath = directory + ".err"
-        let command = "exec /bin/bash '\(script)' '\(directory)' \(c2s) \(component) \(turn) --tls </dev/null >'\(outPath)' 2>'\(errPath)'"
+        let command = "PROSODY_WATCH_PID=\(getpid()) exec /bin/bash '\(script)' '\(directory)' \(c2s) \(component) \(turn) --tls </dev/null >'\(outPath)' 2>'\(errPath)'"
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
         defer { for arg in argv { free(arg) } }
