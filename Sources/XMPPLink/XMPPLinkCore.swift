@@ -41,7 +41,12 @@ actor XMPPLinkCore {
     /// Stanzas sent while a lost connection is being resumed; flushed once the stream is back.
     private var queuedWhileReconnecting: [XMLElement] = []
 
-    private var pendingIQs: [String: CheckedContinuation<IQ, any Error>] = [:]
+    private struct PendingIQ {
+        /// Where the request went (`to`), so only that entity can answer it.
+        var to: JID?
+        var continuation: CheckedContinuation<IQ, any Error>
+    }
+    private var pendingIQs: [String: PendingIQ] = [:]
     private var handlers: [String: IQHandler] = [:]
     private var handlerQueue: AsyncStream<(IQ, IQHandler)>.Continuation?
     private(set) var identities: [DiscoInfo.Identity]
@@ -194,7 +199,7 @@ actor XMPPLinkCore {
     private func failPendingIQs(_ error: XMPPLinkError) {
         let pending = pendingIQs
         pendingIQs = [:]
-        for (_, continuation) in pending { continuation.resume(throwing: error) }
+        for (_, entry) in pending { entry.continuation.resume(throwing: error) }
     }
 
     /// XEP-0198 §5: reconnect, authenticate again and resume; unacknowledged stanzas are resent by the machine.
@@ -263,9 +268,10 @@ actor XMPPLinkCore {
         var iq = iq
         let id = iq.id ?? "sj-" + SecureRandom.bytes(8).hexString
         iq.id = id
-        let element = iq.element
+        let element = addressed(iq.element)
+        let to = element[attribute: "to"].flatMap { try? JID($0) }
         let response: IQ = try await withCheckedThrowingContinuation { continuation in
-            pendingIQs[id] = continuation
+            pendingIQs[id] = PendingIQ(to: to, continuation: continuation)
             do throws(XMPPLinkError) {
                 try send(element)
             } catch {
@@ -283,7 +289,7 @@ actor XMPPLinkCore {
     }
 
     private func expire(_ id: String) {
-        pendingIQs.removeValue(forKey: id)?.resume(throwing: XMPPLinkError.timeout)
+        pendingIQs.removeValue(forKey: id)?.continuation.resume(throwing: XMPPLinkError.timeout)
     }
 
     // MARK: - receiving
@@ -304,12 +310,28 @@ actor XMPPLinkCore {
         }
         switch iq.type {
         case .result, .error:
-            if let id = iq.id, let continuation = pendingIQs.removeValue(forKey: id) {
-                continuation.resume(returning: iq)
+            // RFC 6120 §8.1.2.1, §10.3: only the entity we asked may answer; a reply from anyone else with a
+            // guessed id is ignored (it would otherwise let a third party complete, e.g., a Jingle request).
+            if let id = iq.id, let entry = pendingIQs[id], isValidResponder(iq.from, to: entry.to) {
+                pendingIQs[id] = nil
+                entry.continuation.resume(returning: iq)
             }
         case .get, .set:
             answer(iq)
         }
+    }
+
+    private func isValidResponder(_ from: JID?, to: JID?) -> Bool {
+        guard let to else {
+            // A request without 'to' goes to our own account or server (RFC 6120 §10.3.3).
+            guard let from else { return true }
+            guard let me = established?.jid else { return false }
+            return from == me || from == me.bare || from.description == me.domainpart
+        }
+        if from == to { return true }
+        // The server may answer for our own bare JID without a 'from' (RFC 6120 §10.3.3).
+        if from == nil, let me = established?.jid, to == me.bare || to.description == me.domainpart { return true }
+        return false
     }
 
     private func answer(_ iq: IQ) {

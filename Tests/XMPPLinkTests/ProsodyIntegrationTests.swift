@@ -228,3 +228,26 @@ extension PeerLinkTests {
         listener.close()
     }
 }
+
+extension ProsodyIntegrationTests {
+    /// A result from someone other than the addressee, carrying the right id, does not complete the request.
+    @Test func spoofedResponseIsIgnored() async throws {
+        let server = try ProsodyServer.get()
+        let alice = try await server.connect("alice")
+        let bob = try await server.connect("bob")
+        let carol = try await server.connect("bob", resource: "carol")
+        let aliceJID = try #require(await alice.boundJID)
+        await bob.register(iqHandler: echoNamespace) { iq in
+            // Before bob answers, another resource forges a result with the same id.
+            try await carol.send(IQ(type: .result, id: iq.id ?? "", to: aliceJID, payload: XMLElement("echo", namespace: echoNamespace, text: "forged")))
+            try await Task.sleep(for: .milliseconds(150))
+            return XMLElement("echo", namespace: echoNamespace, text: "genuine")
+        }
+        let result = try await alice.sendIQ(IQ(type: .get, id: "spoof-1", to: await bob.boundJID,
+                                               payload: XMLElement("echo", namespace: echoNamespace)), timeout: .seconds(5))
+        #expect(result.payload?.text == "genuine")
+        await alice.close()
+        await bob.close()
+        await carol.close()
+    }
+}
