@@ -54,6 +54,8 @@ public struct XMPPClientConfiguration: Sendable {
     /// How long to keep trying to resume.
     public var resumeWindow: Duration = .seconds(10)
     public var connectTimeout: Duration = .seconds(5)
+    /// Longest time from TCP connect to a bound (or resumed) stream.
+    public var negotiationTimeout: Duration = .seconds(20)
     public var limits: XMLStreamLimits = .default
     public var sendInitialPresence = true
     /// XEP-0199 client-to-server pings at this interval.
@@ -120,7 +122,7 @@ public final class XMPPClient: XMPPSession {
         let (host, port) = await configuration.resolveEndpoint()
         let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout)
         let info = try await core.establish(role: .client(configuration.streamOptions()), transport: transport,
-                                            limits: configuration.limits)
+                                            limits: configuration.limits, timeout: configuration.negotiationTimeout)
         if configuration.sendInitialPresence { await core.sendPresence() }
         if let interval = configuration.keepAliveInterval {
             await core.startKeepAlive(every: interval, to: try JID(configuration.jid.domainpart))

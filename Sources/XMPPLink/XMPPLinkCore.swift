@@ -78,7 +78,9 @@ actor XMPPLinkCore {
     // MARK: - establishing
 
     /// Runs a stream over `transport` until it is established (or fails).
-    func establish(role: XMPPStreamMachine.Role, transport: XMPPTransport, limits: XMLStreamLimits) async throws -> XMPPStreamMachine.Established {
+    /// A peer that accepts TCP but never completes the stream fails with `timeout` after `timeout`.
+    func establish(role: XMPPStreamMachine.Role, transport: XMPPTransport, limits: XMLStreamLimits,
+                   timeout: Duration = .seconds(20)) async throws -> XMPPStreamMachine.Established {
         generation += 1
         let myGeneration = generation
         let driver = XMPPStreamDriver(role: role, limits: limits)
@@ -90,10 +92,19 @@ actor XMPPLinkCore {
                 await self.handle(event, generation: myGeneration)
             }
         }
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.negotiationTimedOut(generation: myGeneration)
+        }
         return try await withCheckedThrowingContinuation { continuation in
             establishWaiter = continuation
             execute(driver.start(), generation: myGeneration)
         }
+    }
+
+    private func negotiationTimedOut(generation: Int) {
+        guard generation == self.generation, establishWaiter != nil else { return }
+        execute([.fail(.timeout)], generation: generation)
     }
 
     private func handle(_ event: TransportEvent, generation: Int) {
@@ -212,7 +223,8 @@ actor XMPPLinkCore {
                 let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout)
                 var options = configuration.streamOptions()
                 options.resumption = resumption
-                _ = try await establish(role: .client(options), transport: transport, limits: configuration.limits)
+                _ = try await establish(role: .client(options), transport: transport, limits: configuration.limits,
+                                        timeout: configuration.negotiationTimeout)
                 resumptions += 1
                 reconnecting = false
                 if established?.resumed == false, configuration.sendInitialPresence {

@@ -90,3 +90,16 @@ import XMPPCore
         await #expect(throws: XMPPLinkError.handshakeRefused) { try await component.connect() }
     }
 }
+
+extension FailureTests {
+    /// A server that accepts TCP and then says nothing must not hang the client.
+    @Test func silentServerTimesOut() async throws {
+        let silent = try await XMPPTransportListener.bind(host: "127.0.0.1", port: 0)
+        var configuration = XMPPClientConfiguration(jid: try JID("alice@localhost"), password: "x", host: "127.0.0.1", port: silent.port)
+        configuration.negotiationTimeout = .milliseconds(300)
+        let start = ContinuousClock.now
+        await #expect(throws: XMPPLinkError.timeout) { try await XMPPClient(configuration).connect() }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        silent.close()
+    }
+}
