@@ -255,3 +255,19 @@ extension ProsodyIntegrationTests {
         await carol.close()
     }
 }
+
+extension PeerLinkTests {
+    @Test func listenerAcceptsSeveralPeers() async throws {
+        let bob = try JID("bob@desktop")
+        let listener = try await XMPPPeerLink.listen(local: bob)
+        for name in ["alice", "carol"] {
+            async let accepted = listener.accept()
+            let initiator = try await XMPPPeerLink.connect(local: try JID("\(name)@laptop"), remote: bob, host: "127.0.0.1", port: listener.port)
+            let responder = try await accepted
+            #expect(await responder.remoteJID == (try JID("\(name)@laptop")))
+            await initiator.close()
+            await responder.close()
+        }
+        listener.close()
+    }
+}
