@@ -1,7 +1,8 @@
 #!/bin/bash
 # Starts a private Prosody for the XMPPLink integration tests, on 127.0.0.1 only, everything in DIR.
 # Usage: scripts/start-prosody.sh DIR C2S_PORT COMPONENT_PORT TURN_PORT [--tls]
-#   env: XMPP_DOMAIN (default localhost), PROSODY_REQUIRE_TLS=1 (refuse auth before STARTTLS)
+#   env: XMPP_DOMAIN (default localhost), PROSODY_REQUIRE_TLS=1 (refuse auth before STARTTLS),
+#        PROSODY_WATCH_PID=PID (stop Prosody once process PID has exited)
 # Users alice/alicepw and bob/bobpw are pre-seeded; component jingle.$DOMAIN has secret "compsecret";
 # XEP-0215 advertises STUN/TURN on 127.0.0.1:TURN_PORT (TURN REST secret "turnsecret").
 # --tls makes a self-signed certificate for $DOMAIN (DIR/certs/$DOMAIN.crt, usable as a trust root).
@@ -57,12 +58,18 @@ CFG
 HOSTDIR=$(printf '%s' "$DOMAIN" | sed 's/\./%2e/g; s/-/%2d/g')
 mkdir -p "$DIR/data/$HOSTDIR/accounts"
 for u in alice bob; do printf 'return {\n\t["password"] = "%spw";\n};\n' "$u" > "$DIR/data/$HOSTDIR/accounts/$u.dat"; done
-prosody --config "$DIR/prosody.cfg.lua" -F > "$DIR/stdout.log" 2>&1 &
+prosody --config "$DIR/prosody.cfg.lua" -F < /dev/null > "$DIR/stdout.log" 2>&1 &
 PID=$!
 echo $PID > "$DIR/launcher.pid"
+# PROSODY_WATCH_PID: stop Prosody when that process (a test run) is gone, even if it was killed.
+if [ -n "${PROSODY_WATCH_PID:-}" ]; then
+  ( while kill -0 "$PROSODY_WATCH_PID" 2>/dev/null && kill -0 $PID 2>/dev/null; do sleep 1; done; kill -9 $PID 2>/dev/null ) \
+    </dev/null >/dev/null 2>&1 &
+fi
+# Ready when both the c2s and the component port accept connections.
 for _ in $(seq 1 150); do
-  if (exec 3<>/dev/tcp/127.0.0.1/$C2S) 2>/dev/null; then echo $PID; exit 0; fi
+  if (exec 3<>/dev/tcp/127.0.0.1/$C2S) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/$COMP) 2>/dev/null; then echo $PID; exit 0; fi
   kill -0 $PID 2>/dev/null || { echo "prosody exited:" >&2; cat "$DIR/stdout.log" "$DIR/prosody.log" >&2 2>/dev/null; exit 1; }
   sleep 0.1
 done
-echo "prosody did not open port $C2S within 15 s" >&2; kill $PID 2>/dev/null; exit 1
+echo "prosody did not open ports $C2S and $COMP within 15 s" >&2; kill $PID 2>/dev/null; exit 1

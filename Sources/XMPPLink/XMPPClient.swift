@@ -27,6 +27,14 @@ public protocol XMPPSession: AnyObject, Sendable {
     func close() async
 }
 
+extension XMPPSession {
+    /// Sends a typed stanza (`IQ`, `Message`, `Presence`).
+    public func send(_ stanza: some Stanza) async throws { try await send(stanza.element) }
+
+    /// Asks a peer for its disco#info, without a node.
+    public func discoInfo(of jid: JID) async throws -> DiscoInfo { try await discoInfo(of: jid, node: nil) }
+}
+
 /// Configuration of a client-to-server connection.
 public struct XMPPClientConfiguration: Sendable {
     public var jid: JID
@@ -46,11 +54,17 @@ public struct XMPPClientConfiguration: Sendable {
     /// How long to keep trying to resume.
     public var resumeWindow: Duration = .seconds(10)
     public var connectTimeout: Duration = .seconds(5)
+    /// Longest time from TCP connect to a bound (or resumed) stream.
+    public var negotiationTimeout: Duration = .seconds(20)
     public var limits: XMLStreamLimits = .default
     public var sendInitialPresence = true
     /// XEP-0199 client-to-server pings at this interval.
     public var keepAliveInterval: Duration?
     public var identity = DiscoInfo.Identity(category: "client", type: "pc", name: "SwiftJingle")
+    /// Called with every chunk of stream text sent and received.
+    public var trace: XMPPTrace?
+    /// SCRAM client nonce; random when nil (set only to replay recorded sessions).
+    public var scramNonce: String?
     /// XEP-0115 node: a URI identifying this software.
     public var capsNode = "https://swiftjingle.org"
 
@@ -63,17 +77,24 @@ public struct XMPPClientConfiguration: Sendable {
     }
 
     func streamOptions() -> XMPPStreamMachine.ClientOptions {
-        XMPPStreamMachine.ClientOptions(jid: jid, password: password, resource: resource, tls: tls,
-                                        allowPlainWithoutTLS: allowPlainWithoutTLS, streamManagement: streamManagement)
+        var options = XMPPStreamMachine.ClientOptions(jid: jid, password: password, resource: resource, tls: tls,
+                                                      allowPlainWithoutTLS: allowPlainWithoutTLS, streamManagement: streamManagement)
+        if let scramNonce { options.clientNonce = scramNonce }
+        return options
     }
 
     /// RFC 6120 §3.2: explicit host/port, else the SRV record, else the domain on 5222.
     func resolveEndpoint() async -> (String, Int) {
         if let host { return (host, port ?? 5222) }
-        if port == nil, let record = DNSSRV.lookup("_xmpp-client._tcp." + jid.domainpart).first {
-            return (record.target, record.port)
+        if let port { return (jid.domainpart, port) }
+        let name = "_xmpp-client._tcp." + jid.domainpart
+        // The lookup blocks (up to its timeout), so it runs on its own thread, not the cooperative pool.
+        let records = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: DNSSRV.lookup(name)) }
         }
-        return (jid.domainpart, port ?? 5222)
+        if let record = records.first { return (record.target, record.port) }
+        // RFC 6120 §3.2.2: no SRV answer, so the domain itself on the default port.
+        return (jid.domainpart, 5222)
     }
 }
 
@@ -90,7 +111,8 @@ public final class XMPPClient: XMPPSession {
 
     public init(_ configuration: XMPPClientConfiguration, logger: Logger = Logger(label: "xmpp.client")) {
         self.configuration = configuration
-        self.core = XMPPLinkCore(kind: .client(configuration), identity: configuration.identity, logger: logger)
+        self.core = XMPPLinkCore(kind: .client(configuration), identity: configuration.identity, logger: logger,
+                                 trace: configuration.trace)
     }
 
     /// Connects, secures, authenticates and binds; returns the bound full JID. Sends initial presence
@@ -100,7 +122,7 @@ public final class XMPPClient: XMPPSession {
         let (host, port) = await configuration.resolveEndpoint()
         let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout)
         let info = try await core.establish(role: .client(configuration.streamOptions()), transport: transport,
-                                            limits: configuration.limits)
+                                            limits: configuration.limits, timeout: configuration.negotiationTimeout)
         if configuration.sendInitialPresence { await core.sendPresence() }
         if let interval = configuration.keepAliveInterval {
             await core.startKeepAlive(every: interval, to: try JID(configuration.jid.domainpart))
@@ -122,7 +144,6 @@ public final class XMPPClient: XMPPSession {
     public var stanzas: AsyncStream<XMLElement> { core.stanzas }
 
     public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
-    public func send(_ stanza: some Stanza) async throws { try await core.send(stanza.element) }
     public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
         try await core.sendIQ(iq, timeout: timeout)
     }

@@ -9,6 +9,13 @@ import XMPPCore
 /// `internal-server-error`.
 public typealias IQHandler = @Sendable (IQ) async throws -> XMLElement?
 
+/// Which way traced stream text went.
+public enum XMPPTraceDirection: Sendable { case sent, received }
+
+/// Sees the stream text (after TLS decryption) as it is written and read: for debugging and for recording
+/// test transcripts. Passwords travel inside SASL exchanges, so do not log traces of real accounts.
+public typealias XMPPTrace = @Sendable (XMPPTraceDirection, String) -> Void
+
 /// The actor that carries out an `XMPPStreamMachine`'s actions on a transport, shared by the client, the
 /// component and the peer link: IQ tracking with timeouts, IQ handlers by namespace, the disco/caps
 /// responder, XEP-0199 ping answers, and (client only) XEP-0198 resumption after a lost connection.
@@ -16,7 +23,7 @@ actor XMPPLinkCore {
     enum Kind: Sendable {
         case client(XMPPClientConfiguration)
         case component(domain: JID)
-        case peer(local: JID, remote: JID?)
+        case peer(local: JID, remote: JID?, tls: XMPPPeerTLS?, initiator: Bool)
     }
 
     let kind: Kind
@@ -34,8 +41,14 @@ actor XMPPLinkCore {
     /// Stanzas sent while a lost connection is being resumed; flushed once the stream is back.
     private var queuedWhileReconnecting: [XMLElement] = []
 
-    private var pendingIQs: [String: CheckedContinuation<IQ, any Error>] = [:]
+    private struct PendingIQ {
+        /// Where the request went (`to`), so only that entity can answer it.
+        var to: JID?
+        var continuation: CheckedContinuation<IQ, any Error>
+    }
+    private var pendingIQs: [String: PendingIQ] = [:]
     private var handlers: [String: IQHandler] = [:]
+    private var handlerQueue: AsyncStream<(IQ, IQHandler)>.Continuation?
     private(set) var identities: [DiscoInfo.Identity]
     private(set) var features: Set<String>
     private var keepAliveTask: Task<Void, Never>?
@@ -47,8 +60,11 @@ actor XMPPLinkCore {
     /// Connection losses survived through XEP-0198 resumption (for tests and logs).
     private(set) var resumptions = 0
 
-    init(kind: Kind, identity: DiscoInfo.Identity, logger: Logger) {
+    private let trace: XMPPTrace?
+
+    init(kind: Kind, identity: DiscoInfo.Identity, logger: Logger, trace: XMPPTrace? = nil) {
         self.kind = kind
+        self.trace = trace
         self.logger = logger
         (stanzas, stanzaContinuation) = AsyncStream<XMLElement>.makeStream()
         identities = [identity]
@@ -62,7 +78,9 @@ actor XMPPLinkCore {
     // MARK: - establishing
 
     /// Runs a stream over `transport` until it is established (or fails).
-    func establish(role: XMPPStreamMachine.Role, transport: XMPPTransport, limits: XMLStreamLimits) async throws -> XMPPStreamMachine.Established {
+    /// A peer that accepts TCP but never completes the stream fails with `timeout` after `timeout`.
+    func establish(role: XMPPStreamMachine.Role, transport: XMPPTransport, limits: XMLStreamLimits,
+                   timeout: Duration = .seconds(20)) async throws -> XMPPStreamMachine.Established {
         generation += 1
         let myGeneration = generation
         let driver = XMPPStreamDriver(role: role, limits: limits)
@@ -74,16 +92,26 @@ actor XMPPLinkCore {
                 await self.handle(event, generation: myGeneration)
             }
         }
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.negotiationTimedOut(generation: myGeneration)
+        }
         return try await withCheckedThrowingContinuation { continuation in
             establishWaiter = continuation
             execute(driver.start(), generation: myGeneration)
         }
     }
 
+    private func negotiationTimedOut(generation: Int) {
+        guard generation == self.generation, establishWaiter != nil else { return }
+        execute([.fail(.timeout)], generation: generation)
+    }
+
     private func handle(_ event: TransportEvent, generation: Int) {
         guard generation == self.generation, let driver else { return }
         switch event {
         case .bytes(let bytes):
+            trace?(.received, String(decoding: bytes, as: UTF8.self))
             execute(driver.receive(bytes), generation: generation)
         case .tlsEstablished:
             execute((try? driver.perform { $0.tlsEstablished() }) ?? [], generation: generation)
@@ -99,14 +127,21 @@ actor XMPPLinkCore {
             guard generation == self.generation else { return }
             switch action {
             case .send(let text):
+                trace?(.sent, text)
                 transport?.write(text)
             case .startTLS:
-                guard case .client(let configuration) = kind, let transport else { continue }
-                let trust = configuration.trust
-                let hostname = configuration.jid.domainpart
+                guard let transport else { continue }
+                let kind = self.kind
                 Task {
                     do throws(XMPPLinkError) {
-                        try await transport.startTLS(trust: trust, serverHostname: hostname)
+                        switch kind {
+                        case .client(let configuration):
+                            try await transport.startTLS(trust: configuration.trust, serverHostname: configuration.jid.domainpart)
+                        case .peer(_, _, let tls?, let initiator):
+                            try await transport.startPeerTLS(tls, asServer: !initiator)
+                        case .peer, .component:
+                            preconditionFailure("TLS requested on a link configured without it")
+                        }
                     } catch {
                         self.execute([.fail(error)], generation: generation)
                     }
@@ -169,12 +204,13 @@ actor XMPPLinkCore {
         keepAliveTask?.cancel()
         failPendingIQs(error)
         stanzaContinuation.finish()
+        handlerQueue?.finish()
     }
 
     private func failPendingIQs(_ error: XMPPLinkError) {
         let pending = pendingIQs
         pendingIQs = [:]
-        for (_, continuation) in pending { continuation.resume(throwing: error) }
+        for (_, entry) in pending { entry.continuation.resume(throwing: error) }
     }
 
     /// XEP-0198 §5: reconnect, authenticate again and resume; unacknowledged stanzas are resent by the machine.
@@ -187,7 +223,8 @@ actor XMPPLinkCore {
                 let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout)
                 var options = configuration.streamOptions()
                 options.resumption = resumption
-                _ = try await establish(role: .client(options), transport: transport, limits: configuration.limits)
+                _ = try await establish(role: .client(options), transport: transport, limits: configuration.limits,
+                                        timeout: configuration.negotiationTimeout)
                 resumptions += 1
                 reconnecting = false
                 if established?.resumed == false, configuration.sendInitialPresence {
@@ -232,7 +269,7 @@ actor XMPPLinkCore {
         case .client: break
         case .component(let domain):
             if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = domain.description }
-        case .peer(let local, let remote):
+        case .peer(let local, let remote, _, _):
             if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = local.description }
             if stanza[attribute: "to"] == nil, let to = remote ?? established?.remote { stanza[attribute: "to"] = to.description }
         }
@@ -243,9 +280,10 @@ actor XMPPLinkCore {
         var iq = iq
         let id = iq.id ?? "sj-" + SecureRandom.bytes(8).hexString
         iq.id = id
-        let element = iq.element
+        let element = addressed(iq.element)
+        let to = element[attribute: "to"].flatMap { try? JID($0) }
         let response: IQ = try await withCheckedThrowingContinuation { continuation in
-            pendingIQs[id] = continuation
+            pendingIQs[id] = PendingIQ(to: to, continuation: continuation)
             do throws(XMPPLinkError) {
                 try send(element)
             } catch {
@@ -263,7 +301,7 @@ actor XMPPLinkCore {
     }
 
     private func expire(_ id: String) {
-        pendingIQs.removeValue(forKey: id)?.resume(throwing: XMPPLinkError.timeout)
+        pendingIQs.removeValue(forKey: id)?.continuation.resume(throwing: XMPPLinkError.timeout)
     }
 
     // MARK: - receiving
@@ -284,12 +322,28 @@ actor XMPPLinkCore {
         }
         switch iq.type {
         case .result, .error:
-            if let id = iq.id, let continuation = pendingIQs.removeValue(forKey: id) {
-                continuation.resume(returning: iq)
+            // RFC 6120 §8.1.2.1, §10.3: only the entity we asked may answer; a reply from anyone else with a
+            // guessed id is ignored (it would otherwise let a third party complete, e.g., a Jingle request).
+            if let id = iq.id, let entry = pendingIQs[id], isValidResponder(iq.from, to: entry.to) {
+                pendingIQs[id] = nil
+                entry.continuation.resume(returning: iq)
             }
         case .get, .set:
             answer(iq)
         }
+    }
+
+    private func isValidResponder(_ from: JID?, to: JID?) -> Bool {
+        guard let to else {
+            // A request without 'to' goes to our own account or server (RFC 6120 §10.3.3).
+            guard let from else { return true }
+            guard let me = established?.jid else { return false }
+            return from == me || from == me.bare || from.description == me.domainpart
+        }
+        if from == to { return true }
+        // The server may answer for our own bare JID without a 'from' (RFC 6120 §10.3.3).
+        if from == nil, let me = established?.jid, to == me.bare || to.description == me.domainpart { return true }
+        return false
     }
 
     private func answer(_ iq: IQ) {
@@ -307,19 +361,34 @@ actor XMPPLinkCore {
             try? send(iq.makeError(StanzaError(.serviceUnavailable)).element)
             return
         }
-        Task {
-            let reply: IQ
-            do {
-                reply = iq.makeResult(payload: try await handler(iq))
-            } catch let error as StanzaError {
-                reply = iq.makeError(error)
-            } catch XMPPLinkError.stanzaError(let error) {
-                reply = iq.makeError(error)
-            } catch {
-                reply = iq.makeError(StanzaError(.internalServerError))
+        enqueue(iq, handler)
+    }
+
+    /// Requests are handled one at a time in arrival order, so a protocol layered on IQs (Jingle's
+    /// session-initiate before transport-info, XEP-0166 §7.2) sees them as sent. Responses to our own IQs
+    /// do not wait behind a handler, so a handler may itself send IQs and await them.
+    private func enqueue(_ iq: IQ, _ handler: @escaping IQHandler) {
+        if handlerQueue == nil {
+            let (stream, continuation) = AsyncStream<(IQ, IQHandler)>.makeStream()
+            handlerQueue = continuation
+            Task { [weak self] in
+                for await (request, handler) in stream {
+                    let reply: IQ
+                    do {
+                        reply = request.makeResult(payload: try await handler(request))
+                    } catch let error as StanzaError {
+                        reply = request.makeError(error)
+                    } catch XMPPLinkError.stanzaError(let error) {
+                        reply = request.makeError(error)
+                    } catch {
+                        reply = request.makeError(StanzaError(.internalServerError))
+                    }
+                    guard let self else { return }
+                    try? await self.send(reply.element)
+                }
             }
-            try? self.send(reply.element)
         }
+        handlerQueue?.yield((iq, handler))
     }
 
     // MARK: - handlers, disco, presence
@@ -361,6 +430,10 @@ actor XMPPLinkCore {
         try? send(Presence(payloads: [caps]).element)
     }
 
+    /// XEP-0199 keep-alive pings sent so far.
+    private(set) var keepAlivePings = 0
+    private func countKeepAlive() { keepAlivePings += 1 }
+
     func startKeepAlive(every interval: Duration, to server: JID) {
         keepAliveTask?.cancel()
         keepAliveTask = Task { [weak self] in
@@ -368,6 +441,7 @@ actor XMPPLinkCore {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
                 // XEP-0199 §4.1: client-to-server ping; failures show up as a lost connection anyway.
+                await self.countKeepAlive()
                 _ = try? await self.sendIQ(IQ(type: .get, id: "ka-" + SecureRandom.bytes(6).hexString, to: server,
                                                payload: XMLElement("ping", namespace: NS.ping)), timeout: interval)
             }

@@ -75,8 +75,9 @@ public struct XMPPStreamMachine: Sendable {
         case client(ClientOptions)
         /// XEP-0114: the component's domain and the shared secret.
         case component(domain: JID, secret: String)
-        /// XEP-0174 §3.3: our JID and the peer's; the initiator opens the stream.
-        case peer(local: JID, remote: JID?, initiator: Bool)
+        /// XEP-0174 §3.3: our JID and the peer's; the initiator opens the stream. With `tls` both sides
+        /// require STARTTLS (the responder offers it as required, §3.3 "TLS negotiation").
+        case peer(local: JID, remote: JID?, initiator: Bool, tls: Bool = false)
     }
 
     public struct Established: Sendable, Hashable {
@@ -96,7 +97,8 @@ public struct XMPPStreamMachine: Sendable {
     public enum Action: Sendable, Hashable {
         /// Write these bytes (UTF-8 text) to the connection.
         case send(String)
-        /// Put TLS on the connection (client side) and call `tlsEstablished()` once it is up.
+        /// Put TLS on the connection (as the TLS client, or the server for a peer-link responder) and call
+        /// `tlsEstablished()` once it is up.
         case startTLS
         /// Start a new XML parser: the next bytes begin a new stream (RFC 6120 §4.3.3).
         case resetParser
@@ -116,6 +118,8 @@ public struct XMPPStreamMachine: Sendable {
         case awaitingHeader
         case awaitingFeatures
         case awaitingProceed
+        /// Peer-link responder: features offered STARTTLS, waiting for `<starttls/>`.
+        case awaitingStartTLS
         case negotiatingTLS
         case authenticating(SCRAMClient?)
         case binding
@@ -147,7 +151,7 @@ public struct XMPPStreamMachine: Sendable {
 
     public init(role: Role) {
         self.role = role
-        if case .peer(_, let remote, _) = role { remoteJID = remote }
+        if case .peer(_, let remote, _, _) = role { remoteJID = remote }
     }
 
     /// The namespace of stanzas on this stream (RFC 6120 §4.8.2, XEP-0114 §3).
@@ -174,7 +178,7 @@ public struct XMPPStreamMachine: Sendable {
     /// Opens the stream (the peer-link responder waits for the initiator instead).
     public mutating func start() -> [Action] {
         guard case .idle = state else { preconditionFailure("start() called twice") }
-        if case .peer(_, _, let initiator) = role, !initiator {
+        if case .peer(_, _, let initiator, _) = role, !initiator {
             state = .awaitingHeader
             return []
         }
@@ -192,7 +196,7 @@ public struct XMPPStreamMachine: Sendable {
             attributes.append(("version", "1.0"))
         case .component(let domain, _):
             attributes.append(("to", domain.description))
-        case .peer(let local, let configuredRemote, _):
+        case .peer(let local, let configuredRemote, _, _):
             attributes.append(("from", local.description))
             if let to = remote ?? configuredRemote { attributes.append(("to", to.description)) }
             if let id { attributes.append(("id", id)) }
@@ -212,6 +216,8 @@ public struct XMPPStreamMachine: Sendable {
         guard case .negotiatingTLS = state else { preconditionFailure("tlsEstablished() outside TLS negotiation") }
         tlsActive = true
         state = .awaitingHeader
+        // The peer-link responder waits for the initiator's new header; everyone else opens the stream.
+        if case .peer(_, _, false, _) = role { return [.resetParser] }
         return [.resetParser, .send(streamHeader())]
     }
 
@@ -281,7 +287,7 @@ public struct XMPPStreamMachine: Sendable {
             state = .awaitingHandshake
             let digest = Digest.hash(.sha1, Array((id + secret).utf8)).hexString
             return [.send("<handshake>\(digest)</handshake>")]
-        case .peer(let local, _, let initiator):
+        case .peer(let local, _, let initiator, let tls):
             if let from = header[attribute: "from"] {
                 guard let jid = try? JID(from) else {
                     return failWithStreamError("invalid-from", .protocolViolation("invalid 'from' \(from)"))
@@ -299,6 +305,11 @@ public struct XMPPStreamMachine: Sendable {
             }
             let id = SecureRandom.bytes(8).hexString
             streamID = id
+            if tls && !tlsActive {
+                state = .awaitingStartTLS
+                return [.send("<?xml version='1.0'?>" + streamHeader(replyTo: remoteJID, id: id)
+                              + "<stream:features><starttls xmlns='\(NS.tls)'><required/></starttls></stream:features>")]
+            }
             state = .established
             let info = Established(jid: local, remote: remoteJID, features: nil, streamID: id, streamManagement: false,
                                    resumable: false, resumed: false, resent: 0)
@@ -322,6 +333,12 @@ public struct XMPPStreamMachine: Sendable {
                 return failWithStreamError("not-authorized", .protocolViolation("expected stream features, got <\(element.name)/>"))
             }
             return receiveFeatures(StreamFeatures(element: element))
+        case .awaitingStartTLS:
+            guard element.name == "starttls", element.namespace == NS.tls else {
+                return failWithStreamError("policy-violation", .protocolViolation("peer did not start the required TLS"))
+            }
+            state = .negotiatingTLS
+            return [.send("<proceed xmlns='\(NS.tls)'/>"), .startTLS]
         case .awaitingProceed:
             guard element.namespace == NS.tls else { return unexpected(element) }
             if element.name == "proceed" {
@@ -384,7 +401,15 @@ public struct XMPPStreamMachine: Sendable {
         switch role {
         case .component:
             return unexpected(features.element)
-        case .peer(let local, _, _):
+        case .peer(let local, _, _, let tls):
+            if tls && !tlsActive {
+                guard features.startTLS else {
+                    state = .closed
+                    return [.send("</stream:stream>"), .fail(.tlsUnavailable)]
+                }
+                state = .awaitingProceed
+                return [.send("<starttls xmlns='\(NS.tls)'/>")]
+            }
             state = .established
             let info = Established(jid: local, remote: remoteJID, features: features, streamID: streamID,
                                    streamManagement: false, resumable: false, resumed: false, resent: 0)

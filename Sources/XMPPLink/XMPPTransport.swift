@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import Hashes
 
 /// How to check the server's certificate on STARTTLS (RFC 6120 §13.7.2).
 public enum XMPPTLSTrust: Sendable, Hashable {
@@ -12,6 +13,36 @@ public enum XMPPTLSTrust: Sendable, Hashable {
     case caFile(String)
     /// No verification at all: only for test servers.
     case insecure
+}
+
+/// TLS on a serverless peer link with self-signed certificates pinned by fingerprint: each side shows
+/// its certificate and accepts only the peer certificate whose SHA-256 it was given (exchanged out of band,
+/// as the peer's address is).
+public struct XMPPPeerTLS: Sendable, Hashable {
+    public var certificateFile: String
+    public var privateKeyFile: String
+    /// SHA-256 of the peer's certificate (DER).
+    public var peerCertificateSHA256: [UInt8]
+
+    public init(certificateFile: String, privateKeyFile: String, peerCertificateSHA256: [UInt8]) {
+        self.certificateFile = certificateFile
+        self.privateKeyFile = privateKeyFile
+        self.peerCertificateSHA256 = peerCertificateSHA256
+    }
+
+    /// SHA-256 of the first certificate in a PEM file, to hand to the other side.
+    public static func fingerprint(certificateFile: String) throws(XMPPLinkError) -> [UInt8] {
+        do {
+            guard let certificate = try NIOSSLCertificate.fromPEMFile(certificateFile).first else {
+                throw XMPPLinkError.invalidConfiguration("no certificate in \(certificateFile)")
+            }
+            return Digest.hash(.sha256, try certificate.toDERBytes())
+        } catch let error as XMPPLinkError {
+            throw error
+        } catch {
+            throw .invalidConfiguration("cannot read certificate \(certificateFile): \(error)")
+        }
+    }
 }
 
 /// What the connection reports to the stream owner, in order.
@@ -126,6 +157,51 @@ final class XMPPTransport: Sendable {
             }.get()
         } catch {
             throw .tlsFailed(String(describing: error))
+        }
+    }
+
+    /// Peer-link TLS (mutual, pinned): the responder is the TLS server.
+    func startPeerTLS(_ tls: XMPPPeerTLS, asServer: Bool) async throws(XMPPLinkError) {
+        let context: NIOSSLContext
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+            let key = NIOSSLPrivateKeySource.privateKey(try NIOSSLPrivateKey(file: tls.privateKeyFile, format: .pem))
+            var configuration = asServer
+                ? TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
+                : TLSConfiguration.makeClientConfiguration()
+            if !asServer {
+                configuration.certificateChain = chain
+                configuration.privateKey = key
+            }
+            // The pin replaces chain and name checks; requiring a certificate makes the server ask for one.
+            configuration.certificateVerification = .noHostnameVerification
+            context = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw .tlsFailed("cannot load peer-link certificate or key: \(error)")
+        }
+        let pin = tls.peerCertificateSHA256
+        let channel = self.channel
+        do {
+            try await channel.eventLoop.submit {
+                let verify = Self.pinVerifier(pin)
+                if asServer {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLServerHandler(context: context, customVerificationCallback: verify), position: .first)
+                } else {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: context, serverHostname: nil, customVerificationCallback: verify), position: .first)
+                }
+            }.get()
+        } catch {
+            throw .tlsFailed(String(describing: error))
+        }
+    }
+
+    /// Accepts exactly the leaf certificate whose SHA-256 is `pin`.
+    private static func pinVerifier(_ pin: [UInt8]) -> NIOSSLCustomVerificationCallback {
+        { certificates, promise in
+            let matches = certificates.first.flatMap { try? $0.toDERBytes() }.map { Digest.hash(.sha256, $0) == pin } ?? false
+            promise.succeed(matches ? .certificateVerified : .failed)
         }
     }
 

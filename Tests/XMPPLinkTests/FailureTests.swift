@@ -4,13 +4,17 @@ import XMLStream
 import XMPPCore
 @testable import XMPPLink
 
-@Suite struct FailureTests {
+@Suite(.timeLimit(.minutes(1))) struct FailureTests {
     @Test func wrongPassword() async throws {
         let server = try ProsodyServer.get()
         var configuration = try server.configuration("alice")
         configuration.password = "not-the-password"
-        await #expect(throws: XMPPLinkError.saslFailed(condition: "not-authorized", text: nil)) {
+        do {
             try await XMPPClient(configuration).connect()
+            Issue.record("logged in with a wrong password")
+        } catch let error as XMPPLinkError {
+            guard case .saslFailed(let condition, _) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(condition == "not-authorized")
         }
     }
 
@@ -84,5 +88,18 @@ import XMPPCore
         let component = XMPPComponent(.init(domain: try JID("jingle.localhost"), secret: "wrong",
                                             host: "127.0.0.1", port: server.componentPort))
         await #expect(throws: XMPPLinkError.handshakeRefused) { try await component.connect() }
+    }
+}
+
+extension FailureTests {
+    /// A server that accepts TCP and then says nothing must not hang the client.
+    @Test func silentServerTimesOut() async throws {
+        let silent = try await XMPPTransportListener.bind(host: "127.0.0.1", port: 0)
+        var configuration = XMPPClientConfiguration(jid: try JID("alice@localhost"), password: "x", host: "127.0.0.1", port: silent.port)
+        configuration.negotiationTimeout = .milliseconds(300)
+        let start = ContinuousClock.now
+        await #expect(throws: XMPPLinkError.timeout) { try await XMPPClient(configuration).connect() }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        silent.close()
     }
 }

@@ -29,26 +29,29 @@ struct ProsodyServer: Sendable {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let script = repo.appendingPathComponent("scripts/start-prosody.sh").path
         let directory = NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())"
-        guard let c2s = freePort(), let component = freePort(), let turn = freePort() else {
+        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), Set([c2s, component, turn]).count == 3 else {
             return .failure(StartError(description: "no free loopback port for Prosody"))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, directory, "\(c2s)", "\(component)", "\(turn)", "--tls"]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch {
-            return .failure(StartError(description: "cannot run \(script): \(error)"))
+        // posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit can hang when the
+        // script leaves a daemon behind. Output goes to files: Prosody outlives the script.
+        let outPath = directory + ".out", errPath = directory + ".err"
+        let command = "PROSODY_WATCH_PID=\(getpid()) exec /bin/bash '\(script)' '\(directory)' \(c2s) \(component) \(turn) --tls </dev/null >'\(outPath)' 2>'\(errPath)'"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
+        defer { for arg in argv { free(arg) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else {
+            return .failure(StartError(description: "cannot run \(script)"))
         }
-        process.waitUntilExit()
-        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        guard status == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             return .failure(StartError(description: "Prosody did not start (is it installed? see scripts/bootstrap): \(err)\(out)"))
         }
         prosodyPID = pid
-        atexit { if prosodyPID > 0 { kill(prosodyPID, SIGTERM) } }
+        // SIGKILL: a throwaway server; Prosody 0.12 may take seconds to act on SIGTERM.
+        atexit { if prosodyPID > 0 { kill(prosodyPID, SIGKILL) } }
         return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, pid: pid))
     }
 

@@ -6,7 +6,7 @@ import XMPPCore
 
 let echoNamespace = "urn:example:echo"
 
-@Suite(.serialized) struct ProsodyIntegrationTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct ProsodyIntegrationTests {
     @Test func scramLoginOverStartTLS() async throws {
         let server = try ProsodyServer.get()
         let client = try await server.connect("alice", resource: "desk")
@@ -44,6 +44,23 @@ let echoNamespace = "urn:example:echo"
         }
         await alice.close()
         await bob.close()
+    }
+
+    @Test func keepAlivePingsTheServer() async throws {
+        let server = try ProsodyServer.get()
+        var configuration = try server.configuration("alice", resource: "ka")
+        configuration.keepAliveInterval = .milliseconds(100)
+        let alice = XMPPClient(configuration)
+        try await alice.connect()
+        // Poll rather than sleep a fixed time: the machine may be busy with other builds.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while await alice.core.keepAlivePings < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(await alice.core.keepAlivePings >= 3)
+        #expect(await alice.failure == nil)
+        #expect(try await alice.ping() < .seconds(2))
+        await alice.close()
     }
 
     @Test func iqTimeout() async throws {
@@ -160,7 +177,7 @@ let echoNamespace = "urn:example:echo"
     }
 }
 
-@Suite struct PeerLinkTests {
+@Suite(.timeLimit(.minutes(1))) struct PeerLinkTests {
     @Test func serverlessLinkBetweenTwoEngines() async throws {
         let alice = try JID("alice@laptop"), bob = try JID("bob@desktop")
         let listener = try await XMPPPeerLink.listen(local: bob)
@@ -179,6 +196,78 @@ let echoNamespace = "urn:example:echo"
         #expect(info.features.contains(NS.jingle))
         await initiator.close()
         await responder.close()
+        listener.close()
+    }
+}
+
+actor Recorder {
+    var values: [String] = []
+    func record(_ value: String) { values.append(value) }
+}
+
+extension PeerLinkTests {
+    /// Requests reach handlers in arrival order even when an earlier one is slower (XEP-0166 relies on it).
+    @Test func incomingRequestsAreHandledInOrder() async throws {
+        let alice = try JID("alice@laptop"), bob = try JID("bob@desktop")
+        let listener = try await XMPPPeerLink.listen(local: bob)
+        async let accepted = listener.accept()
+        let initiator = try await XMPPPeerLink.connect(local: alice, remote: bob, host: "127.0.0.1", port: listener.port)
+        let responder = try await accepted
+        let recorder = Recorder()
+        await responder.register(iqHandler: echoNamespace) { iq in
+            let n = Int(iq.payload?.text ?? "") ?? 0
+            try await Task.sleep(for: .milliseconds(20 * (5 - n)))
+            await recorder.record(String(n))
+            return nil
+        }
+        for n in 0..<5 {
+            try await initiator.send(IQ(type: .set, id: "o\(n)", payload: XMLElement("echo", namespace: echoNamespace, text: "\(n)")).element)
+        }
+        // The last answer proves all five were handled.
+        _ = try await initiator.sendIQ(IQ(type: .set, id: "o5", payload: XMLElement("echo", namespace: echoNamespace, text: "5")),
+                                       timeout: .seconds(5))
+        #expect(await recorder.values == ["0", "1", "2", "3", "4", "5"])
+        await initiator.close()
+        await responder.close()
+        listener.close()
+    }
+}
+
+extension ProsodyIntegrationTests {
+    /// A result from someone other than the addressee, carrying the right id, does not complete the request.
+    @Test func spoofedResponseIsIgnored() async throws {
+        let server = try ProsodyServer.get()
+        let alice = try await server.connect("alice")
+        let bob = try await server.connect("bob")
+        let carol = try await server.connect("bob", resource: "carol")
+        let aliceJID = try #require(await alice.boundJID)
+        await bob.register(iqHandler: echoNamespace) { iq in
+            // Before bob answers, another resource forges a result with the same id.
+            try await carol.send(IQ(type: .result, id: iq.id ?? "", to: aliceJID, payload: XMLElement("echo", namespace: echoNamespace, text: "forged")))
+            try await Task.sleep(for: .milliseconds(150))
+            return XMLElement("echo", namespace: echoNamespace, text: "genuine")
+        }
+        let result = try await alice.sendIQ(IQ(type: .get, id: "spoof-1", to: await bob.boundJID,
+                                               payload: XMLElement("echo", namespace: echoNamespace)), timeout: .seconds(5))
+        #expect(result.payload?.text == "genuine")
+        await alice.close()
+        await bob.close()
+        await carol.close()
+    }
+}
+
+extension PeerLinkTests {
+    @Test func listenerAcceptsSeveralPeers() async throws {
+        let bob = try JID("bob@desktop")
+        let listener = try await XMPPPeerLink.listen(local: bob)
+        for name in ["alice", "carol"] {
+            async let accepted = listener.accept()
+            let initiator = try await XMPPPeerLink.connect(local: try JID("\(name)@laptop"), remote: bob, host: "127.0.0.1", port: listener.port)
+            let responder = try await accepted
+            #expect(await responder.remoteJID == (try JID("\(name)@laptop")))
+            await initiator.close()
+            await responder.close()
+        }
         listener.close()
     }
 }
