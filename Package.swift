@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // ---- C libraries (Debian packages; pkg-config names as on Debian 12) ----
@@ -37,6 +38,15 @@ let package = Package(
         .target(name: "RTP"),
         .target(name: "PeerStream"),
         .target(name: "FileTransfer", dependencies: ["Hashes"]),
+        .target(
+            name: "SIP",
+            dependencies: [
+                "Hashes",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // ---- executable ----
         .executableTarget(
@@ -64,6 +74,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )
