@@ -18,6 +18,7 @@ public struct SIPMethod: RawRepresentable, Sendable, Hashable, CustomStringConve
     public static let message: SIPMethod = "MESSAGE"
     public static let subscribe: SIPMethod = "SUBSCRIBE"
     public static let notify: SIPMethod = "NOTIFY"
+    public static let publish: SIPMethod = "PUBLISH"
 }
 
 /// A SIP request or response (RFC 3261 §7): start line, headers in order, body bytes.
