@@ -53,7 +53,7 @@ extension SIPUserAgent {
     // MARK: - Client side
 
     mutating func startClient(_ request: SIPMessage, destination: SIPTransportAddress, purpose: Purpose, authRetried: Bool,
-                              now: Duration) -> [SIPUserAgentAction] {
+                              originalKey: SIPTransactionKey? = nil, now: Duration) -> [SIPUserAgentAction] {
         let transaction: SIPClientTransaction
         let actions: [SIPTransactionAction]
         do {
@@ -62,7 +62,8 @@ extension SIPUserAgent {
         } catch {
             preconditionFailure("our own request is malformed: \(error)")
         }
-        clients[transaction.key] = ClientEntry(transaction: transaction, destination: destination, purpose: purpose, authRetried: authRetried)
+        clients[transaction.key] = ClientEntry(transaction: transaction, destination: destination, purpose: purpose, authRetried: authRetried,
+                                               originalKey: originalKey)
         return translateClient(actions, key: transaction.key, now: now)
     }
 
@@ -99,7 +100,7 @@ extension SIPUserAgent {
         case .info(let handle):
             guard code >= 200 else { return [] }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
-            return [.event(.requestCompleted(handle, request: key, status: code, sdp: nil))]
+            return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: nil))]
         case .reinvite(let handle):
             guard code >= 200 else { return [] }
             if code < 300 {
@@ -111,10 +112,10 @@ extension SIPUserAgent {
                 let number = (try? entry.transaction.request.cseq.number) ?? dialog.localSequence
                 let (ack, destination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
                 clients[key]?.ackSent = ack
-                return [.send(ack, to: destination), .event(.requestCompleted(handle, request: key, status: code, sdp: response.bodyText))]
+                return [.send(ack, to: destination), .event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: response.bodyText))]
             }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
-            return [.event(.requestCompleted(handle, request: key, status: code, sdp: nil))]
+            return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: nil))]
         }
     }
 
@@ -235,7 +236,8 @@ extension SIPUserAgent {
             call.provisionalReceived = false
             calls[handle] = call
         }
-        return startClient(retried, destination: entry.destination, purpose: entry.purpose, authRetried: true, now: now)
+        return startClient(retried, destination: entry.destination, purpose: entry.purpose, authRetried: true,
+                           originalKey: entry.originalKey ?? entry.transaction.key, now: now)
     }
 
     mutating func clientTimeout(_ key: SIPTransactionKey, status: Int, now: Duration) -> [SIPUserAgentAction] {
@@ -250,11 +252,11 @@ extension SIPUserAgent {
             forget(handle)
             return [.event(.ended(handle, .timeout))]
         case .info(let handle):
-            return [.event(.requestCompleted(handle, request: key, status: status, sdp: nil))]
+            return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: status, sdp: nil))]
         case .reinvite(let handle):
             // §14.1: a failed re-INVITE leaves the session as it was; 408/481 would end it, the
             // application decides.
-            return [.event(.requestCompleted(handle, request: key, status: status, sdp: nil))]
+            return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: status, sdp: nil))]
         case .cancel:
             return []
         }

@@ -42,6 +42,8 @@ public struct SIPUserAgent: Sendable {
         var purpose: Purpose
         var authRetried: Bool
         var ackSent: SIPMessage?
+        /// The key the application knows this request by (the first attempt's, across auth retries).
+        var originalKey: SIPTransactionKey?
     }
 
     struct ServerEntry: Sendable {
