@@ -183,7 +183,8 @@ extension SIPMessage {
     public var maxForwards: Int? {
         get throws(SIPParseError) {
             guard let value = headers["Max-Forwards"]?.trimmingLWS() else { return nil }
-            guard value.count <= 3, value.allSatisfy(\.isASCIIDigit), let number = Int(value), number <= 255 else {
+            // §20.22: 1*DIGIT (leading zeros allowed, RFC 4475 §3.1.1.1), at most 255 in practice.
+            guard !value.isEmpty, value.count <= 10, value.allSatisfy(\.isASCIIDigit), let number = Int(value), number <= 255 else {
                 throw SIPParseError(.invalidHeaderValue("Max-Forwards"), reason: "Bad Max-Forwards")
             }
             return number
