@@ -74,7 +74,11 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
-        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SIPTests",
+            dependencies: ["SIP", "Hashes", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

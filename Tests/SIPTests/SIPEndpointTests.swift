@@ -1,0 +1,121 @@
+import Foundation
+import Synchronization
+import NIOCore
+import NIOPosix
+import Testing
+@testable import SIP
+
+@Suite("SIP endpoint over loopback", .serialized)
+struct SIPEndpointTests {
+    let offer = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+    let answer = "v=0\r\no=b 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
+
+    @Test(arguments: [(SIPTransportKind.udp, "127.0.0.1"), (.tcp, "127.0.0.1"), (.udp, "::1"), (.tcp, "::1")])
+    func twoEndpointsCallEachOther(transport: SIPTransportKind, host: String) async throws {
+        let caller = try await SIPEndpoint.start(.init(host: host, transport: transport, userName: "caller"))
+        let callee = try await SIPEndpoint.start(.init(host: host, transport: transport, userName: "callee"))
+        let answer = self.answer
+        let calleeSide = Task {
+            var iterator = callee.incomingCalls.makeAsyncIterator()
+            guard let incoming = await iterator.next() else { return [SIPCallEvent]() }
+            try await incoming.ring()
+            try await incoming.answer(sdp: answer)
+            return await collect(incoming.events) { if case .ended = $0 { return true }; return false }
+        }
+        let call = await caller.invite(to: callee.uri, sdp: offer)
+        let early = try await withTimeout(10) {
+            await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
+        }
+        #expect(early == [.ringing(status: 180, sdp: nil), .answered(sdp: answer)])
+        let fragment = Array("a=candidate:1 1 UDP 1 127.0.0.1 4000 typ host\r\n".utf8)
+        let result = try await withTimeout(10) { try await call.sendInfo(contentType: "application/sdpfrag", body: fragment) }
+        #expect(result.status == 200)
+        try await call.hangUp()
+        let end = try await withTimeout(10) { await collect(call.events) { _ in false } }
+        #expect(end == [.ended(.localHangUp)])
+        let calleeEvents = try await withTimeout(10) { try await calleeSide.value }
+        #expect(calleeEvents == [.confirmed(sdp: nil), .info(contentType: "application/sdpfrag", body: fragment), .ended(.remoteHangUp)])
+        await caller.shutdown()
+        await callee.shutdown()
+    }
+
+    @Test func rejectedAndCancelledCalls() async throws {
+        let caller = try await SIPEndpoint.start()
+        let callee = try await SIPEndpoint.start()
+        let calleeSide = Task {
+            var outcomes: [[SIPCallEvent]] = []
+            var iterator = callee.incomingCalls.makeAsyncIterator()
+            if let first = await iterator.next() {
+                try await first.reject(status: 486)
+                outcomes.append(await collect(first.events) { _ in false })
+            }
+            if let second = await iterator.next() {
+                try await second.ring()
+                outcomes.append(await collect(second.events) { _ in false })
+            }
+            return outcomes
+        }
+        let busy = await caller.invite(to: callee.uri, sdp: offer)
+        let busyEvents = try await withTimeout(10) { await collect(busy.events) { _ in false } }
+        #expect(busyEvents == [.failed(status: 486, reason: "Busy Here")])
+
+        let cancelled = await caller.invite(to: callee.uri, sdp: offer)
+        let ringing = try await withTimeout(10) { await collect(cancelled.events) { _ in true } }
+        #expect(ringing == [.ringing(status: 180, sdp: nil)])
+        try await cancelled.cancel()
+        let rest = try await withTimeout(10) { await collect(cancelled.events) { _ in false } }
+        #expect(rest.last == .failed(status: 487, reason: "Request Terminated"))
+        let outcomes = try await withTimeout(10) { try await calleeSide.value }
+        #expect(outcomes == [[.ended(.rejected(status: 486))], [.ended(.remoteCancelled)]])
+        await caller.shutdown()
+        await callee.shutdown()
+    }
+
+    /// Raw datagrams: OPTIONS gets 200 with Allow/Accept, a broken request with readable headers gets
+    /// 400, garbage is dropped and counted.
+    @Test func rawDatagramsAgainstTheEndpoint() async throws {
+        let endpoint = try await SIPEndpoint.start()
+        let collector = Collector()
+        let client = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let clientPort = try #require(client.localAddress?.port)
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: endpoint.port)
+        func send(_ bytes: [UInt8]) async throws {
+            try await client.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: client.allocator.buffer(bytes: bytes))).get()
+        }
+        let headers = "Via: SIP/2.0/UDP 127.0.0.1:\(clientPort);branch=z9hG4bKraw1;rport\nFrom: <sip:probe@127.0.0.1>;tag=p\nTo: <sip:jingle@127.0.0.1>\nCall-ID: raw1\n"
+        try await send(crlf("OPTIONS sip:jingle@127.0.0.1 SIP/2.0\n\(headers)CSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n"))
+        try await send(Array("\u{0}\u{1}garbage\r\n\r\n".utf8))
+        let broken = headers.replacingOccurrences(of: "raw1", with: "raw2")
+        try await send(crlf("OPTIONS sip:jingle@127.0.0.1 SIP/2.0\n\(broken)CSeq: 2 OPTIONS\nContent-Length: abc\n\n"))
+        let deadline = ContinuousClock.now + .seconds(5)
+        while collector.datagrams.withLock({ $0.count }) < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let responses = try collector.datagrams.withLock { $0 }.map { try SIPParser.parse(datagram: $0) }
+        #expect(responses.count == 2)
+        let ok = try #require(responses.first { (try? $0.callID) == "raw1" })
+        #expect(ok.statusCode == 200)
+        #expect(ok.headers.values("Allow") == ["INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO"])
+        #expect(ok.headers["Accept"] == "application/sdp")
+        #expect(try ok.topVia?.rport == .some(clientPort))
+        let bad = try #require(responses.first { (try? $0.callID) == "raw2" })
+        #expect(bad.statusCode == 400)
+        #expect(bad.reasonPhrase == "Bad Content-Length")
+        #expect(await endpoint.droppedMessages == 2)
+        await endpoint.shutdown()
+        try await client.close()
+    }
+}
+
+final class Collector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let datagrams = Mutex<[[UInt8]]>([])
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = Array(unwrapInboundIn(data).data.readableBytesView)
+        datagrams.withLock { $0.append(bytes) }
+    }
+}
