@@ -22,7 +22,7 @@ struct SIPEndpointTests {
             try await incoming.answer(sdp: answer)
             return await collect(incoming.events) { if case .ended = $0 { return true }; return false }
         }
-        let call = await caller.invite(to: callee.uri, sdp: offer)
+        let call = try await caller.invite(to: callee.uri, sdp: offer)
         let early = try await withTimeout(10) {
             await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
         }
@@ -55,11 +55,11 @@ struct SIPEndpointTests {
             }
             return outcomes
         }
-        let busy = await caller.invite(to: callee.uri, sdp: offer)
+        let busy = try await caller.invite(to: callee.uri, sdp: offer)
         let busyEvents = try await withTimeout(10) { await collect(busy.events) { _ in false } }
         #expect(busyEvents == [.failed(status: 486, reason: "Busy Here")])
 
-        let cancelled = await caller.invite(to: callee.uri, sdp: offer)
+        let cancelled = try await caller.invite(to: callee.uri, sdp: offer)
         let ringing = try await withTimeout(10) { await collect(cancelled.events) { _ in true } }
         #expect(ringing == [.ringing(status: 180, sdp: nil)])
         try await cancelled.cancel()
@@ -69,6 +69,45 @@ struct SIPEndpointTests {
         #expect(outcomes == [[.ended(.rejected(status: 486))], [.ended(.remoteCancelled)]])
         await caller.shutdown()
         await callee.shutdown()
+    }
+
+    @Test func tcpToClosedPortFailsFast() async throws {
+        let endpoint = try await SIPEndpoint.start(.init(transport: .tcp))
+        let call = try await endpoint.invite(to: try SIPURI("sip:nobody@127.0.0.1:\(freeUDPPort())"), sdp: offer)
+        let events = try await withTimeout(5) { await collect(call.events) { _ in false } }
+        #expect(events == [.failed(status: 503, reason: "Service Unavailable")])
+        await endpoint.shutdown()
+    }
+
+    /// Raw TCP: one message split over two writes, then two messages in one write.
+    @Test func rawTCPFraming() async throws {
+        let endpoint = try await SIPEndpoint.start()
+        let collector = StreamCollector()
+        let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
+            .connect(host: "127.0.0.1", port: endpoint.port).get()
+        func options(_ n: Int) -> [UInt8] {
+            crlf("OPTIONS sip:jingle@127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKtcp\(n)\nFrom: <sip:p@127.0.0.1>;tag=p\nTo: <sip:jingle@127.0.0.1>\nCall-ID: tcp\(n)\nCSeq: \(n) OPTIONS\nContent-Length: 0\n\n")
+        }
+        let first = options(1)
+        try await client.writeAndFlush(client.allocator.buffer(bytes: first.prefix(30))).get()
+        try await Task.sleep(for: .milliseconds(50))
+        try await client.writeAndFlush(client.allocator.buffer(bytes: first.dropFirst(30))).get()
+        try await client.writeAndFlush(client.allocator.buffer(bytes: options(2) + options(3))).get()
+        var framer = SIPStreamFramer()
+        var responses: [SIPMessage] = []
+        let deadline = ContinuousClock.now + .seconds(5)
+        while responses.count < 3, ContinuousClock.now < deadline {
+            framer.append(collector.take())
+            while let message = try framer.next() { responses.append(message) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try responses.map { try $0.callID } == ["tcp1", "tcp2", "tcp3"])
+        #expect(responses.allSatisfy { $0.statusCode == 200 })
+        try await client.close()
+        await endpoint.shutdown()
     }
 
     /// Raw datagrams: OPTIONS gets 200 with Allow/Accept, a broken request with readable headers gets
@@ -109,6 +148,16 @@ struct SIPEndpointTests {
         await endpoint.shutdown()
         try await client.close()
     }
+}
+
+final class StreamCollector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let bytes = Mutex<[UInt8]>([])
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let chunk = Array(unwrapInboundIn(data).readableBytesView)
+        bytes.withLock { $0 += chunk }
+    }
+    func take() -> [UInt8] { bytes.withLock { value in defer { value = [] }; return value } }
 }
 
 final class Collector: ChannelInboundHandler, Sendable {

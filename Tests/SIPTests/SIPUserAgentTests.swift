@@ -95,7 +95,7 @@ struct SIPUserAgentTests {
         var net = Loopback(transport: transport)
         var uri = net.bobURI
         if transport == .tcp { uri.parameters.set("transport", "tcp") }
-        let (call, actions) = net.alice.startCall(to: uri, sdp: offer, now: .zero)
+        let (call, actions) = try net.alice.startCall(to: uri, sdp: offer, now: .zero)
         net.apply(.alice, actions)
         net.deliver()
         let incoming = try #require(net.incomingHandle())
@@ -143,7 +143,7 @@ struct SIPUserAgentTests {
 
     @Test func callerCancelsRingingCall() throws {
         var net = Loopback()
-        let (call, actions) = net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
         net.apply(.alice, actions)
         net.deliver()
         let incoming = try #require(net.incomingHandle())
@@ -164,7 +164,7 @@ struct SIPUserAgentTests {
         var net = Loopback()
         // Bob's 100 Trying is lost, so Alice has seen no provisional response yet.
         net.drop = { side, message in side == .bob && message.statusCode == 100 }
-        let (call, actions) = net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
         net.apply(.alice, actions)
         net.deliver()
         net.apply(.alice, try net.alice.cancel(call, now: .zero))
@@ -178,7 +178,7 @@ struct SIPUserAgentTests {
     @Test(arguments: [486, 603])
     func calleeRejects(status: Int) throws {
         var net = Loopback()
-        let (call, actions) = net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
         net.apply(.alice, actions)
         net.deliver()
         net.apply(.bob, try net.bob.reject(try #require(net.incomingHandle()), status: status, now: .zero))
@@ -192,7 +192,7 @@ struct SIPUserAgentTests {
     @Test func noAnswerTimesOutWith408() throws {
         var net = Loopback()
         net.drop = { side, _ in side == .alice }
-        let (call, actions) = net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
         net.apply(.alice, actions)
         net.advance(to: .seconds(40))
         #expect(net.events[.alice] == [.failed(call, status: 408, reason: "Request Timeout")])
@@ -204,7 +204,7 @@ struct SIPUserAgentTests {
     @Test func lostAckMakesCalleeRetransmitThenBye() throws {
         var net = Loopback()
         net.drop = { side, message in side == .alice && message.method == .ack }
-        let (call, actions) = net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
         net.apply(.alice, actions)
         net.deliver()
         let incoming = try #require(net.incomingHandle())
@@ -219,7 +219,7 @@ struct SIPUserAgentTests {
 
     @Test func digestChallengeIsAnsweredOnce() throws {
         var net = Loopback(credentials: [SIPCredential(username: "alice", password: "secret", realm: "example.org")])
-        let (call, actions) = net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
         net.apply(.alice, actions)
         let invite = try #require(net.queue.first?.1)
         net.queue.removeAll()
@@ -302,7 +302,7 @@ struct SIPUserAgentTests {
 
     @Test func reinviteBothWays() throws {
         var net = Loopback()
-        let (call, actions) = net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
         net.apply(.alice, actions)
         net.deliver()
         let incoming = try #require(net.incomingHandle())
@@ -320,5 +320,56 @@ struct SIPUserAgentTests {
         #expect(try net.sent(by: .alice, method: .bye).first?.cseq == SIPCSeq(3, .bye))
         #expect(net.events[.alice]?.last == .ended(call, .localHangUp))
         #expect(net.events[.bob]?.last == .ended(incoming, .remoteHangUp))
+    }
+
+    @Test func unsupportedSchemesAndTransportsThrow() throws {
+        var net = Loopback()
+        #expect(throws: SIPUserAgentError.unsupported("sips: (TLS transport)")) {
+            try net.alice.startCall(to: try SIPURI("sips:bob@127.0.0.1"), sdp: offer, now: .zero)
+        }
+        #expect(throws: SIPUserAgentError.unsupported("transport=sctp")) {
+            try net.alice.startCall(to: try SIPURI("sip:bob@127.0.0.1;transport=sctp"), sdp: offer, now: .zero)
+        }
+    }
+
+    /// §15: a callee hanging up between its 2xx and the ACK sends BYE only once the ACK is in.
+    @Test func calleeByeWaitsForAck() throws {
+        var net = Loopback()
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        net.deliver()
+        let incoming = try #require(net.incomingHandle())
+        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: .zero))
+        net.apply(.bob, try net.bob.hangUp(incoming, now: .zero))
+        #expect(net.sent(by: .bob, method: .bye).isEmpty)
+        net.deliver()
+        #expect(net.sent(by: .bob, method: .bye).count == 1)
+        #expect(net.events[.alice]?.suffix(2) == [.answered(call, sdp: answerSDP), .ended(call, .remoteHangUp)])
+        #expect(net.events[.bob]?.last == .ended(incoming, .localHangUp))
+    }
+
+    /// An ACK for the 2xx that reuses the INVITE's branch still confirms the call.
+    @Test func ackWithInviteBranchConfirms() throws {
+        var net = Loopback()
+        let invite = makeRequest(.invite, branch: "z9hG4bKsame")
+        net.apply(.bob, net.bob.receive(invite, from: Loopback.aliceAddress, now: .zero))
+        let incoming = try #require(net.incomingHandle())
+        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: .zero))
+        let ok = try #require(net.sent(by: .bob, status: 200).first)
+        var ack = makeRequest(.ack, branch: "z9hG4bKsame", toTag: try ok.to.tag)
+        ack.headers.set("CSeq", "1 ACK")
+        net.apply(.bob, net.bob.receive(ack, from: Loopback.aliceAddress, now: .milliseconds(10)))
+        #expect(net.events[.bob]?.last == .confirmed(incoming, sdp: nil))
+        #expect(net.clock.pending.keys.contains { $0.timer == .answerRetransmit(incoming) } == false)
+    }
+
+    @Test func unreachableDestinationFailsWith503() throws {
+        var net = Loopback()
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        net.queue.removeAll()
+        net.apply(.alice, net.alice.transportFailed(to: Loopback.bobAddress, now: .milliseconds(5)))
+        #expect(net.events[.alice] == [.failed(call, status: 503, reason: "Service Unavailable")])
+        #expect(net.alice.transactionCount == 0)
     }
 }

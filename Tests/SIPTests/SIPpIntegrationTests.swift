@@ -72,7 +72,7 @@ struct SIPpIntegrationTests {
                                    directory: directory)
         try await Task.sleep(for: .milliseconds(400))
         let endpoint = try await SIPEndpoint.start(.init(transport: transport))
-        let call = await endpoint.invite(to: try SIPURI("sip:service@127.0.0.1:\(port)"), sdp: offer)
+        let call = try await endpoint.invite(to: try SIPURI("sip:service@127.0.0.1:\(port)"), sdp: offer)
         let events = try await withTimeout(10) {
             await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
         }
@@ -103,7 +103,7 @@ struct SIPpIntegrationTests {
                                    directory: directory)
         try await Task.sleep(for: .milliseconds(400))
         let endpoint = try await SIPEndpoint.start()
-        let call = await endpoint.invite(to: try SIPURI("sip:service@127.0.0.1:\(port)"), sdp: offer)
+        let call = try await endpoint.invite(to: try SIPURI("sip:service@127.0.0.1:\(port)"), sdp: offer)
         let events = try await withTimeout(10) {
             await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
         }

@@ -96,9 +96,10 @@ public actor SIPEndpoint {
         return uri
     }
 
-    /// Sends an INVITE with `sdp`. Returns at once; follow `SIPCall.events`.
-    public func invite(to target: SIPURI, sdp: String) -> SIPCall {
-        let (handle, actions) = core.startCall(to: target, sdp: sdp, now: now)
+    /// Sends an INVITE with `sdp`. Returns once it is sent; follow `SIPCall.events`.
+    /// Throws `SIPUserAgentError.unsupported` for `sips:` and transports other than UDP/TCP.
+    public func invite(to target: SIPURI, sdp: String) throws(SIPUserAgentError) -> SIPCall {
+        let (handle, actions) = try core.startCall(to: target, sdp: sdp, now: now)
         let call = SIPCall(handle: handle, endpoint: self)
         calls[handle] = call
         execute(actions)
@@ -139,12 +140,15 @@ public actor SIPEndpoint {
     private var now: Duration { ContinuousClock.now - origin }
 
     private func receive(_ inbound: SIPInbound) {
-        switch inbound.message {
-        case .success(let message):
+        switch inbound.payload {
+        case .message(let message):
+            logger.trace("received from \(inbound.source):\n\(String(decoding: message.serialized(), as: UTF8.self))")
             execute(core.receive(message, from: inbound.source, now: now))
-        case .failure(let error):
+        case .malformed(let error):
             logger.debug("unparseable SIP message from \(inbound.source): \(error)")
             execute(core.receiveMalformed(error, from: inbound.source))
+        case .unreachable:
+            execute(core.transportFailed(to: inbound.source, now: now))
         }
         droppedMessages = core.droppedMessages
     }
@@ -153,6 +157,7 @@ public actor SIPEndpoint {
         for action in actions {
             switch action {
             case .send(let message, let address):
+                logger.trace("sending to \(address):\n\(String(decoding: message.serialized(), as: UTF8.self))")
                 transport.send(message, to: address)
             case .startTimer(let timer, let deadline):
                 timers[timer]?.task.cancel()

@@ -5,8 +5,15 @@ import Synchronization
 
 /// What the transport hands up: a parsed message or the reason it could not be parsed, with its source.
 public struct SIPInbound: Sendable {
+    public enum Payload: Sendable {
+        case message(SIPMessage)
+        case malformed(SIPParseError)
+        /// Could not connect or send to this address (§18.4: the transaction layer hears of it).
+        case unreachable
+    }
+
     public var source: SIPTransportAddress
-    public var message: Result<SIPMessage, SIPParseError>
+    public var payload: Payload
 }
 
 /// SIP over UDP and TCP on one local address and port (RFC 3261 §18). Datagrams are parsed one
@@ -44,8 +51,8 @@ final class SIPTransport: Sendable {
         let connections = SIPConnectionRegistry()
         var lastError: (any Error)?
         for _ in 0..<8 {
+            // No SO_REUSEADDR on UDP: on Linux it would let two endpoints share a port and split traffic.
             let udp = try await DatagramBootstrap(group: group)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(limits: limits, inbound: inbound))
@@ -85,6 +92,7 @@ final class SIPTransport: Sendable {
                 socketAddress = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
             } catch {
                 logger.warning("cannot resolve \(address): \(error)")
+                inbound.yield(SIPInbound(source: address, payload: .unreachable))
                 return
             }
         }
@@ -105,13 +113,17 @@ final class SIPTransport: Sendable {
                 table[address] = connecting
                 return connecting
             }
-            connection.whenComplete { [logger, connections] (result: Result<any Channel, any Error>) in
+            connection.whenComplete { [logger, connections, inbound] (result: Result<any Channel, any Error>) in
                 switch result {
                 case .success(let channel):
-                    channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+                    channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).whenFailure { error in
+                        logger.warning("TCP send to \(address) failed: \(error)")
+                        inbound.yield(SIPInbound(source: address, payload: .unreachable))
+                    }
                 case .failure(let error):
                     logger.warning("TCP connect to \(address) failed: \(error)")
                     connections.remove(address)
+                    inbound.yield(SIPInbound(source: address, payload: .unreachable))
                 }
             }
         }
@@ -125,6 +137,7 @@ final class SIPTransport: Sendable {
         for future in open { try? await future.get().close() }
         try? await udp.close()
         try? await tcp.close()
+        inbound.finish()
     }
 }
 
@@ -172,9 +185,9 @@ final class SIPDatagramHandler: ChannelInboundHandler, Sendable {
         let bytes = Array(envelope.data.readableBytesView)
         // RFC 5626 §4.4.1 keep-alive (CRLF CRLF) carries no message.
         if bytes.allSatisfy({ $0 == 13 || $0 == 10 }) { return }
-        let result: Result<SIPMessage, SIPParseError>
-        do { result = .success(try SIPParser.parse(datagram: bytes, limits: limits)) } catch { result = .failure(error) }
-        inbound.yield(SIPInbound(source: source, message: result))
+        let payload: SIPInbound.Payload
+        do { payload = .message(try SIPParser.parse(datagram: bytes, limits: limits)) } catch { payload = .malformed(error) }
+        inbound.yield(SIPInbound(source: source, payload: payload))
     }
 }
 
@@ -218,10 +231,10 @@ final class SIPStreamHandler: ChannelInboundHandler {
         guard let source = source ?? SIPTransportAddress(context.remoteAddress, transport: .tcp) else { return }
         do {
             while let message = try framer.next() {
-                inbound.yield(SIPInbound(source: source, message: .success(message)))
+                inbound.yield(SIPInbound(source: source, payload: .message(message)))
             }
         } catch {
-            inbound.yield(SIPInbound(source: source, message: .failure(error)))
+            inbound.yield(SIPInbound(source: source, payload: .malformed(error)))
             // Framing is lost; a validation error of a complete message is not fatal.
             switch error.kind {
             case .headerSectionTooLarge, .tooManyHeaders, .bodyTooLarge, .missingContentLength, .invalidContentLength,

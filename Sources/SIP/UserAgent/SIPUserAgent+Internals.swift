@@ -433,7 +433,7 @@ extension SIPUserAgent {
     }
 
     /// ACK that matched no server transaction: the ACK for our 2xx (§13.3.1.4, a transaction of its own).
-    mutating func receiveACK(_ request: SIPMessage) -> [SIPUserAgentAction] {
+    mutating func receiveACK(_ request: SIPMessage, now: Duration) -> [SIPUserAgentAction] {
         guard let id = SIPDialogID(incomingRequest: request), let handle = dialogIndex[id], var call = calls[handle] else {
             droppedMessages += 1
             return []
@@ -442,6 +442,9 @@ extension SIPUserAgent {
         call.answer = nil
         if call.phase == .answering { call.phase = .confirmed }
         calls[handle] = call
-        return [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle)), .event(.confirmed(handle, sdp: request.bodyText))]
+        var actions: [SIPUserAgentAction] = [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle)),
+                                             .event(.confirmed(handle, sdp: request.bodyText))]
+        if call.byePending { actions += sendBye(handle, reason: .localHangUp, now: now) }
+        return actions
     }
 }

@@ -69,6 +69,8 @@ public struct SIPUserAgent: Sendable {
         var answer: SIPMessage?
         var answerInterval: Duration = .zero
         var endReason: SIPCallEndReason?
+        /// hangUp() before the ACK for our 2xx: BYE waits for the ACK (§15).
+        var byePending = false
     }
 
     // MARK: - Public queries
@@ -81,7 +83,12 @@ public struct SIPUserAgent: Sendable {
     // MARK: - Outgoing calls
 
     /// Sends an INVITE with `sdp` as offer (§13.2.1).
-    public mutating func startCall(to target: SIPURI, sdp: String?, now: Duration) -> (SIPCallHandle, [SIPUserAgentAction]) {
+    public mutating func startCall(to target: SIPURI, sdp: String?, now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
+        // §26.2 sips: needs TLS on every hop; only UDP and TCP are implemented.
+        guard target.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
+        if let transport = target.transportParameter, transport != "udp", transport != "tcp" {
+            throw .unsupported("transport=\(transport)")
+        }
         let handle = allocateHandle()
         let destination = SIPTransportAddress(uri: target, defaultTransport: configuration.transport)
         let localTag = configuration.makeToken()
@@ -130,6 +137,12 @@ public struct SIPUserAgent: Sendable {
             return try cancel(handle, now: now)
         case (.incoming, .offered):
             return try reject(handle, status: 603, now: now)
+        case (.incoming, .answering):
+            // §15: the callee must not send BYE before the ACK arrives (or the 2xx times out).
+            var call = call
+            call.byePending = true
+            calls[handle] = call
+            return []
         case (_, .answering), (_, .confirmed):
             return sendBye(handle, reason: .localHangUp, now: now)
         case (_, .terminating), (.incoming, .inviting), (.incoming, .early), (.outgoing, .offered):
@@ -231,10 +244,14 @@ public struct SIPUserAgent: Sendable {
                 return []
             }
             if servers[key] != nil {
+                let accepted = servers[key]!.transaction.state == .accepted
                 let actions = servers[key]!.transaction.receiveRequest(request, now: now)
-                return translateServer(actions, key: key, now: now)
+                var result = translateServer(actions, key: key, now: now)
+                // Some UAs reuse the INVITE branch for the 2xx ACK; it is still the TU's ACK (§13.3.1.4).
+                if request.method == .ack, accepted { result += receiveACK(request, now: now) }
+                return result
             }
-            if request.method == .ack { return receiveACK(request) }
+            if request.method == .ack { return receiveACK(request, now: now) }
             let responseAddress = Self.responseAddress(for: request.headers, source: source)
             guard let (transaction, actions) = try? SIPServerTransaction.start(request: request, reliable: source.transport.isReliable,
                                                                               timers: configuration.timers, now: now) else {
@@ -286,14 +303,18 @@ public struct SIPUserAgent: Sendable {
             // §13.3.1.4: no ACK within 64*T1 — confirm and end the session with BYE.
             call.answer = nil
             calls[handle] = call
-            return [.cancelTimer(.answerRetransmit(handle))] + sendBye(handle, reason: .timeout, now: now)
+            return [.cancelTimer(.answerRetransmit(handle))] + sendBye(handle, reason: call.byePending ? .localHangUp : .timeout, now: now)
         }
     }
 
-    /// A transport failure on the path of a client transaction (§17.1.4; the TU sees a 503-like failure).
-    public mutating func transportFailed(request key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {
-        guard clients[key] != nil else { return [] }
-        let actions = clients[key]!.transaction.transportError()
-        return translateClient(actions, key: key, now: now, timeoutStatus: 503)
+    /// The transport could not reach `address` (connect or send failed): every client transaction
+    /// towards it fails (§17.1.4; the TU sees 503, §8.1.3.1).
+    public mutating func transportFailed(to address: SIPTransportAddress, now: Duration) -> [SIPUserAgentAction] {
+        var result: [SIPUserAgentAction] = []
+        for key in clients.filter({ $0.value.destination == address }).map(\.key) where clients[key] != nil {
+            let actions = clients[key]!.transaction.transportError()
+            result += translateClient(actions, key: key, now: now, timeoutStatus: 503)
+        }
+        return result
     }
 }

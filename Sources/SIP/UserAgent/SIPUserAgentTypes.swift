@@ -155,4 +155,6 @@ public enum SIPUserAgentError: Error, Sendable, Equatable {
     /// The call is not in a state where this operation is allowed.
     case invalidState(String)
     case invalidMessage(String)
+    /// Not implemented: TLS (`sips:`, `transport=tls`), SCTP, WebSocket.
+    case unsupported(String)
 }
