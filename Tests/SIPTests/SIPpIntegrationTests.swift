@@ -121,6 +121,43 @@ struct SIPpIntegrationTests {
         await endpoint.shutdown()
     }
 
+    /// SIPp challenges our INVITE with a digest 401 and checks our answer with its own digest code;
+    /// wrong credentials are refused with 403.
+    @Test(arguments: [("s3cret", true), ("wrong", false)])
+    func digestAgainstSIPp(password: String, accepted: Bool) async throws {
+        let port = freeUDPPort()
+        let directory = try workDirectory()
+        let scenario = try #require(Bundle.module.url(forResource: "uas_digest", withExtension: "xml", subdirectory: "Fixtures"))
+        let sipp = try SIPpProcess(arguments: ["-sf", scenario.path, "-i", "127.0.0.1", "-p", "\(port)", "-m", "1", "-nostdin",
+                                               "-timeout", "15", "-timeout_error"],
+                                   directory: directory)
+        try await Task.sleep(for: .milliseconds(400))
+        let endpoint = try await SIPEndpoint.start(.init(credentials: [SIPCredential(username: "alice", password: password)]))
+        let call = try await endpoint.invite(to: try SIPURI("sip:service@127.0.0.1:\(port)"), sdp: offer)
+        let events = try await withTimeout(10) {
+            await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
+        }
+        if accepted {
+            guard case .answered(let sdp)? = events.last else {
+                Issue.record("call not answered: \(events)")
+                await endpoint.shutdown()
+                return
+            }
+            #expect(sdp?.contains("m=audio") == true)
+            #expect(events.contains(.ringing(status: 180, sdp: nil)))
+            try await call.hangUp()
+            let end = try await withTimeout(10) { await collect(call.events) { _ in false } }
+            #expect(end == [.ended(.localHangUp)])
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log.suffix(2000))")
+        } else {
+            #expect(events.last == .failed(status: 403, reason: "Forbidden"))
+            let status = await sipp.wait(timeout: 10)
+            #expect(status != 0)
+        }
+        await endpoint.shutdown()
+    }
+
     /// SIPp's built-in UAC calls us: we ring, answer with SDP, get the ACK, and SIPp's BYE ends the call.
     @Test(arguments: [SIPTransportKind.udp, .tcp])
     func sippUACCallsOurUAS(transport: SIPTransportKind) async throws {
