@@ -18,23 +18,27 @@ struct SIPEndpointTests {
         let calleeSide = Task {
             var iterator = callee.incomingCalls.makeAsyncIterator()
             guard let incoming = await iterator.next() else { return [SIPCallEvent]() }
+            #expect(incoming.info.from.uri.user == "romeo")
+            #expect(incoming.info.from.displayName == "Romeo")
+            #expect(incoming.info.invite.headers["Recv-Info"] == "trickle-ice")
             try await incoming.ring()
             try await incoming.answer(sdp: answer)
             return await collect(incoming.events) { if case .ended = $0 { return true }; return false }
         }
-        let call = try await caller.invite(to: callee.uri, sdp: offer)
+        let call = try await caller.invite(to: callee.uri, sdp: offer, fromUser: "romeo", displayName: "Romeo",
+                                           headers: [("Recv-Info", "trickle-ice")])
         let early = try await withTimeout(10) {
             await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
         }
         #expect(early == [.ringing(status: 180, sdp: nil), .answered(sdp: answer)])
         let fragment = Array("a=candidate:1 1 UDP 1 127.0.0.1 4000 typ host\r\n".utf8)
-        let result = try await withTimeout(10) { try await call.sendInfo(contentType: "application/sdpfrag", body: fragment) }
+        let result = try await withTimeout(10) { try await call.sendInfo(contentType: "application/sdpfrag", body: fragment, infoPackage: "trickle-ice") }
         #expect(result.status == 200)
         try await call.hangUp()
         let end = try await withTimeout(10) { await collect(call.events) { _ in false } }
         #expect(end == [.ended(.localHangUp)])
         let calleeEvents = try await withTimeout(10) { try await calleeSide.value }
-        #expect(calleeEvents == [.confirmed(sdp: nil), .info(contentType: "application/sdpfrag", body: fragment), .ended(.remoteHangUp)])
+        #expect(calleeEvents == [.confirmed(sdp: nil), .info(contentType: "application/sdpfrag", body: fragment, infoPackage: "trickle-ice"), .ended(.remoteHangUp)])
         await caller.shutdown()
         await callee.shutdown()
     }

@@ -122,7 +122,7 @@ struct SIPUserAgentTests {
         let (infoKey, infoActions) = try net.alice.sendInfo(call, contentType: "application/sdpfrag", body: fragment, infoPackage: "trickle-ice", now: net.clock.now)
         net.apply(.alice, infoActions)
         net.deliver()
-        #expect(net.events[.bob]?.last == .info(incoming, contentType: "application/sdpfrag", body: fragment))
+        #expect(net.events[.bob]?.last == .info(incoming, contentType: "application/sdpfrag", body: fragment, infoPackage: "trickle-ice"))
         #expect(net.events[.alice]?.last == .requestCompleted(call, request: infoKey, status: 200, sdp: nil))
         #expect(try net.sent(by: .alice, method: .info).first?.cseq == SIPCSeq(2, .info))
 

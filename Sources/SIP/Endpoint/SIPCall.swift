@@ -10,7 +10,7 @@ public enum SIPCallEvent: Sendable, Equatable {
     case failed(status: Int, reason: String)
     case ended(SIPCallEndReason)
     /// INFO from the peer (already answered 200).
-    case info(contentType: String?, body: [UInt8])
+    case info(contentType: String?, body: [UInt8], infoPackage: String?)
     /// A re-INVITE from the peer (answered with our current SDP).
     case remoteReinvite(sdp: String?)
 }

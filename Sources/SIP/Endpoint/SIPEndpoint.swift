@@ -98,8 +98,9 @@ public actor SIPEndpoint {
 
     /// Sends an INVITE with `sdp`. Returns once it is sent; follow `SIPCall.events`.
     /// Throws `SIPUserAgentError.unsupported` for `sips:` and transports other than UDP/TCP.
-    public func invite(to target: SIPURI, sdp: String) throws(SIPUserAgentError) -> SIPCall {
-        let (handle, actions) = try core.startCall(to: target, sdp: sdp, now: now)
+    public func invite(to target: SIPURI, sdp: String, fromUser: String? = nil, displayName: String? = nil,
+                       headers: [(String, String)] = []) throws(SIPUserAgentError) -> SIPCall {
+        let (handle, actions) = try core.startCall(to: target, sdp: sdp, fromUser: fromUser, displayName: displayName, headers: headers, now: now)
         let call = SIPCall(handle: handle, endpoint: self)
         calls[handle] = call
         execute(actions)
@@ -200,8 +201,8 @@ public actor SIPEndpoint {
             finish(handle, with: .failed(status: status, reason: reason))
         case .ended(let handle, let reason):
             finish(handle, with: .ended(reason))
-        case .info(let handle, let contentType, let body):
-            calls[handle]?.continuation.yield(.info(contentType: contentType, body: body))
+        case .info(let handle, let contentType, let body, let infoPackage):
+            calls[handle]?.continuation.yield(.info(contentType: contentType, body: body, infoPackage: infoPackage))
         case .remoteReinvite(let handle, let sdp):
             calls[handle]?.continuation.yield(.remoteReinvite(sdp: sdp))
         case .requestCompleted(_, let key, let status, let sdp):

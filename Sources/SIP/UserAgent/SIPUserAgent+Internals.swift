@@ -360,7 +360,8 @@ extension SIPUserAgent {
                 return respond(200) + [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle)),
                                        .event(.ended(handle, reason))]
             case .info:
-                return respond(200) + [.event(.info(handle, contentType: request.contentType, body: request.body))]
+                return respond(200) + [.event(.info(handle, contentType: request.contentType, body: request.body,
+                                                    infoPackage: request.headers["Info-Package"].map { String($0.trimmingLWS()) }))]
             default:
                 // re-INVITE: answered with our current SDP; the new offer goes to the application.
                 var response = SIPMakeResponse(to: request, status: 200)

@@ -82,8 +82,11 @@ public struct SIPUserAgent: Sendable {
 
     // MARK: - Outgoing calls
 
-    /// Sends an INVITE with `sdp` as offer (§13.2.1).
-    public mutating func startCall(to target: SIPURI, sdp: String?, now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
+    /// Sends an INVITE with `sdp` as offer (§13.2.1). `fromUser`/`displayName` override the
+    /// configured identity for this call (a gateway maps each caller to its own From); `headers`
+    /// are added as given (e.g. `Recv-Info: trickle-ice`, RFC 8840 §5.1).
+    public mutating func startCall(to target: SIPURI, sdp: String?, fromUser: String? = nil, displayName: String? = nil,
+                                   headers extraHeaders: [(String, String)] = [], now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
         // §26.2 sips: needs TLS on every hop; only UDP and TCP are implemented.
         guard target.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
         if let transport = target.transportParameter, transport != "udp", transport != "tcp" {
@@ -98,13 +101,17 @@ public struct SIPUserAgent: Sendable {
         var headers = SIPHeaders()
         headers.add("Via", makeVia(transport: destination.transport))
         headers.add("Max-Forwards", "70")
-        headers.add("From", SIPNameAddress(displayName: configuration.displayName, uri: fromURI, parameters: [SIPParameter("tag", localTag)]).description)
+        var from = fromURI
+        if let fromUser { from.user = fromUser }
+        headers.add("From", SIPNameAddress(displayName: displayName ?? configuration.displayName, uri: from,
+                                           parameters: [SIPParameter("tag", localTag)]).description)
         headers.add("To", SIPNameAddress(uri: toURI).description)
         headers.add("Call-ID", "\(configuration.makeToken())@\(configuration.localHost)")
         headers.add("CSeq", SIPCSeq(1, .invite).description)
         headers.add("Contact", contact(transport: destination.transport))
         headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", "))
         headers.add("User-Agent", configuration.userAgent)
+        for (name, value) in extraHeaders { headers.add(name, value) }
         let body = Array((sdp ?? "").utf8)
         if !body.isEmpty { headers.add("Content-Type", "application/sdp") }
         let invite = SIPMessage.request(.invite, uri: target, headers: headers, body: body)
@@ -157,7 +164,11 @@ public struct SIPUserAgent: Sendable {
             throw .invalidState("INFO needs an established dialog")
         }
         var request = dialog.makeRequest(.info, body: body, contentType: contentType)
-        if let infoPackage { request.headers.add("Info-Package", infoPackage) }
+        if let infoPackage {
+            // RFC 6086 §4.2.1: an INFO of a package names it and marks its body as the package's.
+            request.headers.add("Info-Package", infoPackage)
+            request.headers.add("Content-Disposition", "Info-Package")
+        }
         request.headers.add("User-Agent", configuration.userAgent)
         call.dialog = dialog
         calls[handle] = call

@@ -134,7 +134,7 @@ public enum SIPUserAgentEvent: Sendable, Equatable {
     /// The ACK for our 2xx arrived (incoming calls); `sdp` is the answer when our 2xx carried the offer.
     case confirmed(SIPCallHandle, sdp: String?)
     /// INFO from the peer (RFC 6086), already answered with 200.
-    case info(SIPCallHandle, contentType: String?, body: [UInt8])
+    case info(SIPCallHandle, contentType: String?, body: [UInt8], infoPackage: String?)
     /// Final response to an INFO / re-INVITE we sent (`request` from `sendInfo` / `reinvite`).
     case requestCompleted(SIPCallHandle, request: SIPTransactionKey, status: Int, sdp: String?)
     /// A re-INVITE from the peer with its new offer; answered with our current SDP.
