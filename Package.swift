@@ -76,7 +76,10 @@ let package = Package(
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
         .testTarget(
             name: "SIPTests",
-            dependencies: ["SIP", "Hashes", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "SIP", "Hashes", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ],

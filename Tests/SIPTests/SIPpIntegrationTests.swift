@@ -2,13 +2,13 @@ import Foundation
 import Testing
 @testable import SIP
 
-/// A SIPp process on loopback, killed if it outlives its timeout.
+/// A SIPp (or other peer) process on loopback, killed if it outlives its timeout.
 final class SIPpProcess: @unchecked Sendable {
     let process = Process()
     let output = Pipe()
 
-    init(arguments: [String], directory: URL) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
+    init(executable: String = "/usr/bin/sipp", arguments: [String], directory: URL) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.standardOutput = output
@@ -30,6 +30,12 @@ final class SIPpProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return process.terminationStatus
+    }
+
+    /// Ends the process now (SIGTERM, then SIGKILL if it lingers).
+    func stop() async {
+        if process.isRunning { process.terminate() }
+        _ = await wait(timeout: 2)
     }
 
     var log: String {
