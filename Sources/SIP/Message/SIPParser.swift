@@ -197,6 +197,9 @@ public struct SIPStreamFramer: Sendable {
     public let limits: SIPParserLimits
     private var buffer: [UInt8] = []
     private var consumed = 0
+    /// Where the search for the blank line resumes, so that a header section arriving in many small
+    /// reads is scanned once, not once per read.
+    private var scanned = 0
 
     public init(limits: SIPParserLimits = SIPParserLimits()) { self.limits = limits }
 
@@ -205,6 +208,7 @@ public struct SIPStreamFramer: Sendable {
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         if consumed > 0, consumed > buffer.count / 2 {
             buffer.removeFirst(consumed)
+            scanned = max(0, scanned - consumed)
             consumed = 0
         }
         buffer.append(contentsOf: bytes)
@@ -215,10 +219,13 @@ public struct SIPStreamFramer: Sendable {
         // Keep-alive CRLFs between messages (RFC 5626 §3.5.1) are skipped.
         while consumed < buffer.count, buffer[consumed] == 13 || buffer[consumed] == 10 { consumed += 1 }
         guard consumed < buffer.count else { return nil }
-        guard let (headEnd, bodyStart) = SIPParser.findHeaderEnd(buffer, from: consumed, limit: limits.maxHeaderBytes) else {
+        // Back up 3 bytes: the blank line may straddle the previous end of the buffer.
+        let from = max(consumed, scanned - 3)
+        guard let (headEnd, bodyStart) = SIPParser.findHeaderEnd(buffer, from: from, limit: limits.maxHeaderBytes - (from - consumed)) else {
             if buffer.count - consumed > limits.maxHeaderBytes {
                 throw SIPParseError(.headerSectionTooLarge, reason: "Header section too large")
             }
+            scanned = buffer.count
             return nil
         }
         let (startLine, headers) = try SIPParser.parseHead(buffer[consumed..<headEnd], limits: limits)
@@ -231,6 +238,7 @@ public struct SIPStreamFramer: Sendable {
         guard buffer.count - bodyStart >= length else { return nil }
         let body = Array(buffer[bodyStart..<(bodyStart + length)])
         consumed = bodyStart + length
+        scanned = consumed
         try SIPParser.validate(startLine, headers)
         return SIPMessage(startLine: startLine, headers: headers, body: body)
     }
