@@ -5,11 +5,15 @@
 /// their relative order (that is what makes the first Via the top-most one, §8.1.1.7).
 public struct SIPHeaders: Sendable, Equatable, Sequence {
     public struct Field: Sendable, Equatable {
-        public var name: String
+        public let name: String
         public var value: String
+        /// Lower-cased canonical name, for lookups.
+        let key: String
+
         public init(name: String, value: String) {
             self.name = SIPHeaders.canonicalName(name)
             self.value = value
+            self.key = self.name.lowercased()
         }
     }
 
@@ -66,13 +70,13 @@ public struct SIPHeaders: Sendable, Equatable, Sequence {
     /// Value of the first field with this name (as received, not split).
     public subscript(_ name: String) -> String? {
         let canonical = SIPHeaders.canonicalName(name).lowercased()
-        return fields.first { $0.name.lowercased() == canonical }?.value
+        return fields.first { $0.key == canonical }?.value
     }
 
     /// Every field value with this name, in order, not split at commas.
     public func fieldValues(_ name: String) -> [String] {
         let canonical = SIPHeaders.canonicalName(name).lowercased()
-        return fields.filter { $0.name.lowercased() == canonical }.map(\.value)
+        return fields.filter { $0.key == canonical }.map(\.value)
     }
 
     /// Every value with this name in order, list headers split at top-level commas (so three Via
@@ -94,7 +98,7 @@ public struct SIPHeaders: Sendable, Equatable, Sequence {
     /// Inserts a field before every other field of the same name, or at the end (a new top Via).
     public mutating func prepend(_ name: String, _ value: String) {
         let canonical = SIPHeaders.canonicalName(name).lowercased()
-        if let index = fields.firstIndex(where: { $0.name.lowercased() == canonical }) {
+        if let index = fields.firstIndex(where: { $0.key == canonical }) {
             fields.insert(Field(name: name, value: value), at: index)
         } else {
             fields.append(Field(name: name, value: value))
@@ -104,11 +108,11 @@ public struct SIPHeaders: Sendable, Equatable, Sequence {
     /// Replaces all fields of this name with one, at the position of the first (or at the end).
     public mutating func set(_ name: String, _ value: String) {
         let canonical = SIPHeaders.canonicalName(name).lowercased()
-        if let index = fields.firstIndex(where: { $0.name.lowercased() == canonical }) {
+        if let index = fields.firstIndex(where: { $0.key == canonical }) {
             fields[index] = Field(name: name, value: value)
             var seen = false
             fields.removeAll { field in
-                guard field.name.lowercased() == canonical else { return false }
+                guard field.key == canonical else { return false }
                 if !seen { seen = true; return false }
                 return true
             }
@@ -119,13 +123,13 @@ public struct SIPHeaders: Sendable, Equatable, Sequence {
 
     public mutating func remove(_ name: String) {
         let canonical = SIPHeaders.canonicalName(name).lowercased()
-        fields.removeAll { $0.name.lowercased() == canonical }
+        fields.removeAll { $0.key == canonical }
     }
 
     /// Removes the first value of a (list) header, e.g. the top Via when a proxy forwards a response.
     public mutating func removeFirstValue(_ name: String) {
         let canonical = SIPHeaders.canonicalName(name).lowercased()
-        guard let index = fields.firstIndex(where: { $0.name.lowercased() == canonical }) else { return }
+        guard let index = fields.firstIndex(where: { $0.key == canonical }) else { return }
         var parts = fields[index].value.splitOutsideQuotes(separator: ",")
         parts.removeFirst()
         if parts.isEmpty {
@@ -138,7 +142,7 @@ public struct SIPHeaders: Sendable, Equatable, Sequence {
     /// Replaces the first value of a list header (e.g. to stamp `received` on the top Via).
     mutating func replaceFirstValue(_ name: String, with value: String) {
         let canonical = SIPHeaders.canonicalName(name).lowercased()
-        guard let index = fields.firstIndex(where: { $0.name.lowercased() == canonical }) else { return }
+        guard let index = fields.firstIndex(where: { $0.key == canonical }) else { return }
         var parts = fields[index].value.splitOutsideQuotes(separator: ",").map { String($0.trimmingLWS()) }
         parts[0] = value
         fields[index].value = parts.joined(separator: ", ")
