@@ -372,4 +372,62 @@ struct SIPUserAgentTests {
         #expect(net.events[.alice] == [.failed(call, status: 503, reason: "Service Unavailable")])
         #expect(net.alice.transactionCount == 0)
     }
+
+    /// RFC 3261 §22.3 (407 with Proxy-Authorization) and RFC 8760/7616 SHA-256, through the core.
+    @Test(arguments: [(407, "SHA-256"), (401, "SHA-256"), (407, "MD5")])
+    func proxyAndSHA256Challenges(status: Int, algorithm: String) throws {
+        var net = Loopback(credentials: [SIPCredential(username: "alice", password: "pw")])
+        let (_, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        let invite = try #require(net.queue.first?.1)
+        net.queue.removeAll()
+        var challenge = SIPMakeResponse(to: invite, status: status, toTag: "proxy")
+        let header = status == 407 ? "Proxy-Authenticate" : "WWW-Authenticate"
+        challenge.headers.add(header, "Digest realm=\"proxy.example\", nonce=\"abc\", qop=\"auth\", algorithm=\(algorithm), opaque=\"op\"")
+        net.apply(.alice, net.alice.receive(challenge, from: Loopback.bobAddress, now: .zero))
+        let retried = try #require(net.queue.first { $0.1.method == .invite }?.1)
+        let credentials = try #require(try retried.authorizationCredentials.first)
+        #expect(credentials.isProxy == (status == 407))
+        #expect(retried.headers[status == 407 ? "Proxy-Authorization" : "Authorization"] != nil)
+        #expect(credentials.algorithm == algorithm)
+        #expect(credentials.opaque == "op")
+        let expected = try SIPDigest.response(algorithm: algorithm, username: "alice", realm: "proxy.example", password: "pw", method: "INVITE",
+                                              uri: credentials.uri, nonce: "abc", nonceCount: "00000001",
+                                              cnonce: try #require(credentials.cnonce), qop: "auth")
+        #expect(credentials.response == expected)
+        #expect(credentials.response.count == (algorithm == "MD5" ? 32 : 64))
+    }
+
+    @Test func inviteWithoutOfferIsUnsupported() {
+        var net = Loopback()
+        #expect(throws: SIPUserAgentError.unsupported("INVITE without SDP offer")) {
+            try net.alice.startCall(to: net.bobURI, sdp: "", now: .zero)
+        }
+    }
+
+    /// §13.2.2.4: a 2xx from a second fork gets ACK and BYE; the first dialog stays the call.
+    @Test func forkedSecondAnswerIsAckedAndEnded() throws {
+        var net = Loopback()
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        let invite = try #require(net.queue.first?.1)
+        net.queue.removeAll()
+        func ok(tag: String, port: Int) -> SIPMessage {
+            var response = SIPMakeResponse(to: invite, status: 200, toTag: tag)
+            response.headers.add("Contact", "<sip:bob@127.0.0.1:\(port)>")
+            response.body = Array(answerSDP.utf8)
+            return response
+        }
+        net.apply(.alice, net.alice.receive(ok(tag: "fork1", port: 5080), from: Loopback.bobAddress, now: .zero))
+        net.apply(.alice, net.alice.receive(ok(tag: "fork2", port: 5090), from: Loopback.bobAddress, now: .zero))
+        net.apply(.alice, net.alice.receive(ok(tag: "fork1", port: 5080), from: Loopback.bobAddress, now: .zero))
+        let acks = net.sent(by: .alice, method: .ack)
+        #expect(try acks.map { try $0.to.tag } == ["fork1", "fork2", "fork1"])
+        let byes = net.sent(by: .alice, method: .bye)
+        #expect(byes.count == 1)
+        #expect(try byes.first?.to.tag == "fork2")
+        #expect(byes.first?.requestURI?.port == 5090)
+        #expect(net.events[.alice] == [.answered(call, sdp: answerSDP)])
+        #expect(net.alice.dialog(of: call)?.id.remoteTag == "fork1")
+    }
 }

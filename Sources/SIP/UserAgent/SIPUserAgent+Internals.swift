@@ -89,7 +89,7 @@ extension SIPUserAgent {
         switch entry.purpose {
         case .invite(let handle):
             return inviteResponse(response, code: code, handle: handle, key: key, now: now)
-        case .cancel:
+        case .cancel, .discard:
             return []
         case .bye(let handle):
             guard code >= 200 else { return [] }
@@ -104,14 +104,14 @@ extension SIPUserAgent {
         case .reinvite(let handle):
             guard code >= 200 else { return [] }
             if code < 300 {
-                if let ack = entry.ackSent { return [.send(ack, to: entry.destination)] }
+                if let ack = entry.ackSent { return [.send(ack.message, to: ack.destination)] }
                 guard var call = calls[handle], var dialog = call.dialog else { return [] }
                 dialog.receiveResponse(response, to: .invite)
                 call.dialog = dialog
                 calls[handle] = call
                 let number = (try? entry.transaction.request.cseq.number) ?? dialog.localSequence
                 let (ack, destination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
-                clients[key]?.ackSent = ack
+                clients[key]?.ackSent = (ack, destination)
                 return [.send(ack, to: destination), .event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: response.bodyText))]
             }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
@@ -140,7 +140,11 @@ extension SIPUserAgent {
             if call.cancelPending { return sendCancel(handle, now: now) }
             return [.event(.ringing(handle, status: code, sdp: response.bodyText))]
         case 200..<300:
-            if let ack = entry.ackSent { return [.send(ack, to: entry.destination)] }
+            let remoteTag = try? response.to.tag
+            if let ack = entry.ackSent {
+                if call.dialog?.id.remoteTag == remoteTag { return [.send(ack.message, to: ack.destination)] }
+                return discardForkedDialog(response, call: call, now: now)
+            }
             var dialog: SIPDialog
             do {
                 if var existing = call.dialog, existing.id.remoteTag == (try? response.to.tag) {
@@ -155,7 +159,7 @@ extension SIPUserAgent {
             }
             let number = (try? call.invite.cseq.number) ?? 1
             let (ack, destination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
-            clients[key]?.ackSent = ack
+            clients[key]?.ackSent = (ack, destination)
             call.dialog = dialog
             call.phase = .confirmed
             dialogIndex[dialog.id] = handle
@@ -174,6 +178,25 @@ extension SIPUserAgent {
             forget(handle)
             return [.event(.failed(handle, status: code, reason: response.reasonPhrase ?? ""))]
         }
+    }
+
+    /// §13.2.2.4: a 2xx from a second fork after the call is set up gets an ACK and a BYE; the first
+    /// dialog stays the call.
+    mutating func discardForkedDialog(_ response: SIPMessage, call: Call, now: Duration) -> [SIPUserAgentAction] {
+        guard var dialog = try? SIPDialog(uacRequest: call.invite, response: response) else {
+            droppedMessages += 1
+            return []
+        }
+        let number = (try? call.invite.cseq.number) ?? 1
+        let (ack, ackDestination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
+        var actions: [SIPUserAgentAction] = [.send(ack, to: ackDestination)]
+        guard !call.discardedTags.contains(dialog.id.remoteTag) else { return actions }
+        var updated = call
+        updated.discardedTags.insert(dialog.id.remoteTag)
+        calls[call.handle] = updated
+        let bye = withVia(dialog.makeRequest(.bye), makeVia(transport: ackDestination.transport))
+        actions += startClient(bye, destination: ackDestination, purpose: .discard, authRetried: true, now: now)
+        return actions
     }
 
     func makeACK(dialog: SIPDialog, inviteSequence: UInt32, transport: SIPTransportKind) -> (SIPMessage, SIPTransportAddress) {
@@ -223,7 +246,7 @@ extension SIPUserAgent {
                 call.dialog = dialog
                 calls[handle] = call
             }
-        case .invite, .cancel:
+        case .invite, .cancel, .discard:
             break
         }
         headers.set("CSeq", SIPCSeq(sequence, method).description)
@@ -257,7 +280,7 @@ extension SIPUserAgent {
             // §14.1: a failed re-INVITE leaves the session as it was; 408/481 would end it, the
             // application decides.
             return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: status, sdp: nil))]
-        case .cancel:
+        case .cancel, .discard:
             return []
         }
     }

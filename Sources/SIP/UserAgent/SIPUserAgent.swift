@@ -34,6 +34,8 @@ public struct SIPUserAgent: Sendable {
         case cancel(SIPCallHandle)
         case bye(SIPCallHandle)
         case info(SIPCallHandle)
+        /// A request nobody waits for (BYE of a surplus forked dialog).
+        case discard
     }
 
     struct ClientEntry: Sendable {
@@ -41,7 +43,7 @@ public struct SIPUserAgent: Sendable {
         var destination: SIPTransportAddress
         var purpose: Purpose
         var authRetried: Bool
-        var ackSent: SIPMessage?
+        var ackSent: (message: SIPMessage, destination: SIPTransportAddress)?
         /// The key the application knows this request by (the first attempt's, across auth retries).
         var originalKey: SIPTransactionKey?
     }
@@ -71,6 +73,8 @@ public struct SIPUserAgent: Sendable {
         var endReason: SIPCallEndReason?
         /// hangUp() before the ACK for our 2xx: BYE waits for the ACK (§15).
         var byePending = false
+        /// Remote tags of extra dialogs from a forked INVITE that we ACKed and ended (§13.2.2.4).
+        var discardedTags: Set<String> = []
     }
 
     // MARK: - Public queries
@@ -85,13 +89,15 @@ public struct SIPUserAgent: Sendable {
     /// Sends an INVITE with `sdp` as offer (§13.2.1). `fromUser`/`displayName` override the
     /// configured identity for this call (a gateway maps each caller to its own From); `headers`
     /// are added as given (e.g. `Recv-Info: trickle-ice`, RFC 8840 §5.1).
-    public mutating func startCall(to target: SIPURI, sdp: String?, fromUser: String? = nil, displayName: String? = nil,
+    public mutating func startCall(to target: SIPURI, sdp: String, fromUser: String? = nil, displayName: String? = nil,
                                    headers extraHeaders: [(String, String)] = [], now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
         // §26.2 sips: needs TLS on every hop; only UDP and TCP are implemented.
         guard target.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
         if let transport = target.transportParameter, transport != "udp", transport != "tcp" {
             throw .unsupported("transport=\(transport)")
         }
+        // An INVITE without offer would need our answer in the ACK, which this core does not build.
+        guard !sdp.isEmpty else { throw .unsupported("INVITE without SDP offer") }
         let handle = allocateHandle()
         let destination = SIPTransportAddress(uri: target, defaultTransport: configuration.transport)
         let localTag = configuration.makeToken()
@@ -112,8 +118,8 @@ public struct SIPUserAgent: Sendable {
         headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", "))
         headers.add("User-Agent", configuration.userAgent)
         for (name, value) in extraHeaders { headers.add(name, value) }
-        let body = Array((sdp ?? "").utf8)
-        if !body.isEmpty { headers.add("Content-Type", "application/sdp") }
+        let body = Array(sdp.utf8)
+        headers.add("Content-Type", "application/sdp")
         let invite = SIPMessage.request(.invite, uri: target, headers: headers, body: body)
         let key = Self.clientKey(invite)
         calls[handle] = Call(handle: handle, direction: .outgoing, phase: .inviting, invite: invite, inviteKey: key,

@@ -95,7 +95,8 @@ public struct SIPIncomingCallInfo: Sendable, Equatable {
     public var to: SIPNameAddress
     public var callID: String
     public var requestURI: SIPURI
-    /// The SDP offer (nil for an offerless INVITE, which is answered with 488: delayed offer is not implemented).
+    /// The SDP offer; nil for an offerless INVITE, in which case `answer(sdp:)` carries our offer and
+    /// the caller's answer arrives with `.confirmed(sdp:)` (RFC 3261 §13.2.1 delayed offer).
     public var sdp: String?
     public var invite: SIPMessage
 }
