@@ -83,6 +83,15 @@ struct SIPEndpointTests {
         await endpoint.shutdown()
     }
 
+    @Test func udpSendFailureFailsFast() async throws {
+        let endpoint = try await SIPEndpoint.start()
+        // An IPv4 socket cannot send to ::1: the send fails at once and the call fails with 503.
+        let call = try await endpoint.invite(to: try SIPURI("sip:nobody@[::1]:5999"), sdp: offer)
+        let events = try await withTimeout(5) { await collect(call.events) { _ in false } }
+        #expect(events == [.failed(status: 503, reason: "Service Unavailable")])
+        await endpoint.shutdown()
+    }
+
     /// Raw TCP: one message split over two writes, then two messages in one write.
     @Test func rawTCPFraming() async throws {
         let endpoint = try await SIPEndpoint.start()

@@ -99,7 +99,11 @@ final class SIPTransport: Sendable {
         switch address.transport {
         case .udp:
             let buffer = udp.allocator.buffer(bytes: bytes)
-            udp.writeAndFlush(AddressedEnvelope(remoteAddress: socketAddress, data: buffer), promise: nil)
+            udp.writeAndFlush(AddressedEnvelope(remoteAddress: socketAddress, data: buffer)).whenFailure { [logger, inbound] error in
+                // e.g. an IPv6 destination from an IPv4 socket: the transaction hears of it (§18.4).
+                logger.warning("UDP send to \(address) failed: \(error)")
+                inbound.yield(SIPInbound(source: address, payload: .unreachable))
+            }
         case .tcp:
             let connection = connections.map.withLock { table in
                 if let existing = table[address] { return existing }
