@@ -18,12 +18,13 @@ struct Loopback {
     static let aliceAddress = SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5070)
     static let bobAddress = SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5080)
 
-    init(transport: SIPTransportKind = .udp, credentials: [SIPCredential] = []) {
+    init(transport: SIPTransportKind = .udp, credentials: [SIPCredential] = [], bobAnswersReinvites: Bool = true) {
         let aliceTokens = TokenCounter()
         let bobTokens = TokenCounter()
         alice = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: transport, userName: "alice",
                                                                       credentials: credentials, makeToken: { "a" + aliceTokens.next() }))
         bob = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5080, transport: transport, userName: "bob",
+                                                                    answerReinvitesAutomatically: bobAnswersReinvites,
                                                                     makeToken: { "b" + bobTokens.next() }))
     }
 
@@ -429,5 +430,59 @@ struct SIPUserAgentTests {
         #expect(byes.first?.requestURI?.port == 5090)
         #expect(net.events[.alice] == [.answered(call, sdp: answerSDP)])
         #expect(net.alice.dialog(of: call)?.id.remoteTag == "fork1")
+    }
+
+    /// With manual re-INVITE answers the application's SDP goes out (a hold offer answered recvonly),
+    /// or its rejection leaves the session as it was.
+    @Test func reinviteAnsweredOrRejectedByTheApplication() throws {
+        var net = Loopback(bobAnswersReinvites: false)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        net.deliver()
+        let incoming = try #require(net.incomingHandle())
+        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: .zero))
+        net.deliver()
+
+        let hold = offer + "a=sendonly\r\n"
+        let (holdKey, holdActions) = try net.alice.reinvite(call, sdp: hold, now: .zero)
+        net.apply(.alice, holdActions)
+        net.deliver()
+        #expect(net.events[.bob]?.last == .remoteReinvite(incoming, sdp: hold))
+        #expect(net.sent(by: .bob, status: 200).count == 1, "only the first 2xx so far")
+        // A second offer from Alice while hers is open is refused locally (§14.1).
+        #expect(throws: SIPUserAgentError.self) { try net.alice.reinvite(call, sdp: offer, now: .zero) }
+        let recvonly = answerSDP + "a=recvonly\r\n"
+        net.apply(.bob, try net.bob.answerReinvite(incoming, sdp: recvonly, now: .zero))
+        net.deliver()
+        #expect(net.events[.alice]?.last == .requestCompleted(call, request: holdKey, status: 200, sdp: recvonly))
+
+        let (resumeKey, resumeActions) = try net.alice.reinvite(call, sdp: offer, now: .zero)
+        net.apply(.alice, resumeActions)
+        net.deliver()
+        net.apply(.bob, try net.bob.rejectReinvite(incoming, status: 488, now: .zero))
+        net.deliver()
+        #expect(net.events[.alice]?.last == .requestCompleted(call, request: resumeKey, status: 488, sdp: nil))
+        #expect(net.alice.dialog(of: call)?.state == .confirmed)
+        #expect(throws: SIPUserAgentError.invalidState("no re-INVITE waiting for an answer")) {
+            try net.bob.answerReinvite(incoming, sdp: answerSDP, now: .zero)
+        }
+    }
+
+    /// §14.2: a re-INVITE arriving while ours is open is answered 491.
+    @Test func crossingReinvitesGet491() throws {
+        var net = Loopback(bobAnswersReinvites: false)
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        net.deliver()
+        let incoming = try #require(net.incomingHandle())
+        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: .zero))
+        net.deliver()
+        let (_, bobActions) = try net.bob.reinvite(incoming, sdp: answerSDP, now: .zero)
+        let (_, aliceActions) = try net.alice.reinvite(call, sdp: offer, now: .zero)
+        net.apply(.bob, bobActions)
+        net.apply(.alice, aliceActions)
+        net.deliver()
+        #expect(net.sent(by: .bob, status: 491).count == 1)
+        #expect(net.sent(by: .alice, status: 491).count == 1)
     }
 }

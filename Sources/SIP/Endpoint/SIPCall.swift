@@ -11,7 +11,8 @@ public enum SIPCallEvent: Sendable, Equatable {
     case ended(SIPCallEndReason)
     /// INFO from the peer (already answered 200).
     case info(contentType: String?, body: [UInt8], infoPackage: String?)
-    /// A re-INVITE from the peer (answered with our current SDP).
+    /// A re-INVITE from the peer: answered with our current SDP, or waiting for
+    /// `answerReinvite(sdp:)` / `rejectReinvite(status:)` when the endpoint is configured so.
     case remoteReinvite(sdp: String?)
 }
 
@@ -49,6 +50,16 @@ public final class SIPCall: Sendable {
         try await endpoint.request(handle) { core, now throws(SIPUserAgentError) in
             try core.sendInfo(handle, contentType: contentType, body: body, infoPackage: infoPackage, now: now)
         }
+    }
+
+    /// Answers the peer's pending re-INVITE with 200 and `sdp`.
+    public func answerReinvite(sdp: String) async throws {
+        try await endpoint.perform(handle) { core, now throws(SIPUserAgentError) in try core.answerReinvite(handle, sdp: sdp, now: now) }
+    }
+
+    /// Refuses the peer's pending re-INVITE (488, 491 …); the session stays as it was.
+    public func rejectReinvite(status: Int) async throws {
+        try await endpoint.perform(handle) { core, now throws(SIPUserAgentError) in try core.rejectReinvite(handle, status: status, now: now) }
     }
 
     /// re-INVITE with a new offer; returns the final status and the answer.

@@ -17,10 +17,14 @@ public actor SIPEndpoint {
         public var credentials: [SIPCredential]
         public var timers: SIPTimerSettings
         public var limits: SIPParserLimits
+        /// See `SIPUserAgentConfiguration.answerReinvitesAutomatically`.
+        public var answerReinvitesAutomatically: Bool
 
         public init(host: String = "127.0.0.1", port: Int = 0, transport: SIPTransportKind = .udp, userName: String = "jingle",
                     displayName: String? = nil, userAgent: String = "SwiftJingle", credentials: [SIPCredential] = [],
-                    timers: SIPTimerSettings = SIPTimerSettings(), limits: SIPParserLimits = SIPParserLimits()) {
+                    timers: SIPTimerSettings = SIPTimerSettings(), limits: SIPParserLimits = SIPParserLimits(),
+                    answerReinvitesAutomatically: Bool = true) {
+            self.answerReinvitesAutomatically = answerReinvitesAutomatically
             self.host = host
             self.port = port
             self.transport = transport
@@ -63,7 +67,7 @@ public actor SIPEndpoint {
         let core = SIPUserAgent(configuration: SIPUserAgentConfiguration(
             localHost: configuration.host, localPort: transport.port, transport: configuration.transport, userName: configuration.userName,
             displayName: configuration.displayName, userAgent: configuration.userAgent, credentials: configuration.credentials,
-            timers: configuration.timers))
+            timers: configuration.timers, answerReinvitesAutomatically: configuration.answerReinvitesAutomatically))
         let endpoint = SIPEndpoint(transport: transport, core: core, logger: logger)
         await endpoint.run(stream)
         return endpoint

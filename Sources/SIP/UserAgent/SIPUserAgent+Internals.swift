@@ -103,6 +103,10 @@ extension SIPUserAgent {
             return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: nil))]
         case .reinvite(let handle):
             guard code >= 200 else { return [] }
+            if var call = calls[handle] {
+                call.reinviteInProgress = false
+                calls[handle] = call
+            }
             if code < 300 {
                 if let ack = entry.ackSent { return [.send(ack.message, to: ack.destination)] }
                 guard var call = calls[handle], var dialog = call.dialog else { return [] }
@@ -279,6 +283,10 @@ extension SIPUserAgent {
         case .reinvite(let handle):
             // §14.1: a failed re-INVITE leaves the session as it was; 408/481 would end it, the
             // application decides.
+            if var call = calls[handle] {
+                call.reinviteInProgress = false
+                calls[handle] = call
+            }
             return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: status, sdp: nil))]
         case .cancel, .discard:
             return []
@@ -386,21 +394,18 @@ extension SIPUserAgent {
                 return respond(200) + [.event(.info(handle, contentType: request.contentType, body: request.body,
                                                     infoPackage: request.headers["Info-Package"].map { String($0.trimmingLWS()) }))]
             default:
-                // re-INVITE: answered with our current SDP; the new offer goes to the application.
-                var response = SIPMakeResponse(to: request, status: 200)
-                response.headers.add("Contact", contact(transport: call.destination.transport))
-                if let sdp = call.localSDP {
-                    response.headers.add("Content-Type", "application/sdp")
-                    response.body = Array(sdp.utf8)
+                // §14.2: a re-INVITE while another offer/answer is open gets 491 Request Pending.
+                if call.reinviteInProgress || call.pendingReinvite != nil || call.answer != nil {
+                    return respond(491)
                 }
-                call.answer = response
-                call.answerInterval = configuration.timers.t1
                 call.destination = Self.responseAddress(for: request.headers, source: source)
+                guard configuration.answerReinvitesAutomatically else {
+                    call.pendingReinvite = (key, request)
+                    calls[handle] = call
+                    return [.event(.remoteReinvite(handle, sdp: request.bodyText))]
+                }
                 calls[handle] = call
-                var actions = sendServerResponse(response, key: key, now: now)
-                if !source.transport.isReliable { actions.append(.startTimer(.answerRetransmit(handle), at: now + configuration.timers.t1)) }
-                actions.append(.startTimer(.answerTimeout(handle), at: now + configuration.timers.transactionTimeout))
-                return actions + [.event(.remoteReinvite(handle, sdp: request.bodyText))]
+                return acceptReinvite(request, key: key, handle: handle, now: now) + [.event(.remoteReinvite(handle, sdp: request.bodyText))]
             }
         case .options:
             // §11.2: capabilities.
@@ -416,6 +421,24 @@ extension SIPUserAgent {
         default:
             return respond(501)
         }
+    }
+
+    /// 200 to a re-INVITE with our current SDP, retransmitted until the ACK like any 2xx (§13.3.1.4).
+    mutating func acceptReinvite(_ request: SIPMessage, key: SIPTransactionKey, handle: SIPCallHandle, now: Duration) -> [SIPUserAgentAction] {
+        guard var call = calls[handle] else { return [] }
+        var response = SIPMakeResponse(to: request, status: 200)
+        response.headers.add("Contact", contact(transport: call.destination.transport))
+        if let sdp = call.localSDP {
+            response.headers.add("Content-Type", "application/sdp")
+            response.body = Array(sdp.utf8)
+        }
+        call.answer = response
+        call.answerInterval = configuration.timers.t1
+        calls[handle] = call
+        var actions = sendServerResponse(response, key: key, now: now)
+        if !call.destination.transport.isReliable { actions.append(.startTimer(.answerRetransmit(handle), at: now + configuration.timers.t1)) }
+        actions.append(.startTimer(.answerTimeout(handle), at: now + configuration.timers.transactionTimeout))
+        return actions
     }
 
     mutating func newIncomingCall(_ request: SIPMessage, key: SIPTransactionKey, source: SIPTransportAddress, now: Duration) -> [SIPUserAgentAction] {

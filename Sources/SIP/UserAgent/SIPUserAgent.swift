@@ -75,6 +75,10 @@ public struct SIPUserAgent: Sendable {
         var byePending = false
         /// Remote tags of extra dialogs from a forked INVITE that we ACKed and ended (§13.2.2.4).
         var discardedTags: Set<String> = []
+        /// A peer's re-INVITE waiting for the application's answer (its server transaction).
+        var pendingReinvite: (key: SIPTransactionKey, request: SIPMessage)?
+        /// Our own re-INVITE in progress (§14.1: one at a time; §14.2: a crossing one gets 491).
+        var reinviteInProgress = false
     }
 
     // MARK: - Public queries
@@ -186,6 +190,10 @@ public struct SIPUserAgent: Sendable {
         guard var call = calls[handle], var dialog = call.dialog, call.phase == .confirmed else {
             throw .invalidState("re-INVITE needs a confirmed dialog")
         }
+        guard !call.reinviteInProgress, call.pendingReinvite == nil, call.answer == nil else {
+            throw .invalidState("an offer/answer exchange is already in progress (RFC 3261 §14.1)")
+        }
+        call.reinviteInProgress = true
         var request = dialog.makeRequest(.invite, body: Array(sdp.utf8), contentType: "application/sdp")
         call.dialog = dialog
         call.localSDP = sdp
@@ -235,6 +243,24 @@ public struct SIPUserAgent: Sendable {
         }
         actions.append(.startTimer(.answerTimeout(handle), at: now + configuration.timers.transactionTimeout))
         return actions
+    }
+
+    /// 200 with our answer to the peer's re-INVITE (only with `answerReinvitesAutomatically` false).
+    public mutating func answerReinvite(_ handle: SIPCallHandle, sdp: String, now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
+        guard var call = calls[handle], let pending = call.pendingReinvite else { throw .invalidState("no re-INVITE waiting for an answer") }
+        call.pendingReinvite = nil
+        call.localSDP = sdp
+        calls[handle] = call
+        return acceptReinvite(pending.request, key: pending.key, handle: handle, now: now)
+    }
+
+    /// A non-2xx to the peer's re-INVITE (488 Not Acceptable Here, 491 …); the session stays as it was (§14.2).
+    public mutating func rejectReinvite(_ handle: SIPCallHandle, status: Int, now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
+        guard var call = calls[handle], let pending = call.pendingReinvite else { throw .invalidState("no re-INVITE waiting for an answer") }
+        guard (300...699).contains(status) else { throw .invalidState("reject needs a 3xx-6xx status") }
+        call.pendingReinvite = nil
+        calls[handle] = call
+        return sendServerResponse(SIPMakeResponse(to: pending.request, status: status), key: pending.key, now: now)
     }
 
     /// A final non-2xx answer (486 Busy Here, 603 Decline …).

@@ -64,11 +64,17 @@ public struct SIPUserAgentConfiguration: Sendable {
     public var timers: SIPTimerSettings
     /// Random tokens for tags, branches, Call-IDs and cnonces. Injected so tests are deterministic.
     public var makeToken: @Sendable () -> String
+    /// true: a re-INVITE from the peer is answered at once with our current SDP (a session refresh);
+    /// false: the application answers it with `answerReinvite` / `rejectReinvite` (RFC 3264 §8: an
+    /// answer to a changed offer, e.g. hold, must reflect it).
+    public var answerReinvitesAutomatically: Bool
 
     public init(localHost: String, localPort: Int, transport: SIPTransportKind = .udp, userName: String = "jingle",
                 displayName: String? = nil, domain: String? = nil, userAgent: String = "SwiftJingle",
                 credentials: [SIPCredential] = [], timers: SIPTimerSettings = SIPTimerSettings(),
+                answerReinvitesAutomatically: Bool = true,
                 makeToken: @escaping @Sendable () -> String = { SecureRandom.bytes(8).hexString }) {
+        self.answerReinvitesAutomatically = answerReinvitesAutomatically
         self.localHost = localHost
         self.localPort = localPort
         self.transport = transport
@@ -138,7 +144,8 @@ public enum SIPUserAgentEvent: Sendable, Equatable {
     case info(SIPCallHandle, contentType: String?, body: [UInt8], infoPackage: String?)
     /// Final response to an INFO / re-INVITE we sent (`request` from `sendInfo` / `reinvite`).
     case requestCompleted(SIPCallHandle, request: SIPTransactionKey, status: Int, sdp: String?)
-    /// A re-INVITE from the peer with its new offer; answered with our current SDP.
+    /// A re-INVITE from the peer with its new offer: already answered with our current SDP, or
+    /// (with `answerReinvitesAutomatically` false) waiting for `answerReinvite`/`rejectReinvite`.
     case remoteReinvite(SIPCallHandle, sdp: String?)
 }
 
