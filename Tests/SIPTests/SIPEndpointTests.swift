@@ -43,6 +43,34 @@ struct SIPEndpointTests {
         await callee.shutdown()
     }
 
+    @Test func reinviteAnsweredThroughTheAsyncAPI() async throws {
+        let caller = try await SIPEndpoint.start()
+        let callee = try await SIPEndpoint.start(.init(userName: "callee", answerReinvitesAutomatically: false))
+        let answer = self.answer
+        let hold = offer + "a=sendonly\r\n"
+        let calleeSide = Task {
+            var iterator = callee.incomingCalls.makeAsyncIterator()
+            guard let incoming = await iterator.next() else { return [SIPCallEvent]() }
+            try await incoming.answer(sdp: answer)
+            var seen: [SIPCallEvent] = []
+            for await event in incoming.events {
+                seen.append(event)
+                if case .remoteReinvite = event { try await incoming.call.answerReinvite(sdp: answer + "a=recvonly\r\n") }
+                if case .ended = event { break }
+            }
+            return seen
+        }
+        let call = try await caller.invite(to: callee.uri, sdp: offer)
+        _ = try await withTimeout(10) { await collect(call.events) { if case .answered = $0 { return true }; return false } }
+        let result = try await withTimeout(10) { try await call.reinvite(sdp: hold) }
+        #expect(result == SIPRequestResult(status: 200, sdp: answer + "a=recvonly\r\n"))
+        try await call.hangUp()
+        let calleeEvents = try await withTimeout(10) { try await calleeSide.value }
+        #expect(calleeEvents == [.confirmed(sdp: nil), .remoteReinvite(sdp: hold), .confirmed(sdp: nil), .ended(.remoteHangUp)])
+        await caller.shutdown()
+        await callee.shutdown()
+    }
+
     @Test func rejectedAndCancelledCalls() async throws {
         let caller = try await SIPEndpoint.start()
         let callee = try await SIPEndpoint.start()

@@ -36,34 +36,34 @@ public final class SIPCall: Sendable {
     }
 
     /// CANCEL (unanswered outgoing call), 603 (unanswered incoming call) or BYE.
-    public func hangUp() async throws {
+    public func hangUp() async throws(SIPUserAgentError) {
         try await endpoint.perform(handle) { core, now throws(SIPUserAgentError) in try core.hangUp(handle, now: now) }
     }
 
     /// CANCEL an unanswered outgoing call (§9.1).
-    public func cancel() async throws {
+    public func cancel() async throws(SIPUserAgentError) {
         try await endpoint.perform(handle) { core, now throws(SIPUserAgentError) in try core.cancel(handle, now: now) }
     }
 
     /// INFO with a body (e.g. `application/sdpfrag`, RFC 8840); returns the final status.
-    public func sendInfo(contentType: String, body: [UInt8], infoPackage: String? = nil) async throws -> SIPRequestResult {
+    public func sendInfo(contentType: String, body: [UInt8], infoPackage: String? = nil) async throws(SIPUserAgentError) -> SIPRequestResult {
         try await endpoint.request(handle) { core, now throws(SIPUserAgentError) in
             try core.sendInfo(handle, contentType: contentType, body: body, infoPackage: infoPackage, now: now)
         }
     }
 
     /// Answers the peer's pending re-INVITE with 200 and `sdp`.
-    public func answerReinvite(sdp: String) async throws {
+    public func answerReinvite(sdp: String) async throws(SIPUserAgentError) {
         try await endpoint.perform(handle) { core, now throws(SIPUserAgentError) in try core.answerReinvite(handle, sdp: sdp, now: now) }
     }
 
     /// Refuses the peer's pending re-INVITE (488, 491 …); the session stays as it was.
-    public func rejectReinvite(status: Int) async throws {
+    public func rejectReinvite(status: Int) async throws(SIPUserAgentError) {
         try await endpoint.perform(handle) { core, now throws(SIPUserAgentError) in try core.rejectReinvite(handle, status: status, now: now) }
     }
 
     /// re-INVITE with a new offer; returns the final status and the answer.
-    public func reinvite(sdp: String) async throws -> SIPRequestResult {
+    public func reinvite(sdp: String) async throws(SIPUserAgentError) -> SIPRequestResult {
         try await endpoint.request(handle) { core, now throws(SIPUserAgentError) in try core.reinvite(handle, sdp: sdp, now: now) }
     }
 }
@@ -83,25 +83,25 @@ public final class IncomingCall: Sendable {
     public var events: AsyncStream<SIPCallEvent> { call.events }
 
     /// 180 Ringing.
-    public func ring() async throws {
+    public func ring() async throws(SIPUserAgentError) {
         try await call.endpoint.perform(call.handle) { [handle = call.handle] core, now throws(SIPUserAgentError) in
             try core.ring(handle, now: now)
         }
     }
 
     /// 200 OK with our answer.
-    public func answer(sdp: String) async throws {
+    public func answer(sdp: String) async throws(SIPUserAgentError) {
         try await call.endpoint.perform(call.handle) { [handle = call.handle] core, now throws(SIPUserAgentError) in
             try core.answer(handle, sdp: sdp, now: now)
         }
     }
 
     /// 486, 603, 488 …
-    public func reject(status: Int) async throws {
+    public func reject(status: Int) async throws(SIPUserAgentError) {
         try await call.endpoint.perform(call.handle) { [handle = call.handle] core, now throws(SIPUserAgentError) in
             try core.reject(handle, status: status, now: now)
         }
     }
 
-    public func hangUp() async throws { try await call.hangUp() }
+    public func hangUp() async throws(SIPUserAgentError) { try await call.hangUp() }
 }

@@ -132,7 +132,7 @@ public actor SIPEndpoint {
     }
 
     func request(_ handle: SIPCallHandle,
-                 _ body: (inout SIPUserAgent, Duration) throws(SIPUserAgentError) -> (SIPTransactionKey, [SIPUserAgentAction])) async throws -> SIPRequestResult {
+                 _ body: (inout SIPUserAgent, Duration) throws(SIPUserAgentError) -> (SIPTransactionKey, [SIPUserAgentAction])) async throws(SIPUserAgentError) -> SIPRequestResult {
         let (key, actions) = try body(&core, now)
         return await withCheckedContinuation { continuation in
             pending[key] = continuation
