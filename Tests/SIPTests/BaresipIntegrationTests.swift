@@ -47,7 +47,7 @@ struct BaresipIntegrationTests {
     @Test func weCallBaresipWhichAutoAnswers() async throws {
         let port = freeUDPPort()
         let baresip = try launch(try configure(port: port))
-        try await Task.sleep(for: .milliseconds(800))
+        await waitForPort(port, tcp: false)
         let endpoint = try await SIPEndpoint.start(logger: traceLogger())
         let call = try await endpoint.invite(to: try SIPURI("sip:baresip@127.0.0.1:\(port)"), sdp: offer)
         let events = try await withTimeout(10) {

@@ -76,7 +76,7 @@ struct SIPpIntegrationTests {
         let sipp = try SIPpProcess(arguments: ["-sn", "uas", "-i", "127.0.0.1", "-p", "\(port)", "-m", "1", "-nostdin",
                                                "-t", transport == .udp ? "u1" : "t1", "-timeout", "15", "-timeout_error"],
                                    directory: directory)
-        try await Task.sleep(for: .milliseconds(400))
+        await waitForPort(port, tcp: transport == .tcp)
         let endpoint = try await SIPEndpoint.start(.init(transport: transport))
         let call = try await endpoint.invite(to: try SIPURI("sip:service@127.0.0.1:\(port)"), sdp: offer)
         let events = try await withTimeout(10) {
@@ -107,7 +107,7 @@ struct SIPpIntegrationTests {
         let sipp = try SIPpProcess(arguments: ["-sf", scenario.path, "-i", "127.0.0.1", "-p", "\(port)", "-mp", "\(mediaPort)",
                                                "-key", "mport", "\(mediaPort)", "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"],
                                    directory: directory)
-        try await Task.sleep(for: .milliseconds(400))
+        await waitForPort(port, tcp: false)
         let endpoint = try await SIPEndpoint.start()
         let call = try await endpoint.invite(to: try SIPURI("sip:service@127.0.0.1:\(port)"), sdp: offer)
         let events = try await withTimeout(10) {
@@ -137,7 +137,7 @@ struct SIPpIntegrationTests {
         let sipp = try SIPpProcess(arguments: ["-sf", scenario.path, "-i", "127.0.0.1", "-p", "\(port)", "-m", "1", "-nostdin",
                                                "-timeout", "15", "-timeout_error"],
                                    directory: directory)
-        try await Task.sleep(for: .milliseconds(400))
+        await waitForPort(port, tcp: false)
         let endpoint = try await SIPEndpoint.start(.init(credentials: [SIPCredential(username: "alice", password: password)]))
         let call = try await endpoint.invite(to: try SIPURI("sip:service@127.0.0.1:\(port)"), sdp: offer)
         let events = try await withTimeout(10) {

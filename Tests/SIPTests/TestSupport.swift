@@ -75,3 +75,21 @@ func collect(_ events: AsyncStream<SIPCallEvent>, until stop: @escaping @Sendabl
     }
     return seen
 }
+
+/// Waits until some process has bound `port` on loopback (UDP) or listens on it (TCP), by reading
+/// /proc/net; peers started by a test need a moment before they accept traffic.
+func waitForPort(_ port: Int, tcp: Bool, timeout: Duration = .seconds(5)) async {
+    let hex = String(port, radix: 16, uppercase: true).leftPadded(to: 4)
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        for file in tcp ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"] {
+            guard let table = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            for line in table.split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ")
+                guard columns.count > 3, columns[1].hasSuffix(":" + hex) else { continue }
+                if !tcp || columns[3] == "0A" { return }
+            }
+        }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+}
