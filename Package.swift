@@ -37,12 +37,13 @@ let package = Package(
         .target(name: "RTP"),
         .target(name: "PeerStream"),
         .target(name: "FileTransfer", dependencies: ["Hashes"]),
+        .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", .product(name: "Logging", package: "swift-log")]),
 
         // ---- executable ----
         .executableTarget(
             name: "JingleCLI",
             dependencies: [
-                "XMLStream", "XMPPCore", "Hashes", "Jingle", "CLibXML2", "COpenSSL", "CSRTP", "CNice",
+                "XMLStream", "XMPPCore", "Hashes", "Jingle", "CLibXML2", "COpenSSL", "CSRTP", "CNice", "Media", "SDP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,7 +67,8 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
-        .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI"]),
+        .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "ICE", "DTLS", "SRTP", "RTP", "SDP"]),
     ],
     swiftLanguageModes: [.v6]
 )
