@@ -11,6 +11,6 @@ struct JingleCommand: AsyncParsableCommand {
         64 usage error.
         """,
         version: VersionInfo.text,
-        subcommands: [InspectCommand.self, VersionCommand.self]
+        subcommands: [InspectCommand.self, SDPCallCommand.self, VersionCommand.self]
     )
 }
