@@ -53,6 +53,7 @@ let package = Package(
         .executableTarget(name: "bench-xml-parse", dependencies: ["XMLStream", "CLibXML2"], path: "Benchmarks/xml-parse"),
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
         .executableTarget(name: "bench-jingle-codec", dependencies: ["Jingle", "XMLStream"], path: "Benchmarks/jingle-codec"),
+        .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP"], path: "Benchmarks/call-setup"),
 
         // ---- tests ----
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
