@@ -205,3 +205,63 @@ final class StubTransport: MediaTransport {
     func send(_ datagram: [UInt8]) throws {}
     func setReceiveHandler(_ handler: (@Sendable ([UInt8]) -> Void)?) {}
 }
+
+@Suite("RTP relays to and from local UDP ports")
+struct RelayTests {
+    /// Collects datagrams arriving on a local port.
+    final class Collector: Sendable {
+        let packets = Mutex<[[UInt8]]>([])
+        var all: [[UInt8]] { packets.withLock { $0 } }
+    }
+
+    @Test("audio and video RTP from local ports reach the peer's output ports with our SSRC and the negotiated payload type")
+    func relays() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let base = UInt16.random(in: 20_000...60_000)
+        let audioIn = UDPEndpoint(host: "127.0.0.1", port: base), audioOut = UDPEndpoint(host: "127.0.0.1", port: base + 1)
+        let videoIn = UDPEndpoint(host: "127.0.0.1", port: base + 2), videoOut = UDPEndpoint(host: "127.0.0.1", port: base + 3)
+        let queue = DispatchQueue(label: "relay-test")
+        let heardAudio = Collector(), heardVideo = Collector()
+        let audioSink = try UDPRelaySocket(receivingOn: audioOut, queue: queue) { bytes in heardAudio.packets.withLock { $0.append(bytes) } }
+        let videoSink = try UDPRelaySocket(receivingOn: videoOut, queue: queue) { bytes in heardVideo.packets.withLock { $0.append(bytes) } }
+        defer { queue.sync { audioSink.close(); videoSink.close() } }
+
+        let (a, b) = try await makeCall(keying: .dtls, directory: directory) { offerer, configuration in
+            if offerer {
+                configuration.audioSource = .rtp(audioIn)
+                configuration.video = VideoRelay(payloadType: 96, input: videoIn)
+            } else {
+                configuration.audioRTPOutput = audioOut
+                configuration.video = VideoRelay(payloadType: 96, output: videoOut)
+            }
+        }
+        try await a.log.waitConnected()
+        try await b.log.waitConnected()
+        let audioFeed = try UDPRelaySocket(sendingTo: audioIn)
+        let videoFeed = try UDPRelaySocket(sendingTo: videoIn)
+        for index in 0..<20 {
+            let audio = RTPPacket(header: RTPHeader(payloadType: 0, sequenceNumber: UInt16(index), timestamp: UInt32(index * 160), ssrc: 1234),
+                                  payload: [UInt8](repeating: UInt8(index), count: 160))
+            audioFeed.send(try audio.serialized())
+            let video = RTPPacket(header: RTPHeader(marker: index % 5 == 4, payloadType: 100, sequenceNumber: UInt16(index),
+                                                    timestamp: UInt32(index / 5 * 3000), ssrc: 5678),
+                                  payload: [0x10, UInt8(index)] + [UInt8](repeating: 0xAB, count: 500))
+            videoFeed.send(try video.serialized())
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        audioFeed.close()
+        videoFeed.close()
+        let audioPackets = try heardAudio.all.map { try RTPPacket(parsing: $0) }
+        let videoPackets = try heardVideo.all.map { try RTPPacket(parsing: $0) }
+        #expect(audioPackets.count >= 19, "audio relayed: \(audioPackets.count) of 20")
+        #expect(videoPackets.count >= 19, "video relayed: \(videoPackets.count) of 20")
+        #expect(audioPackets.allSatisfy { $0.ssrc == a.session.audioSSRC && $0.payloadType == 0 && $0.payload.count == 160 })
+        #expect(Set(audioPackets.map { $0.payload[0] }).count == audioPackets.count, "each payload arrives once, unchanged")
+        #expect(videoPackets.allSatisfy { $0.payloadType == 96 && $0.ssrc != 5678 && $0.payload.count == 502 })
+        #expect(videoPackets.filter(\.marker).count >= 3, "marker bits survive")
+        #expect(b.session.statistics.videoPacketsReceived == videoPackets.count)
+        await hangUp(a, b)
+    }
+}

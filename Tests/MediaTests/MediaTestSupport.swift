@@ -85,7 +85,8 @@ func randomSDES(tag: Int = 1) -> SDESCryptoAttribute {
 /// `wrongFingerprintAtAnswerer` makes the answerer expect some other certificate.
 func makeCall(
     keying: TestKeying = .dtls, offererTone: Double = 440, answererTone: Double = 880,
-    wrongFingerprintAtAnswerer: Bool = false, directory: URL
+    wrongFingerprintAtAnswerer: Bool = false, directory: URL,
+    configure: (_ offerer: Bool, _ configuration: inout MediaConfiguration) -> Void = { _, _ in }
 ) async throws -> (offerer: CallSide, answerer: CallSide) {
     let linkA = try await ICEMediaLink(configuration: ICEConfiguration(role: .controlling, localAddresses: ["127.0.0.1"]))
     let linkB = try await ICEMediaLink(configuration: ICEConfiguration(role: .controlled, localAddresses: ["127.0.0.1"]))
@@ -112,12 +113,16 @@ func makeCall(
     }
     let recordA = directory.appendingPathComponent("offerer.wav")
     let recordB = directory.appendingPathComponent("answerer.wav")
-    let sessionA = try MediaSession(transport: linkA.transport, configuration: MediaConfiguration(
+    var configurationA = MediaConfiguration(
         keying: keyingMode(negotiatedA, local: sdesA, remote: sdesB), certificate: certA, audioFormat: negotiatedA.audioFormat,
-        audioSource: .tone(offererTone), recordURL: recordA))
-    let sessionB = try MediaSession(transport: linkB.transport, configuration: MediaConfiguration(
+        audioSource: .tone(offererTone), recordURL: recordA)
+    var configurationB = MediaConfiguration(
         keying: keyingMode(negotiatedB, local: sdesB, remote: sdesA), certificate: certB, audioFormat: negotiatedB.audioFormat,
-        audioSource: .tone(answererTone), recordURL: recordB))
+        audioSource: .tone(answererTone), recordURL: recordB)
+    configure(true, &configurationA)
+    configure(false, &configurationB)
+    let sessionA = try MediaSession(transport: linkA.transport, configuration: configurationA)
+    let sessionB = try MediaSession(transport: linkB.transport, configuration: configurationB)
     let logA = MediaEventLog.recording(sessionA)
     let logB = MediaEventLog.recording(sessionB)
 
