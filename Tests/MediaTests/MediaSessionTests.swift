@@ -96,6 +96,35 @@ struct MediaSessionTests {
         await hangUp(a, b)
     }
 
+    @Test("a replayed SRTP packet is dropped and counted as a replay")
+    func replayedPacketsAreDropped() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (a, b) = try await makeCall(directory: directory)
+        try await b.log.waitMediaFlowing()
+        let replayed = Atomic<Int>(0)
+        let seen = Atomic<Int>(0)
+        let earlier = Mutex<[UInt8]?>(nil)
+        b.session.setReceiveTamperHook { datagram in
+            guard datagram.count > 12, !(64...95).contains(datagram[1] & 0x7F) else { return }
+            // Every 5th RTP packet is swapped for a copy of one already accepted (RFC 3711 §3.3.2).
+            if seen.add(1, ordering: .relaxed).newValue % 5 == 0, let copy = earlier.withLock({ $0 }) {
+                datagram = copy
+                replayed.add(1, ordering: .relaxed)
+            } else {
+                earlier.withLock { $0 = datagram }
+            }
+        }
+        try await Task.sleep(for: .seconds(1))
+        b.session.setReceiveTamperHook(nil)
+        try await Task.sleep(for: .milliseconds(200))
+        let statsB = b.session.statistics
+        #expect(replayed.load(ordering: .relaxed) >= 5)
+        #expect(statsB.replays == replayed.load(ordering: .relaxed))
+        #expect(statsB.authFailures == 0)
+        await hangUp(a, b)
+    }
+
     @Test("hold stops the packets and resume restarts them")
     func holdAndResume() async throws {
         let directory = try temporaryDirectory()
