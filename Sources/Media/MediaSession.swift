@@ -161,8 +161,9 @@ public final class MediaSession: @unchecked Sendable {
         queue.async { self.startOnQueue() }
     }
 
-    /// Stops sending media (RTCP goes on, RFC 3264 §8.4): the caller marks the stream sendonly→inactive or
-    /// sendrecv→recvonly in its signalling.
+    /// Puts the call on hold: no more media is sent (RTCP goes on, as RFC 3264 §8.4 expects), received media
+    /// is still played out. The signalling layer announces it (SDP `a=inactive`, or Jingle `<hold/>` session-info,
+    /// XEP-0167 §7) and calls `setDirection` with whatever the peer answers.
     public func hold() {
         queue.async {
             self.direction = switch self.direction {
