@@ -133,8 +133,11 @@ public enum CallSDP {
         var candidates: [ICECandidate] = []
         for section in remote.media where !section.isRejected {
             for candidate in section.candidates where candidate.component == 1 {
-                // Candidates this agent cannot use (TCP, mDNS names) are skipped, as RFC 8839 §5.1 allows.
-                if let parsed = try? ICECandidate(sdp: candidate.serialized()), !candidates.contains(parsed) { candidates.append(parsed) }
+                // Candidates this agent cannot use (ICE-TCP, RFC 6544, is off; mDNS names) are skipped, as
+                // RFC 8839 §5.1 allows.
+                if let parsed = try? ICECandidate(sdp: candidate.serialized()), parsed.transport == .udp, !candidates.contains(parsed) {
+                    candidates.append(parsed)
+                }
             }
         }
         guard let fingerprintAttribute = remote.fingerprints(for: transportSection).first else {

@@ -3,6 +3,7 @@ import Foundation
 import ICE
 @testable import Media
 import RTP
+import SDP
 import Synchronization
 import Testing
 
@@ -185,6 +186,30 @@ struct CallSDPTests {
         #expect(a.audioFormat.codec == expected && b.audioFormat.codec == expected)
         #expect(a.audioFormat.telephoneEventPayloadType == 101)
         #expect(a.remoteCredentials.ufrag == "bbbb" && b.remoteCredentials.ufrag == "aaaa")
+    }
+
+    @Test("a browser-style offer with opus first is answered with G.711 and read back on both sides")
+    func browserOffer() throws {
+        let text = [
+            "v=0", "o=- 123 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0", "a=msid-semantic: WMS",
+            "m=audio 40000 UDP/TLS/RTP/SAVPF 111 0 8 126", "c=IN IP4 127.0.0.1", "a=rtcp:9 IN IP4 0.0.0.0",
+            "a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host", "a=candidate:2 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active",
+            "a=ice-ufrag:abcd", "a=ice-pwd:0123456789abcdefghijkl", "a=ice-options:trickle",
+            "a=fingerprint:sha-256 64:8F:0D:FD:31:9A:12:37:22:7F:FB:0B:2F:D0:68:22:3D:0B:0B:85:30:5D:77:C9:3D:20:CA:07:12:5B:B9:79",
+            "a=setup:actpass", "a=mid:0", "a=sendrecv", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1",
+            "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", "a=rtpmap:126 telephone-event/8000", "",
+        ].joined(separator: "\r\n")
+        let offer = try SessionDescription(parsing: text)
+        let cert = try DTLSCertificate.generate()
+        let candidate = try ICECandidate(sdp: "candidate:9 1 UDP 2130706431 127.0.0.1 40010 typ host")
+        let answer = try CallSDP.answer(to: offer, CallSDPLocal(credentials: ICECredentials(ufrag: "wxyz", pwd: "abcdefghijkl0123456789"),
+                                                                 candidates: [candidate], fingerprint: cert.fingerprint()))
+        #expect(answer.media[0].formats == ["0", "8", "126"])
+        let ours = try CallSDP.negotiate(offer: offer, answer: answer, weAreOfferer: false)
+        #expect(ours.audioFormat == AudioFormat(codec: .pcmu, payloadType: 0, telephoneEventPayloadType: 126))
+        #expect(ours.dtlsRole == .client)
+        #expect(ours.remoteCandidates.count == 1, "the TCP candidate is skipped")
+        #expect(ours.remoteFingerprint.value.hasPrefix("64:8F:0D"))
     }
 
     @Test("an answer without a common codec is a negotiation error")
