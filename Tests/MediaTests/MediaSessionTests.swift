@@ -46,7 +46,11 @@ struct MediaSessionTests {
         #expect(Goertzel.dominantFrequency(in: heardByB, sampleRate: 8000, candidates: [440, 880]) == 440)
         #expect(Goertzel.dominantFrequency(in: heardByA, sampleRate: 8000, range: 300...1000, step: 10) == 880)
         #expect(Goertzel.dominantFrequency(in: heardByB, sampleRate: 8000, range: 300...1000, step: 10) == 440)
-        #expect(a.log.all.contains { if case .ended = $0 { true } else { false } })
+        // The log is filled by its own task: wait for the final event rather than racing it.
+        let final = try await a.log.wait(timeout: .seconds(2), for: "ended") { event -> MediaStatistics? in
+            if case .ended(let stats) = event { stats } else { nil }
+        }
+        #expect(final == statsA)
         #expect(a.log.all.contains { if case .stats = $0 { true } else { false } })
     }
 
