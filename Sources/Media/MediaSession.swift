@@ -55,6 +55,8 @@ public final class MediaSession: @unchecked Sendable {
     private var writer: WAVWriter?
     private var stats = MediaStatistics()
     private var mediaFlowingReported = false
+    /// SRTP that arrived before the DTLS handshake gave us keys.
+    private var earlyMedia: [[UInt8]] = []
     private var sendTimer: DispatchSourceTimer?
     private var reportTimer: DispatchSourceTimer?
     private var dtlsTimer: DispatchSourceTimer?
@@ -258,6 +260,9 @@ public final class MediaSession: @unchecked Sendable {
             logger.debug("DTLS-SRTP keys exported", metadata: ["profile": "\(profile.rawValue)"])
             if phase == .created { phase = .started }
             becomeConnected()
+            let early = earlyMedia
+            earlyMedia = []
+            for datagram in early { handleSecureMedia(datagram) }
         } catch let error as DTLSError {
             fail(.dtls(error))
         } catch let error as SRTPError {
@@ -314,8 +319,9 @@ public final class MediaSession: @unchecked Sendable {
 
     private func handleSecureMedia(_ original: [UInt8]) {
         guard keysReady else {
-            // Media before our keys (the peer finished DTLS first): nothing to decrypt it with.
-            stats.malformed += 1
+            // Media before our keys: the DTLS server completes the handshake one flight before the client
+            // (RFC 6347 §4.2.4) and may start sending at once. Hold a few packets until our keys exist.
+            if dtls != nil, earlyMedia.count < 16 { earlyMedia.append(original) } else { stats.malformed += 1 }
             return
         }
         var datagram = original
