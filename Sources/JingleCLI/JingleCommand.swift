@@ -14,6 +14,7 @@ struct JingleCommand: AsyncParsableCommand {
         subcommands: [
             InspectCommand.self,
             SDPCommand.self,
+            SDPCallCommand.self,
             VersionCommand.self,
         ]
     )
