@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "Media", targets: ["Media"]),
         .library(name: "FileTransfer", targets: ["FileTransfer"]),
         .library(name: "SIP", targets: ["SIP"]),
+        .library(name: "JingleEngine", targets: ["JingleEngine"]),
         .library(name: "Hashes", targets: ["Hashes"]),
     ],
     dependencies: [
@@ -63,6 +64,7 @@ let package = Package(
         .target(name: "XMPPLink", dependencies: ["XMPPCore", "XMLStream", "Hashes", nioCore, nioPosix, nioTLS, nioSSL, log]),
         .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", log]),
         .target(name: "SIP", dependencies: ["Hashes", nioCore, nioPosix, log]),
+        .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "FileTransfer", "Media", "Hashes", log]),
 
         // ---- executable ----
         .executableTarget(
@@ -108,6 +110,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "ICE", "DTLS", "SRTP", "RTP", "SDP"]),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP"]),
+        .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS"]),
     ],
     swiftLanguageModes: [.v6]
 )
