@@ -32,4 +32,9 @@ static inline const char *sj_nice_version_text(void) { return G_STRINGIFY(NICE_V
 static inline guint sj_glib_major(void) { return glib_major_version; }
 static inline guint sj_glib_minor(void) { return glib_minor_version; }
 static inline guint sj_glib_micro(void) { return glib_micro_version; }
+/* ---- ICE target: candidate fields and lists ---- */
+static inline void sj_nice_candidate_set_foundation(NiceCandidate *c, const char *f) { g_strlcpy(c->foundation, f, sizeof c->foundation); }
+static inline const char *sj_nice_candidate_foundation(const NiceCandidate *c) { return c->foundation; }
+static inline void sj_nice_candidate_list_free(GSList *l) { g_slist_free_full(l, (GDestroyNotify) nice_candidate_free); }
+/* ---- end ICE target ---- */
 #endif

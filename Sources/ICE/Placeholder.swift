@@ -1,1 +1,0 @@
-// Target ICE: sources to come.

@@ -1,0 +1,245 @@
+import Foundation
+import ICE
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct TestTimeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Records every event of an agent so tests can wait for one without racing the single consumer.
+final class EventLog: Sendable {
+    private let storage = Mutex<[ICEEvent]>([])
+
+    static func recording(_ agent: ICEAgent) -> EventLog {
+        let log = EventLog()
+        let events = agent.events
+        Task {
+            for await event in events { log.storage.withLock { $0.append(event) } }
+        }
+        return log
+    }
+
+    var count: Int { storage.withLock { $0.count } }
+    var all: [ICEEvent] { storage.withLock { $0 } }
+
+    /// The first event at or after `index` for which `match` returns a value (polling; tests only).
+    @discardableResult
+    func wait<T>(
+        after index: Int = 0, timeout: Duration = .seconds(10), for what: String,
+        _ match: (ICEEvent) -> T?
+    ) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let snapshot = storage.withLock { Array($0.dropFirst(index)) }
+            for event in snapshot { if let value = match(event) { return value } }
+            guard ContinuousClock.now < deadline else { throw TestTimeout(what: what) }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    func waitForState(_ state: ICEState, stream: ICEStreamID, component: Int = 1, after index: Int = 0,
+                      timeout: Duration = .seconds(10)) async throws {
+        try await wait(after: index, timeout: timeout, for: "\(state) on \(stream)/\(component)") { event -> Bool? in
+            if case .stateChanged(stream, component, state) = event { return true }
+            return nil
+        }
+    }
+
+    func waitForGatheringDone(_ stream: ICEStreamID) async throws {
+        try await wait(for: "gathering done") { event -> Bool? in
+            if case .gatheringDone(stream) = event { return true }
+            return nil
+        }
+    }
+
+    func localCandidates(_ stream: ICEStreamID) -> [ICECandidate] {
+        all.compactMap { event in
+            if case .localCandidate(let c, stream) = event { return c }
+            return nil
+        }
+    }
+
+    func selectedPairs(_ stream: ICEStreamID, component: Int = 1) -> [(ICECandidate, ICECandidate)] {
+        all.compactMap { event in
+            if case .selectedPair(stream, component, let l, let r) = event { return (l, r) }
+            return nil
+        }
+    }
+}
+
+/// One agent of a test with its stream and recorded events.
+struct Peer {
+    let agent: ICEAgent
+    let log: EventLog
+    let stream: ICEStreamID
+
+    static func make(_ configuration: ICEConfiguration, components: Int = 1) async throws -> Peer {
+        let agent = try ICEAgent(configuration: configuration)
+        let log = EventLog.recording(agent)
+        let stream = try await agent.addStream(components: components)
+        return Peer(agent: agent, log: log, stream: stream)
+    }
+}
+
+func loopbackConfiguration(_ role: ICEConfiguration.Role, addresses: [String] = ["127.0.0.1"]) -> ICEConfiguration {
+    ICEConfiguration(role: role, localAddresses: addresses)
+}
+
+/// Full (non-trickled) exchange: both gather, then each gets the other's credentials and candidates.
+func connect(_ a: Peer, _ b: Peer, components: Int = 1) async throws {
+    try await a.agent.gatherCandidates(stream: a.stream)
+    try await b.agent.gatherCandidates(stream: b.stream)
+    try await a.log.waitForGatheringDone(a.stream)
+    try await b.log.waitForGatheringDone(b.stream)
+    try await b.agent.setRemoteCredentials(try await a.agent.localCredentials(stream: a.stream), stream: b.stream)
+    try await a.agent.setRemoteCredentials(try await b.agent.localCredentials(stream: b.stream), stream: a.stream)
+    for component in 1...components {
+        try await b.agent.addRemoteCandidates(try await a.agent.localCandidates(stream: a.stream, component: component), stream: b.stream)
+        try await a.agent.addRemoteCandidates(try await b.agent.localCandidates(stream: b.stream, component: component), stream: a.stream)
+    }
+    try await a.agent.endOfRemoteCandidates(stream: a.stream)
+    try await b.agent.endOfRemoteCandidates(stream: b.stream)
+    for component in 1...components {
+        try await a.log.waitForState(.ready, stream: a.stream, component: component)
+        try await b.log.waitForState(.ready, stream: b.stream, component: component)
+    }
+}
+
+/// Collects `count` datagrams from `stream`, failing after `timeout`.
+func receive(_ count: Int, from stream: AsyncStream<[UInt8]>, timeout: Duration = .seconds(5)) async throws -> [[UInt8]] {
+    try await withThrowingTaskGroup(of: [[UInt8]]?.self) { group in
+        group.addTask {
+            var got: [[UInt8]] = []
+            for await datagram in stream {
+                got.append(datagram)
+                if got.count == count { break }
+            }
+            guard got.count == count else { throw TestTimeout(what: "\(count) datagrams (stream finished after \(got.count))") }
+            return got
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let got = first else {
+            throw TestTimeout(what: "\(count) datagrams")
+        }
+        return got
+    }
+}
+
+/// Sends `payloads` from `from` to `to` and checks they arrive byte for byte.
+func expectDatagrams(from: Peer, to: Peer, component: Int = 1, payloads: [[UInt8]]) async throws {
+    let incoming = to.agent.datagrams(stream: to.stream, component: component)
+    for p in payloads { #expect(try from.agent.send(p, stream: from.stream, component: component) == p.count) }
+    let got = try await receive(payloads.count, from: incoming)
+    #expect(got == payloads)
+}
+
+func randomPayload(_ size: Int) -> [UInt8] { (0..<size).map { _ in UInt8.random(in: 0...255) } }
+
+/// A UDP port that was free a moment ago on 127.0.0.1.
+func freeUDPPort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return UInt16(bigEndian: addr.sin_port)
+}
+
+/// A UDP socket bound on 127.0.0.1 that nobody reads: packets to it vanish without an ICMP error.
+final class SilentUDPSocket {
+    let fd: Int32
+    let port: UInt16
+
+    init() {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.port = UInt16(bigEndian: addr.sin_port)
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+/// A private coturn on loopback, started through scripts/start-coturn.sh of this repository.
+final class Coturn {
+    let port: UInt16
+    let pid: pid_t
+    let directory: URL
+
+    init() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = repo.appendingPathComponent("scripts/start-coturn.sh")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ice-coturn-\(UUID().uuidString)")
+        port = freeUDPPort()
+        let relayBase = Int.random(in: 0..<200) * 40 + 50_000
+        // popen + pclose rather than Foundation.Process: waitUntilExit can hang on Linux when called
+        // from a Swift concurrency thread.
+        let command = "COTURN_AUTH=static /bin/bash '\(script.path)' '\(directory.path)' \(port) \(relayBase) \(relayBase + 39)"
+        guard let pipe = popen(command, "r") else { throw TestTimeout(what: "coturn to start (popen failed)") }
+        var text = ""
+        var buffer = [CChar](repeating: 0, count: 256)
+        while fgets(&buffer, Int32(buffer.count), pipe) != nil {
+            text += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        let status = pclose(pipe)
+        guard status == 0, let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestTimeout(what: "coturn to start (\(text))")
+        }
+        self.pid = pid
+    }
+
+    func stop() {
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Keeps an agent alive until `release()`, which may run on any thread.
+final class AgentHolder: Sendable {
+    private let agent = Mutex<ICEAgent?>(nil)
+    func hold(_ a: ICEAgent) { agent.withLock { $0 = a } }
+    func release() {
+        // Take it out of the lock first so the agent's deinit does not run while the lock is held.
+        let dropped = agent.withLock { a -> ICEAgent? in
+            let taken = a
+            a = nil
+            return taken
+        }
+        _ = dropped
+    }
+}
+
+/// Counts from any thread.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() { value.add(1, ordering: .relaxed) }
+    var current: Int { value.load(ordering: .relaxed) }
+}
