@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "RTP"),
         .target(name: "PeerStream"),
         .target(name: "FileTransfer", dependencies: ["Hashes"]),
+        .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", .product(name: "Logging", package: "swift-log")]),
 
         // ---- executable ----
         .executableTarget(
@@ -52,6 +53,9 @@ let package = Package(
         .executableTarget(name: "bench-xml-parse", dependencies: ["XMLStream", "CLibXML2"], path: "Benchmarks/xml-parse"),
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
         .executableTarget(name: "bench-jingle-codec", dependencies: ["Jingle", "XMLStream"], path: "Benchmarks/jingle-codec"),
+        .executableTarget(
+            name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"],
+            path: "Benchmarks/transport-throughput", exclude: ["run"]),
 
         // ---- tests ----
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
+        .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI"]),
     ],
     swiftLanguageModes: [.v6]
