@@ -27,6 +27,11 @@ public final class SecureStream: @unchecked Sendable {
     private var readWaiter: CheckedContinuation<Void, any Error>?
     private var writeWaiter: CheckedContinuation<Void, any Error>?
     private var writeThreshold = 1
+    private var readThreshold = 1
+    /// When a waiting reader is woken even though fewer than `readThreshold` bytes are readable.
+    private var readWakeDeadline: PeerStreamInstant?
+    private static let readBatch = 128 << 10
+    private static let readBatchDelay = Duration.microseconds(500)
     private var finishWaiter: CheckedContinuation<Void, any Error>?
     private var closedByUs = false
     private var finishCalled = false
@@ -73,6 +78,7 @@ public final class SecureStream: @unchecked Sendable {
         var wakeups = Wakeups()
         settle(now: now(), wakeups: &wakeups)
         lock.unlock()
+        complete(wakeups)
     }
 
     deinit {
@@ -111,9 +117,15 @@ public final class SecureStream: @unchecked Sendable {
             case .bytes(let bytes): return bytes
             case .end: return nil
             case .wait:
+                // Wake for a batch rather than for every datagram; `settle` wakes us for less after
+                // `readBatchDelay` so a short message is not held back for long.
+                let batch = Swift.max(1, Swift.min(max, configuration.stream.receiveWindow / 4, Self.readBatch))
                 try await suspend(on: \.readWaiter) { this in
-                    this.terminal != nil || this.connection.readableBytes > 0 || this.connection.isAtEndOfStream
-                } arm: { _ in }
+                    this.terminal != nil || this.connection.readableBytes >= batch || this.connection.isAtEndOfStream
+                } arm: { this in
+                    this.readThreshold = batch
+                    if this.connection.readableBytes > 0 { this.readWakeDeadline = this.now() + Self.readBatchDelay }
+                }
             }
         }
     }
@@ -138,7 +150,7 @@ public final class SecureStream: @unchecked Sendable {
         if terminal == nil { terminal = .aborted(reason, byPeer: false) }
         wakeAll(&wakeups)
         lock.unlock()
-        wakeups.resume()
+        complete(wakeups)
     }
 
     /// Stops the timer and closes the DTLS association (close_notify). The ICE agent stays the caller's.
@@ -152,7 +164,7 @@ public final class SecureStream: @unchecked Sendable {
         lock.unlock()
         timer.stop()
         transport.close()
-        wakeups.resume()
+        complete(wakeups)
     }
 
     public var statistics: SecureStreamStatistics {
@@ -193,7 +205,7 @@ public final class SecureStream: @unchecked Sendable {
         var wakeups = Wakeups()
         if accepted > 0 { settle(now: now(), wakeups: &wakeups) }
         lock.unlock()
-        wakeups.resume()
+        complete(wakeups)
         return accepted
     }
 
@@ -204,7 +216,7 @@ public final class SecureStream: @unchecked Sendable {
             var wakeups = Wakeups()
             settle(now: now(), wakeups: &wakeups)
             lock.unlock()
-            wakeups.resume()
+            complete(wakeups)
             return .bytes(bytes)
         }
         if connection.isAtEndOfStream {
@@ -235,7 +247,7 @@ public final class SecureStream: @unchecked Sendable {
         var wakeups = Wakeups()
         settle(now: now(), wakeups: &wakeups)
         lock.unlock()
-        wakeups.resume()
+        complete(wakeups)
     }
 
     private func checkFinished() throws(SecureTransportError) {
@@ -269,7 +281,7 @@ public final class SecureStream: @unchecked Sendable {
         }
         settle(now: instant, wakeups: &wakeups)
         lock.unlock()
-        wakeups.resume()
+        complete(wakeups)
     }
 
     private func timerFired() {
@@ -279,15 +291,16 @@ public final class SecureStream: @unchecked Sendable {
         var wakeups = Wakeups()
         settle(now: instant, wakeups: &wakeups)
         lock.unlock()
-        wakeups.resume()
+        complete(wakeups)
     }
 
     private func transportEnded(_ reason: SecureTransportError) {
         lock.lock()
         if terminal == nil, !closedByUs {
-            // close_notify after both directions completed is the normal end, not an error.
-            if case .closed = connection.state, case .closedByPeer = reason {
-                terminal = .closedByPeer
+            // A close_notify after the peer's whole stream arrived is its normal goodbye: what is buffered
+            // can still be read to the end. Before that it cut the stream short.
+            if case .closedByPeer = reason, connection.isPeerFinished {
+                terminal = .closed
             } else {
                 terminal = reason
             }
@@ -296,7 +309,7 @@ public final class SecureStream: @unchecked Sendable {
         wakeAll(&wakeups)
         lock.unlock()
         timer.schedule(nil)
-        wakeups.resume()
+        complete(wakeups)
     }
 
     /// Lock held. Turns machine events into our terminal state.
@@ -328,26 +341,27 @@ public final class SecureStream: @unchecked Sendable {
         while true {
             let length = connection.nextDatagram(now: instant, into: scratch)
             if length == 0 { break }
-            let record = [UInt8](UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
-            do {
-                try transport.send(record: record)
-            } catch {
-                if terminal == nil, !closedByUs { terminal = error }
-                break
-            }
+            // Encrypted and sent once the lock is released (`complete`), so the ICE thread is not kept
+            // waiting on our lock while OpenSSL and the socket work.
+            wakeups.records.append([UInt8](UnsafeRawBufferPointer(rebasing: scratch[0..<length])))
         }
-        if let deadline = connection.nextDeadline, terminal == nil {
-            timer.schedule(origin + (deadline - .zero))
-        } else {
-            timer.schedule(nil)
+        if readWaiter != nil, connection.readableBytes > 0, connection.readableBytes < readThreshold,
+           !connection.isAtEndOfStream, readWakeDeadline == nil {
+            readWakeDeadline = instant + Self.readBatchDelay
         }
+        var deadline = terminal == nil ? connection.nextDeadline : nil
+        if let wake = readWakeDeadline, readWaiter != nil { deadline = Swift.min(deadline ?? wake, wake) }
+        timer.schedule(deadline.map { origin + ($0 - .zero) })
         if terminal != nil {
             wakeAll(&wakeups)
             return
         }
-        if readWaiter != nil, connection.readableBytes > 0 || connection.isAtEndOfStream {
+        if readWaiter != nil,
+           connection.readableBytes >= readThreshold || connection.isAtEndOfStream
+            || (connection.readableBytes > 0 && readWakeDeadline.map { $0 <= instant } ?? false) {
             wakeups.add(readWaiter)
             readWaiter = nil
+            readWakeDeadline = nil
         }
         if writeWaiter != nil, connection.sendBufferSpace >= writeThreshold {
             wakeups.add(writeWaiter)
@@ -359,9 +373,29 @@ public final class SecureStream: @unchecked Sendable {
         }
     }
 
+    /// Lock released: sends the records `settle` collected, then resumes the waiters.
+    private func complete(_ wakeups: Wakeups) {
+        for record in wakeups.records {
+            do {
+                try transport.send(record: record)
+            } catch {
+                lock.lock()
+                if terminal == nil, !closedByUs { terminal = error }
+                var more = Wakeups()
+                wakeAll(&more)
+                lock.unlock()
+                more.resume()
+                break
+            }
+        }
+        wakeups.resume()
+    }
+
     /// Lock held.
     private func wakeAll(_ wakeups: inout Wakeups) {
-        wakeups.add(readWaiter, error: terminal)
+        // A reader with bytes (or the end) waiting gets them first; `read` reports the error after.
+        let readable = connection.readableBytes > 0 || connection.isAtEndOfStream
+        wakeups.add(readWaiter, error: readable ? nil : terminal)
         wakeups.add(writeWaiter, error: terminal)
         wakeups.add(finishWaiter, error: terminal)
         readWaiter = nil
@@ -411,6 +445,8 @@ public final class SecureStream: @unchecked Sendable {
 
 /// Continuations to resume once the lock is released.
 private struct Wakeups {
+    /// PeerStream datagrams to send as DTLS records.
+    var records: [[UInt8]] = []
     private var items: [(CheckedContinuation<Void, any Error>, SecureTransportError?)] = []
 
     mutating func add(_ continuation: CheckedContinuation<Void, any Error>?, error: SecureTransportError? = nil) {
