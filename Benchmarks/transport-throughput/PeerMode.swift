@@ -7,7 +7,7 @@ import SecureTransport
 /// server (`a=setup:passive`) and the receiver. Protocol, one JSON object per line:
 ///   peer → stdout  {"ufrag","pwd","fingerprint","candidates":[a=candidate values]}
 ///   stdin → peer   the same fields of the other side, plus "size" and "seed"
-///   peer → stdout  {"received":N,"mismatch":offset or -1}   after the sender's FIN, then it exits
+///   peer → stdout  {"received":N,"mismatch":offset or -1}   after the sender's FIN and its own FIN, then it exits
 struct PeerDescription: Codable {
     var ufrag: String
     var pwd: String
@@ -56,6 +56,8 @@ enum PeerMode {
             offset += chunk.count
         }
         _ = size
+        // Our direction ends cleanly too, so the other side reads to its end before we close.
+        try await stream.finish()
         say(String(decoding: try JSONEncoder().encode(PeerResult(received: offset, mismatch: mismatch)), as: UTF8.self))
         stream.close()
         await side.close()

@@ -40,7 +40,7 @@ if let index = arguments.firstIndex(of: "--size"), arguments.index(after: index)
 
 // MARK: - (a) ours
 
-func oursThroughput(total: Int, pacing: Bool = true) async throws -> (Duration, SecureStreamStatistics) {
+func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environment["SJ_NO_PACING"] == nil) async throws -> (Duration, SecureStreamStatistics) {
     let (a, b) = try await connectedSides()
     let certificateA = try DTLSCertificate.generate()
     let certificateB = try DTLSCertificate.generate()
@@ -175,10 +175,10 @@ func normalRun(total: Int) async throws {
 
 /// Inside the namespace made by `run --impaired`: ours and kernel TCP over the same lossy, rate-capped lo.
 func impairedRun(total: Int) async throws {
-    say("transport-throughput --impaired: \(total >> 20) MiB on lo inside a network namespace, 2 % of UDP and TCP packets dropped at random (nftables), 100 Mbit/s token bucket (tc tbf); shared machine")
+    say("transport-throughput --impaired: \(total >> 20) MiB on lo (MTU 1500, GSO 1500) inside a network namespace, 2 % of UDP and TCP packets dropped at random (nftables), 100 Mbit/s token bucket (tc tbf); shared machine")
     let (oursElapsed, statistics) = try await oursThroughput(total: total)
     let ours = megabytesPerSecond(total, oursElapsed)
-    say("  ours, SecureStream over ICE: \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents))")
+    say("  ours, SecureStream over ICE: \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), probe timeouts \(statistics.stream.probeTimeouts), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"), min rtt \(statistics.stream.minRTT.map { "\($0)" } ?? "-"))")
     let tcpElapsed = try kernelTCPThroughput(total: total)
     let tcp = megabytesPerSecond(total, tcpElapsed)
     say("  kernel TCP: \(format(tcp)) MB/s  (\(tcpElapsed))")
