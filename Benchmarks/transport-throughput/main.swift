@@ -188,6 +188,11 @@ func impairedRun(total: Int) async throws {
 do {
     if arguments.contains("--peer") {
         try await PeerMode.run()
+    } else if arguments.contains("--ours-only") {
+        // For profiling: (a) alone.
+        let total = size ?? (512 << 20)
+        let (elapsed, _) = try await oursThroughput(total: total)
+        say("ours: \(format(megabytesPerSecond(total, elapsed))) MB/s")
     } else if arguments.contains("--impaired-inside") {
         try await impairedRun(total: size ?? (32 << 20))
     } else if arguments.contains("--impaired") {

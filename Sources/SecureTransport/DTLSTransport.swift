@@ -161,8 +161,9 @@ public final class DTLSTransport: @unchecked Sendable {
             drop = Double(generator.next() >> 11) * 0x1p-53 < configuration.lossInjection
             if drop { counters.datagramsDroppedByLossInjection += datagrams.count }
         }
+        if !drop { counters.datagramsSent += datagrams.count }
         lock.unlock()
-        if !drop { sendRaw(datagrams) }
+        if !drop { sendRaw(datagrams, counted: true) }
     }
 
     /// Sends an RTP/RTCP datagram (already SRTP-protected by the caller) on the same component, unencrypted
@@ -388,7 +389,8 @@ public final class DTLSTransport: @unchecked Sendable {
         return handler
     }
 
-    private func sendRaw(_ datagrams: [[UInt8]]) {
+    /// Sends on the ICE component. `counted`: the caller already added them to `datagramsSent`.
+    private func sendRaw(_ datagrams: [[UInt8]], counted: Bool = false) {
         guard !datagrams.isEmpty else { return }
         var sent = 0
         var failed = 0
@@ -402,8 +404,9 @@ public final class DTLSTransport: @unchecked Sendable {
                 failed += 1
             }
         }
+        guard failed > 0 || !counted else { return }
         lock.withLock {
-            counters.datagramsSent += sent
+            counters.datagramsSent += counted ? -failed : sent
             counters.sendFailures += failed
         }
     }

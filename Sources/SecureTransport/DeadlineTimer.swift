@@ -14,10 +14,17 @@ final class DeadlineTimer: @unchecked Sendable {
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     // Guarded by `mutex`.
     private var deadline: ContinuousClock.Instant?
+    /// What the thread sleeps until now (nil: until signalled).
+    private var sleepingUntil: ContinuousClock.Instant?
     private var stopped = false
+    /// A deadline this close to when the thread wakes anyway does not wake it early. Pacing and ACK timers
+    /// are re-armed after nearly every datagram; waking the thread for each would cost a context switch per
+    /// datagram, and PeerStream's bursts already cover one pacing granularity (1 ms).
+    private let slack: Duration
     private var fire: (@Sendable () -> Void)?
 
-    init(name: String) {
+    init(name: String, slack: Duration = .microseconds(200)) {
+        self.slack = slack
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -50,9 +57,9 @@ final class DeadlineTimer: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         let wake: Bool
         if let newDeadline {
-            // The thread only needs waking when the new deadline is earlier than the one it sleeps on; a
-            // later one is picked up when it wakes.
-            wake = deadline.map { newDeadline < $0 } ?? true
+            // The thread only needs waking when the new deadline is clearly earlier than the time it wakes
+            // anyway; a later one is picked up then.
+            wake = sleepingUntil.map { newDeadline < $0 - slack } ?? true
         } else {
             wake = false
         }
@@ -74,12 +81,14 @@ final class DeadlineTimer: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         while !stopped {
             guard let due = deadline else {
+                sleepingUntil = nil
                 pthread_cond_wait(condition, mutex)
                 continue
             }
             let remaining = due - ContinuousClock.now
             if remaining <= .zero {
                 deadline = nil
+                sleepingUntil = .now
                 let handler = fire
                 pthread_mutex_unlock(mutex)
                 handler?()
@@ -96,7 +105,9 @@ final class DeadlineTimer: @unchecked Sendable {
                 nanoseconds %= 1_000_000_000
             }
             var until = timespec(tv_sec: wholeSeconds, tv_nsec: nanoseconds)
+            sleepingUntil = due
             pthread_cond_timedwait(condition, mutex, &until)
+            sleepingUntil = .now
         }
         pthread_mutex_unlock(mutex)
     }

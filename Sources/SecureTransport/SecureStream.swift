@@ -48,10 +48,7 @@ public final class SecureStream: @unchecked Sendable {
         certificate: DTLSCertificate, remoteFingerprint: DTLSFingerprint,
         configuration: SecureStreamConfiguration = SecureStreamConfiguration()
     ) async throws(SecureTransportError) -> SecureStream {
-        guard configuration.stream.maxDatagramSize + 37 <= configuration.transport.mtu else {
-            throw .invalidConfiguration(
-                "stream.maxDatagramSize \(configuration.stream.maxDatagramSize) + 37 bytes of DTLS record overhead exceeds mtu \(configuration.transport.mtu)")
-        }
+        try configuration.validate()
         let transport = try await DTLSTransport.connect(
             agent: agent, stream: stream, component: component, role: role, certificate: certificate,
             remoteFingerprint: remoteFingerprint, configuration: configuration.transport)
@@ -63,7 +60,8 @@ public final class SecureStream: @unchecked Sendable {
         return SecureStream(transport: transport, configuration: configuration)
     }
 
-    /// Builds the stream on a transport whose handshake is done.
+    /// Builds the stream on a transport whose handshake is done. Call `configuration.validate()` first
+    /// (`connect` does): an invalid PeerStream configuration stops the process.
     public init(transport: DTLSTransport, configuration: SecureStreamConfiguration) {
         self.transport = transport
         self.configuration = configuration

@@ -21,6 +21,29 @@ public struct SecureStreamConfiguration: Sendable, Hashable {
         PeerStreamConfiguration(connectionID: 1)
     }
 
+    /// Checks what `PeerStreamConnection` would otherwise stop on with a precondition, and that a PeerStream
+    /// datagram plus the DTLS record overhead (37 bytes with AES-GCM) fits the MTU.
+    public func validate() throws(SecureTransportError) {
+        let s = stream
+        func require(_ condition: Bool, _ text: String) throws(SecureTransportError) {
+            if !condition { throw .invalidConfiguration(text) }
+        }
+        try require(s.maxDatagramSize >= 64 && s.maxDatagramSize + 37 <= transport.mtu,
+                    "stream.maxDatagramSize \(s.maxDatagramSize) + 37 bytes of DTLS record overhead must fit mtu \(transport.mtu)")
+        try require(s.receiveWindow >= Int(PeerStreamConnection.initialFlowControlLimit), "stream.receiveWindow below 64 KiB")
+        try require(s.sendBufferCapacity > 0, "stream.sendBufferCapacity must be positive")
+        try require(s.ackElicitingThreshold >= 1, "stream.ackElicitingThreshold must be at least 1")
+        try require(s.maxAckRanges >= 1 && s.maxAckRanges <= PeerStreamPacket.maxAckRanges
+                    && PeerStreamPacket.ackFixedSize + s.maxAckRanges * PeerStreamPacket.ackRangeSize <= s.maxDatagramSize,
+                    "stream.maxAckRanges must fit the datagram budget")
+        try require(s.minimumWindowPackets >= 1 && s.initialWindowPackets >= s.minimumWindowPackets,
+                    "stream windows: need 1 <= minimumWindowPackets <= initialWindowPackets")
+        try require(s.lossReductionFactor > 0 && s.lossReductionFactor < 1, "stream.lossReductionFactor must be in (0, 1)")
+        try require(s.maxBurstPackets >= 1, "stream.maxBurstPackets must be at least 1")
+        try require(s.pacingGranularity >= .zero, "stream.pacingGranularity must not be negative")
+        try require((0...1).contains(transport.lossInjection), "transport.lossInjection must be within 0…1")
+    }
+
     /// Test and benchmark facility, forwarded to `transport.lossInjection`: drop this fraction (0…1) of
     /// outgoing application-data datagrams, seeded so runs repeat.
     public var lossInjection: Double {

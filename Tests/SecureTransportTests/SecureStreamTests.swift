@@ -165,12 +165,22 @@ struct SecureStreamTests {
         await b.agent.close()
     }
 
-    @Test("a datagram budget that does not fit the MTU is refused")
-    func invalidConfiguration() async throws {
+    static let invalidConfigurations: [(String, @Sendable (inout SecureStreamConfiguration) -> Void)] = [
+        ("datagram budget over the MTU", { $0.stream.maxDatagramSize = 1190 }),
+        ("receive window below 64 KiB", { $0.stream.receiveWindow = 1000 }),
+        ("minimum window above the initial one", { $0.stream.minimumWindowPackets = 20 }),
+        ("loss reduction of 1", { $0.stream.lossReductionFactor = 1 }),
+        ("loss injection above 1", { $0.lossInjection = 1.5 }),
+    ]
+
+    @Test("configurations PeerStream or DTLS cannot run are refused with a typed error",
+          arguments: 0..<SecureStreamTests.invalidConfigurations.count)
+    func invalidConfiguration(index: Int) async throws {
         let agent = try ICEAgent(configuration: ICEConfiguration(localAddresses: ["127.0.0.1"]))
         let stream = try await agent.addStream()
         var configuration = SecureStreamConfiguration()
-        configuration.stream.maxDatagramSize = 1190
+        Self.invalidConfigurations[index].1(&configuration)
+        #expect(throws: SecureTransportError.self, "\(Self.invalidConfigurations[index].0)") { try configuration.validate() }
         await #expect(throws: SecureTransportError.self) {
             _ = try await SecureStream.connect(
                 agent: agent, stream: stream, role: .client, certificate: try DTLSCertificate.generate(),
