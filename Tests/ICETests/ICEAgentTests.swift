@@ -38,6 +38,21 @@ struct ICEAgentTests {
         await b.agent.close()
     }
 
+    @Test("host candidates come from the configured port range, one port per component")
+    func portRange() async throws {
+        let base = UInt16.random(in: 42_000...58_000)
+        var configuration = loopbackConfiguration(.controlling)
+        configuration.portRange = base...(base + 99)
+        let a = try await Peer.make(configuration, components: 2)
+        try await a.agent.gatherCandidates(stream: a.stream)
+        try await a.log.waitForGatheringDone(a.stream)
+        let ports = a.log.localCandidates(a.stream).map(\.port)
+        #expect(ports.count == 2)
+        #expect(ports.allSatisfy { configuration.portRange?.contains($0) == true })
+        #expect(Set(ports).count == 2)
+        await a.agent.close()
+    }
+
     @Test("a role conflict (both controlling) is resolved by the tie-breaker and the agents connect")
     func roleConflict() async throws {
         // RFC 8445 §7.3.1.1: 487 Role Conflict, the larger tie-breaker keeps the controlling role.
@@ -281,6 +296,9 @@ struct ICEAgentTests {
         }
         #expect(throws: ICEError.invalidAddress("not-an-ip")) {
             _ = try ICEAgent(configuration: ICEConfiguration(localAddresses: ["not-an-ip"]))
+        }
+        #expect(throws: ICEError.invalidConfiguration("relay-only needs at least one TURN server")) {
+            _ = try ICEAgent(configuration: ICEConfiguration(relayOnly: true))
         }
         await a.agent.close()
         #expect(throws: ICEError.closed) { try a.agent.send([1], stream: a.stream) }

@@ -3,6 +3,12 @@ import ICE
 import Synchronization
 import Testing
 
+#if DEBUG
+let buildKind = "debug build"
+#else
+let buildKind = "release build"
+#endif
+
 /// Figures for the benchmark baselines. They are printed, never asserted: the machine is shared.
 @Suite("ICE measurements (printed)", .serialized)
 struct ICEMeasurementTests {
@@ -52,7 +58,7 @@ struct ICEMeasurementTests {
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let count = received.current
-        print("ICE datagram rate (debug build, windowed \(window)): \(count) of \(sent) x 1200 B in \(elapsed) = \(Int(Double(count) / seconds)) datagrams/s, \(String(format: "%.1f", Double(count) * 1200 / seconds / 1e6)) MB/s")
+        print("ICE datagram rate (\(buildKind), windowed \(window)): \(count) of \(sent) x 1200 B in \(elapsed) = \(Int(Double(count) / seconds)) datagrams/s, \(String(format: "%.1f", Double(count) * 1200 / seconds / 1e6)) MB/s")
         #expect(count > 0)
         #expect(count <= sent)
         await a.agent.close()
@@ -95,7 +101,7 @@ struct ICEMeasurementTests {
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("ICE pseudo-TCP (debug build): 8 MiB in \(elapsed) = \(String(format: "%.1f", Double(message.count) / seconds / 1e6)) MB/s")
+        print("ICE pseudo-TCP (\(buildKind)): 8 MiB in \(elapsed) = \(String(format: "%.1f", Double(message.count) / seconds / 1e6)) MB/s")
         let got = collected.withLock { $0 }
         #expect(got.count == message.count)
         #expect(got == message, "pseudo-TCP delivered different bytes")

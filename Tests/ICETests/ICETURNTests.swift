@@ -38,3 +38,29 @@ struct ICETURNTests {
         }
     }
 }
+
+@Suite("ICE with a STUN server")
+struct ICESTUNTests {
+    @Test("a STUN server's mapped address becomes a server-reflexive candidate with the host as related address")
+    func stunServer() async throws {
+        // A minimal STUN responder that reports a different (still loopback) mapped address, so the srflx
+        // candidate is not discarded as redundant with the host one (RFC 8445 §5.1.3).
+        let stun = try FakeSTUNServer(mappedAddress: (127, 0, 0, 5), mappedPort: 40_000)
+        defer { stun.stop() }
+        var configuration = loopbackConfiguration(.controlling)
+        configuration.stunServer = .init(address: "127.0.0.1", port: stun.port)
+        let a = try await Peer.make(configuration)
+        try await a.agent.gatherCandidates(stream: a.stream)
+        try await a.log.waitForGatheringDone(a.stream)
+        let candidates = a.log.localCandidates(a.stream)
+        let host = try #require(candidates.first { $0.type == .host })
+        let srflx = try #require(candidates.first { $0.type == .srflx })
+        #expect(srflx.address == "127.0.0.5")
+        #expect(srflx.port == 40_000)
+        #expect(srflx.relatedAddress == host.address)
+        #expect(srflx.relatedPort == host.port)
+        #expect(srflx.priority < host.priority)
+        #expect(stun.requestsAnswered >= 1)
+        await a.agent.close()
+    }
+}

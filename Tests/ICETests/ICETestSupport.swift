@@ -163,7 +163,7 @@ func freeUDPPort() -> UInt16 {
 }
 
 /// A UDP socket bound on 127.0.0.1 that nobody reads: packets to it vanish without an ICMP error.
-final class SilentUDPSocket {
+final class SilentUDPSocket: Sendable {
     let fd: Int32
     let port: UInt16
 
@@ -242,4 +242,57 @@ final class Counter: Sendable {
     private let value = Atomic<Int>(0)
     func increment() { value.add(1, ordering: .relaxed) }
     var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// Answers STUN Binding requests on 127.0.0.1 with a fixed mapped address, from a thread of its own.
+/// libnice 0.1.21 gathers with classic RFC 3489 requests (no magic cookie), so the answer is RFC 3489's
+/// MAPPED-ADDRESS with the 16-byte transaction id echoed; requests with the RFC 8489 cookie are ignored.
+final class FakeSTUNServer: Sendable {
+    let port: UInt16
+    private let fd: Int32
+    private let running = Atomic<Bool>(true)
+    private let answered = Atomic<Int>(0)
+    private let finished = Atomic<Bool>(false)
+
+    var requestsAnswered: Int { answered.load(ordering: .relaxed) }
+
+    init(mappedAddress: (UInt8, UInt8, UInt8, UInt8), mappedPort: UInt16) throws {
+        let socket = SilentUDPSocket()
+        fd = socket.fd
+        port = socket.port
+        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let mapped = [mappedAddress.0, mappedAddress.1, mappedAddress.2, mappedAddress.3]
+        Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 1500)
+            while running.load(ordering: .relaxed) {
+                var from = sockaddr_in()
+                var fromLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+                let n = withUnsafeMutablePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &fromLength) }
+                }
+                // A Binding request (type 0x0001) without the RFC 8489 magic cookie 0x2112A442.
+                guard n >= 20, buffer[0] == 0x00, buffer[1] == 0x01,
+                      buffer[4..<8] != [0x21, 0x12, 0xA4, 0x42] else { continue }
+                let response = Self.bindingSuccess(header: Array(buffer[4..<20]), address: mapped, port: mappedPort)
+                _ = withUnsafePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, response, response.count, 0, $0, fromLength) }
+                }
+                answered.add(1, ordering: .relaxed)
+            }
+            finished.store(true, ordering: .releasing)
+        }
+    }
+
+    func stop() {
+        running.store(false, ordering: .relaxed)
+        while !finished.load(ordering: .acquiring) { usleep(5_000) }
+        _ = Glibc.close(fd)
+    }
+
+    /// RFC 3489 §11.1/§11.2.1: Binding Response (0x0101), the request's transaction id, MAPPED-ADDRESS.
+    static func bindingSuccess(header: [UInt8], address: [UInt8], port: UInt16) -> [UInt8] {
+        let attribute: [UInt8] = [0x00, 0x01, 0x00, 0x08, 0x00, 0x01, UInt8(port >> 8), UInt8(port & 0xFF)] + address
+        return [0x01, 0x01, 0x00, UInt8(attribute.count)] + header + attribute
+    }
 }
