@@ -7,6 +7,9 @@
 // Usage: scripts/bench transport-throughput [--size BYTES|NMiB]   (default 512 MiB)
 //        Benchmarks/transport-throughput/run --impaired [--size …]   (2 % loss + 100 Mbit/s, see run)
 //        bench-transport-throughput --peer   (second process for SecureTransportTests, JSON lines on stdio)
+//        bench-transport-throughput --ours-only [--size …]   ((a) alone, for perf record)
+// Tuning experiments for (a) without rebuilding: SJ_NO_PACING=1, SJ_PACING_US=<pacing granularity µs>,
+// SJ_ACK_EVERY=<ack-eliciting threshold>, SJ_BURST=<max burst packets>.
 // Last line: transport-throughput: ours=<N>MB/s baseline=<N>MB/s ratio=<x>   (baseline = pseudo-TCP)
 import DTLS
 import Foundation
@@ -47,6 +50,15 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     var configuration = SecureStreamConfiguration()
     configuration.transport.initialRetransmissionTimeout = .milliseconds(100)
     configuration.stream.pacing = pacing
+    if let text = ProcessInfo.processInfo.environment["SJ_PACING_US"], let us = Int(text) {
+        configuration.stream.pacingGranularity = .microseconds(us)
+    }
+    if let text = ProcessInfo.processInfo.environment["SJ_ACK_EVERY"], let n = Int(text) {
+        configuration.stream.ackElicitingThreshold = n
+    }
+    if let text = ProcessInfo.processInfo.environment["SJ_BURST"], let n = Int(text) {
+        configuration.stream.maxBurstPackets = n
+    }
     async let client = SecureStream.connect(
         agent: a.agent, stream: a.stream, role: .client, certificate: certificateA,
         remoteFingerprint: certificateB.fingerprint(), configuration: configuration)
@@ -191,8 +203,8 @@ do {
     } else if arguments.contains("--ours-only") {
         // For profiling: (a) alone.
         let total = size ?? (512 << 20)
-        let (elapsed, _) = try await oursThroughput(total: total)
-        say("ours: \(format(megabytesPerSecond(total, elapsed))) MB/s")
+        let (elapsed, statistics) = try await oursThroughput(total: total)
+        say("ours: \(format(megabytesPerSecond(total, elapsed))) MB/s, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), ICE send failures \(statistics.transport.sendFailures)")
     } else if arguments.contains("--impaired-inside") {
         try await impairedRun(total: size ?? (32 << 20))
     } else if arguments.contains("--impaired") {
