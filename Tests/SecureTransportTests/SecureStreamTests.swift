@@ -61,6 +61,41 @@ struct SecureStreamTests {
         await b.agent.close()
     }
 
+    /// RFC 7983 §7: RTP/RTCP (first byte 128…191) shares the component with DTLS and bypasses it.
+    @Test("RTP datagrams pass beside DTLS to the media handler; DTLS records to the record handler")
+    func mediaPassThrough() async throws {
+        let (a, b) = try await connectedSides()
+        var configuration = DTLSTransportConfiguration()
+        configuration.initialRetransmissionTimeout = .milliseconds(100)
+        async let client = DTLSTransport.connect(
+            agent: a.agent, stream: a.stream, role: .client, certificate: a.certificate,
+            remoteFingerprint: b.certificate.fingerprint(), configuration: configuration)
+        async let server = DTLSTransport.connect(
+            agent: b.agent, stream: b.stream, role: .server, certificate: b.certificate,
+            remoteFingerprint: a.certificate.fingerprint(), configuration: configuration)
+        let (left, right) = try await (client, server)
+        let media = LineBuffer()
+        let records = LineBuffer()
+        right.setMediaHandler { bytes in media.lines.withLock { $0.append(bytes.map { String($0) }.joined(separator: ",")) } }
+        right.setRecordHandler { got in records.lines.withLock { $0 += got.map { String(decoding: $0, as: UTF8.self) } } }
+        let rtp: [UInt8] = [0x80, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0xCA, 0xFE, 0xBA, 0xBE, 1, 2, 3]
+        try rtp.withUnsafeBytes { try left.sendMedia($0) }
+        try left.send(record: Array("hello".utf8))
+        #expect(throws: SecureTransportError.self) { try [UInt8]([0x17, 0xFE]).withUnsafeBytes { try left.sendMedia($0) } }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while (media.lines.withLock { $0.isEmpty } || records.lines.withLock { $0.isEmpty }) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(media.lines.withLock { $0 } == [rtp.map { String($0) }.joined(separator: ",")])
+        #expect(records.lines.withLock { $0 } == ["hello"])
+        #expect(right.statistics.mediaDatagramsReceived == 1)
+        #expect(left.selectedSRTPProfile != nil)
+        left.close()
+        right.close()
+        await a.agent.close()
+        await b.agent.close()
+    }
+
     /// RFC 5763 §5: a certificate that does not match the signalled fingerprint ends the handshake. The side
     /// that checks reports the mismatch; the other learns it from the alert — neither hangs.
     @Test("a wrong fingerprint fails both sides with typed errors", arguments: [true, false])
