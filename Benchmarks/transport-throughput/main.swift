@@ -9,7 +9,8 @@
 //        bench-transport-throughput --peer   (second process for SecureTransportTests, JSON lines on stdio)
 //        bench-transport-throughput --ours-only [--size …]   ((a) alone, for perf record)
 // Tuning experiments for (a) without rebuilding: SJ_NO_PACING=1, SJ_PACING_US=<pacing granularity µs>,
-// SJ_ACK_EVERY=<ack-eliciting threshold>, SJ_ACK_DELAY_US=<max ACK delay µs>, SJ_BURST=<max burst packets>.
+// SJ_ACK_EVERY=<ack-eliciting threshold>, SJ_ACK_DELAY_US=<max ACK delay µs>, SJ_BURST=<max burst packets>,
+// SJ_BETA=<loss reduction factor>, SJ_WINDOW=<receive window and send buffer bytes>.
 // Last line: transport-throughput: ours=<N>MB/s baseline=<N>MB/s ratio=<x>   (baseline = pseudo-TCP)
 import DTLS
 import Foundation
@@ -58,6 +59,13 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     }
     if let text = ProcessInfo.processInfo.environment["SJ_ACK_DELAY_US"], let us = Int(text) {
         configuration.stream.maxAckDelay = .microseconds(us)
+    }
+    if let text = ProcessInfo.processInfo.environment["SJ_BETA"], let beta = Double(text) {
+        configuration.stream.lossReductionFactor = beta
+    }
+    if let text = ProcessInfo.processInfo.environment["SJ_WINDOW"], let bytes = Int(text) {
+        configuration.stream.receiveWindow = bytes
+        configuration.stream.sendBufferCapacity = bytes
     }
     if let text = ProcessInfo.processInfo.environment["SJ_BURST"], let n = Int(text) {
         configuration.stream.maxBurstPackets = n
