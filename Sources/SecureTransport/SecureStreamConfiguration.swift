@@ -15,16 +15,19 @@ public struct SecureStreamConfiguration: Sendable, Hashable {
         self.stream = stream
     }
 
-    /// PeerStream's defaults with connection id 1, except ACK frequency: an ACK after every 8 ack-eliciting
+    /// PeerStream's defaults with connection id 1, except ACK frequency: an ACK after every 4 ack-eliciting
     /// packets instead of 2, and at most 1 ms later instead of 5 ms (RFC 9000 §13.2.2 lets a receiver ACK
     /// less often). Here every ACK is a whole DTLS record, encrypted, sent and decrypted with a system call on
-    /// each side, so a third of all datagrams were ACKs; the shorter delay bounds the wait when fewer than 8
-    /// packets are in flight. Measured with bench-transport-throughput: loopback +25 % (63 → 80 MB/s), the
-    /// impaired path 9.3 → 10.2 MB/s. Both ends must use the same `maxAckDelay` (the peer's probe timeout
-    /// assumes it). A 0.7 loss reduction, a 16- or 64-packet window floor and 4 packets per ACK with the
-    /// 5 ms delay did not help and were left out.
+    /// each side, so with 2 a third of all datagrams were ACKs; the shorter delay bounds the wait when fewer
+    /// packets than that are in flight. Measured (bench-transport-throughput, shared 2-core machine):
+    ///   loopback 128 MiB        2: 63-64 MB/s   4: 70-78 MB/s   8: 71-86 MB/s
+    ///   impaired (2 %, 100 Mbit) 2: 9.3 MB/s    4: 10.3 MB/s    8: 9.4-10.2 MB/s
+    ///   5 % loss test (debug)    2: 9.5-10.5 s  4: 10.8-11.2 s  8: 16.6 s
+    /// 8 stalls on lossy paths, where the congestion window holds fewer than 8 packets; 4 is the balance.
+    /// Both ends must use the same `maxAckDelay` (the peer's probe timeout assumes it). A 0.7 loss reduction
+    /// and a 16- or 64-packet window floor did not help and were left out.
     public static var defaultStream: PeerStreamConfiguration {
-        PeerStreamConfiguration(connectionID: 1, maxAckDelay: .milliseconds(1), ackElicitingThreshold: 8)
+        PeerStreamConfiguration(connectionID: 1, maxAckDelay: .milliseconds(1), ackElicitingThreshold: 4)
     }
 
     /// Checks what `PeerStreamConnection` would otherwise stop on with a precondition, and that a PeerStream
