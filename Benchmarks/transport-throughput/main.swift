@@ -12,6 +12,12 @@
 // SJ_ACK_EVERY=<ack-eliciting threshold>, SJ_ACK_DELAY_US=<max ACK delay µs>, SJ_BURST=<max burst packets>,
 // SJ_BETA=<loss reduction factor>, SJ_WINDOW=<receive window and send buffer bytes>.
 // Last line: transport-throughput: ours=<N>MB/s baseline=<N>MB/s ratio=<x>   (baseline = pseudo-TCP)
+//
+// Measured 2026-11-21 on the shared 2-core machine (load average 2.3-2.6 from other builds), 512 MiB:
+//   ours 74.3 MB/s, raw libnice datagrams 119.0 MB/s, pseudo-TCP 87.9 MB/s, kernel TCP 2832 MB/s (ratio 0.84);
+//   impaired 32 MiB: ours 10.2 MB/s, kernel TCP 11.7 MB/s (0.87). Run-to-run spread on this machine is ±25 %.
+// Where the time goes (perf): ~half in the kernel's per-datagram sendmsg/recvmsg and wakeups (libnice sends
+// and receives one datagram per system call), OpenSSL ~15 %, our Swift ~15 %; the two ICE threads do the work.
 import DTLS
 import Foundation
 import ICE
