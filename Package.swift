@@ -1,8 +1,15 @@
 // swift-tools-version: 6.1
 // SwiftJingle: a Jingle (XEP-0166) media and file-transfer engine.
-// The target graph follows docs in README.md: C at the edge (one system library per C library),
-// pure protocol targets in the middle, actors that do I/O on top.
+// The target graph follows README.md: C at the edge (one system library per C library), pure protocol
+// targets in the middle, actors that do I/O on top. One entry per line, so parallel work merges cleanly.
 import PackageDescription
+
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioTLS: Target.Dependency = .product(name: "NIOTLS", package: "swift-nio")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "SwiftJingle",
@@ -11,11 +18,25 @@ let package = Package(
         .executable(name: "jingle", targets: ["JingleCLI"]),
         .library(name: "XMLStream", targets: ["XMLStream"]),
         .library(name: "XMPPCore", targets: ["XMPPCore"]),
+        .library(name: "XMPPLink", targets: ["XMPPLink"]),
+        .library(name: "Jingle", targets: ["Jingle"]),
+        .library(name: "SDP", targets: ["SDP"]),
+        .library(name: "JingleSDP", targets: ["JingleSDP"]),
+        .library(name: "ICE", targets: ["ICE"]),
+        .library(name: "DTLS", targets: ["DTLS"]),
+        .library(name: "SRTP", targets: ["SRTP"]),
+        .library(name: "RTP", targets: ["RTP"]),
+        .library(name: "PeerStream", targets: ["PeerStream"]),
+        .library(name: "Media", targets: ["Media"]),
+        .library(name: "FileTransfer", targets: ["FileTransfer"]),
+        .library(name: "SIP", targets: ["SIP"]),
         .library(name: "Hashes", targets: ["Hashes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // ---- C libraries (Debian packages; pkg-config names as on Debian 12) ----
@@ -31,21 +52,36 @@ let package = Package(
         .target(name: "Jingle", dependencies: ["XMPPCore", "XMLStream"]),
         .target(name: "SDP"),
         .target(name: "JingleSDP", dependencies: ["Jingle", "SDP", "XMPPCore", "XMLStream"]),
-        .target(name: "ICE", dependencies: ["CNice", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ICE", dependencies: ["CNice", log]),
         .target(name: "DTLS", dependencies: ["COpenSSL", "Hashes"]),
         .target(name: "SRTP", dependencies: ["CSRTP"]),
         .target(name: "RTP"),
         .target(name: "PeerStream"),
         .target(name: "FileTransfer", dependencies: ["Hashes"]),
-        .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", .product(name: "Logging", package: "swift-log")]),
+
+        // ---- I/O layers ----
+        .target(name: "XMPPLink", dependencies: ["XMPPCore", "XMLStream", "Hashes", nioCore, nioPosix, nioTLS, nioSSL, log]),
+        .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", log]),
+        .target(name: "SIP", dependencies: ["Hashes", nioCore, nioPosix, log]),
+        .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", log]),
 
         // ---- executable ----
         .executableTarget(
             name: "JingleCLI",
             dependencies: [
-                "XMLStream", "XMPPCore", "Hashes", "Jingle", "CLibXML2", "COpenSSL", "CSRTP", "CNice",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "XMLStream",
+                "XMPPCore",
+                "Hashes",
+                "CLibXML2",
+                "COpenSSL",
+                "CSRTP",
+                "CNice",
+                "Jingle",
+                "JingleSDP",
+                "SDP",
+                "Media",
+                argumentParser,
+                log,
             ]
         ),
 
@@ -53,9 +89,9 @@ let package = Package(
         .executableTarget(name: "bench-xml-parse", dependencies: ["XMLStream", "CLibXML2"], path: "Benchmarks/xml-parse"),
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
         .executableTarget(name: "bench-jingle-codec", dependencies: ["Jingle", "XMLStream"], path: "Benchmarks/jingle-codec"),
-        .executableTarget(
-            name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"],
-            path: "Benchmarks/transport-throughput", exclude: ["run"]),
+        .executableTarget(name: "bench-sdp-roundtrip", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], path: "Benchmarks/sdp-roundtrip"),
+        .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP"], path: "Benchmarks/call-setup"),
+        .executableTarget(name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"], path: "Benchmarks/transport-throughput", exclude: ["run"]),
 
         // ---- tests ----
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
@@ -64,14 +100,17 @@ let package = Package(
         .testTarget(name: "JingleTests", dependencies: ["Jingle", "XMPPCore", "XMLStream"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleSDPTests", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ICETests", dependencies: ["ICE"]),
+        .testTarget(name: "ICETests", dependencies: ["ICE", log]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
+        .testTarget(name: "XMPPLinkTests", dependencies: ["XMPPLink", "XMPPCore", "XMLStream", "Hashes"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "ICE", "DTLS", "SRTP", "RTP", "SDP"]),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log], resources: [.copy("Fixtures")]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
-        .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI"]),
+        .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP"]),
     ],
     swiftLanguageModes: [.v6]
 )

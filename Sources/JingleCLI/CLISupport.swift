@@ -67,7 +67,8 @@ enum JSONLine: CustomStringConvertible {
 enum PrettyXML {
     static func format(_ element: XMLElement) -> String {
         var out = ""
-        write(element, indent: 0, inherited: "", into: &out)
+        write(element.trimmingWhitespaceText(), indent: 0, inherited: "", into: &out)
+        if out.hasSuffix("\n") { out.removeLast() }
         return out
     }
 

@@ -11,6 +11,11 @@ struct JingleCommand: AsyncParsableCommand {
         64 usage error.
         """,
         version: VersionInfo.text,
-        subcommands: [InspectCommand.self, VersionCommand.self]
+        subcommands: [
+            InspectCommand.self,
+            SDPCommand.self,
+            SDPCallCommand.self,
+            VersionCommand.self,
+        ]
     )
 }

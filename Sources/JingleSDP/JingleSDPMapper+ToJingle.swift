@@ -1,0 +1,284 @@
+import Jingle
+import SDP
+import XMLStream
+
+extension JingleSDPMapper {
+    /// Maps a session description written by `context.author` to the Jingle payload of `context.action`.
+    ///
+    /// Session-level `a=ice-ufrag`/`a=ice-pwd`/`a=fingerprint`/`a=setup`/direction/`a=extmap-allow-mixed` apply
+    /// to every m-line without its own (RFC 8839 §5.4, RFC 8122 §5, RFC 8866 §6.7). Any m-line profile is accepted.
+    public func jingle(from sdp: SessionDescription, context: Context) throws(JingleSDPError) -> JinglePayload {
+        let shape = try ActionShape(context.action)
+        let sid = context.sid ?? sdp.origin.sessionID
+        guard !sid.isEmpty else { throw JingleSDPError(.missingValue, "no session id: the o= line has none and no sid was given") }
+        let creator = context.creator ?? {
+            switch context.action {
+            case .contentAdd: context.author
+            case .contentAccept: context.author.other
+            default: .initiator
+            }
+        }()
+        let names = try Self.contentNames(sdp)
+        let sessionDirection = sdp.attributes.lazy.compactMap { if case .direction(let d) = $0 { d } else { nil } }.first
+        var contents: [JingleContent] = []
+        for (index, section) in sdp.media.enumerated() {
+            var content = JingleContent(creator: creator, name: names[index])
+            let rejected = section.isRejected
+            if shape.hasSenders, let direction = section.direction ?? sessionDirection {
+                content.senders = JingleSenders(sdpDirection: direction, author: context.author)
+            }
+            if shape.hasDescription {
+                content.description = try description(section, in: sdp, name: names[index], author: context.author)
+                if rejected { content.extensions.append(SDPMappingExtension.rejected(proto: section.proto)) }
+            }
+            if shape.hasTransport && !rejected {
+                content.transport = try transport(section, in: sdp, name: names[index], action: context.action, author: context.author)
+            }
+            if shape == .transport && rejected { continue }
+            contents.append(content)
+        }
+        let groups = shape == .full ? sdp.groups.map { JingleGroup(semantics: $0.semantics, contents: $0.identifiers) } : []
+        return JinglePayload(action: context.action, sid: sid, initiator: context.initiator, responder: context.responder,
+                             contents: contents, groups: groups)
+    }
+
+    /// `a=mid` of each m-line; XEP-0166 §7.1 requires a name, so an m-line without one is named after its media
+    /// type (suffixed with its index when that type repeats).
+    static func contentNames(_ sdp: SessionDescription) throws(JingleSDPError) -> [String] {
+        var names: [String] = []
+        var seen: Set<String> = []
+        for (index, section) in sdp.media.enumerated() {
+            let name: String
+            if let mid = section.mid {
+                name = mid
+            } else {
+                let unique = sdp.media.filter { $0.media == section.media }.count == 1
+                name = unique ? section.media : "\(section.media)\(index)"
+            }
+            guard seen.insert(name).inserted else {
+                throw JingleSDPError(.duplicateName, "m-line \(index + 1) repeats the name '\(name)': a=mid values must be unique (RFC 5888 §4)")
+            }
+            names.append(name)
+        }
+        return names
+    }
+
+    // MARK: description
+
+    func description(_ section: SDPMediaDescription, in sdp: SessionDescription, name: String,
+                     author: JingleRole) throws(JingleSDPError) -> any JingleApplicationDescription {
+        if Self.isDataChannel(section) { return WebRTCDataChannelDescription() }
+        guard section.proto.uppercased().contains("RTP/") else {
+            throw JingleSDPError(.unsupportedMedia, "m=\(section.media) (content '\(name)') uses profile '\(section.proto)': only RTP (XEP-0167) and SCTP data channels (XEP-0343) map to Jingle")
+        }
+        var d = RTPDescription(media: section.media)
+        var ptime: UInt32?, maxptime: UInt32?
+        var rtpmaps: [String: SDPRTPMap] = [:]
+        var fmtps: [String: SDPFormatParameters] = [:]
+        var cryptos: [RTPCrypto] = []
+        var sources: [RTPSource] = []
+        var sourceIndex: [UInt32: Int] = [:]
+        for attribute in section.attributes {
+            switch attribute {
+            case .rtpmap(let map): if rtpmaps[String(map.payloadType)] == nil { rtpmaps[String(map.payloadType)] = map }
+            case .fmtp(let fmtp): if fmtps[fmtp.format] == nil { fmtps[fmtp.format] = fmtp }
+            case .ptime(let value): if ptime == nil { ptime = value }
+            case .maxptime(let value): if maxptime == nil { maxptime = value }
+            case .rtcpMux: d.rtcpMux = true
+            case .rtcpRsize: d.extensions.append(SDPMappingExtension.rtcpRsize)
+            case .crypto(let c):
+                cryptos.append(RTPCrypto(cryptoSuite: c.suite, keyParams: c.keyParams, sessionParams: c.sessionParams, tag: String(c.tag)))
+            case .extmap(let x):
+                // XEP-0294 §3: `senders` is the absolute form of the RFC 8285 §7 direction.
+                var parameters: [RTPParameter] = []
+                if let rest = x.extensionAttributes { parameters.append(RTPParameter(name: "", value: rest)) }
+                d.headerExtensions.append(RTPHeaderExtension(id: x.id, uri: x.uri,
+                                                             senders: x.direction.map { JingleSenders(sdpDirection: $0, author: author) },
+                                                             parameters: parameters))
+            case .extmapAllowMixed: d.extmapAllowMixed = true
+            case .ssrc(let s):
+                // XEP-0339 §3.1: one <source/> per SSRC, its a=ssrc lines as parameters in order.
+                let parameter = RTPParameter(name: s.name, value: s.value)
+                if let i = sourceIndex[s.ssrc] {
+                    sources[i].parameters.append(parameter)
+                } else {
+                    sourceIndex[s.ssrc] = sources.count
+                    sources.append(RTPSource(ssrc: s.ssrc, parameters: [parameter]))
+                }
+            case .ssrcGroup(let g): d.sourceGroups.append(RTPSourceGroup(semantics: g.semantics, ssrcs: g.ssrcs))
+            case .rtcpFeedback(let fb) where fb.format == .all:
+                // XEP-0293 §3: feedback outside any payload-type applies to all of them (RFC 4585 §4.2 `*`).
+                if let trr = fb.trrInterval {
+                    if d.rtcpFeedbackTRRInt == nil { d.rtcpFeedbackTRRInt = RTCPFeedbackTRRInt(value: trr) }
+                } else {
+                    d.rtcpFeedback.append(RTCPFeedback(type: fb.type, subtype: fb.parameter))
+                }
+            default: break
+            }
+        }
+        if !d.extmapAllowMixed && sdp.attributes.contains(.extmapAllowMixed) { d.extmapAllowMixed = true }
+        var feedback: [String: [SDPRTCPFeedback]] = [:]
+        for case .rtcpFeedback(let fb) in section.attributes {
+            if case .format(let format) = fb.format { feedback[format, default: []].append(fb) }
+        }
+        d.sources = sources
+        if !cryptos.isEmpty { d.encryption = RTPEncryption(cryptos: cryptos) }
+        // XEP-0167 §4 allows one <bandwidth/>: the first b= line of the section.
+        if let b = section.bandwidths.first { d.bandwidth = RTPBandwidth(type: b.type, value: String(b.value)) }
+        for format in section.formats {
+            guard let id = UInt8(format), id <= 127 else {
+                throw JingleSDPError(.invalidValue, "m=\(section.media) (content '\(name)'): payload type '\(format)' is not a number 0-127 (RFC 3551 §6)")
+            }
+            var pt = RTPPayloadType(id: id, ptime: ptime, maxptime: maxptime)
+            if let map = rtpmaps[format] {
+                guard (map.channels ?? 1) <= UInt32(UInt8.max) else {
+                    throw JingleSDPError(.invalidValue, "a=rtpmap:\(format): \(map.channels ?? 0) channels do not fit XEP-0167's channels attribute")
+                }
+                pt.name = map.encodingName
+                pt.clockrate = map.clockRate
+                pt.channels = map.channels.map { UInt8($0) }
+            } else if let known = Self.staticCodec(id) {
+                // RFC 3551 §6: a static payload type needs no rtpmap; Jingle still names it (XEP-0167 Example 1).
+                pt.name = known.encodingName
+            }
+            if let fmtp = fmtps[format] {
+                // XEP-0167 §4 requires a name: a nameless value (`0-15`, RFC 4733 §7.1.1) gets name=''.
+                pt.parameters = fmtp.parameters.map { RTPParameter(name: $0.name ?? "", value: $0.value) }
+            }
+            for fb in feedback[format] ?? [] {
+                if let trr = fb.trrInterval {
+                    if pt.rtcpFeedbackTRRInt == nil { pt.rtcpFeedbackTRRInt = RTCPFeedbackTRRInt(value: trr) }
+                } else {
+                    pt.rtcpFeedback.append(RTCPFeedback(type: fb.type, subtype: fb.parameter))
+                }
+            }
+            d.payloadTypes.append(pt)
+        }
+        return d
+    }
+
+    static func isDataChannel(_ section: SDPMediaDescription) -> Bool {
+        section.proto.uppercased().hasSuffix("SCTP")
+    }
+
+    static func staticCodec(_ id: UInt8) -> SDPRTPMap? {
+        SDPMediaDescription(media: "audio", port: 0, proto: "RTP/AVP", formats: []).codec(for: String(id))
+    }
+
+    // MARK: transport
+
+    func transport(_ section: SDPMediaDescription, in sdp: SessionDescription, name: String, action: JingleWireAction,
+                   author: JingleRole) throws(JingleSDPError) -> any JingleTransportMethod {
+        let ufrag = sdp.iceUfrag(for: section)
+        let pwd = sdp.icePwd(for: section)
+        let fingerprints = sdp.fingerprints(for: section)
+        let usesICE = ufrag != nil || pwd != nil || !section.candidates.isEmpty || !fingerprints.isEmpty
+            || Self.isDataChannel(section) || section.endOfCandidates
+        guard usesICE else { return try rawUDP(section, in: sdp, name: name) }
+
+        var t = ICEUDPTransport(ufrag: ufrag, pwd: pwd)
+        // RFC 8445 §5.3: at least 4 and 22 characters; XEP-0176 peers reject shorter ones.
+        if let ufrag, ufrag.count < 4 {
+            throw JingleSDPError(.invalidValue, "m=\(section.media) (content '\(name)'): a=ice-ufrag '\(ufrag)' is shorter than 4 characters (RFC 8445 §5.3)")
+        }
+        if let pwd, pwd.count < 22 {
+            throw JingleSDPError(.invalidValue, "m=\(section.media) (content '\(name)'): a=ice-pwd is shorter than 22 characters (RFC 8445 §5.3)")
+        }
+        if !fingerprints.isEmpty {
+            // RFC 4145 §4: no a=setup means active.
+            let role = sdp.setup(for: section) ?? .active
+            if role == .actpass && (action == .sessionAccept || action == .contentAccept) {
+                throw JingleSDPError(.invalidSetupRole, "m=\(section.media) (content '\(name)'): an answer must choose a=setup:active or passive, not actpass (RFC 5763 §5)")
+            }
+            for fp in fingerprints {
+                guard Self.isHexPairs(fp.fingerprint) else {
+                    throw JingleSDPError(.invalidValue, "a=fingerprint:\(fp.hashFunction) '\(fp.fingerprint)' is not colon-separated hex pairs (RFC 8122 §5)")
+                }
+                t.fingerprints.append(DTLSFingerprint(hash: fp.hashFunction, setup: DTLSSetup(rawValue: role.rawValue) ?? .active,
+                                                      value: fp.fingerprint))
+            }
+        }
+        for c in section.candidates {
+            guard let candidate = try Self.iceCandidate(c, content: name) else { continue }
+            t.candidates.append(candidate)
+        }
+        for attribute in section.attributes {
+            if case .remoteCandidates(let list) = attribute, let first = list.first, t.remoteCandidate == nil {
+                // XEP-0176 §5.3 carries one remote candidate (the in-use pair's component 1).
+                t.remoteCandidate = ICERemoteCandidate(component: first.component, ip: first.address, port: first.port)
+            }
+        }
+        if section.endOfCandidates { t.extensions.append(SDPMappingExtension.endOfCandidates) }
+        if sdp.attributes.contains(.iceLite) { t.extensions.append(SDPMappingExtension.iceLite) }
+        if Self.isDataChannel(section) {
+            var map: SCTPMap?
+            for attribute in section.attributes {
+                switch attribute {
+                case .sctpPort(let port): if map == nil { map = SCTPMap(number: port) }
+                case .sctpmap(let old): if map == nil { map = SCTPMap(number: old.port, protocol: old.protocolName, streams: old.streams) }
+                default: break
+                }
+            }
+            if let map { t.extensions.append(map.element()) }
+            if let size = section.maxMessageSize { t.extensions.append(SDPMappingExtension.maxMessageSize(size)) }
+        }
+        return t
+    }
+
+    /// XEP-0176 §5 candidate from RFC 8839 §5.1; nil for what ICE-UDP cannot carry (TCP candidates, unknown types).
+    static func iceCandidate(_ c: SDPCandidate, content: String) throws(JingleSDPError) -> ICECandidate? {
+        guard c.transport.lowercased() == "udp", c.tcpType == nil else { return nil }
+        guard let type = ICECandidateType(rawValue: c.type.rawValue) else { return nil }
+        guard (1...256).contains(c.component) else {
+            throw JingleSDPError(.invalidValue, "content '\(content)': candidate component \(c.component) is outside 1-256 (RFC 8839 §5.1)")
+        }
+        // `generation` is required in Jingle, optional in SDP: absent means 0.
+        return ICECandidate(component: c.component, foundation: c.foundation, generation: c.generation ?? 0,
+                            id: candidateID(content: content, c.foundation, c.component, c.address, c.port),
+                            ip: c.address, network: c.networkID.flatMap { UInt32($0) }, port: c.port, priority: c.priority,
+                            protocol: c.transport, type: type, relAddr: c.relatedAddress, relPort: c.relatedPort)
+    }
+
+    /// A candidate id (XEP-0176 §5) for a candidate that came without one: a hash of what identifies it, so the
+    /// same candidate gets the same id in every message.
+    static func candidateID(content: String, _ foundation: String, _ component: UInt16, _ ip: String, _ port: UInt16) -> String {
+        "c" + hexID("\(content) \(foundation) \(component) \(ip) \(port)")
+    }
+
+    /// XEP-0177 §4 raw UDP: the c= address and m= port (component 1), and `a=rtcp` for component 2 (RFC 3605).
+    func rawUDP(_ section: SDPMediaDescription, in sdp: SessionDescription, name: String) throws(JingleSDPError) -> RawUDPTransport {
+        guard let connection = sdp.connection(for: section) else {
+            throw JingleSDPError(.missingValue, "m=\(section.media) (content '\(name)') has neither ICE attributes nor a c= line, so it has no address (RFC 8866 §5.7)")
+        }
+        var t = RawUDPTransport(candidates: [
+            RawUDPCandidate(component: 1, id: Self.candidateID(content: name, "raw", 1, connection.address, section.port),
+                            ip: connection.address, port: section.port),
+        ])
+        for attribute in section.attributes {
+            if case .rtcp(let rtcp) = attribute {
+                let ip = rtcp.connection?.address ?? connection.address
+                t.candidates.append(RawUDPCandidate(component: 2, id: Self.candidateID(content: name, "raw", 2, ip, rtcp.port),
+                                                    ip: ip, port: rtcp.port))
+                break
+            }
+        }
+        return t
+    }
+
+    /// RFC 8122 §5: `2HEXDIG *(":" 2HEXDIG)`. Checked on UTF-8 bytes: `Character.isHexDigit` also accepts
+    /// full-width digits and is slow.
+    static func isHexPairs(_ text: String) -> Bool {
+        var position = 0
+        for byte in text.utf8 {
+            let isHex = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+            if position % 3 == 2 {
+                guard byte == UInt8(ascii: ":") else { return false }
+            } else if !isHex {
+                return false
+            }
+            position += 1
+        }
+        return position % 3 == 2
+    }
+}
+

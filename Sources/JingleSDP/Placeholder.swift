@@ -1,1 +1,0 @@
-// Target JingleSDP: sources to come.

@@ -1,0 +1,254 @@
+public import DTLS
+public import ICE
+public import SDP
+
+/// The transport and security parameters one side puts into its SDP for a call.
+public struct CallSDPLocal: Sendable {
+    public var credentials: ICECredentials
+    public var candidates: [ICECandidate]
+    public var fingerprint: DTLSFingerprint
+    /// Offer (or accept) a video m-line in the BUNDLE group.
+    public var video: Bool
+    public var direction: MediaDirection
+
+    public init(credentials: ICECredentials, candidates: [ICECandidate], fingerprint: DTLSFingerprint,
+                video: Bool = false, direction: MediaDirection = .sendrecv) {
+        self.credentials = credentials
+        self.candidates = candidates
+        self.fingerprint = fingerprint
+        self.video = video
+        self.direction = direction
+    }
+}
+
+/// What offer/answer settled, seen from one side.
+public struct NegotiatedCall: Sendable {
+    public var remoteCredentials: ICECredentials
+    public var remoteCandidates: [ICECandidate]
+    public var remoteFingerprint: DTLSFingerprint
+    /// Our DTLS role (RFC 5763 §5: `active` is the client).
+    public var dtlsRole: DTLSRole
+    public var audioFormat: AudioFormat
+    /// The video payload type to send, and those to accept, when a video m-line was accepted.
+    public var videoPayloadType: UInt8?
+    public var videoReceivePayloadTypes: Set<UInt8>
+    /// The direction we may use (the answer's, reversed for the offerer).
+    public var direction: MediaDirection
+}
+
+/// Builds and reads the SDP of a WebRTC-style call: ICE (no trickle, all candidates and
+/// `a=end-of-candidates`), DTLS-SRTP over `UDP/TLS/RTP/SAVPF`, rtcp-mux, BUNDLE of one audio m-line (PCMU,
+/// PCMA, telephone-event) and optionally one video m-line (VP8, H264).
+public enum CallSDP {
+    static let audioMID = "0"
+    static let videoMID = "1"
+    static let telephoneEventPT: UInt8 = 101
+    static let vp8PT: UInt8 = 96
+    static let h264PT: UInt8 = 97
+
+    /// The offer (RFC 3264 §5, RFC 8829 §5.2 layout; `a=setup:actpass` as RFC 5763 §5 asks of an offerer).
+    public static func offer(_ local: CallSDPLocal, sessionID: UInt64 = UInt64.random(in: 1...UInt64(Int64.max))) -> SessionDescription {
+        let address = defaultAddress(local.candidates)
+        var description = SessionDescription(
+            origin: SDPOrigin(sessionID: String(sessionID), sessionVersion: 1, addressType: address.contains(":") ? "IP6" : "IP4", address: address),
+            attributes: [.group(SDPGroup(semantics: "BUNDLE", identifiers: local.video ? [audioMID, videoMID] : [audioMID]))]
+        )
+        var audio = section(media: "audio", mid: audioMID, local: local, setup: .actpass, withCandidates: true)
+        audio.formats = ["0", "8", String(telephoneEventPT)]
+        audio.attributes += [
+            .rtpmap(SDPRTPMap(payloadType: 0, encodingName: "PCMU", clockRate: 8000)),
+            .rtpmap(SDPRTPMap(payloadType: 8, encodingName: "PCMA", clockRate: 8000)),
+            .rtpmap(SDPRTPMap(payloadType: telephoneEventPT, encodingName: "telephone-event", clockRate: 8000)),
+            .fmtp(SDPFormatParameters(format: String(telephoneEventPT), parameters: [SDPFormatParameter(name: nil, value: "0-16")])),
+            .ptime(20),
+        ]
+        description.media.append(audio)
+        if local.video {
+            var video = section(media: "video", mid: videoMID, local: local, setup: .actpass, withCandidates: false)
+            video.formats = [String(vp8PT), String(h264PT)]
+            video.attributes += [
+                .rtpmap(SDPRTPMap(payloadType: vp8PT, encodingName: "VP8", clockRate: 90000)),
+                .rtpmap(SDPRTPMap(payloadType: h264PT, encodingName: "H264", clockRate: 90000)),
+                .fmtp(SDPFormatParameters(format: String(h264PT), parameters: [
+                    SDPFormatParameter(name: "level-asymmetry-allowed", value: "1"),
+                    SDPFormatParameter(name: "packetization-mode", value: "1"),
+                    SDPFormatParameter(name: "profile-level-id", value: "42e01f"),
+                ])),
+            ]
+            description.media.append(video)
+        }
+        return description
+    }
+
+    /// The answer (RFC 3264 §6) built by `SessionDescription.answer(to:capabilities:origin:)`: the offered
+    /// PCMU/PCMA/telephone-event (and VP8/H264 with `video`) kept in the offer's order.
+    public static func answer(to offer: SessionDescription, _ local: CallSDPLocal,
+                              sessionID: UInt64 = UInt64.random(in: 1...UInt64(Int64.max))) throws(MediaError) -> SessionDescription {
+        var codecs = [
+            SDPCodecCapability(name: "PCMU", clockRate: 8000),
+            SDPCodecCapability(name: "PCMA", clockRate: 8000),
+            SDPCodecCapability(name: "telephone-event", clockRate: 8000),
+        ]
+        if local.video {
+            codecs += [SDPCodecCapability(name: "VP8", clockRate: 90000), SDPCodecCapability(name: "H264", clockRate: 90000)]
+        }
+        let address = defaultAddress(local.candidates)
+        let capabilities = SDPLocalCapabilities(
+            codecs: codecs, mediaKinds: local.video ? ["audio", "video"] : ["audio"], direction: sdpDirection(local.direction),
+            iceUfrag: local.credentials.ufrag, icePwd: local.credentials.pwd,
+            candidates: try local.candidates.map(sdpCandidate), candidatesComplete: true,
+            fingerprint: SDPFingerprint(hashFunction: local.fingerprint.algorithm, fingerprint: local.fingerprint.value)
+        )
+        do {
+            return try SessionDescription.answer(
+                to: offer, capabilities: capabilities,
+                origin: SDPOrigin(sessionID: String(sessionID), sessionVersion: 1, addressType: address.contains(":") ? "IP6" : "IP4", address: address))
+        } catch {
+            throw .negotiation("cannot answer the offer: \(error)")
+        }
+    }
+
+    /// Reads what was agreed from the answer and the peer's description (the remote one is the answer for the
+    /// offerer and the offer for the answerer).
+    public static func negotiate(offer: SessionDescription, answer: SessionDescription, weAreOfferer: Bool) throws(MediaError) -> NegotiatedCall {
+        let remote = weAreOfferer ? answer : offer
+        guard let answerAudio = answer.media.first(where: { $0.media == "audio" && !$0.isRejected }) else {
+            throw .negotiation("the answer accepts no audio m-line (no common codec?)")
+        }
+        guard let remoteAudio = remote.media.first(where: { $0.media == "audio" && !$0.isRejected }) else {
+            throw .negotiation("no audio m-line in the remote description")
+        }
+        // With BUNDLE the transport lines sit in the first m-line of the group (RFC 8843 §7.1.3); look there
+        // too, and at session level.
+        let transportSection = remote.media.first { !$0.isRejected && $0.iceUfrag != nil } ?? remoteAudio
+        guard let ufrag = remote.iceUfrag(for: transportSection), let pwd = remote.icePwd(for: transportSection) else {
+            throw .negotiation("the remote description has no a=ice-ufrag/a=ice-pwd (RFC 8839 §5.4)")
+        }
+        let credentials = ICECredentials(ufrag: ufrag, pwd: pwd)
+        do {
+            try credentials.validate()
+        } catch {
+            throw .negotiation("remote ICE credentials: \(error)")
+        }
+        var candidates: [ICECandidate] = []
+        for section in remote.media where !section.isRejected {
+            for candidate in section.candidates where candidate.component == 1 {
+                // Candidates this agent cannot use (ICE-TCP, RFC 6544, is off; mDNS names) are skipped, as
+                // RFC 8839 §5.1 allows.
+                if let parsed = try? ICECandidate(sdp: candidate.serialized()), parsed.transport == .udp, !candidates.contains(parsed) {
+                    candidates.append(parsed)
+                }
+            }
+        }
+        guard let fingerprintAttribute = remote.fingerprints(for: transportSection).first else {
+            throw .negotiation("the remote description has no a=fingerprint (RFC 8122 §5)")
+        }
+        let fingerprint: DTLSFingerprint
+        do {
+            fingerprint = try DTLSFingerprint(algorithm: fingerprintAttribute.hashFunction, value: fingerprintAttribute.fingerprint)
+        } catch {
+            throw .negotiation("remote fingerprint: \(error)")
+        }
+        let answerSetup = answer.setup(for: answerAudio) ?? .active
+        let role: DTLSRole
+        switch answerSetup {
+        case .active: role = weAreOfferer ? .server : .client
+        case .passive: role = weAreOfferer ? .client : .server
+        case .actpass, .holdconn: throw .negotiation("the answer has a=setup:\(answerSetup.rawValue) (RFC 5763 §5 wants active or passive)")
+        }
+
+        var audioFormat: AudioFormat?
+        var telephoneEvent: UInt8?
+        for format in answerAudio.formats {
+            guard let map = answerAudio.codec(for: format), let payloadType = UInt8(format) else { continue }
+            switch map.encodingName.uppercased() {
+            case "PCMU" where map.clockRate == 8000 && audioFormat == nil: audioFormat = AudioFormat(codec: .pcmu, payloadType: payloadType)
+            case "PCMA" where map.clockRate == 8000 && audioFormat == nil: audioFormat = AudioFormat(codec: .pcma, payloadType: payloadType)
+            case "TELEPHONE-EVENT" where map.clockRate == 8000: telephoneEvent = telephoneEvent ?? payloadType
+            default: break
+            }
+        }
+        guard var chosen = audioFormat else { throw .negotiation("no PCMU or PCMA in the answer's audio m-line") }
+        chosen.telephoneEventPayloadType = telephoneEvent
+
+        var videoPT: UInt8?
+        var videoReceive: Set<UInt8> = []
+        if let answerVideo = answer.media.first(where: { $0.media == "video" && !$0.isRejected }) {
+            for format in answerVideo.formats {
+                guard let map = answerVideo.codec(for: format), let payloadType = UInt8(format) else { continue }
+                if ["VP8", "H264"].contains(map.encodingName.uppercased()) {
+                    videoReceive.insert(payloadType)
+                    if videoPT == nil { videoPT = payloadType }
+                }
+            }
+        }
+        let answered = mediaDirection(answerAudio.effectiveDirection(in: answer))
+        let direction = weAreOfferer ? answered.reversed : answered
+        return NegotiatedCall(remoteCredentials: credentials, remoteCandidates: candidates, remoteFingerprint: fingerprint,
+                              dtlsRole: role, audioFormat: chosen, videoPayloadType: videoPT,
+                              videoReceivePayloadTypes: videoReceive, direction: direction)
+    }
+
+    // MARK: - Helpers
+
+    private static func section(media: String, mid: String, local: CallSDPLocal, setup: SDPSetupRole, withCandidates: Bool) -> SDPMediaDescription {
+        let first = local.candidates.first
+        var section = SDPMediaDescription(
+            media: media, port: first?.port ?? 9, proto: "UDP/TLS/RTP/SAVPF", formats: [],
+            connections: [SDPConnection(addressType: (first?.address ?? "").contains(":") ? "IP6" : "IP4", address: first?.address ?? "0.0.0.0")]
+        )
+        section.attributes = [
+            .mid(mid), .direction(sdpDirection(local.direction)), .rtcpMux,
+            .iceUfrag(local.credentials.ufrag), .icePwd(local.credentials.pwd),
+            .fingerprint(SDPFingerprint(hashFunction: local.fingerprint.algorithm, fingerprint: local.fingerprint.value)),
+            .setup(setup),
+        ]
+        if withCandidates {
+            section.attributes += local.candidates.compactMap { try? SDPAttribute.candidate(sdpCandidate($0)) }
+            section.attributes.append(.endOfCandidates)
+        }
+        return section
+    }
+
+    private static func defaultAddress(_ candidates: [ICECandidate]) -> String {
+        candidates.first?.address ?? "0.0.0.0"
+    }
+
+    static func sdpCandidate(_ candidate: ICECandidate) throws(MediaError) -> SDPCandidate {
+        do {
+            return try SDPCandidate(parsing: candidate.sdpAttributeValue)
+        } catch {
+            throw .negotiation("local candidate \(candidate.sdpAttributeValue): \(error)")
+        }
+    }
+
+    static func sdpDirection(_ direction: MediaDirection) -> SDPDirection {
+        switch direction {
+        case .sendrecv: .sendrecv
+        case .sendonly: .sendonly
+        case .recvonly: .recvonly
+        case .inactive: .inactive
+        }
+    }
+
+    static func mediaDirection(_ direction: SDPDirection) -> MediaDirection {
+        switch direction {
+        case .sendrecv: .sendrecv
+        case .sendonly: .sendonly
+        case .recvonly: .recvonly
+        case .inactive: .inactive
+        }
+    }
+}
+
+extension MediaDirection {
+    /// The direction seen from the other side.
+    public var reversed: MediaDirection {
+        switch self {
+        case .sendrecv: .sendrecv
+        case .sendonly: .recvonly
+        case .recvonly: .sendonly
+        case .inactive: .inactive
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Logging
+
+/// A SIP user agent on the network: SwiftNIO UDP + TCP transport, the I/O-free `SIPUserAgent` core,
+/// and timers, wired together. All protocol decisions are the core's; this actor only executes its
+/// actions (send, start/cancel timer, deliver event).
+public actor SIPEndpoint {
+    public struct Configuration: Sendable {
+        /// Local IP to bind and to write into Via/Contact (e.g. `127.0.0.1` or `::1`).
+        public var host: String
+        /// 0 for an ephemeral port (the same one for UDP and TCP).
+        public var port: Int
+        /// Transport for outgoing requests whose URI has no `transport` parameter.
+        public var transport: SIPTransportKind
+        public var userName: String
+        public var displayName: String?
+        public var userAgent: String
+        public var credentials: [SIPCredential]
+        public var timers: SIPTimerSettings
+        public var limits: SIPParserLimits
+        /// See `SIPUserAgentConfiguration.answerReinvitesAutomatically`.
+        public var answerReinvitesAutomatically: Bool
+
+        public init(host: String = "127.0.0.1", port: Int = 0, transport: SIPTransportKind = .udp, userName: String = "jingle",
+                    displayName: String? = nil, userAgent: String = "SwiftJingle", credentials: [SIPCredential] = [],
+                    timers: SIPTimerSettings = SIPTimerSettings(), limits: SIPParserLimits = SIPParserLimits(),
+                    answerReinvitesAutomatically: Bool = true) {
+            self.answerReinvitesAutomatically = answerReinvitesAutomatically
+            self.host = host
+            self.port = port
+            self.transport = transport
+            self.userName = userName
+            self.displayName = displayName
+            self.userAgent = userAgent
+            self.credentials = credentials
+            self.timers = timers
+            self.limits = limits
+        }
+    }
+
+    /// Calls that reach us.
+    public nonisolated let incomingCalls: AsyncStream<IncomingCall>
+    /// The bound address (port resolved when 0 was asked for).
+    public nonisolated let host: String
+    public nonisolated let port: Int
+    public nonisolated let userName: String
+    public nonisolated let defaultTransport: SIPTransportKind
+
+    private let incomingContinuation: AsyncStream<IncomingCall>.Continuation
+    private let transport: SIPTransport
+    private let logger: Logger
+    private var core: SIPUserAgent
+    private let origin = ContinuousClock.now
+    private var timers: [SIPUserAgentTimer: (generation: Int, task: Task<Void, Never>)] = [:]
+    private var timerGeneration = 0
+    private var calls: [SIPCallHandle: SIPCall] = [:]
+    private var pending: [SIPTransactionKey: CheckedContinuation<SIPRequestResult, Never>] = [:]
+    private var receiveTask: Task<Void, Never>?
+    /// Messages that could not be parsed or matched (answered with 400 where possible).
+    public private(set) var droppedMessages = 0
+
+    /// Binds the transports and starts processing.
+    public static func start(_ configuration: Configuration = Configuration(),
+                             logger: Logger = Logger(label: "SwiftJingle.SIP")) async throws -> SIPEndpoint {
+        let (stream, continuation) = AsyncStream.makeStream(of: SIPInbound.self)
+        let transport = try await SIPTransport.start(host: configuration.host, port: configuration.port, limits: configuration.limits,
+                                                     logger: logger, inbound: continuation)
+        let core = SIPUserAgent(configuration: SIPUserAgentConfiguration(
+            localHost: configuration.host, localPort: transport.port, transport: configuration.transport, userName: configuration.userName,
+            displayName: configuration.displayName, userAgent: configuration.userAgent, credentials: configuration.credentials,
+            timers: configuration.timers, answerReinvitesAutomatically: configuration.answerReinvitesAutomatically))
+        let endpoint = SIPEndpoint(transport: transport, core: core, logger: logger)
+        await endpoint.run(stream)
+        return endpoint
+    }
+
+    private init(transport: SIPTransport, core: SIPUserAgent, logger: Logger) {
+        self.transport = transport
+        self.core = core
+        self.logger = logger
+        self.host = transport.host
+        self.port = transport.port
+        self.userName = core.configuration.userName
+        self.defaultTransport = core.configuration.transport
+        (incomingCalls, incomingContinuation) = AsyncStream.makeStream(of: IncomingCall.self)
+    }
+
+    private func run(_ stream: AsyncStream<SIPInbound>) {
+        receiveTask = Task { [weak self] in
+            for await inbound in stream {
+                guard let self else { return }
+                await self.receive(inbound)
+            }
+        }
+    }
+
+    /// Our SIP URI (`sip:user@host:port`, with `transport=tcp` when TCP is the default).
+    public nonisolated var uri: SIPURI {
+        var uri = SIPURI(user: userName, host: host, port: port)
+        if defaultTransport == .tcp { uri.parameters.set("transport", "tcp") }
+        return uri
+    }
+
+    /// Sends an INVITE with `sdp`. Returns once it is sent; follow `SIPCall.events`.
+    /// Throws `SIPUserAgentError.unsupported` for `sips:` and transports other than UDP/TCP.
+    public func invite(to target: SIPURI, sdp: String, fromUser: String? = nil, displayName: String? = nil,
+                       headers: [(String, String)] = []) throws(SIPUserAgentError) -> SIPCall {
+        let (handle, actions) = try core.startCall(to: target, sdp: sdp, fromUser: fromUser, displayName: displayName, headers: headers, now: now)
+        let call = SIPCall(handle: handle, endpoint: self)
+        calls[handle] = call
+        execute(actions)
+        return call
+    }
+
+    /// Closes sockets, cancels timers, finishes every stream.
+    public func shutdown() async {
+        receiveTask?.cancel()
+        for (_, timer) in timers { timer.task.cancel() }
+        timers.removeAll()
+        for call in calls.values { call.continuation.finish() }
+        calls.removeAll()
+        for continuation in pending.values { continuation.resume(returning: SIPRequestResult(status: 503, sdp: nil)) }
+        pending.removeAll()
+        incomingContinuation.finish()
+        await transport.close()
+    }
+
+    // MARK: - Used by SIPCall / IncomingCall
+
+    func perform(_ handle: SIPCallHandle, _ body: (inout SIPUserAgent, Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction]) throws(SIPUserAgentError) {
+        let actions = try body(&core, now)
+        execute(actions)
+    }
+
+    func request(_ handle: SIPCallHandle,
+                 _ body: (inout SIPUserAgent, Duration) throws(SIPUserAgentError) -> (SIPTransactionKey, [SIPUserAgentAction])) async throws(SIPUserAgentError) -> SIPRequestResult {
+        let (key, actions) = try body(&core, now)
+        return await withCheckedContinuation { continuation in
+            pending[key] = continuation
+            execute(actions)
+        }
+    }
+
+    // MARK: - Execution
+
+    private var now: Duration { ContinuousClock.now - origin }
+
+    private func receive(_ inbound: SIPInbound) {
+        switch inbound.payload {
+        case .message(let message):
+            logger.trace("received from \(inbound.source):\n\(String(decoding: message.serialized(), as: UTF8.self))")
+            execute(core.receive(message, from: inbound.source, now: now))
+        case .malformed(let error):
+            logger.debug("unparseable SIP message from \(inbound.source): \(error)")
+            execute(core.receiveMalformed(error, from: inbound.source))
+        case .unreachable:
+            execute(core.transportFailed(to: inbound.source, now: now))
+        }
+        droppedMessages = core.droppedMessages
+    }
+
+    private func execute(_ actions: [SIPUserAgentAction]) {
+        for action in actions {
+            switch action {
+            case .send(let message, let address):
+                logger.trace("sending to \(address):\n\(String(decoding: message.serialized(), as: UTF8.self))")
+                transport.send(message, to: address)
+            case .startTimer(let timer, let deadline):
+                timers[timer]?.task.cancel()
+                timerGeneration += 1
+                let generation = timerGeneration
+                let instant = origin + deadline
+                let task = Task { [weak self] in
+                    try? await Task.sleep(until: instant, clock: .continuous)
+                    guard !Task.isCancelled, let self else { return }
+                    await self.fire(timer, generation: generation)
+                }
+                timers[timer] = (generation, task)
+            case .cancelTimer(let timer):
+                timers.removeValue(forKey: timer)?.task.cancel()
+            case .event(let event):
+                deliver(event)
+            }
+        }
+    }
+
+    private func fire(_ timer: SIPUserAgentTimer, generation: Int) {
+        guard timers[timer]?.generation == generation else { return }
+        timers[timer] = nil
+        execute(core.timerFired(timer, now: now))
+    }
+
+    private func deliver(_ event: SIPUserAgentEvent) {
+        switch event {
+        case .incomingCall(let handle, let info):
+            let call = SIPCall(handle: handle, endpoint: self)
+            calls[handle] = call
+            incomingContinuation.yield(IncomingCall(info: info, call: call))
+        case .ringing(let handle, let status, let sdp):
+            calls[handle]?.continuation.yield(.ringing(status: status, sdp: sdp))
+        case .answered(let handle, let sdp):
+            calls[handle]?.continuation.yield(.answered(sdp: sdp))
+        case .confirmed(let handle, let sdp):
+            calls[handle]?.continuation.yield(.confirmed(sdp: sdp))
+        case .failed(let handle, let status, let reason):
+            finish(handle, with: .failed(status: status, reason: reason))
+        case .ended(let handle, let reason):
+            finish(handle, with: .ended(reason))
+        case .info(let handle, let contentType, let body, let infoPackage):
+            calls[handle]?.continuation.yield(.info(contentType: contentType, body: body, infoPackage: infoPackage))
+        case .remoteReinvite(let handle, let sdp):
+            calls[handle]?.continuation.yield(.remoteReinvite(sdp: sdp))
+        case .requestCompleted(_, let key, let status, let sdp):
+            pending.removeValue(forKey: key)?.resume(returning: SIPRequestResult(status: status, sdp: sdp))
+        }
+    }
+
+    private func finish(_ handle: SIPCallHandle, with event: SIPCallEvent) {
+        guard let call = calls.removeValue(forKey: handle) else { return }
+        call.continuation.yield(event)
+        call.continuation.finish()
+    }
+}

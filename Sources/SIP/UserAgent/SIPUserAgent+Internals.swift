@@ -1,0 +1,497 @@
+extension SIPUserAgent {
+    // MARK: - Identity
+
+    mutating func allocateHandle() -> SIPCallHandle {
+        defer { nextHandle += 1 }
+        return SIPCallHandle(rawValue: nextHandle)
+    }
+
+    var fromURI: SIPURI {
+        SIPURI(user: configuration.userName, host: configuration.domain ?? configuration.localHost)
+    }
+
+    /// §8.1.1.7 Via with a fresh z9hG4bK branch; `rport` asks for RFC 3581 symmetric responses.
+    func makeVia(transport: SIPTransportKind) -> String {
+        SIPVia(transport: transport.rawValue, host: configuration.localHost, port: configuration.localPort,
+               branch: SIPVia.magicCookie + configuration.makeToken(), rport: true).description
+    }
+
+    func contact(transport: SIPTransportKind) -> String {
+        var uri = SIPURI(user: configuration.userName, host: configuration.localHost, port: configuration.localPort)
+        if transport == .tcp { uri.parameters.set("transport", "tcp") }
+        return "<\(uri)>"
+    }
+
+    static func clientKey(_ request: SIPMessage) -> SIPTransactionKey {
+        do { return try .client(request: request) } catch {
+            preconditionFailure("our own request lacks a Via branch: \(error)")
+        }
+    }
+
+    /// RFC 3581 §4 / RFC 3261 §18.2.1: record the source address in the top Via.
+    static func stampVia(_ headers: inout SIPHeaders, source: SIPTransportAddress) {
+        guard let top = headers.values("Via").first, var via = try? SIPVia(top) else { return }
+        if via.host != source.host || via.parameters.contains("rport") { via.parameters.set("received", source.host) }
+        if via.parameters.contains("rport") { via.parameters.set("rport", String(source.port)) }
+        headers.replaceFirstValue("Via", with: via.description)
+    }
+
+    /// §18.2.2: stream transports answer on the connection the request came on; datagrams go to
+    /// `received`:`rport` (or the sent-by port).
+    static func responseAddress(for headers: SIPHeaders, source: SIPTransportAddress) -> SIPTransportAddress {
+        if source.transport.isReliable { return source }
+        guard let top = headers.values("Via").first, let via = try? SIPVia(top) else { return source }
+        let target = via.responseTarget
+        return SIPTransportAddress(transport: source.transport, host: target.host, port: target.port)
+    }
+
+    mutating func forget(_ handle: SIPCallHandle) {
+        if let id = calls[handle]?.dialog?.id { dialogIndex[id] = nil }
+        calls[handle] = nil
+    }
+
+    // MARK: - Client side
+
+    mutating func startClient(_ request: SIPMessage, destination: SIPTransportAddress, purpose: Purpose, authRetried: Bool,
+                              originalKey: SIPTransactionKey? = nil, now: Duration) -> [SIPUserAgentAction] {
+        let transaction: SIPClientTransaction
+        let actions: [SIPTransactionAction]
+        do {
+            (transaction, actions) = try SIPClientTransaction.start(request: request, reliable: destination.transport.isReliable,
+                                                                    timers: configuration.timers, now: now)
+        } catch {
+            preconditionFailure("our own request is malformed: \(error)")
+        }
+        clients[transaction.key] = ClientEntry(transaction: transaction, destination: destination, purpose: purpose, authRetried: authRetried,
+                                               originalKey: originalKey)
+        return translateClient(actions, key: transaction.key, now: now)
+    }
+
+    mutating func translateClient(_ actions: [SIPTransactionAction], key: SIPTransactionKey, now: Duration,
+                                  timeoutStatus: Int = 408) -> [SIPUserAgentAction] {
+        guard let destination = clients[key]?.destination else { return [] }
+        var result: [SIPUserAgentAction] = []
+        for action in actions {
+            switch action {
+            case .send(let message): result.append(.send(message, to: destination))
+            case .startTimer(let timer, let at): result.append(.startTimer(.transaction(key, timer), at: at))
+            case .cancelTimer(let timer): result.append(.cancelTimer(.transaction(key, timer)))
+            case .passToTU(let response): result += clientResponse(response, key: key, now: now)
+            case .timeout: result += clientTimeout(key, status: timeoutStatus, now: now)
+            case .terminated: clients[key] = nil
+            }
+        }
+        return result
+    }
+
+    mutating func clientResponse(_ response: SIPMessage, key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {
+        guard let entry = clients[key], let code = response.statusCode else { return [] }
+        switch entry.purpose {
+        case .invite(let handle):
+            return inviteResponse(response, code: code, handle: handle, key: key, now: now)
+        case .cancel, .discard:
+            return []
+        case .bye(let handle):
+            guard code >= 200 else { return [] }
+            if let retry = authRetry(entry, response: response, now: now) { return retry }
+            let reason = calls[handle]?.endReason ?? .localHangUp
+            forget(handle)
+            return [.event(.ended(handle, reason))]
+        case .info(let handle):
+            guard code >= 200 else { return [] }
+            if let retry = authRetry(entry, response: response, now: now) { return retry }
+            return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: nil))]
+        case .reinvite(let handle):
+            guard code >= 200 else { return [] }
+            if var call = calls[handle] {
+                call.reinviteInProgress = false
+                calls[handle] = call
+            }
+            if code < 300 {
+                if let ack = entry.ackSent { return [.send(ack.message, to: ack.destination)] }
+                guard var call = calls[handle], var dialog = call.dialog else { return [] }
+                dialog.receiveResponse(response, to: .invite)
+                call.dialog = dialog
+                calls[handle] = call
+                let number = (try? entry.transaction.request.cseq.number) ?? dialog.localSequence
+                let (ack, destination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
+                clients[key]?.ackSent = (ack, destination)
+                return [.send(ack, to: destination), .event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: response.bodyText))]
+            }
+            if let retry = authRetry(entry, response: response, now: now) { return retry }
+            return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: nil))]
+        }
+    }
+
+    mutating func inviteResponse(_ response: SIPMessage, code: Int, handle: SIPCallHandle, key: SIPTransactionKey,
+                                 now: Duration) -> [SIPUserAgentAction] {
+        guard var call = calls[handle], let entry = clients[key] else {
+            // 2xx for a call we already gave up on: ACK it (the transaction passed it on, RFC 6026).
+            return []
+        }
+        switch code {
+        case 100:
+            call.provisionalReceived = true
+            calls[handle] = call
+            return call.cancelPending ? sendCancel(handle, now: now) : []
+        case 101..<200:
+            call.provisionalReceived = true
+            if call.dialog == nil, (try? response.to.tag) != nil {
+                call.dialog = try? SIPDialog(uacRequest: call.invite, response: response)
+            }
+            if call.phase == .inviting { call.phase = .early }
+            calls[handle] = call
+            if call.cancelPending { return sendCancel(handle, now: now) }
+            return [.event(.ringing(handle, status: code, sdp: response.bodyText))]
+        case 200..<300:
+            let remoteTag = try? response.to.tag
+            if let ack = entry.ackSent {
+                if call.dialog?.id.remoteTag == remoteTag { return [.send(ack.message, to: ack.destination)] }
+                return discardForkedDialog(response, call: call, now: now)
+            }
+            var dialog: SIPDialog
+            do {
+                if var existing = call.dialog, existing.id.remoteTag == (try? response.to.tag) {
+                    existing.receiveResponse(response, to: .invite)
+                    dialog = existing
+                } else {
+                    dialog = try SIPDialog(uacRequest: call.invite, response: response)
+                }
+            } catch {
+                droppedMessages += 1
+                return []
+            }
+            let number = (try? call.invite.cseq.number) ?? 1
+            let (ack, destination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
+            clients[key]?.ackSent = (ack, destination)
+            call.dialog = dialog
+            call.phase = .confirmed
+            dialogIndex[dialog.id] = handle
+            let cancelled = call.cancelPending
+            calls[handle] = call
+            var actions: [SIPUserAgentAction] = [.send(ack, to: destination)]
+            if cancelled {
+                // §9.1: the 2xx crossed our (held) CANCEL; end the session with BYE instead.
+                actions += sendBye(handle, reason: .localHangUp, now: now)
+            } else {
+                actions.append(.event(.answered(handle, sdp: response.bodyText)))
+            }
+            return actions
+        default:
+            if let retry = authRetry(entry, response: response, now: now) { return retry }
+            forget(handle)
+            return [.event(.failed(handle, status: code, reason: response.reasonPhrase ?? ""))]
+        }
+    }
+
+    /// §13.2.2.4: a 2xx from a second fork after the call is set up gets an ACK and a BYE; the first
+    /// dialog stays the call.
+    mutating func discardForkedDialog(_ response: SIPMessage, call: Call, now: Duration) -> [SIPUserAgentAction] {
+        guard var dialog = try? SIPDialog(uacRequest: call.invite, response: response) else {
+            droppedMessages += 1
+            return []
+        }
+        let number = (try? call.invite.cseq.number) ?? 1
+        let (ack, ackDestination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
+        var actions: [SIPUserAgentAction] = [.send(ack, to: ackDestination)]
+        guard !call.discardedTags.contains(dialog.id.remoteTag) else { return actions }
+        var updated = call
+        updated.discardedTags.insert(dialog.id.remoteTag)
+        calls[call.handle] = updated
+        let bye = withVia(dialog.makeRequest(.bye), makeVia(transport: ackDestination.transport))
+        actions += startClient(bye, destination: ackDestination, purpose: .discard, authRetried: true, now: now)
+        return actions
+    }
+
+    func makeACK(dialog: SIPDialog, inviteSequence: UInt32, transport: SIPTransportKind) -> (SIPMessage, SIPTransportAddress) {
+        var ack = dialog.makeACK(inviteSequence: inviteSequence)
+        let destination = SIPTransportAddress(uri: dialog.nextHop, defaultTransport: transport)
+        ack = withVia(ack, makeVia(transport: destination.transport))
+        return (ack, destination)
+    }
+
+    func withVia(_ message: SIPMessage, _ via: String) -> SIPMessage {
+        var headers = SIPHeaders()
+        headers.add("Via", via)
+        for field in message.headers where field.name != "Via" { headers.add(field.name, field.value) }
+        var copy = message
+        copy.headers = headers
+        return copy
+    }
+
+    /// RFC 3261 §22.2 / §22.3: answer a 401/407 once by resending the request with credentials,
+    /// a new branch and the next CSeq.
+    mutating func authRetry(_ entry: ClientEntry, response: SIPMessage, now: Duration) -> [SIPUserAgentAction]? {
+        guard let code = response.statusCode, code == 401 || code == 407, !entry.authRetried,
+              let challenges = try? response.authenticationChallenges else { return nil }
+        let request = entry.transaction.request
+        guard let method = request.method, let uri = request.requestURI else { return nil }
+        var headers = request.headers
+        var added = false
+        for challenge in challenges where challenge.isProxy == (code == 407) {
+            guard let credential = configuration.credentials.first(where: { $0.realm == nil || $0.realm == challenge.realm }) else { continue }
+            let count = (nonceCounts[challenge.nonce] ?? 0) + 1
+            nonceCounts[challenge.nonce] = count
+            guard let credentials = try? SIPDigest.credentials(for: challenge, method: method, uri: uri.description, username: credential.username,
+                                                              password: credential.password, cnonce: configuration.makeToken(), nonceCount: count) else { continue }
+            let name = challenge.isProxy ? "Proxy-Authorization" : "Authorization"
+            if !added { headers.remove(name) }
+            headers.add(name, credentials.headerValue)
+            added = true
+        }
+        guard added else { return nil }
+
+        // The new request is a new transaction: next CSeq (from the dialog when in one), new branch.
+        var sequence = ((try? request.cseq.number) ?? 1) + 1
+        switch entry.purpose {
+        case .bye(let handle), .info(let handle), .reinvite(let handle):
+            if var call = calls[handle], var dialog = call.dialog {
+                sequence = dialog.nextLocalSequence()
+                call.dialog = dialog
+                calls[handle] = call
+            }
+        case .invite, .cancel, .discard:
+            break
+        }
+        headers.set("CSeq", SIPCSeq(sequence, method).description)
+        var retried = request
+        retried.headers = headers
+        retried = withVia(retried, makeVia(transport: entry.destination.transport))
+        if case .invite(let handle) = entry.purpose, var call = calls[handle] {
+            call.invite = retried
+            call.inviteKey = Self.clientKey(retried)
+            call.provisionalReceived = false
+            calls[handle] = call
+        }
+        return startClient(retried, destination: entry.destination, purpose: entry.purpose, authRetried: true,
+                           originalKey: entry.originalKey ?? entry.transaction.key, now: now)
+    }
+
+    mutating func clientTimeout(_ key: SIPTransactionKey, status: Int, now: Duration) -> [SIPUserAgentAction] {
+        guard let entry = clients[key] else { return [] }
+        let reason = status == 408 ? "Request Timeout" : "Service Unavailable"
+        switch entry.purpose {
+        case .invite(let handle):
+            guard calls[handle]?.inviteKey == key else { return [] }
+            forget(handle)
+            return [.event(.failed(handle, status: status, reason: reason))]
+        case .bye(let handle):
+            forget(handle)
+            return [.event(.ended(handle, .timeout))]
+        case .info(let handle):
+            return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: status, sdp: nil))]
+        case .reinvite(let handle):
+            // §14.1: a failed re-INVITE leaves the session as it was; 408/481 would end it, the
+            // application decides.
+            if var call = calls[handle] {
+                call.reinviteInProgress = false
+                calls[handle] = call
+            }
+            return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: status, sdp: nil))]
+        case .cancel, .discard:
+            return []
+        }
+    }
+
+    /// §9.1: CANCEL copies Request-URI, Call-ID, To, From, the CSeq number and the top Via of the INVITE.
+    mutating func sendCancel(_ handle: SIPCallHandle, now: Duration) -> [SIPUserAgentAction] {
+        guard var call = calls[handle] else { return [] }
+        call.cancelPending = false
+        calls[handle] = call
+        let invite = call.invite
+        var headers = SIPHeaders()
+        if let via = invite.headers.values("Via").first { headers.add("Via", via) }
+        for route in invite.headers.fieldValues("Route") { headers.add("Route", route) }
+        headers.add("Max-Forwards", "70")
+        if let from = invite.headers["From"] { headers.add("From", from) }
+        if let to = invite.headers["To"] { headers.add("To", to) }
+        if let callID = invite.headers["Call-ID"] { headers.add("Call-ID", callID) }
+        headers.add("CSeq", SIPCSeq((try? invite.cseq.number) ?? 1, .cancel).description)
+        headers.add("User-Agent", configuration.userAgent)
+        let cancel = SIPMessage.request(.cancel, uri: invite.requestURI ?? SIPURI(host: "invalid"), headers: headers)
+        return startClient(cancel, destination: call.destination, purpose: .cancel(handle), authRetried: false, now: now)
+    }
+
+    mutating func sendBye(_ handle: SIPCallHandle, reason: SIPCallEndReason, now: Duration) -> [SIPUserAgentAction] {
+        guard var call = calls[handle], var dialog = call.dialog else { return [] }
+        var bye = dialog.makeRequest(.bye)
+        bye.headers.add("User-Agent", configuration.userAgent)
+        call.dialog = dialog
+        call.phase = .terminating
+        call.answer = nil
+        call.endReason = reason
+        calls[handle] = call
+        let stopAnswer: [SIPUserAgentAction] = [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle))]
+        return stopAnswer + inDialogSend(bye, call: call, purpose: .bye(handle), now: now).1
+    }
+
+    mutating func inDialogSend(_ request: SIPMessage, call: Call, purpose: Purpose, now: Duration) -> (SIPTransactionKey, [SIPUserAgentAction]) {
+        let nextHop = call.dialog?.nextHop ?? call.invite.requestURI ?? SIPURI(host: call.destination.host, port: call.destination.port)
+        let destination = SIPTransportAddress(uri: nextHop, defaultTransport: call.destination.transport)
+        let request = withVia(request, makeVia(transport: destination.transport))
+        return (Self.clientKey(request), startClient(request, destination: destination, purpose: purpose, authRetried: false, now: now))
+    }
+
+    // MARK: - Server side
+
+    mutating func sendServerResponse(_ response: SIPMessage, key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {
+        guard servers[key] != nil else { return [] }
+        let actions = servers[key]!.transaction.sendResponse(response, now: now)
+        return translateServer(actions, key: key, now: now)
+    }
+
+    mutating func translateServer(_ actions: [SIPTransactionAction], key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {
+        guard let address = servers[key]?.responseAddress else { return [] }
+        var result: [SIPUserAgentAction] = []
+        for action in actions {
+            switch action {
+            case .send(let message): result.append(.send(message, to: address))
+            case .startTimer(let timer, let at): result.append(.startTimer(.transaction(key, timer), at: at))
+            case .cancelTimer(let timer): result.append(.cancelTimer(.transaction(key, timer)))
+            case .passToTU(let request): result += serverRequest(request, key: key, source: address, now: now)
+            case .timeout: break  // Timer H: the ACK for our non-2xx never came; nothing left to do.
+            case .terminated: servers[key] = nil
+            }
+        }
+        return result
+    }
+
+    /// A new request handed up by its server transaction (§8.2).
+    mutating func serverRequest(_ request: SIPMessage, key: SIPTransactionKey, source: SIPTransportAddress, now: Duration) -> [SIPUserAgentAction] {
+        guard let method = request.method else { return [] }
+        let hasToTag = (try? request.to.tag) != nil
+        func respond(_ status: Int, _ edit: (inout SIPMessage) -> Void = { _ in }) -> [SIPUserAgentAction] {
+            var response = SIPMakeResponse(to: request, status: status, toTag: hasToTag ? nil : configuration.makeToken())
+            edit(&response)
+            return sendServerResponse(response, key: key, now: now)
+        }
+        // §8.2.2.3: we support no extensions; a Require we do not know gets 420.
+        let required = request.headers.values("Require")
+        if !required.isEmpty, method != .ack, method != .cancel {
+            return respond(420) { $0.headers.add("Unsupported", required.joined(separator: ", ")) }
+        }
+        switch method {
+        case .invite where !hasToTag:
+            return newIncomingCall(request, key: key, source: source, now: now)
+        case .invite, .bye, .info:
+            guard let id = SIPDialogID(incomingRequest: request), let handle = dialogIndex[id], var call = calls[handle], var dialog = call.dialog else {
+                return respond(481)
+            }
+            do {
+                try dialog.receiveRequest(request)
+            } catch {
+                return respond(error.responseStatus)
+            }
+            call.dialog = dialog
+            calls[handle] = call
+            switch method {
+            case .bye:
+                let reason = call.endReason ?? .remoteHangUp
+                forget(handle)
+                return respond(200) + [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle)),
+                                       .event(.ended(handle, reason))]
+            case .info:
+                return respond(200) + [.event(.info(handle, contentType: request.contentType, body: request.body,
+                                                    infoPackage: request.headers["Info-Package"].map { String($0.trimmingLWS()) }))]
+            default:
+                // §14.2: a re-INVITE while another offer/answer is open gets 491 Request Pending.
+                if call.reinviteInProgress || call.pendingReinvite != nil || call.answer != nil {
+                    return respond(491)
+                }
+                call.destination = Self.responseAddress(for: request.headers, source: source)
+                guard configuration.answerReinvitesAutomatically else {
+                    call.pendingReinvite = (key, request)
+                    calls[handle] = call
+                    return [.event(.remoteReinvite(handle, sdp: request.bodyText))]
+                }
+                calls[handle] = call
+                return acceptReinvite(request, key: key, handle: handle, now: now) + [.event(.remoteReinvite(handle, sdp: request.bodyText))]
+            }
+        case .options:
+            // §11.2: capabilities.
+            return respond(200) {
+                $0.headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", "))
+                $0.headers.add("Accept", "application/sdp")
+                $0.headers.add("Server", configuration.userAgent)
+            }
+        case .cancel:
+            return cancelRequest(request, key: key, now: now)
+        case .register, .subscribe, .notify, .refer, .message, .update, .prack, .publish:
+            return respond(405) { $0.headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", ")) }
+        default:
+            return respond(501)
+        }
+    }
+
+    /// 200 to a re-INVITE with our current SDP, retransmitted until the ACK like any 2xx (§13.3.1.4).
+    mutating func acceptReinvite(_ request: SIPMessage, key: SIPTransactionKey, handle: SIPCallHandle, now: Duration) -> [SIPUserAgentAction] {
+        guard var call = calls[handle] else { return [] }
+        var response = SIPMakeResponse(to: request, status: 200)
+        response.headers.add("Contact", contact(transport: call.destination.transport))
+        if let sdp = call.localSDP {
+            response.headers.add("Content-Type", "application/sdp")
+            response.body = Array(sdp.utf8)
+        }
+        call.answer = response
+        call.answerInterval = configuration.timers.t1
+        calls[handle] = call
+        var actions = sendServerResponse(response, key: key, now: now)
+        if !call.destination.transport.isReliable { actions.append(.startTimer(.answerRetransmit(handle), at: now + configuration.timers.t1)) }
+        actions.append(.startTimer(.answerTimeout(handle), at: now + configuration.timers.transactionTimeout))
+        return actions
+    }
+
+    mutating func newIncomingCall(_ request: SIPMessage, key: SIPTransactionKey, source: SIPTransportAddress, now: Duration) -> [SIPUserAgentAction] {
+        // §8.2.3: only SDP bodies are understood.
+        if !request.body.isEmpty, request.contentType != "application/sdp" {
+            var response = SIPMakeResponse(to: request, status: 415, toTag: configuration.makeToken())
+            response.headers.add("Accept", "application/sdp")
+            return sendServerResponse(response, key: key, now: now)
+        }
+        guard let from = try? request.from, let to = try? request.to, let callID = try? request.callID, let uri = request.requestURI,
+              (try? request.contacts.first) != nil else {
+            var response = SIPMakeResponse(to: request, status: 400, reason: "Missing Contact", toTag: configuration.makeToken())
+            response.headers.add("Server", configuration.userAgent)
+            return sendServerResponse(response, key: key, now: now)
+        }
+        let handle = allocateHandle()
+        let address = servers[key]?.responseAddress ?? source
+        calls[handle] = Call(handle: handle, direction: .incoming, phase: .offered, invite: request, inviteKey: key, destination: address,
+                             localTag: configuration.makeToken())
+        let info = SIPIncomingCallInfo(from: from, to: to, callID: callID, requestURI: uri, sdp: request.bodyText, invite: request)
+        return [.event(.incomingCall(handle, info))]
+    }
+
+    /// §9.2: CANCEL matches the INVITE server transaction by branch and sent-by; it gets a 200, and
+    /// an INVITE not yet answered finally gets 487.
+    mutating func cancelRequest(_ request: SIPMessage, key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {
+        let inviteKey = SIPTransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite, isServer: true)
+        guard let inviteEntry = servers[inviteKey] else {
+            return sendServerResponse(SIPMakeResponse(to: request, status: 481, toTag: configuration.makeToken()), key: key, now: now)
+        }
+        let handle = calls.values.first { $0.direction == .incoming && $0.inviteKey == inviteKey }?.handle
+        var actions = sendServerResponse(SIPMakeResponse(to: request, status: 200, toTag: handle.flatMap { calls[$0]?.localTag }), key: key, now: now)
+        guard inviteEntry.transaction.state == .proceeding, let handle, let call = calls[handle] else { return actions }
+        let terminated = SIPMakeResponse(to: call.invite, status: 487, toTag: call.localTag)
+        actions += sendServerResponse(terminated, key: inviteKey, now: now)
+        actions.append(.event(.ended(handle, .remoteCancelled)))
+        forget(handle)
+        return actions
+    }
+
+    /// ACK that matched no server transaction: the ACK for our 2xx (§13.3.1.4, a transaction of its own).
+    mutating func receiveACK(_ request: SIPMessage, now: Duration) -> [SIPUserAgentAction] {
+        guard let id = SIPDialogID(incomingRequest: request), let handle = dialogIndex[id], var call = calls[handle] else {
+            droppedMessages += 1
+            return []
+        }
+        guard call.answer != nil else { return [] }
+        call.answer = nil
+        if call.phase == .answering { call.phase = .confirmed }
+        calls[handle] = call
+        var actions: [SIPUserAgentAction] = [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle)),
+                                             .event(.confirmed(handle, sdp: request.bodyText))]
+        if call.byePending { actions += sendBye(handle, reason: .localHangUp, now: now) }
+        return actions
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Logging
+import XMLStream
+import XMPPCore
+
+/// What the Jingle engine needs from any XMPP link: a client, a component or a serverless peer link.
+public protocol XMPPSession: AnyObject, Sendable {
+    /// Our address on the link (full JID for a client, the domain for a component), once connected.
+    var localJID: JID? { get async }
+    /// Messages and presences (and any non-IQ element) from the peer, in order.
+    var stanzas: AsyncStream<XMLElement> { get }
+    /// Sends a stanza built in the `jabber:client` namespace.
+    func send(_ stanza: XMLElement) async throws
+    /// Sends an IQ get/set and waits for its result; a `type='error'` answer throws
+    /// `XMPPLinkError.stanzaError`, no answer in time `XMPPLinkError.timeout`.
+    func sendIQ(_ iq: IQ, timeout: Duration) async throws -> IQ
+    /// Handles IQ get/set whose payload is in `namespace`; unhandled ones are answered `service-unavailable`.
+    func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async
+    func unregisterIQHandler(namespace: String) async
+    /// Adds features to the disco#info (XEP-0030) answer and the XEP-0115 caps.
+    func addFeatures(_ features: [String]) async
+    func removeFeatures(_ features: [String]) async
+    /// What our disco#info responder answers.
+    var discoInfo: DiscoInfo { get async }
+    /// Asks a peer for its disco#info (XEP-0030 §3.1).
+    func discoInfo(of jid: JID, node: String?) async throws -> DiscoInfo
+    func close() async
+}
+
+extension XMPPSession {
+    /// Sends a typed stanza (`IQ`, `Message`, `Presence`).
+    public func send(_ stanza: some Stanza) async throws { try await send(stanza.element) }
+
+    /// Asks a peer for its disco#info, without a node.
+    public func discoInfo(of jid: JID) async throws -> DiscoInfo { try await discoInfo(of: jid, node: nil) }
+}
+
+/// Configuration of a client-to-server connection.
+public struct XMPPClientConfiguration: Sendable {
+    public var jid: JID
+    public var password: String
+    /// Resource to request; the server picks one when nil (RFC 6120 §7.6).
+    public var resource: String?
+    /// Server address; when nil, `_xmpp-client._tcp` SRV is looked up, falling back to the domain.
+    public var host: String?
+    /// Server port; 5222 (or the SRV port) when nil.
+    public var port: Int?
+    public var tls: XMPPStreamMachine.TLSPolicy = .required
+    public var trust: XMPPTLSTrust = .system
+    public var allowPlainWithoutTLS = false
+    public var streamManagement = true
+    /// Reconnect and resume (XEP-0198 §5) when the TCP connection drops.
+    public var resumeAfterConnectionLoss = true
+    /// How long to keep trying to resume.
+    public var resumeWindow: Duration = .seconds(10)
+    public var connectTimeout: Duration = .seconds(5)
+    /// Longest time from TCP connect to a bound (or resumed) stream.
+    public var negotiationTimeout: Duration = .seconds(20)
+    public var limits: XMLStreamLimits = .default
+    public var sendInitialPresence = true
+    /// XEP-0199 client-to-server pings at this interval.
+    public var keepAliveInterval: Duration?
+    public var identity = DiscoInfo.Identity(category: "client", type: "pc", name: "SwiftJingle")
+    /// Called with every chunk of stream text sent and received.
+    public var trace: XMPPTrace?
+    /// SCRAM client nonce; random when nil (set only to replay recorded sessions).
+    public var scramNonce: String?
+    /// XEP-0115 node: a URI identifying this software.
+    public var capsNode = "https://swiftjingle.org"
+
+    public init(jid: JID, password: String, resource: String? = nil, host: String? = nil, port: Int? = nil) {
+        self.jid = jid
+        self.password = password
+        self.resource = resource ?? jid.resourcepart
+        self.host = host
+        self.port = port
+    }
+
+    func streamOptions() -> XMPPStreamMachine.ClientOptions {
+        var options = XMPPStreamMachine.ClientOptions(jid: jid, password: password, resource: resource, tls: tls,
+                                                      allowPlainWithoutTLS: allowPlainWithoutTLS, streamManagement: streamManagement)
+        if let scramNonce { options.clientNonce = scramNonce }
+        return options
+    }
+
+    /// RFC 6120 §3.2: explicit host/port, else the SRV record, else the domain on 5222.
+    func resolveEndpoint() async -> (String, Int) {
+        if let host { return (host, port ?? 5222) }
+        if let port { return (jid.domainpart, port) }
+        let name = "_xmpp-client._tcp." + jid.domainpart
+        // The lookup blocks (up to its timeout), so it runs on its own thread, not the cooperative pool.
+        let records = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: DNSSRV.lookup(name)) }
+        }
+        if let record = records.first { return (record.target, record.port) }
+        // RFC 6120 §3.2.2: no SRV answer, so the domain itself on the default port.
+        return (jid.domainpart, 5222)
+    }
+}
+
+/// An XMPP client (RFC 6120/6121): TCP, STARTTLS, SASL SCRAM, resource binding, XEP-0198, disco and caps.
+///
+/// ```swift
+/// let client = XMPPClient(configuration)
+/// let jid = try await client.connect()
+/// let pong = try await client.sendIQ(IQ(type: .get, id: "p1", to: peer, payload: ping), timeout: .seconds(5))
+/// ```
+public final class XMPPClient: XMPPSession {
+    public let configuration: XMPPClientConfiguration
+    let core: XMPPLinkCore
+
+    public init(_ configuration: XMPPClientConfiguration, logger: Logger = Logger(label: "xmpp.client")) {
+        self.configuration = configuration
+        self.core = XMPPLinkCore(kind: .client(configuration), identity: configuration.identity, logger: logger,
+                                 trace: configuration.trace)
+    }
+
+    /// Connects, secures, authenticates and binds; returns the bound full JID. Sends initial presence
+    /// with caps unless disabled. Errors are `XMPPLinkError`s.
+    @discardableResult
+    public func connect() async throws -> JID {
+        let (host, port) = await configuration.resolveEndpoint()
+        let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout)
+        let info = try await core.establish(role: .client(configuration.streamOptions()), transport: transport,
+                                            limits: configuration.limits, timeout: configuration.negotiationTimeout)
+        if configuration.sendInitialPresence { await core.sendPresence() }
+        if let interval = configuration.keepAliveInterval {
+            await core.startKeepAlive(every: interval, to: try JID(configuration.jid.domainpart))
+        }
+        return info.jid
+    }
+
+    /// The bound full JID.
+    public var boundJID: JID? { get async { await core.localJID } }
+    public var localJID: JID? { get async { await core.localJID } }
+    /// The server's stream features after binding.
+    public var serverFeatures: StreamFeatures? { get async { await core.established?.features } }
+    /// Whether XEP-0198 is on and resumable.
+    public var streamManagementResumable: Bool { get async { await core.established?.resumable ?? false } }
+    /// Why the link ended, if it ended on an error (stream error, oversized stanza, lost connection).
+    public var failure: XMPPLinkError? { get async { await core.failure } }
+    /// How many lost connections were resumed.
+    public var resumptionCount: Int { get async { await core.resumptions } }
+    public var stanzas: AsyncStream<XMLElement> { core.stanzas }
+
+    public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
+    public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
+        try await core.sendIQ(iq, timeout: timeout)
+    }
+    public func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
+        await core.register(namespace: namespace, handler: handler)
+    }
+    public func unregisterIQHandler(namespace: String) async { await core.unregister(namespace: namespace) }
+    public func addFeatures(_ features: [String]) async { await core.addFeatures(features) }
+    public func removeFeatures(_ features: [String]) async { await core.removeFeatures(features) }
+    public var discoInfo: DiscoInfo { get async { await core.discoInfo } }
+
+    public func discoInfo(of jid: JID, node: String? = nil) async throws -> DiscoInfo {
+        try await XMPPLinkCore.discoInfo(session: self, of: jid, node: node)
+    }
+
+    /// XEP-0215 §3: STUN/TURN services (with credentials) from the server, optionally of one type.
+    public func externalServices(type: String? = nil, timeout: Duration = .seconds(10)) async throws -> [ExternalService] {
+        let server = try JID(configuration.jid.domainpart)
+        let query = XMLElement("services", namespace: NS.externalServices, ["type": type])
+        let result = try await sendIQ(IQ(type: .get, id: "xs-" + UUID().uuidString, to: server, payload: query), timeout: timeout)
+        guard let services = result.payload, services.name == "services" else { return [] }
+        return ExternalService.parse(services: services)
+    }
+
+    /// XEP-0199 §4.1: pings `jid` (the server when nil); returns the round-trip time.
+    public func ping(_ jid: JID? = nil, timeout: Duration = .seconds(10)) async throws -> Duration {
+        let target = try jid ?? JID(configuration.jid.domainpart)
+        let start = ContinuousClock.now
+        _ = try await sendIQ(IQ(type: .get, id: "ping-" + UUID().uuidString, to: target,
+                                payload: XMLElement("ping", namespace: NS.ping)), timeout: timeout)
+        return ContinuousClock.now - start
+    }
+
+    public func close() async { await core.close() }
+
+    /// Drops the TCP connection without closing the stream, as a network failure would (tests of XEP-0198).
+    func simulateConnectionLoss() async { await core.dropConnection() }
+}
+
+/// What a quick login shows: for a command-line `connect` check.
+public struct XMPPLoginReport: Sendable {
+    public var boundJID: JID
+    public var serverFeatures: [String]
+    public var serverDisco: DiscoInfo?
+    public var externalServices: [ExternalService]
+    public var streamManagement: Bool
+}
+
+extension XMPPClient {
+    /// Connects, gathers the bound JID, the server's stream features and disco#info and its XEP-0215
+    /// services, then closes. Disco and external-service failures are reported as empty, not thrown.
+    public static func probe(_ configuration: XMPPClientConfiguration) async throws -> XMPPLoginReport {
+        let client = XMPPClient(configuration)
+        let jid = try await client.connect()
+        let features = await client.serverFeatures
+        let server = try JID(configuration.jid.domainpart)
+        let disco = try? await client.discoInfo(of: server)
+        let services = (try? await client.externalServices()) ?? []
+        let resumable = await client.streamManagementResumable
+        await client.close()
+        return XMPPLoginReport(boundJID: jid,
+                               serverFeatures: features?.element.elements.map { "\($0.namespace) \($0.name)" } ?? [],
+                               serverDisco: disco, externalServices: services, streamManagement: resumable)
+    }
+}
+
+extension XMPPLinkCore {
+    static func discoInfo(session: some XMPPSession, of jid: JID, node: String?) async throws -> DiscoInfo {
+        let query = XMLElement("query", namespace: NS.discoInfo, ["node": node])
+        let result = try await session.sendIQ(IQ(type: .get, id: "disco-" + UUID().uuidString, to: jid, payload: query),
+                                              timeout: .seconds(10))
+        guard let payload = result.payload, payload.name == "query", payload.namespace == NS.discoInfo else {
+            throw XMPPLinkError.protocolViolation("disco#info result without <query/>")
+        }
+        return DiscoInfo(query: payload)
+    }
+}

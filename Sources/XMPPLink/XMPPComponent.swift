@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import XMLStream
+import XMPPCore
+
+/// An external component (XEP-0114): connects to a server's component port and authenticates with
+/// `hex(SHA-1(stream id + secret))`. Stanzas to the component's domain (and its subdomains' users) arrive here.
+public final class XMPPComponent: XMPPSession {
+    public struct Configuration: Sendable {
+        public var domain: JID
+        public var secret: String
+        public var host: String
+        public var port: Int
+        public var connectTimeout: Duration = .seconds(5)
+        public var limits: XMLStreamLimits = .default
+        public var identity = DiscoInfo.Identity(category: "component", type: "generic", name: "SwiftJingle")
+
+        public init(domain: JID, secret: String, host: String, port: Int) {
+            self.domain = domain
+            self.secret = secret
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public let configuration: Configuration
+    let core: XMPPLinkCore
+
+    public init(_ configuration: Configuration, logger: Logger = Logger(label: "xmpp.component")) {
+        self.configuration = configuration
+        core = XMPPLinkCore(kind: .component(domain: configuration.domain), identity: configuration.identity, logger: logger)
+    }
+
+    /// Connects and performs the handshake; a wrong secret throws `XMPPLinkError.handshakeRefused`.
+    public func connect() async throws {
+        let transport = try await XMPPTransport.connect(host: configuration.host, port: configuration.port,
+                                                        timeout: configuration.connectTimeout)
+        _ = try await core.establish(role: .component(domain: configuration.domain, secret: configuration.secret),
+                                     transport: transport, limits: configuration.limits)
+    }
+
+    public var localJID: JID? { get async { await core.localJID } }
+    public var stanzas: AsyncStream<XMLElement> { core.stanzas }
+    /// Why the link ended, if it ended on an error.
+    public var failure: XMPPLinkError? { get async { await core.failure } }
+    public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
+    public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
+        try await core.sendIQ(iq, timeout: timeout)
+    }
+    public func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
+        await core.register(namespace: namespace, handler: handler)
+    }
+    public func unregisterIQHandler(namespace: String) async { await core.unregister(namespace: namespace) }
+    public func addFeatures(_ features: [String]) async { await core.addFeatures(features) }
+    public func removeFeatures(_ features: [String]) async { await core.removeFeatures(features) }
+    public var discoInfo: DiscoInfo { get async { await core.discoInfo } }
+    public func discoInfo(of jid: JID, node: String? = nil) async throws -> DiscoInfo {
+        try await XMPPLinkCore.discoInfo(session: self, of: jid, node: node)
+    }
+    public func close() async { await core.close() }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// `jingle sdp to-jingle` / `to-sdp`, run as the real binary.
+struct SDPCommandTests {
+    static let offer = [
+        "v=0", "o=- 1785 1 IN IP4 192.0.2.50", "s=-", "t=0 0",
+        "m=audio 5004 RTP/AVP 0 101", "c=IN IP4 192.0.2.50", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-15",
+        "a=sendonly", "a=ptime:20",
+    ].joined(separator: "\r\n") + "\r\n"
+
+    static let iq = """
+    <iq xmlns='jabber:client' from='juliet@capulet.lit/balcony' id='i91fs6d5' to='romeo@montague.lit/orchard' type='set'>
+      <jingle xmlns='urn:xmpp:jingle:1' action='session-accept' initiator='romeo@montague.lit/orchard' sid='a73sjjvkla37jfea'>
+        <content creator='initiator' name='voice' senders='initiator'>
+          <description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'>
+            <payload-type id='97' name='speex' clockrate='8000'/>
+          </description>
+          <transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' pwd='YH75Fviy6338Vbrhrlp8Yh' ufrag='9uB6'>
+            <candidate component='1' foundation='abc' generation='0' id='or2ii2syr1' ip='192.0.2.1' port='3478'
+                       priority='2130706431' protocol='udp' type='host'/>
+          </transport>
+        </content>
+      </jingle>
+    </iq>
+    """
+
+    @Test func toJingleFromStandardInput() throws {
+        let result = try CLI.run(["sdp", "to-jingle", "--initiator", "romeo@montague.lit/orchard", "-"], stdin: Self.offer)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("<jingle xmlns=\"urn:xmpp:jingle:1\" action=\"session-initiate\" initiator=\"romeo@montague.lit/orchard\" sid=\"1785\">"))
+        // Pretty: one element per line, indented.
+        #expect(result.stdout.contains("\n  <content creator=\"initiator\" name=\"audio\" senders=\"initiator\">"))
+        #expect(result.stdout.contains("<parameter name=\"\" value=\"0-15\"/>"))
+        #expect(result.stdout.contains("<transport xmlns=\"urn:xmpp:jingle:transports:raw-udp:1\">"))
+    }
+
+    @Test func toJingleCompactFromFileAsResponder() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sdp-\(UUID().uuidString).sdp")
+        try Self.offer.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try CLI.run(["sdp", "to-jingle", "--role", "responder", "--action", "session-accept", "--sid", "s1", "--compact", file.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == 1)
+        // a=sendonly written by the responder: only the responder sends.
+        #expect(result.stdout.contains("action=\"session-accept\" sid=\"s1\""))
+        #expect(result.stdout.contains("senders=\"responder\""))
+    }
+
+    @Test func toSDPFromIQ() throws {
+        let result = try CLI.run(["sdp", "to-sdp", "--numeric-foundations", "--session-version", "3", "-"], stdin: Self.iq)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.components(separatedBy: "\r\n")
+        #expect(lines.contains("o=- a73sjjvkla37jfea 3 IN IP4 127.0.0.1"))
+        #expect(lines.contains("m=audio 3478 RTP/AVP 97"))
+        // session-accept is the responder's: senders='initiator' reads recvonly.
+        #expect(lines.contains("a=recvonly"))
+        #expect(lines.contains("a=rtpmap:97 speex/8000"))
+        #expect(lines.contains { $0.hasPrefix("a=candidate:") && $0.split(separator: " ")[0].dropFirst(12).allSatisfy(\.isNumber) })
+    }
+
+    @Test func pipelineRoundTrip() throws {
+        let jingle = try CLI.run(["sdp", "to-jingle"], stdin: Self.offer)
+        let sdp = try CLI.run(["sdp", "to-sdp", "--role", "initiator"], stdin: jingle.stdout)
+        #expect(sdp.status == 0, "\(sdp.stderr)")
+        for line in ["m=audio 5004 RTP/AVP 0 101", "c=IN IP4 192.0.2.50", "a=sendonly", "a=fmtp:101 0-15", "a=ptime:20"] {
+            #expect(sdp.stdout.contains(line + "\r\n"), "\(line) missing from\n\(sdp.stdout)")
+        }
+    }
+
+    @Test(arguments: [
+        (["sdp", "to-jingle"], "v=0\r\nthis is not sdp\r\n", "SDP line 2"),
+        (["sdp", "to-jingle"], "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=image 5000 udptl t38\r\nc=IN IP4 192.0.2.1\r\n", "udptl"),
+        (["sdp", "to-sdp"], "<jingle", "not well-formed XML"),
+        (["sdp", "to-sdp"], "<message xmlns='jabber:client'/>", "expected <jingle"),
+        (["sdp", "to-sdp"], "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate'/>", "sid"),
+        (["sdp", "to-jingle", "/nonexistent/offer.sdp"], "", "cannot read"),
+    ])
+    func badInputExitsOneWithOneLine(arguments: [String], stdin: String, expected: String) throws {
+        let result = try CLI.run(arguments, stdin: stdin)
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix("error: "))
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test(arguments: [
+        ["sdp", "to-jingle", "--action", "session-start"],
+        ["sdp", "to-jingle", "--role", "gateway"],
+        ["sdp", "to-jingle", "--initiator", "@@bad"],
+        ["sdp", "to-sdp", "--session-version", "x"],
+    ])
+    func usageErrorsExit64(arguments: [String]) throws {
+        let result = try CLI.run(arguments, stdin: "")
+        #expect(result.status == 64, "\(result.stderr)")
+    }
+
+    @Test func helpShowsExamples() throws {
+        for arguments in [["sdp", "--help"], ["sdp", "to-jingle", "--help"], ["sdp", "to-sdp", "--help"]] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("Examples:"))
+            #expect(result.stdout.contains("jingle sdp to-"))
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for target JingleSDP: to come.

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import SIP
+
+/// Turns `\n` line ends into CRLF (test messages are written with LF for readability).
+func crlf(_ text: String) -> [UInt8] {
+    Array(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+}
+
+/// A deterministic token source: "t1", "t2", …
+final class TokenCounter: Sendable {
+    private let counter = Mutex(0)
+    func next() -> String {
+        counter.withLock { value in
+            value += 1
+            return "t\(value)"
+        }
+    }
+}
+
+import Synchronization
+
+/// A fake clock with pending timers, to drive machines through their timers without waiting.
+struct FakeTimers<Timer: Hashable> {
+    var now: Duration = .zero
+    var pending: [Timer: Duration] = [:]
+
+    mutating func start(_ timer: Timer, at: Duration) { pending[timer] = at }
+    mutating func cancel(_ timer: Timer) { pending[timer] = nil }
+
+    /// Pops the earliest timer, advancing `now` to its deadline.
+    mutating func popNext() -> Timer? {
+        guard let (timer, at) = pending.min(by: { $0.value < $1.value }) else { return nil }
+        pending[timer] = nil
+        now = max(now, at)
+        return timer
+    }
+}
+
+/// A UDP port that was free a moment ago (bound and released).
+func freeUDPPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Runs `body` with a deadline; throws `TimedOut` if it does not finish in time.
+struct TimedOut: Error {}
+func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw TimedOut()
+        }
+        defer { group.cancelAll() }
+        guard let result = try await group.next() else { throw TimedOut() }
+        return result
+    }
+}
+
+/// Collects events from a stream until `stop` says so (or the stream ends).
+func collect(_ events: AsyncStream<SIPCallEvent>, until stop: @escaping @Sendable (SIPCallEvent) -> Bool) async -> [SIPCallEvent] {
+    var seen: [SIPCallEvent] = []
+    for await event in events {
+        seen.append(event)
+        if stop(event) { break }
+    }
+    return seen
+}
+
+/// Waits until some process has bound `port` on loopback (UDP) or listens on it (TCP), by reading
+/// /proc/net; peers started by a test need a moment before they accept traffic.
+func waitForPort(_ port: Int, tcp: Bool, timeout: Duration = .seconds(5)) async {
+    let hex = String(port, radix: 16, uppercase: true).leftPadded(to: 4)
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        for file in tcp ? ["/proc/net/tcp", "/proc/net/tcp6"] : ["/proc/net/udp", "/proc/net/udp6"] {
+            guard let table = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            for line in table.split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ")
+                guard columns.count > 3, columns[1].hasSuffix(":" + hex) else { continue }
+                if !tcp || columns[3] == "0A" { return }
+            }
+        }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+}
