@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "RTP", targets: ["RTP"]),
         .library(name: "PeerStream", targets: ["PeerStream"]),
         .library(name: "Media", targets: ["Media"]),
+        .library(name: "SecureTransport", targets: ["SecureTransport"]),
         .library(name: "FileTransfer", targets: ["FileTransfer"]),
         .library(name: "SIP", targets: ["SIP"]),
         .library(name: "JingleEngine", targets: ["JingleEngine"]),
@@ -64,7 +65,8 @@ let package = Package(
         .target(name: "XMPPLink", dependencies: ["XMPPCore", "XMLStream", "Hashes", nioCore, nioPosix, nioTLS, nioSSL, log]),
         .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", log]),
         .target(name: "SIP", dependencies: ["Hashes", nioCore, nioPosix, log]),
-        .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "FileTransfer", "Media", "Hashes", log]),
+        .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", log]),
+        .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "SecureTransport", "FileTransfer", "Media", "Hashes", log]),
 
         // ---- executable ----
         .executableTarget(
@@ -92,6 +94,7 @@ let package = Package(
         .executableTarget(name: "bench-jingle-codec", dependencies: ["Jingle", "XMLStream"], path: "Benchmarks/jingle-codec"),
         .executableTarget(name: "bench-sdp-roundtrip", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], path: "Benchmarks/sdp-roundtrip"),
         .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP"], path: "Benchmarks/call-setup"),
+        .executableTarget(name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"], path: "Benchmarks/transport-throughput", exclude: ["run"]),
 
         // ---- tests ----
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
@@ -110,6 +113,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "ICE", "DTLS", "SRTP", "RTP", "SDP"]),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP"]),
+        .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,120 @@
+import DTLS
+import Foundation
+import ICE
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func megabytesPerSecond(_ bytes: Int, _ elapsed: Duration) -> Double {
+    Double(bytes) / seconds(elapsed) / 1e6
+}
+
+/// Records an agent's events so the benchmark can wait for one without racing the single consumer.
+final class EventLog: Sendable {
+    private let storage = Mutex<[ICEEvent]>([])
+
+    static func recording(_ agent: ICEAgent) -> EventLog {
+        let log = EventLog()
+        let events = agent.events
+        Task {
+            for await event in events { log.storage.withLock { $0.append(event) } }
+        }
+        return log
+    }
+
+    var all: [ICEEvent] { storage.withLock { $0 } }
+
+    func wait(timeout: Duration = .seconds(15), for what: String, _ match: (ICEEvent) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if storage.withLock({ $0.contains(where: match) }) { return }
+            guard ContinuousClock.now < deadline else { throw BenchError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    func waitForGathering() async throws {
+        try await wait(for: "gathering done") { if case .gatheringDone = $0 { true } else { false } }
+    }
+
+    func waitForReady() async throws {
+        try await wait(for: "ICE ready") { if case .stateChanged(_, 1, .ready) = $0 { true } else { false } }
+    }
+}
+
+struct Side {
+    let agent: ICEAgent
+    let stream: ICEStreamID
+    let log: EventLog
+
+    static func make(_ role: ICEConfiguration.Role, reliable: Bool = false) async throws -> Side {
+        var configuration = ICEConfiguration(role: role, localAddresses: ["127.0.0.1"])
+        configuration.reliable = reliable
+        let agent = try ICEAgent(configuration: configuration)
+        let log = EventLog.recording(agent)
+        let stream = try await agent.addStream(components: 1)
+        return Side(agent: agent, stream: stream, log: log)
+    }
+
+    func close() async { await agent.close() }
+}
+
+/// Two in-process agents on 127.0.0.1, ICE ready on both.
+func connectedSides(reliable: Bool = false) async throws -> (Side, Side) {
+    let a = try await Side.make(.controlling, reliable: reliable)
+    let b = try await Side.make(.controlled, reliable: reliable)
+    for side in [a, b] { try await side.agent.gatherCandidates(stream: side.stream) }
+    for side in [a, b] { try await side.log.waitForGathering() }
+    try await b.agent.setRemoteCredentials(try await a.agent.localCredentials(stream: a.stream), stream: b.stream)
+    try await a.agent.setRemoteCredentials(try await b.agent.localCredentials(stream: b.stream), stream: a.stream)
+    try await b.agent.addRemoteCandidates(try await a.agent.localCandidates(stream: a.stream), stream: b.stream)
+    try await a.agent.addRemoteCandidates(try await b.agent.localCandidates(stream: b.stream), stream: a.stream)
+    try await a.agent.endOfRemoteCandidates(stream: a.stream)
+    try await b.agent.endOfRemoteCandidates(stream: b.stream)
+    for side in [a, b] { try await side.log.waitForReady() }
+    return (a, b)
+}
+
+/// Counts from any thread.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func add(_ n: Int) { value.add(n, ordering: .relaxed) }
+    var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// The byte pattern shared with SecureTransportTests' two-process test: SplitMix64 of the 8-byte-word index.
+enum Pattern {
+    static func word(_ index: UInt64, seed: UInt64) -> UInt64 {
+        var z = index &* 0x9E37_79B9_7F4A_7C15 &+ seed
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    static func bytes(offset: Int, count: Int, seed: UInt64) -> [UInt8] {
+        precondition(offset % 8 == 0)
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var i = 0
+            while i + 8 <= count {
+                raw.storeBytes(of: word(UInt64((offset + i) / 8), seed: seed).littleEndian, toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            if i < count {
+                let last = word(UInt64((offset + i) / 8), seed: seed).littleEndian
+                withUnsafeBytes(of: last) { for j in 0..<(count - i) { raw[i + j] = $0[j] } }
+            }
+            initialized = count
+        }
+    }
+}

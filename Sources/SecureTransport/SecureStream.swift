@@ -1,0 +1,459 @@
+public import DTLS
+public import ICE
+public import PeerStream
+import Foundation
+
+/// A reliable, ordered, encrypted byte stream in each direction over one ICE component: a PeerStream
+/// connection (loss recovery, congestion and flow control) whose datagrams travel as DTLS application data
+/// records, one PeerStream datagram per record, at most `transport.mtu` (1200) bytes on the wire.
+///
+/// Driving: there is no Task per datagram. Received records are processed on the ICE agent's thread as
+/// they arrive (decrypt, `PeerStreamConnection.receive`, then every datagram the machine may now send is
+/// encrypted and sent at once); one timer thread serves every PeerStream deadline (delayed ACK, loss
+/// detection, probes, pacing, idle); the async API only moves bytes in and out of the machine's own
+/// buffers under one lock and suspends when there is nothing to do. So a paused reader holds at most
+/// `receiveWindow` bytes here and `sendBufferCapacity` bytes at the writer, and `write` suspends until
+/// the peer acknowledges enough.
+///
+/// One reader and one writer at a time (a second concurrent `read`, or `write`, is our caller's bug).
+public final class SecureStream: @unchecked Sendable {
+    public let transport: DTLSTransport
+    public let configuration: SecureStreamConfiguration
+
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var connection: PeerStreamConnection
+    private var terminal: SecureTransportError?
+    private var readWaiter: CheckedContinuation<Void, any Error>?
+    private var writeWaiter: CheckedContinuation<Void, any Error>?
+    private var writeThreshold = 1
+    private var readThreshold = 1
+    /// When a waiting reader is woken even though fewer than `readThreshold` bytes are readable.
+    private var readWakeDeadline: PeerStreamInstant?
+    private static let readBatch = 128 << 10
+    private static let readBatchDelay = Duration.microseconds(500)
+    private var finishWaiter: CheckedContinuation<Void, any Error>?
+    private var closedByUs = false
+    private var finishCalled = false
+    private let scratch: UnsafeMutableRawBufferPointer
+    private let origin: ContinuousClock.Instant
+    private let timer: DeadlineTimer
+
+    /// ICE must be connected (or about to be) on `component`. Runs the DTLS handshake as `role` (client when
+    /// our signalled `a=setup` is `active`, RFC 8842 §5), checks the peer's certificate against
+    /// `remoteFingerprint` (a mismatch throws `fingerprintMismatch`; the peer then fails its handshake too),
+    /// then opens the stream.
+    public static func connect(
+        agent: ICEAgent, stream: ICEStreamID, component: Int = 1, role: DTLSRole,
+        certificate: DTLSCertificate, remoteFingerprint: DTLSFingerprint,
+        configuration: SecureStreamConfiguration = SecureStreamConfiguration()
+    ) async throws(SecureTransportError) -> SecureStream {
+        try configuration.validate()
+        let transport = try await DTLSTransport.connect(
+            agent: agent, stream: stream, component: component, role: role, certificate: certificate,
+            remoteFingerprint: remoteFingerprint, configuration: configuration.transport)
+        let limit = transport.maximumApplicationDataSize
+        guard configuration.stream.maxDatagramSize <= limit else {
+            transport.close()
+            throw .invalidConfiguration("stream.maxDatagramSize \(configuration.stream.maxDatagramSize) exceeds the DTLS record limit \(limit)")
+        }
+        return SecureStream(transport: transport, configuration: configuration)
+    }
+
+    /// Builds the stream on a transport whose handshake is done. Call `configuration.validate()` first
+    /// (`connect` does): an invalid PeerStream configuration stops the process.
+    public init(transport: DTLSTransport, configuration: SecureStreamConfiguration) {
+        self.transport = transport
+        self.configuration = configuration
+        origin = .now
+        connection = PeerStreamConnection(configuration: configuration.stream, now: .zero)
+        scratch = .allocate(byteCount: max(configuration.stream.maxDatagramSize, 2048), alignment: 16)
+        timer = DeadlineTimer(name: "secure-stream-timer")
+        timer.setHandler { [weak self] in self?.timerFired() }
+        transport.setRecordHandler { [weak self] records in self?.receivedRecords(records) }
+        transport.setTerminationHandler { [weak self] reason in self?.transportEnded(reason) }
+        lock.lock()
+        var wakeups = Wakeups()
+        settle(now: now(), wakeups: &wakeups)
+        lock.unlock()
+        complete(wakeups)
+    }
+
+    deinit {
+        timer.stop()
+        scratch.deallocate()
+    }
+
+    // MARK: - Public API
+
+    /// Queues all of `bytes` for sending, suspending while the send buffer is full (back-pressure: it
+    /// resumes as the peer acknowledges). Throws when the stream is aborted, timed out or closed.
+    public func write(_ bytes: [UInt8]) async throws(SecureTransportError) {
+        try await write(bytes[...])
+    }
+
+    public func write(_ bytes: ArraySlice<UInt8>) async throws(SecureTransportError) {
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            offset += try writeSome(bytes[offset...])
+            if offset < bytes.endIndex {
+                // Wait for a quarter of the buffer (or the rest) rather than for every acknowledged packet,
+                // so a writer wakes up a few times per window, not once per ACK.
+                let wanted = min(bytes.endIndex - offset, max(1, configuration.stream.sendBufferCapacity / 4))
+                try await suspend(on: \.writeWaiter) { this in
+                    this.terminal != nil || this.connection.sendBufferSpace >= wanted
+                } arm: { this in this.writeThreshold = wanted }
+            }
+        }
+    }
+
+    /// Up to `max` bytes in order; suspends until some are there. Nil at the clean end of the peer's stream
+    /// (its FIN arrived and everything before it was read).
+    public func read(max: Int = 1 << 20) async throws(SecureTransportError) -> [UInt8]? {
+        while true {
+            switch try readSome(max: Swift.max(1, max)) {
+            case .bytes(let bytes): return bytes
+            case .end: return nil
+            case .wait:
+                // Wake for a batch rather than for every datagram; `settle` wakes us for less after
+                // `readBatchDelay` so a short message is not held back for long.
+                let batch = Swift.max(1, Swift.min(max, configuration.stream.receiveWindow / 4, Self.readBatch))
+                try await suspend(on: \.readWaiter) { this in
+                    this.terminal != nil || this.connection.readableBytes >= batch || this.connection.isAtEndOfStream
+                } arm: { this in
+                    this.readThreshold = batch
+                    if this.connection.readableBytes > 0 { this.readWakeDeadline = this.now() + Self.readBatchDelay }
+                }
+            }
+        }
+    }
+
+    /// Ends our direction (FIN after the last byte written) and waits until the peer has acknowledged all
+    /// data and the FIN. Reading the peer's remaining data goes on with `read`.
+    public func finish() async throws(SecureTransportError) {
+        try startFinish()
+        try await suspend(on: \.finishWaiter) { this in
+            this.terminal != nil || this.finishAcknowledged
+        } arm: { _ in }
+        try checkFinished()
+    }
+
+    /// Aborts both directions; the peer's pending and later calls throw `aborted(reason, byPeer: true)`.
+    /// Buffered data is dropped. Our own later calls throw `aborted(reason, byPeer: false)`.
+    public func abort(reason: PeerStreamAbortReason) {
+        lock.lock()
+        connection.abort(code: reason.code, message: reason.message)
+        var wakeups = Wakeups()
+        settle(now: now(), wakeups: &wakeups)
+        if terminal == nil { terminal = .aborted(reason, byPeer: false) }
+        wakeAll(&wakeups)
+        lock.unlock()
+        complete(wakeups)
+    }
+
+    /// Stops the timer and closes the DTLS association (close_notify). The ICE agent stays the caller's.
+    /// Pending calls throw `closed` (or the error that ended the stream before).
+    public func close() {
+        lock.lock()
+        closedByUs = true
+        if terminal == nil { terminal = .closed }
+        var wakeups = Wakeups()
+        wakeAll(&wakeups)
+        lock.unlock()
+        timer.stop()
+        transport.close()
+        complete(wakeups)
+    }
+
+    public var statistics: SecureStreamStatistics {
+        let transportStatistics = transport.statistics
+        return lock.withLock {
+            SecureStreamStatistics(
+                stream: connection.statistics, transport: transportStatistics,
+                bufferedForSending: connection.unacknowledgedBytes, bufferedForReading: connection.receiveBufferOccupancy)
+        }
+    }
+
+    /// SRTP keys from the same handshake (RFC 5764 §4.2), for a call sharing this component.
+    public func exportSRTPKeyingMaterial() throws(SecureTransportError) -> DTLSSRTPKeyingMaterial {
+        try transport.exportSRTPKeyingMaterial()
+    }
+
+    // MARK: - Synchronous steps of the async API (locks are not held across suspension points)
+
+    private enum ReadStep {
+        case bytes([UInt8])
+        case end
+        case wait
+    }
+
+    private func writeSome(_ bytes: ArraySlice<UInt8>) throws(SecureTransportError) -> Int {
+        lock.lock()
+        if let terminal {
+            lock.unlock()
+            throw terminal
+        }
+        let accepted: Int
+        do {
+            accepted = try connection.write(bytes)
+        } catch {
+            lock.unlock()
+            throw Self.translate(error)
+        }
+        var wakeups = Wakeups()
+        if accepted > 0 { settle(now: now(), wakeups: &wakeups) }
+        lock.unlock()
+        complete(wakeups)
+        return accepted
+    }
+
+    private func readSome(max: Int) throws(SecureTransportError) -> ReadStep {
+        lock.lock()
+        if connection.readableBytes > 0 {
+            let bytes = connection.read(maxBytes: max)
+            var wakeups = Wakeups()
+            settle(now: now(), wakeups: &wakeups)
+            lock.unlock()
+            complete(wakeups)
+            return .bytes(bytes)
+        }
+        if connection.isAtEndOfStream {
+            lock.unlock()
+            return .end
+        }
+        if let terminal {
+            lock.unlock()
+            throw terminal
+        }
+        lock.unlock()
+        return .wait
+    }
+
+    private func startFinish() throws(SecureTransportError) {
+        lock.lock()
+        if let terminal {
+            lock.unlock()
+            throw terminal
+        }
+        do {
+            try connection.finish()
+        } catch {
+            lock.unlock()
+            throw Self.translate(error)
+        }
+        finishCalled = true
+        var wakeups = Wakeups()
+        settle(now: now(), wakeups: &wakeups)
+        lock.unlock()
+        complete(wakeups)
+    }
+
+    private func checkFinished() throws(SecureTransportError) {
+        lock.lock()
+        defer { lock.unlock() }
+        if !finishAcknowledged, let terminal { throw terminal }
+    }
+
+    // MARK: - Driving the machine
+
+    private func now() -> PeerStreamInstant {
+        let elapsed = ContinuousClock.now - origin
+        let (seconds, attoseconds) = elapsed.components
+        return PeerStreamInstant(nanoseconds: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// ICE thread: records decrypted by the transport.
+    private func receivedRecords(_ records: [[UInt8]]) {
+        lock.lock()
+        let instant = now()
+        var wakeups = Wakeups()
+        for record in records {
+            do {
+                let events = try record.withUnsafeBytes { bytes throws(PeerStreamError) in
+                    try connection.receive(bytes, now: instant)
+                }
+                apply(events)
+            } catch {
+                // A rejected datagram changed nothing (PeerStreamError doc); it is counted in the statistics.
+            }
+        }
+        settle(now: instant, wakeups: &wakeups)
+        lock.unlock()
+        complete(wakeups)
+    }
+
+    private func timerFired() {
+        lock.lock()
+        let instant = now()
+        apply(connection.handleTimeout(now: instant))
+        var wakeups = Wakeups()
+        settle(now: instant, wakeups: &wakeups)
+        lock.unlock()
+        complete(wakeups)
+    }
+
+    private func transportEnded(_ reason: SecureTransportError) {
+        lock.lock()
+        if terminal == nil, !closedByUs {
+            // A close_notify after the peer's whole stream arrived is its normal goodbye: what is buffered
+            // can still be read to the end. Before that it cut the stream short.
+            if case .closedByPeer = reason, connection.isPeerFinished {
+                terminal = .closed
+            } else {
+                terminal = reason
+            }
+        }
+        var wakeups = Wakeups()
+        wakeAll(&wakeups)
+        lock.unlock()
+        timer.schedule(nil)
+        complete(wakeups)
+    }
+
+    /// Lock held. Turns machine events into our terminal state.
+    private func apply(_ events: [PeerStreamEvent]) {
+        for event in events {
+            switch event {
+            case .aborted(let reason):
+                if terminal == nil { terminal = .aborted(reason, byPeer: true) }
+            case .timedOut:
+                if terminal == nil { terminal = .timedOut }
+            case .readable, .writable, .finished, .closed:
+                break
+            }
+        }
+    }
+
+    /// Whether our FIN and every byte before it were acknowledged. `PeerStreamConnection` reports that as
+    /// part of `.closed` only (which also needs the peer's FIN), so it is read off the counters: nothing
+    /// unacknowledged and nothing in flight after `finish()`.
+    private var finishAcknowledged: Bool {
+        if case .closed = connection.state { return true }
+        guard case .open = connection.state else { return false }
+        return finishCalled && connection.unacknowledgedBytes == 0 && connection.statistics.bytesInFlight == 0
+    }
+
+    /// Lock held. Sends everything the machine lets out now, re-arms the timer and collects the waiters
+    /// whose condition now holds.
+    private func settle(now instant: PeerStreamInstant, wakeups: inout Wakeups) {
+        while true {
+            let length = connection.nextDatagram(now: instant, into: scratch)
+            if length == 0 { break }
+            // Encrypted and sent once the lock is released (`complete`), so the ICE thread is not kept
+            // waiting on our lock while OpenSSL and the socket work.
+            wakeups.records.append([UInt8](UnsafeRawBufferPointer(rebasing: scratch[0..<length])))
+        }
+        if readWaiter != nil, connection.readableBytes > 0, connection.readableBytes < readThreshold,
+           !connection.isAtEndOfStream, readWakeDeadline == nil {
+            readWakeDeadline = instant + Self.readBatchDelay
+        }
+        var deadline = terminal == nil ? connection.nextDeadline : nil
+        if let wake = readWakeDeadline, readWaiter != nil { deadline = Swift.min(deadline ?? wake, wake) }
+        timer.schedule(deadline.map { origin + ($0 - .zero) })
+        if terminal != nil {
+            wakeAll(&wakeups)
+            return
+        }
+        if readWaiter != nil,
+           connection.readableBytes >= readThreshold || connection.isAtEndOfStream
+            || (connection.readableBytes > 0 && readWakeDeadline.map { $0 <= instant } ?? false) {
+            wakeups.add(readWaiter)
+            readWaiter = nil
+            readWakeDeadline = nil
+        }
+        if writeWaiter != nil, connection.sendBufferSpace >= writeThreshold {
+            wakeups.add(writeWaiter)
+            writeWaiter = nil
+        }
+        if finishWaiter != nil, finishAcknowledged {
+            wakeups.add(finishWaiter)
+            finishWaiter = nil
+        }
+    }
+
+    /// Lock released: sends the records `settle` collected, then resumes the waiters.
+    private func complete(_ wakeups: Wakeups) {
+        for record in wakeups.records {
+            do {
+                try transport.send(record: record)
+            } catch {
+                lock.lock()
+                if terminal == nil, !closedByUs { terminal = error }
+                var more = Wakeups()
+                wakeAll(&more)
+                lock.unlock()
+                more.resume()
+                break
+            }
+        }
+        wakeups.resume()
+    }
+
+    /// Lock held.
+    private func wakeAll(_ wakeups: inout Wakeups) {
+        // A reader with bytes (or the end) waiting gets them first; `read` reports the error after.
+        let readable = connection.readableBytes > 0 || connection.isAtEndOfStream
+        wakeups.add(readWaiter, error: readable ? nil : terminal)
+        wakeups.add(writeWaiter, error: terminal)
+        wakeups.add(finishWaiter, error: terminal)
+        readWaiter = nil
+        writeWaiter = nil
+        finishWaiter = nil
+    }
+
+    /// Suspends until `ready` holds (checked under the lock, so no wakeup is lost); `arm` runs under the
+    /// lock just before the continuation is stored.
+    private func suspend(
+        on slot: ReferenceWritableKeyPath<SecureStream, CheckedContinuation<Void, any Error>?>,
+        until ready: (SecureStream) -> Bool, arm: (SecureStream) -> Void
+    ) async throws(SecureTransportError) {
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                lock.lock()
+                if ready(self) {
+                    lock.unlock()
+                    continuation.resume()
+                    return
+                }
+                arm(self)
+                self[keyPath: slot] = continuation
+                lock.unlock()
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    static func translate(_ error: any Error) -> SecureTransportError {
+        switch error {
+        case let error as SecureTransportError:
+            return error
+        case let error as PeerStreamError:
+            switch error {
+            case .writeAfterFinish: return .writeAfterFinish
+            case .aborted(let reason): return .aborted(reason, byPeer: false)
+            case .timedOut: return .timedOut
+            default: return .invalidConfiguration("\(error)")
+            }
+        default:
+            return DTLSTransport.translate(error)
+        }
+    }
+}
+
+/// Continuations to resume once the lock is released.
+private struct Wakeups {
+    /// PeerStream datagrams to send as DTLS records.
+    var records: [[UInt8]] = []
+    private var items: [(CheckedContinuation<Void, any Error>, SecureTransportError?)] = []
+
+    mutating func add(_ continuation: CheckedContinuation<Void, any Error>?, error: SecureTransportError? = nil) {
+        if let continuation { items.append((continuation, error)) }
+    }
+
+    func resume() {
+        for (continuation, error) in items {
+            if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+        }
+    }
+}
