@@ -83,6 +83,7 @@ let package = Package(
                 "JingleSDP",
                 "SDP",
                 "Media",
+                "XMPPLink",
                 argumentParser,
                 log,
             ]
@@ -97,6 +98,7 @@ let package = Package(
         .executableTarget(name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"], path: "Benchmarks/transport-throughput", exclude: ["run"]),
 
         // ---- tests ----
+        .target(name: "TestServers", dependencies: ["XMPPLink", "XMPPCore"], path: "Tests/TestServers"),
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMPPCoreTests", dependencies: ["XMPPCore"]),
         .testTarget(name: "CLibrariesTests", dependencies: ["Hashes", "CLibXML2", "COpenSSL", "CSRTP", "CNice"]),
@@ -109,10 +111,10 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
-        .testTarget(name: "XMPPLinkTests", dependencies: ["XMPPLink", "XMPPCore", "XMLStream", "Hashes"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "XMPPLinkTests", dependencies: ["XMPPLink", "XMPPCore", "XMLStream", "Hashes", "TestServers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "ICE", "DTLS", "SRTP", "RTP", "SDP"]),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log], resources: [.copy("Fixtures")]),
-        .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP"]),
+        .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP", "TestServers"]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS"]),
     ],

@@ -12,6 +12,7 @@ struct JingleCommand: AsyncParsableCommand {
         """,
         version: VersionInfo.text,
         subcommands: [
+            AccountCommand.self,
             InspectCommand.self,
             SDPCommand.self,
             SDPCallCommand.self,

@@ -3,27 +3,29 @@ import Foundation
 import Glibc
 #endif
 import XMPPCore
-@testable import XMPPLink
+import XMPPLink
 
+/// Test servers shared by the integration test targets.
+///
 /// One private Prosody per test process (scripts/start-prosody.sh, self-signed TLS), on free loopback
 /// ports, stopped when the process exits. A missing or broken Prosody fails the tests that need it with
 /// the reason, never skips them.
-struct ProsodyServer: Sendable {
-    let directory: String
-    let c2sPort: Int
-    let componentPort: Int
-    let turnPort: Int
-    let pid: Int32
-    var caFile: String { directory + "/certs/localhost.crt" }
-    let domain = "localhost"
+public struct ProsodyServer: Sendable {
+    public let directory: String
+    public let c2sPort: Int
+    public let componentPort: Int
+    public let turnPort: Int
+    public let pid: Int32
+    public var caFile: String { directory + "/certs/localhost.crt" }
+    public let domain = "localhost"
 
-    struct StartError: Error, CustomStringConvertible {
-        let description: String
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    static let shared: Result<ProsodyServer, StartError> = start()
+    public static let shared: Result<ProsodyServer, StartError> = start()
 
-    static func get() throws -> ProsodyServer { try shared.get() }
+    public static func get() throws -> ProsodyServer { try shared.get() }
 
     private static func start() -> Result<ProsodyServer, StartError> {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -55,14 +57,14 @@ struct ProsodyServer: Sendable {
         return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, pid: pid))
     }
 
-    func configuration(_ user: String, resource: String? = nil) throws -> XMPPClientConfiguration {
+    public func configuration(_ user: String, resource: String? = nil) throws -> XMPPClientConfiguration {
         var configuration = XMPPClientConfiguration(jid: try JID("\(user)@\(domain)"), password: "\(user)pw",
                                                     resource: resource, host: "127.0.0.1", port: c2sPort)
         configuration.trust = .caFile(caFile)
         return configuration
     }
 
-    func connect(_ user: String, resource: String? = nil) async throws -> XMPPClient {
+    public func connect(_ user: String, resource: String? = nil) async throws -> XMPPClient {
         let client = XMPPClient(try configuration(user, resource: resource))
         try await client.connect()
         return client
@@ -72,7 +74,7 @@ struct ProsodyServer: Sendable {
 nonisolated(unsafe) private var prosodyPID: Int32 = 0
 
 /// A TCP port nothing listens on right now (bind to port 0, read it back, close).
-func freePort() -> Int? {
+public func freePort() -> Int? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
