@@ -1,0 +1,49 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private coturn on 127.0.0.1 (scripts/start-coturn.sh), stopped by `stop()`.
+public final class CoturnServer: Sendable {
+    public enum Authentication: String, Sendable {
+        /// Long-term credentials alice/alicepw.
+        case staticUser = "static"
+        /// TURN REST credentials derived from the shared secret "turnsecret" (what Prosody hands out by XEP-0215).
+        case restSecret = "rest"
+    }
+
+    public let port: Int
+    public let pid: pid_t
+    public let directory: String
+
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(port: Int, authentication: Authentication) throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = repo.appendingPathComponent("scripts/start-coturn.sh").path
+        directory = NSTemporaryDirectory() + "sj-coturn-\(UUID().uuidString)"
+        self.port = port
+        let relayBase = Int.random(in: 0..<200) * 40 + 50_000
+        // popen/pclose rather than Foundation.Process, whose waitUntilExit can hang when a daemon is left behind.
+        let command = "COTURN_AUTH=\(authentication.rawValue) /bin/bash '\(script)' '\(directory)' \(port) \(relayBase) \(relayBase + 39) 2>&1"
+        guard let pipe = popen(command, "r") else { throw StartError(description: "cannot run \(script)") }
+        var text = ""
+        var buffer = [CChar](repeating: 0, count: 256)
+        while fgets(&buffer, Int32(buffer.count), pipe) != nil {
+            text += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        guard pclose(pipe) == 0, let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw StartError(description: "coturn did not start (is it installed? see scripts/bootstrap): \(text)")
+        }
+        self.pid = pid
+    }
+
+    public func stop() {
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
