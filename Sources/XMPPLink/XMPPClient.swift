@@ -105,14 +105,13 @@ public struct XMPPClientConfiguration: Sendable {
 /// let jid = try await client.connect()
 /// let pong = try await client.sendIQ(IQ(type: .get, id: "p1", to: peer, payload: ping), timeout: .seconds(5))
 /// ```
-public final class XMPPClient: XMPPSession {
+public final class XMPPClient: XMPPLinkSession, XMPPSession, @unchecked Sendable {
     public let configuration: XMPPClientConfiguration
-    let core: XMPPLinkCore
 
     public init(_ configuration: XMPPClientConfiguration, logger: Logger = Logger(label: "xmpp.client")) {
         self.configuration = configuration
-        self.core = XMPPLinkCore(kind: .client(configuration), identity: configuration.identity, logger: logger,
-                                 trace: configuration.trace)
+        super.init(core: XMPPLinkCore(kind: .client(configuration), identity: configuration.identity, logger: logger,
+                                      trace: configuration.trace))
     }
 
     /// Connects, secures, authenticates and binds; returns the bound full JID. Sends initial presence
@@ -132,28 +131,12 @@ public final class XMPPClient: XMPPSession {
 
     /// The bound full JID.
     public var boundJID: JID? { get async { await core.localJID } }
-    public var localJID: JID? { get async { await core.localJID } }
     /// The server's stream features after binding.
     public var serverFeatures: StreamFeatures? { get async { await core.established?.features } }
     /// Whether XEP-0198 is on and resumable.
     public var streamManagementResumable: Bool { get async { await core.established?.resumable ?? false } }
-    /// Why the link ended, if it ended on an error (stream error, oversized stanza, lost connection).
-    public var failure: XMPPLinkError? { get async { await core.failure } }
     /// How many lost connections were resumed.
     public var resumptionCount: Int { get async { await core.resumptions } }
-    public var stanzas: AsyncStream<XMLElement> { core.stanzas }
-
-    public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
-    public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
-        try await core.sendIQ(iq, timeout: timeout)
-    }
-    public func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
-        await core.register(namespace: namespace, handler: handler)
-    }
-    public func unregisterIQHandler(namespace: String) async { await core.unregister(namespace: namespace) }
-    public func addFeatures(_ features: [String]) async { await core.addFeatures(features) }
-    public func removeFeatures(_ features: [String]) async { await core.removeFeatures(features) }
-    public var discoInfo: DiscoInfo { get async { await core.discoInfo } }
 
     public func discoInfo(of jid: JID, node: String? = nil) async throws -> DiscoInfo {
         try await XMPPLinkCore.discoInfo(session: self, of: jid, node: node)
@@ -176,8 +159,6 @@ public final class XMPPClient: XMPPSession {
                                 payload: XMLElement("ping", namespace: NS.ping)), timeout: timeout)
         return ContinuousClock.now - start
     }
-
-    public func close() async { await core.close() }
 
     /// Drops the TCP connection without closing the stream, as a network failure would (tests of XEP-0198).
     func simulateConnectionLoss() async { await core.dropConnection() }

@@ -5,7 +5,7 @@ import XMPPCore
 
 /// An external component (XEP-0114): connects to a server's component port and authenticates with
 /// `hex(SHA-1(stream id + secret))`. Stanzas to the component's domain (and its subdomains' users) arrive here.
-public final class XMPPComponent: XMPPSession {
+public final class XMPPComponent: XMPPLinkSession, XMPPSession, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var domain: JID
         public var secret: String
@@ -24,11 +24,10 @@ public final class XMPPComponent: XMPPSession {
     }
 
     public let configuration: Configuration
-    let core: XMPPLinkCore
 
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "xmpp.component")) {
         self.configuration = configuration
-        core = XMPPLinkCore(kind: .component(domain: configuration.domain), identity: configuration.identity, logger: logger)
+        super.init(core: XMPPLinkCore(kind: .component(domain: configuration.domain), identity: configuration.identity, logger: logger))
     }
 
     /// Connects and performs the handshake; a wrong secret throws `XMPPLinkError.handshakeRefused`.
@@ -39,23 +38,7 @@ public final class XMPPComponent: XMPPSession {
                                      transport: transport, limits: configuration.limits)
     }
 
-    public var localJID: JID? { get async { await core.localJID } }
-    public var stanzas: AsyncStream<XMLElement> { core.stanzas }
-    /// Why the link ended, if it ended on an error.
-    public var failure: XMPPLinkError? { get async { await core.failure } }
-    public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
-    public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
-        try await core.sendIQ(iq, timeout: timeout)
-    }
-    public func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
-        await core.register(namespace: namespace, handler: handler)
-    }
-    public func unregisterIQHandler(namespace: String) async { await core.unregister(namespace: namespace) }
-    public func addFeatures(_ features: [String]) async { await core.addFeatures(features) }
-    public func removeFeatures(_ features: [String]) async { await core.removeFeatures(features) }
-    public var discoInfo: DiscoInfo { get async { await core.discoInfo } }
     public func discoInfo(of jid: JID, node: String? = nil) async throws -> DiscoInfo {
         try await XMPPLinkCore.discoInfo(session: self, of: jid, node: node)
     }
-    public func close() async { await core.close() }
 }

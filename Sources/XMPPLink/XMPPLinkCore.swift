@@ -123,22 +123,31 @@ actor XMPPLinkCore {
     }
 
     private func execute(_ actions: [XMPPStreamMachine.Action], generation: Int) {
-        for action in actions {
+        // A peer-link responder answers STARTTLS with <proceed/> and then goes TLS: the two happen in one
+        // event-loop task (see XMPPTransport.startPeerTLS), so the <proceed/> is held back here.
+        var heldProceed: String?
+        for (index, action) in actions.enumerated() {
             guard generation == self.generation else { return }
             switch action {
             case .send(let text):
                 trace?(.sent, text)
-                transport?.write(text)
+                if case .peer(_, _, _?, false) = kind, index + 1 < actions.count, case .startTLS = actions[index + 1] {
+                    heldProceed = text
+                } else {
+                    transport?.write(text)
+                }
             case .startTLS:
                 guard let transport else { continue }
                 let kind = self.kind
+                let proceed = heldProceed
+                heldProceed = nil
                 Task {
                     do throws(XMPPLinkError) {
                         switch kind {
                         case .client(let configuration):
                             try await transport.startTLS(trust: configuration.trust, serverHostname: configuration.jid.domainpart)
                         case .peer(_, _, let tls?, let initiator):
-                            try await transport.startPeerTLS(tls, asServer: !initiator)
+                            try await transport.startPeerTLS(tls, asServer: !initiator, proceed: proceed)
                         case .peer, .component:
                             preconditionFailure("TLS requested on a link configured without it")
                         }

@@ -6,15 +6,14 @@ import XMPPCore
 /// A serverless XMPP stream between two entities (the XEP-0174 stream model, with the address given by
 /// hand instead of DNS-SD): one side listens, the other connects, and both exchange stanzas with full
 /// `from`/`to` addresses. Optional TLS with self-signed certificates pinned by SHA-256 (`XMPPPeerTLS`).
-public final class XMPPPeerLink: XMPPSession {
-    let core: XMPPLinkCore
+public final class XMPPPeerLink: XMPPLinkSession, XMPPSession, @unchecked Sendable {
     /// Our JID on this link.
     public let local: JID
 
     init(local: JID, remote: JID?, tls: XMPPPeerTLS?, initiator: Bool, logger: Logger) {
         self.local = local
-        core = XMPPLinkCore(kind: .peer(local: local, remote: remote, tls: tls, initiator: initiator),
-                            identity: DiscoInfo.Identity(category: "client", type: "pc", name: "SwiftJingle"), logger: logger)
+        super.init(core: XMPPLinkCore(kind: .peer(local: local, remote: remote, tls: tls, initiator: initiator),
+                                      identity: DiscoInfo.Identity(category: "client", type: "pc", name: "SwiftJingle"), logger: logger))
     }
 
     /// Connects to a listening peer and opens the stream (XEP-0174 §3.3 initiator).
@@ -36,25 +35,9 @@ public final class XMPPPeerLink: XMPPSession {
 
     /// The peer's JID from its stream header.
     public var remoteJID: JID? { get async { await core.established?.remote } }
-    public var localJID: JID? { get async { await core.localJID } }
-    public var stanzas: AsyncStream<XMLElement> { core.stanzas }
-    /// Why the link ended, if it ended on an error.
-    public var failure: XMPPLinkError? { get async { await core.failure } }
-    public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
-    public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
-        try await core.sendIQ(iq, timeout: timeout)
-    }
-    public func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
-        await core.register(namespace: namespace, handler: handler)
-    }
-    public func unregisterIQHandler(namespace: String) async { await core.unregister(namespace: namespace) }
-    public func addFeatures(_ features: [String]) async { await core.addFeatures(features) }
-    public func removeFeatures(_ features: [String]) async { await core.removeFeatures(features) }
-    public var discoInfo: DiscoInfo { get async { await core.discoInfo } }
     public func discoInfo(of jid: JID, node: String? = nil) async throws -> DiscoInfo {
         try await XMPPLinkCore.discoInfo(session: self, of: jid, node: node)
     }
-    public func close() async { await core.close() }
 }
 
 /// The listening side of a peer link.

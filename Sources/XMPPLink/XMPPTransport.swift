@@ -161,7 +161,10 @@ final class XMPPTransport: Sendable {
     }
 
     /// Peer-link TLS (mutual, pinned): the responder is the TLS server.
-    func startPeerTLS(_ tls: XMPPPeerTLS, asServer: Bool) async throws(XMPPLinkError) {
+    /// - Parameter proceed: text to write in plaintext just before the handler goes in (the responder's
+    ///   `<proceed/>`). Writing it and installing the handler in one event-loop task means the peer's
+    ///   ClientHello, which it sends only after reading `<proceed/>`, can never reach the XML parser.
+    func startPeerTLS(_ tls: XMPPPeerTLS, asServer: Bool, proceed: String? = nil) async throws(XMPPLinkError) {
         let context: NIOSSLContext
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
@@ -184,6 +187,7 @@ final class XMPPTransport: Sendable {
         do {
             try await channel.eventLoop.submit {
                 let verify = Self.pinVerifier(pin)
+                if let proceed { channel.writeAndFlush(ByteBuffer(string: proceed), promise: nil) }
                 if asServer {
                     try channel.pipeline.syncOperations.addHandler(
                         NIOSSLServerHandler(context: context, customVerificationCallback: verify), position: .first)
