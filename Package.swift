@@ -52,6 +52,10 @@ let package = Package(
         .executableTarget(name: "bench-xml-parse", dependencies: ["XMLStream", "CLibXML2"], path: "Benchmarks/xml-parse"),
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
 
+        // ---- fuzzing (run with scripts/fuzz TARGET SECONDS; scripts/soak for long runs) ----
+        .target(name: "FuzzSupport", dependencies: ["XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes"], path: "Fuzz/Support"),
+        .executableTarget(name: "fuzz-harness", dependencies: ["FuzzSupport"], path: "Fuzz/harness"),
+
         // ---- tests ----
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMPPCoreTests", dependencies: ["XMPPCore"]),
@@ -66,6 +70,11 @@ let package = Package(
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI"]),
+        .testTarget(
+            name: "HardeningTests",
+            dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
