@@ -9,6 +9,7 @@ import Glibc
 ///
 ///   fuzz-harness --target NAME [--seconds N] [--runs N] [--seed S] [--corpus DIR]... [--crash-dir DIR]
 ///   fuzz-harness --target NAME --replay FILE...
+///   fuzz-harness --target NAME --write-seeds DIR       (the built-in seeds as files, for libFuzzer's corpus)
 ///   fuzz-harness --target NAME --libfuzzer [libFuzzer flags and corpus dirs...]   (built with -D LIBFUZZER)
 ///
 /// The built-in engine is a seeded mutation fuzzer (no coverage feedback); libFuzzer mode hands the same
@@ -24,10 +25,11 @@ struct Options {
     var crashDirectory = "fuzz-crashes"
     var replay: [String] = []
     var libFuzzerArguments: [String]?
+    var writeSeeds: String?
 }
 
 func usage(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("fuzz-harness: \(message)\nusage: fuzz-harness --target \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) [--seconds N] [--runs N] [--seed S] [--corpus DIR]... [--crash-dir DIR] | --replay FILE... | --libfuzzer ARGS...\n".utf8))
+    FileHandle.standardError.write(Data("fuzz-harness: \(message)\nusage: fuzz-harness --target \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) [--seconds N] [--runs N] [--seed S] [--corpus DIR]... [--crash-dir DIR] | --replay FILE... | --write-seeds DIR | --libfuzzer ARGS...\n".utf8))
     exit(2)
 }
 
@@ -56,6 +58,7 @@ func parseOptions(_ arguments: [String]) -> Options {
             options.seed = seed
         case "--corpus": options.corpus.append(value())
         case "--crash-dir": options.crashDirectory = value()
+        case "--write-seeds": options.writeSeeds = value()
         case "--replay":
             options.replay = Array(arguments[(index + 1)...])
             index = arguments.count
@@ -171,6 +174,15 @@ if let libFuzzerArguments = options.libFuzzerArguments {
     _ = libFuzzerArguments
     usage("this build has no libFuzzer; build it with scripts/fuzz (swiftc -sanitize-coverage and -D LIBFUZZER)")
     #endif
+}
+
+if let directory = options.writeSeeds {
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let checker = FuzzChecker(target: target)
+    for (index, seed) in checker.seeds().enumerated() {
+        _ = FileManager.default.createFile(atPath: directory + "/seed-\(index)", contents: Data(seed))
+    }
+    exit(0)
 }
 
 if !options.replay.isEmpty {
