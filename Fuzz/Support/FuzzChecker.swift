@@ -39,10 +39,12 @@ public final class FuzzChecker {
     func fail(_ message: String) -> FuzzFailure { FuzzFailure(target, message) }
 }
 
-/// The enum case name of an error, without its payload: outcomes that differ only in a message or position.
+/// The enum case name of an error, without its payload or message: outcomes that differ only in a message or
+/// position count as one (so the corpus keeps inputs that reach new kinds of outcome, not new messages).
 func caseName(_ value: Any) -> String {
-    let text = String(describing: value)
-    return String(text.prefix { $0 != "(" })
+    let mirror = Mirror(reflecting: value)
+    if mirror.displayStyle == .enum, let label = mirror.children.first?.label { return label }
+    return String(String(describing: value).prefix { $0 != "(" && $0 != ":" }.prefix(40))
 }
 
 /// Cheap deterministic hash of an input (FNV-1a), to derive chunkings and choices from the input itself.
