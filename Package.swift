@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
 
         // ---- fuzzing (run with scripts/fuzz TARGET SECONDS; scripts/soak for long runs) ----
-        .target(name: "FuzzSupport", dependencies: ["XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes"], path: "Fuzz/Support"),
+        .target(name: "FuzzSupport", dependencies: ["XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"], path: "Fuzz/Support"),
         .executableTarget(name: "fuzz-harness", dependencies: ["FuzzSupport"], path: "Fuzz/harness"),
 
         // ---- tests ----
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI"]),
         .testTarget(
             name: "HardeningTests",
-            dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes"],
+            dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"],
             resources: [.copy("Fixtures")]
         ),
     ],

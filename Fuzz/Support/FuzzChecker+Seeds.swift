@@ -12,6 +12,7 @@ extension FuzzChecker {
         case .jingle: Self.jingleSeeds.map { Array($0.utf8) }
         case .rtp: Self.rtpSeeds()
         case .datagram: datagramSeeds()
+        case .filename: Self.fileNameSeeds.map { Array($0.utf8) }
         }
     }
 
@@ -40,6 +41,9 @@ extension FuzzChecker {
                      "a=mid:", "a=msid:", "a=fingerprint:sha-256 ", "a=setup:actpass", "a=ice-ufrag:", "a=ice-pwd:", "a=crypto:",
                      " AES_CM_128_HMAC_SHA1_80 inline:", "a=rtcp:", "a=sendrecv", "a=inactive", "a=rtcp-mux", "b=AS:", "b=TIAS:",
                      "k=clear:", "r=", "z=", "i=", "u=", "e=", "p=", "a=sctp-port:", "a=max-message-size:", "/", ";", ":", "=", " "]
+        case .filename:
+            words = ["/", "\\", "..", ".", " ", "C:", "\u{0}", "\u{202E}", "\u{200B}", "\u{301}", "\u{1F600}", "\u{FEFF}", "\u{85}",
+                     "\u{2028}", ".txt", ".tar.gz", String(repeating: "a", count: 70), String(repeating: "\u{301}", count: 40)]
         case .rtp, .datagram:
             words = []
         }
@@ -59,6 +63,11 @@ extension FuzzChecker {
         </presence><message><body><![CDATA[<not a tag>]]></body></message>
         """,
         "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><a><b><c><d>deep</d></c></b></a>",
+    ]
+
+    static let fileNameSeeds = [
+        "report.pdf", "../../etc/passwd", "C:\\Windows\\system.ini", ".hidden", "name with spaces .txt", "gnp.\u{202E}exe",
+        String(repeating: "long", count: 30) + ".tar.gz", "a\u{301}\u{302}.txt", "\u{1F469}\u{200D}\u{1F4BB}.png", " . ",
     ]
 
     static let jidSeeds = [

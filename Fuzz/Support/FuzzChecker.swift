@@ -33,6 +33,7 @@ public final class FuzzChecker {
         case .jingle: try checkJingle(input)
         case .rtp: try checkRTP(input)
         case .datagram: try checkDatagram(input)
+        case .filename: try checkFileName(input)
         }
     }
 

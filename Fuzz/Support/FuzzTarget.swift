@@ -14,12 +14,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case rtp
     /// RFC 7983 demultiplexing, DTLSConnection.receive and SRTP unprotect on arbitrary datagrams: typed errors only.
     case datagram
+    /// FileName.sanitize (XEP-0234 §13): one safe, visible, bounded path component, and idempotent.
+    case filename
 
     public var maxInputLength: Int {
         switch self {
         case .xml, .sdp, .jingle: 16 * 1024
         case .jid: 3 * 1024
         case .rtp, .datagram: 2 * 1024
+        case .filename: 1024
         }
     }
 }
