@@ -4,21 +4,19 @@ import XMLStream
 ///
 /// Models keep typed fields grouped by kind; writing them back in a fixed order would reorder what a peer sent
 /// (XEP-0293 puts `<rtcp-fb/>` before `<payload-type/>`, XEP-0294 puts `<rtp-hdrext/>` first). The layout
-/// remembers the first position of each attribute and child kind, and `apply` restores it, so parse then
+/// remembers the position of each attribute and child element, and `apply` restores it, so parse then
 /// serialize reproduces the input. It never takes part in equality: two models that say the same thing are equal.
 public struct SourceLayout: Sendable, Hashable {
     var attributeOrder: [String] = []
+    /// The kind of every child element in source order (kinds repeat: interleaved kinds such as
+    /// `session-info` payloads or unknown extensions must come back interleaved, or the model changes).
     var childOrder: [String] = []
 
     public init() {}
 
     init(_ element: XMLElement) {
         attributeOrder = element.attributes.map { $0.namespace + "|" + $0.name }
-        var seen: Set<String> = []
-        for case .element(let child) in element.children {
-            let key = child.namespace + "|" + child.name
-            if seen.insert(key).inserted { childOrder.append(key) }
-        }
+        for case .element(let child) in element.children { childOrder.append(child.namespace + "|" + child.name) }
     }
 
     public static func == (lhs: SourceLayout, rhs: SourceLayout) -> Bool { true }
@@ -37,18 +35,23 @@ public struct SourceLayout: Sendable, Hashable {
             }.map(\.element)
         }
         if !childOrder.isEmpty {
-            let rank = Dictionary(childOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            // The k-th child of a kind goes where the k-th child of that kind was; children beyond what was
+            // recorded go right after the last recorded one of their kind.
+            var positions: [String: [Int]] = [:]
+            for (position, key) in childOrder.enumerated() { positions[key, default: []].append(position) }
+            var seen: [String: Int] = [:]
+            let ranks: [Int] = element.children.map { node in
+                guard case .element(let e) = node else { return Int.max }
+                let key = e.namespace + "|" + e.name
+                guard let recorded = positions[key] else { return Int.max }
+                let ordinal = seen[key, default: 0]
+                seen[key] = ordinal + 1
+                return recorded[min(ordinal, recorded.count - 1)]
+            }
             element.children = element.children.enumerated().sorted { a, b in
-                let ra = Self.rank(a.element, rank), rb = Self.rank(b.element, rank)
+                let ra = ranks[a.offset], rb = ranks[b.offset]
                 return ra != rb ? ra < rb : a.offset < b.offset
             }.map(\.element)
-        }
-    }
-
-    private static func rank(_ node: XMLNode, _ rank: [String: Int]) -> Int {
-        switch node {
-        case .element(let e): rank[e.namespace + "|" + e.name] ?? Int.max
-        case .text: Int.max
         }
     }
 }
