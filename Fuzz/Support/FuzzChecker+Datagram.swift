@@ -27,44 +27,46 @@ extension FuzzChecker {
         datagrams.flatMap { [UInt8(truncatingIfNeeded: $0.count >> 8), UInt8(truncatingIfNeeded: $0.count)] + $0 }
     }
 
-    /// RFC 7983 §7 demultiplexing, then the DTLS server and client and the inbound SRTP session on every
-    /// datagram of their kind: each either succeeds or throws its layer's typed error.
+    /// RFC 7983 §7 demultiplexing, then a DTLS endpoint and the inbound SRTP session on every datagram of their
+    /// kind: each either succeeds or throws its layer's typed error. One bit of the input picks whether the DTLS
+    /// endpoint is a server or a started client; endpoints are made only when a datagram needs them, since a
+    /// handshake costs far more than parsing.
     func checkDatagram(_ input: [UInt8]) throws(FuzzFailure) -> String {
         guard let certificate else { throw fail("could not generate a DTLS certificate") }
-        let server: DTLSConnection
-        let client: DTLSConnection
-        let srtp: SRTPSession
-        do {
-            server = try DTLSConnection(role: .server, certificate: certificate, mtu: 1200)
-            client = try DTLSConnection(role: .client, certificate: certificate, mtu: 1200)
-            _ = try client.start(now: .now)
-            srtp = try SRTPSession(profile: .aesCM128HmacSHA1_80, key: srtpKey, salt: srtpSalt, direction: .inbound)
-        } catch {
-            throw fail("could not set up endpoints: \(error)")
-        }
+        let role: DTLSRole = fnv1a(input) & 1 == 0 ? .server : .client
+        var connection: DTLSConnection?
+        var srtp: SRTPSession?
         var labels: [String] = []
         for datagram in Self.datagrams(in: input) {
             let kind = DatagramDemultiplexer.kind(of: datagram)
             switch kind {
             case .dtls:
-                for connection in [server, client] {
-                    do {
-                        let output = try connection.receive(datagram, now: .now)
-                        for out in output.datagrams where out.count > connection.mtu {
-                            throw fail("DTLS emitted a \(out.count)-byte datagram over the \(connection.mtu) MTU")
-                        }
-                        labels.append("dtls:ok")
-                    } catch let error as DTLSError {
-                        labels.append("dtls:" + caseName(error))
-                    } catch let error as FuzzFailure {
-                        throw error
-                    } catch {
-                        throw fail("DTLSConnection.receive threw an untyped error: \(error)")
+                do {
+                    if connection == nil {
+                        let made = try DTLSConnection(role: role, certificate: certificate, mtu: 1200)
+                        if role == .client { _ = try made.start(now: .now) }
+                        connection = made
                     }
+                    guard let connection else { continue }
+                    let output = try connection.receive(datagram, now: .now)
+                    for out in output.datagrams where out.count > connection.mtu {
+                        throw fail("DTLS emitted a \(out.count)-byte datagram over the \(connection.mtu) MTU")
+                    }
+                    labels.append("dtls:ok")
+                } catch let error as DTLSError {
+                    labels.append("dtls:" + caseName(error))
+                } catch let error as FuzzFailure {
+                    throw error
+                } catch {
+                    throw fail("DTLSConnection threw an untyped error: \(error)")
                 }
             case .rtp:
                 let isRTCP = RTPPacketClass.classify(datagram) == .rtcp
                 do {
+                    if srtp == nil {
+                        srtp = try SRTPSession(profile: .aesCM128HmacSHA1_80, key: srtpKey, salt: srtpSalt, direction: .inbound)
+                    }
+                    guard let srtp else { continue }
                     let clear = isRTCP ? try srtp.unprotectRTCP(datagram) : try srtp.unprotectRTP(datagram)
                     guard clear.count <= datagram.count else { throw fail("unprotect grew the packet") }
                     labels.append("srtp:ok")
@@ -73,7 +75,7 @@ extension FuzzChecker {
                 } catch let error as FuzzFailure {
                     throw error
                 } catch {
-                    throw fail("SRTPSession.unprotect threw an untyped error: \(error)")
+                    throw fail("SRTPSession threw an untyped error: \(error)")
                 }
             case .stun, .zrtp, .turnChannel, .unknown:
                 labels.append("\(kind)")
