@@ -89,6 +89,10 @@ let package = Package(
             ]
         ),
 
+        // ---- fuzzing (run with scripts/fuzz TARGET SECONDS; scripts/soak for long runs) ----
+        .target(name: "FuzzSupport", dependencies: ["XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"], path: "Fuzz/Support"),
+        .executableTarget(name: "fuzz-harness", dependencies: ["FuzzSupport"], path: "Fuzz/harness"),
+
         // ---- benchmarks (run with scripts/bench NAME; release build) ----
         .executableTarget(name: "bench-xml-parse", dependencies: ["XMLStream", "CLibXML2"], path: "Benchmarks/xml-parse"),
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
@@ -117,6 +121,7 @@ let package = Package(
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP", "TestServers"]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "TestServers"]),
+        .testTarget(name: "HardeningTests", dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,7 +15,10 @@ public enum FileName {
 
     public static func sanitize(_ offered: String, maxBytes: Int = defaultMaxBytes) throws(FileTransferError) -> String {
         // 1. Last path component.
-        let lastComponent = offered.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        // Split on scalars, not Characters: "/" followed by a combining mark is one Character that is not "/",
+        // yet its "/" byte still separates path components on disk.
+        let lastComponent = offered.unicodeScalars.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "/" || $0 == "\\" })
+            .last.map { String(String.UnicodeScalarView($0)) } ?? ""
         // 2. Characters that must never reach the file system or fool a reader.
         var scalars = String.UnicodeScalarView()
         for scalar in lastComponent.unicodeScalars {
@@ -28,14 +31,15 @@ public enum FileName {
         }
         var name = String(scalars)
         // 3. No hidden files, no "." or "..", no trailing dots or spaces.
-        while let first = name.first, first == "." || first == " " { name.removeFirst() }
-        while let last = name.last, last == "." || last == " " { name.removeLast() }
+        // On scalars too: "." followed by a combining mark is still a leading dot on disk.
+        name = trimmingDotsAndSpaces(name)
         if name.isEmpty { throw .invalidName(offered: offered, reason: "nothing usable is left of the name") }
         // 4. Length limit on a character boundary, keeping the extension when it is short.
         if name.utf8.count > maxBytes {
             var stem = name
             var ext = ""
-            if let dot = name.lastIndex(of: "."), name.distance(from: dot, to: name.endIndex) <= 16 {
+            if let dot = name.lastIndex(of: "."), name.distance(from: dot, to: name.endIndex) <= 16,
+               name[dot...].utf8.count <= maxBytes / 2 {
                 stem = String(name[..<dot])
                 ext = String(name[dot...])
             }
@@ -45,9 +49,28 @@ public enum FileName {
                 if cut.utf8.count + String(character).utf8.count > budget { break }
                 cut.append(character)
             }
-            name = cut + ext
+            if cut.isEmpty {
+                // The first Character alone is over the budget (a base letter with hundreds of combining marks):
+                // cut between its scalars rather than leave only the extension, which would be a hidden file.
+                var scalars = String.UnicodeScalarView()
+                for scalar in stem.unicodeScalars {
+                    if String(scalars).utf8.count + String(scalar).utf8.count > budget { break }
+                    scalars.append(scalar)
+                }
+                cut = String(scalars)
+            }
+            name = trimmingDotsAndSpaces(cut + ext)
+            if name.isEmpty { throw .invalidName(offered: offered, reason: "nothing usable is left of the name") }
         }
         return name
+    }
+
+    /// Rule 3, on Unicode scalars.
+    private static func trimmingDotsAndSpaces(_ name: String) -> String {
+        var scalars = Substring(name).unicodeScalars
+        while let first = scalars.first, first == "." || first == " " { scalars.removeFirst() }
+        while let last = scalars.last, last == "." || last == " " { scalars.removeLast() }
+        return String(scalars)
     }
 
     /// The n-th alternative to `name` when `name` exists already: `report (1).pdf`, `report (2).pdf`, …

@@ -4,7 +4,7 @@ import XMLStream
 ///
 /// Models keep typed fields grouped by kind; writing them back in a fixed order would reorder what a peer sent
 /// (XEP-0293 puts `<rtcp-fb/>` before `<payload-type/>`, XEP-0294 puts `<rtp-hdrext/>` first). The layout
-/// remembers the first position of each attribute and child kind, and `apply` restores it, so parse then
+/// remembers the position of each attribute and child element, and `apply` restores it, so parse then
 /// serialize reproduces the input. It never takes part in equality: two models that say the same thing are equal.
 public struct SourceLayout: Sendable, Hashable {
     struct Key: Sendable, Hashable {
@@ -13,17 +13,15 @@ public struct SourceLayout: Sendable, Hashable {
     }
 
     var attributeOrder: [Key] = []
+    /// The kind of every child element in source order (kinds repeat: interleaved kinds such as
+    /// `session-info` payloads or unknown extensions must come back interleaved, or the model changes).
     var childOrder: [Key] = []
 
     public init() {}
 
     init(_ element: XMLElement) {
         attributeOrder = element.attributes.map { Key(namespace: $0.namespace, name: $0.name) }
-        for case .element(let child) in element.children {
-            if !childOrder.contains(where: { $0.name == child.name && $0.namespace == child.namespace }) {
-                childOrder.append(Key(namespace: child.namespace, name: child.name))
-            }
-        }
+        for case .element(let child) in element.children { childOrder.append(Key(namespace: child.namespace, name: child.name)) }
     }
 
     public static func == (lhs: SourceLayout, rhs: SourceLayout) -> Bool { true }
@@ -44,9 +42,22 @@ public struct SourceLayout: Sendable, Hashable {
             }
         }
         if !childOrder.isEmpty {
+            // The k-th child of a kind goes where the k-th child of that kind was; children beyond what was
+            // recorded go right after the last recorded one of their kind.
+            var seen: [Key] = []
             let ranks = element.children.map { node -> Int in
                 guard case .element(let e) = node else { return Int.max }
-                return childOrder.firstIndex { $0.name == e.name && $0.namespace == e.namespace } ?? Int.max
+                let key = Key(namespace: e.namespace, name: e.name)
+                let ordinal = seen.lazy.filter { $0 == key }.count
+                seen.append(key)
+                var match = 0
+                var last = Int.max
+                for (position, recorded) in childOrder.enumerated() where recorded == key {
+                    last = position
+                    if match == ordinal { return position }
+                    match += 1
+                }
+                return last
             }
             if !Self.isSorted(ranks) {
                 element.children = zip(ranks, element.children).enumerated()

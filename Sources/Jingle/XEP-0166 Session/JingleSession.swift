@@ -188,6 +188,10 @@ public struct JingleSession: Sendable {
               payload.contents.allSatisfy({ $0.description != nil && $0.transport != nil && $0.creator == .initiator }) else {
             return (nil, [.reply(iq.makeError(StanzaError(.badRequest, text: "session-initiate needs contents with description and transport (XEP-0166 §7.2.10)")))])
         }
+        // XEP-0166 §7.1: creator and name identify a content, so two contents with the same pair are ambiguous.
+        if Set(payload.contents.map(ContentKey.init)).count != payload.contents.count {
+            return (nil, [.reply(iq.makeError(StanzaError(.badRequest, text: "session-initiate names the same content twice (XEP-0166 §7.1)")))])
+        }
         // XEP-0166 §7.1: the initiator attribute, when present, names the sender.
         if let claimed = payload.initiator, claimed != peer {
             return (nil, [.reply(iq.makeError(StanzaError(.badRequest, text: "initiator attribute does not match the sender")))])
