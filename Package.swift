@@ -83,6 +83,12 @@ let package = Package(
                 "JingleSDP",
                 "SDP",
                 "Media",
+                "JingleEngine",
+                "XMPPLink",
+                "FileTransfer",
+                "SecureTransport",
+                "ICE",
+                "DTLS",
                 argumentParser,
                 log,
             ]

@@ -13,8 +13,10 @@ struct JingleCommand: AsyncParsableCommand {
         version: VersionInfo.text,
         subcommands: [
             InspectCommand.self,
+            ReceiveCommand.self,
             SDPCommand.self,
             SDPCallCommand.self,
+            SendCommand.self,
             VersionCommand.self,
         ]
     )
