@@ -19,12 +19,18 @@ public enum JingleFileTransfer {
     /// Offers `paths` to `peer` in one session (one content per file, senders=initiator), sends each from the
     /// offset the receiver asks for (§7), then a `checksum` (§8.1), and waits for `received` (§8.2).
     /// Returns once every file was confirmed; throws otherwise.
-    public static func send(engine: JingleEngine, to peer: JID, paths: [String], options: FileTransferOptions,
+    /// - Parameter offeredNames: names to offer instead of the files' base names (`send as`; tests use it
+    ///   to play a hostile sender).
+    public static func send(engine: JingleEngine, to peer: JID, paths: [String], offeredNames: [String]? = nil, options: FileTransferOptions,
                             progress: ProgressHandler? = nil) async throws(FileTransferSessionError) -> [FileTransferResult] {
         guard !paths.isEmpty else { throw .file("no file to send") }
         var descriptions: [FileDescription] = []
-        for path in paths {
-            do { descriptions.append(try FileSource.describe(path: path, withHash: false)) } catch { throw .file(error.description) }
+        for (i, path) in paths.enumerated() {
+            do {
+                var d = try FileSource.describe(path: path, withHash: false)
+                if let offeredNames, i < offeredNames.count { d.name = offeredNames[i] }
+                descriptions.append(d)
+            } catch { throw .file(error.description) }
         }
         var transports: [ICEContentTransport] = []
         defer { let t = transports; Task { for x in t { await x.close() } } }
