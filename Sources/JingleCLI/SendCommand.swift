@@ -139,8 +139,18 @@ struct LinkOptions: ParsableArguments {
             let (host, port) = try SDPCallCommand.hostPort(listen, option: "--listen")
             let local = try JID(jid ?? "receiver@localhost/jingle")
             let listener = try await XMPPPeerLink.listen(local: local, host: host, port: Int(port))
-            let link = try await listener.accept()
-            return Opened(link: link, local: local, remote: await link.remoteJID, close: { await link.close() })
+            FileHandle.standardError.write(Data("receive: listening on \(host):\(listener.port) as \(local)\n".utf8))
+            // A connection that never becomes a peer link (a port probe, a stray client) is skipped.
+            var lastError: (any Error)?
+            for _ in 0..<20 {
+                do {
+                    let link = try await listener.accept()
+                    return Opened(link: link, local: local, remote: await link.remoteJID, close: { await link.close() })
+                } catch {
+                    lastError = error
+                }
+            }
+            throw CLIError("no peer link on \(listen): \(lastError.map { "\($0)" } ?? "no connection")")
         }
         guard let jid, let passwordFile else { throw ValidationError("--jid and --password-file are required") }
         let password = try readInput(passwordFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""

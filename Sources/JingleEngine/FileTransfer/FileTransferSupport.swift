@@ -240,6 +240,9 @@ struct ICEContentTransport {
         }
         var configuration = SecureStreamConfiguration()
         configuration.transport.initialRetransmissionTimeout = .milliseconds(200)
+        // A peer that goes silent (killed, unplugged) ends the transfer after the connect timeout rather
+        // than PeerStream's default 30 s.
+        configuration.stream.idleTimeout = timeout
         do {
             let stream = try await SecureStream.connect(agent: agent, stream: stream, role: role, certificate: certificate,
                                                         remoteFingerprint: fingerprint, configuration: configuration)
