@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", log]),
         .target(name: "SIP", dependencies: ["Hashes", nioCore, nioPosix, log]),
         .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", log]),
-        .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "SecureTransport", "FileTransfer", "Media", "Hashes", log]),
+        .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "SecureTransport", "PeerStream", "FileTransfer", "Media", "Hashes", log]),
 
         // ---- executable ----
         .executableTarget(
@@ -83,7 +83,12 @@ let package = Package(
                 "JingleSDP",
                 "SDP",
                 "Media",
+                "JingleEngine",
                 "XMPPLink",
+                "FileTransfer",
+                "SecureTransport",
+                "ICE",
+                "DTLS",
                 argumentParser,
                 log,
             ]
@@ -120,7 +125,7 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP", "TestServers"]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
-        .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "TestServers"]),
+        .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "TestServers"]),
         .testTarget(name: "HardeningTests", dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -14,8 +14,10 @@ struct JingleCommand: AsyncParsableCommand {
         subcommands: [
             AccountCommand.self,
             InspectCommand.self,
+            ReceiveCommand.self,
             SDPCommand.self,
             SDPCallCommand.self,
+            SendCommand.self,
             VersionCommand.self,
         ]
     )

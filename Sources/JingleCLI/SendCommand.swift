@@ -1,0 +1,283 @@
+import ArgumentParser
+import Foundation
+import Hashes
+import ICE
+import Jingle
+import JingleEngine
+import XMPPCore
+import XMPPLink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `jingle send`: offers files to a peer (XEP-0234 push over Jingle, ICE-UDP and DTLS).
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send files to a peer with Jingle file transfer (XEP-0234) over ICE-UDP and DTLS.",
+        discussion: """
+        Over an XMPP account (--jid, --password-file, --to) or over the serverless peer link (--peer, the
+        address a `jingle receive --listen` waits on). Each file is one content of one session; its bytes go
+        over ICE and a DTLS-encrypted reliable stream, followed by a sha-256 checksum (XEP-0234 §8.1). The
+        receiver resumes an interrupted file by asking for a range (§7); only the missing bytes are sent.
+
+        Progress goes to standard error as a bar on a terminal, as JSON lines (--json, or when standard
+        error is not a terminal) otherwise; a summary per file follows.
+
+        Exit status: 0 only when the receiver confirmed every file with `received` (XEP-0234 §8.2),
+        1 otherwise, 64 on a usage error.
+
+        Examples:
+          jingle send big.iso --peer 127.0.0.1:5299
+          jingle send a.txt b.png --to bob@example.org/laptop --jid alice@example.org --password-file pw
+          jingle send movie.mkv --peer 127.0.0.1:5299 --bind 127.0.0.1 --turn 127.0.0.1:3478 --turn-user u --turn-pass p --relay-only
+        """
+    )
+
+    @Argument(help: ArgumentHelp("Files to send.", valueName: "FILE"))
+    var files: [String] = []
+    @Option(help: ArgumentHelp("Recipient's full JID (account mode; with --peer defaults to receiver@localhost/jingle).", valueName: "JID"))
+    var to: String?
+    @Option(help: ArgumentHelp("Ask the peer for this file instead of sending (XEP-0234 §5).", valueName: "NAME"))
+    var request: String?
+    @OptionGroup var link: LinkOptions
+    @OptionGroup var ice: ICEOptions
+
+    func validate() throws {
+        if request == nil && files.isEmpty { throw ValidationError("give at least one FILE (or --request NAME)") }
+        try link.validate(defaultLocal: "sender@localhost/jingle", serverless: "--peer")
+        try ice.validate()
+    }
+
+    func run() async throws {
+        if request != nil {
+            throw CLIError("unsupported: --request (pulling a file, XEP-0234 §5) is not implemented yet", hint: "ask the other side to `jingle send`")
+        }
+        for file in files where access(file, R_OK) != 0 {
+            throw CLIError("cannot read \(file): \(String(cString: strerror(errno)))")
+        }
+        let options = try ice.transferOptions()
+        let reporter = ProgressReporter(json: ice.json)
+        let session = try await link.open(role: .initiator)
+        let peer: JID
+        if let to { peer = try JID(to) } else if let remote = session.remote { peer = remote } else {
+            throw ValidationError("--to JID is required with --jid")
+        }
+        let engine = JingleEngine(link: session.link, localJID: session.local)
+        await engine.start()
+        await engine.advertise(FileTransferOptions.features)
+        let results: [FileTransferResult]
+        do {
+            results = try await JingleFileTransfer.send(engine: engine, to: peer, paths: files, options: options,
+                                                        progress: { reporter.progress($0) })
+        } catch {
+            reporter.finishLine()
+            await engine.stop()
+            await session.close()
+            throw CLIError("send failed: \(error)")
+        }
+        reporter.finishLine()
+        for r in results { reporter.summary(r, verb: "sent") }
+        try? await Task.sleep(for: .milliseconds(200))   // let the session-terminate reach the peer
+        await engine.stop()
+        await session.close()
+    }
+}
+
+/// How we reach the peer: an XMPP account or the serverless peer link.
+struct LinkOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Our account's JID (account mode), or our local JID on the peer link.", valueName: "JID"))
+    var jid: String?
+    @Option(name: .customLong("password-file"), help: ArgumentHelp("File whose first line is the account password.", valueName: "FILE"))
+    var passwordFile: String?
+    @Option(help: ArgumentHelp("Connect to this server instead of the JID's domain.", valueName: "HOST:PORT"))
+    var server: String?
+    @Flag(help: "Do not verify the server's TLS certificate (test servers only).")
+    var insecure = false
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust this PEM CA for the server.", valueName: "FILE"))
+    var caFile: String?
+    @Option(help: ArgumentHelp("Serverless: connect to a `jingle receive --listen` here.", valueName: "ADDR:PORT"))
+    var peer: String?
+    @Option(help: ArgumentHelp("Serverless: wait for a `jingle send --peer` here.", valueName: "ADDR:PORT"))
+    var listen: String?
+    @Option(name: .customLong("peer-jid"), help: ArgumentHelp("Serverless: the other side's JID.", valueName: "JID"))
+    var peerJID: String?
+
+    enum Role { case initiator, responder }
+
+    struct Opened {
+        let link: any XMPPSession
+        let local: JID
+        let remote: JID?
+        let close: @Sendable () async -> Void
+        func close() async { await close() }
+    }
+
+    func validate(defaultLocal: String, serverless: String) throws {
+        let isServerless = peer != nil || listen != nil
+        if !isServerless && (jid == nil || passwordFile == nil) {
+            throw ValidationError("give \(serverless) ADDR:PORT (serverless) or --jid and --password-file (account)")
+        }
+        if isServerless && passwordFile != nil { throw ValidationError("--password-file is for account mode, not \(serverless)") }
+        if let peer { _ = try SDPCallCommand.hostPort(peer, option: "--peer") }
+        if let listen { _ = try SDPCallCommand.hostPort(listen, option: "--listen") }
+    }
+
+    func open(role: Role) async throws -> Opened {
+        if let peer {
+            let (host, port) = try SDPCallCommand.hostPort(peer, option: "--peer")
+            let local = try JID(jid ?? "sender@localhost/jingle")
+            let remote = try JID(peerJID ?? "receiver@localhost/jingle")
+            do {
+                let link = try await XMPPPeerLink.connect(local: local, remote: remote, host: host, port: Int(port))
+                return Opened(link: link, local: local, remote: remote, close: { await link.close() })
+            } catch {
+                throw CLIError("cannot reach the peer at \(peer): \(error)", hint: "is `jingle receive --listen \(peer)` running?")
+            }
+        }
+        if let listen {
+            let (host, port) = try SDPCallCommand.hostPort(listen, option: "--listen")
+            let local = try JID(jid ?? "receiver@localhost/jingle")
+            let listener = try await XMPPPeerLink.listen(local: local, host: host, port: Int(port))
+            FileHandle.standardError.write(Data("receive: listening on \(host):\(listener.port) as \(local)\n".utf8))
+            // A connection that never becomes a peer link (a port probe, a stray client) is skipped.
+            var lastError: (any Error)?
+            for _ in 0..<20 {
+                do {
+                    let link = try await listener.accept()
+                    return Opened(link: link, local: local, remote: await link.remoteJID, close: { await link.close() })
+                } catch {
+                    lastError = error
+                }
+            }
+            throw CLIError("no peer link on \(listen): \(lastError.map { "\($0)" } ?? "no connection")")
+        }
+        guard let jid, let passwordFile else { throw ValidationError("--jid and --password-file are required") }
+        let password = try readInput(passwordFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        var configuration = XMPPClientConfiguration(jid: try JID(jid), password: password)
+        if let server {
+            let (host, port) = try SDPCallCommand.hostPort(server, option: "--server")
+            configuration.host = host
+            configuration.port = Int(port)
+        }
+        if insecure { configuration.trust = .insecure } else if let caFile { configuration.trust = .caFile(caFile) }
+        let client = XMPPClient(configuration)
+        let bound: JID
+        do { bound = try await client.connect() } catch {
+            throw CLIError("cannot log in as \(jid): \(error)", hint: "check --server, --password-file, --ca-file/--insecure")
+        }
+        return Opened(link: client, local: bound, remote: nil, close: { await client.close() })
+    }
+}
+
+/// ICE, timing and output options shared by send and receive.
+struct ICEOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Local addresses for host candidates (repeat or comma-separate); default every interface.", valueName: "ADDR"))
+    var bind: [String] = []
+    @Option(help: ArgumentHelp("STUN server (IP literal).", valueName: "HOST:PORT"))
+    var stun: String?
+    @Option(help: ArgumentHelp("TURN server over UDP (IP literal).", valueName: "HOST:PORT"))
+    var turn: String?
+    @Option(name: .customLong("turn-user"), help: "TURN user name.")
+    var turnUser: String?
+    @Option(name: .customLong("turn-pass"), help: "TURN password.")
+    var turnPass: String?
+    @Flag(name: .customLong("relay-only"), help: "Use only TURN relay candidates.")
+    var relayOnly = false
+    @Flag(name: .customLong("no-ice"), help: "Use in-band bytestreams (XEP-0261) instead of ICE.")
+    var noICE = false
+    @Option(help: ArgumentHelp("How long ICE and DTLS may take to connect.", valueName: "TIME"))
+    var timeout = "20s"
+    @Flag(help: "Progress and summaries as JSON lines on standard output.")
+    var json = false
+
+    func validate() throws {
+        if turn != nil, turnUser == nil || turnPass == nil { throw ValidationError("--turn needs --turn-user and --turn-pass") }
+        if relayOnly && turn == nil { throw ValidationError("--relay-only needs --turn") }
+        if let turn { _ = try SDPCallCommand.hostPort(turn, option: "--turn") }
+        if let stun { _ = try SDPCallCommand.hostPort(stun, option: "--stun") }
+        _ = try SDPCallCommand.parseDuration(timeout, option: "--timeout")
+    }
+
+    func transferOptions() throws -> FileTransferOptions {
+        if noICE {
+            throw CLIError("unsupported: --no-ice (in-band bytestreams, XEP-0261) is not implemented yet", hint: "leave out --no-ice")
+        }
+        var configuration = ICEConfiguration()
+        configuration.localAddresses = bind.flatMap { $0.split(separator: ",").map(String.init) }
+        if let stun {
+            let (host, port) = try SDPCallCommand.hostPort(stun, option: "--stun")
+            configuration.stunServer = .init(address: host, port: port)
+        }
+        if let turn, let turnUser, let turnPass {
+            let (host, port) = try SDPCallCommand.hostPort(turn, option: "--turn")
+            configuration.turnServers = [.init(address: host, port: port, username: turnUser, password: turnPass)]
+        }
+        configuration.relayOnly = relayOnly
+        var options = FileTransferOptions(ice: configuration, connectTimeout: try SDPCallCommand.parseDuration(timeout, option: "--timeout"))
+        // Test hook (hash-mismatch tests): announce a wrong checksum.
+        options.corruptChecksum = ProcessInfo.processInfo.environment["JINGLE_TEST_CORRUPT_CHECKSUM"] == "1"
+        return options
+    }
+}
+
+/// A progress bar on a terminal, JSON lines otherwise; summaries at the end.
+final class ProgressReporter: Sendable {
+    let json: Bool
+    let terminal: Bool
+    let started = ContinuousClock.now
+
+    init(json: Bool) {
+        self.terminal = isatty(2) == 1
+        self.json = json || !terminal
+    }
+
+    func progress(_ p: FileTransferProgress) {
+        let elapsed = Self.seconds(ContinuousClock.now - started)
+        let rate = elapsed > 0 ? Double(p.transferred) / elapsed : 0
+        if json {
+            let line = JSONLine.object([
+                "event": .string("progress"), "name": .string(p.name), "bytes": .number(Int(p.done)), "total": .number(Int(p.total)),
+                "transferred": .number(Int(p.transferred)), "offset": .number(Int(p.offset)), "rate": .double((rate / 1e6 * 100).rounded() / 100),
+            ])
+            FileHandle.standardOutput.write(Data((line.description + "\n").utf8))
+        } else {
+            let fraction = p.total > 0 ? Double(p.done) / Double(p.total) : 1
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let remaining = rate > 0 ? Double(p.total - p.done) / rate : 0
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            let text = String(format: "\r%@ [%@] %3.0f%% %@ %.1f MB/s ETA %.0fs ", p.name, bar, fraction * 100,
+                              Self.size(p.done), rate / 1e6, remaining)
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+    }
+
+    func finishLine() {
+        if !json { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    func summary(_ r: FileTransferResult, verb: String) {
+        let rate = r.seconds > 0 ? Double(r.transferred) / r.seconds / 1e6 : 0
+        if json {
+            let line = JSONLine.object([
+                "event": .string("done"), "name": .string(r.name), "path": r.path.map { .string($0) } ?? .null, "size": .number(Int(r.size)),
+                "offset": .number(Int(r.offset)), "transferred": .number(Int(r.transferred)), "seconds": .double(r.seconds),
+                "mbps": .double((rate * 100).rounded() / 100), "sha256": .string(r.sha256.hexString), "verified": .bool(r.verified),
+            ])
+            print(line.description)
+        } else {
+            print(String(format: "%@ %@: %@ in %.2f s, %.1f MB/s%@, sha-256 %@ verified", verb, r.name, Self.size(r.size), r.seconds, rate,
+                         r.offset > 0 ? " (resumed at byte \(r.offset))" : "", r.sha256.hexString))
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    static func size(_ bytes: UInt64) -> String {
+        if bytes >= 1 << 30 { return String(format: "%.2f GiB", Double(bytes) / Double(1 << 30)) }
+        if bytes >= 1 << 20 { return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
+        if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
+        return "\(bytes) B"
+    }
+}

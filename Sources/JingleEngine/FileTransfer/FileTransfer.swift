@@ -1,0 +1,293 @@
+import DTLS
+import FileTransfer
+import Foundation
+import Hashes
+import ICE
+import Jingle
+import PeerStream
+import SecureTransport
+import XMPPCore
+
+/// XEP-0234 (v5) file transfer over Jingle, ICE-UDP (XEP-0176) and DTLS (XEP-0320): each file is one
+/// content with its own ICE agent (the DTLS transport takes over an agent's receive handler) and one
+/// reliable encrypted `SecureStream`. Contents are carried one after another in offer order.
+public enum JingleFileTransfer {
+    public typealias ProgressHandler = @Sendable (FileTransferProgress) -> Void
+
+    // MARK: sending (push, XEP-0234 §4)
+
+    /// Offers `paths` to `peer` in one session (one content per file, senders=initiator), sends each from the
+    /// offset the receiver asks for (§7), then a `checksum` (§8.1), and waits for `received` (§8.2).
+    /// Returns once every file was confirmed; throws otherwise.
+    /// - Parameter offeredNames: names to offer instead of the files' base names (`send as`; tests use it
+    ///   to play a hostile sender).
+    public static func send(engine: JingleEngine, to peer: JID, paths: [String], offeredNames: [String]? = nil, options: FileTransferOptions,
+                            progress: ProgressHandler? = nil) async throws(FileTransferSessionError) -> [FileTransferResult] {
+        guard !paths.isEmpty else { throw .file("no file to send") }
+        var descriptions: [FileDescription] = []
+        for (i, path) in paths.enumerated() {
+            do {
+                var d = try FileSource.describe(path: path, withHash: false)
+                if let offeredNames, i < offeredNames.count { d.name = offeredNames[i] }
+                descriptions.append(d)
+            } catch { throw .file(error.description) }
+        }
+        var transports: [ICEContentTransport] = []
+        defer { let t = transports; Task { for x in t { await x.close() } } }
+        var contents: [JingleContent] = []
+        for (i, d) in descriptions.enumerated() {
+            let transport = try await ICEContentTransport.make(options.ice, role: .controlling, timeout: options.connectTimeout)
+            transports.append(transport)
+            var file = FileTransferFile(date: d.modified.map(XEP0082.format), name: d.name, size: d.size)
+            file.mediaType = "application/octet-stream"
+            // RFC 5763 §5: the offerer says actpass; the answerer chooses.
+            let t = try await transport.jingleTransport(setup: .actpass, idPrefix: "c\(i)-")
+            contents.append(JingleContent(creator: .initiator, name: "file\(i)", senders: .initiator,
+                                          description: FileTransferDescription(file: file), transport: t))
+        }
+        let handle: JingleSessionHandle
+        do { handle = try await engine.initiate(to: peer, contents: contents) } catch { throw .protocolError(error.description) }
+        let events = SessionEventBuffer(handle.events)
+        let id = handle.id
+        do throws(FileTransferSessionError) {
+            let accept = try await events.take(timeout: options.answerTimeout, "the receiver to accept") { event -> JinglePayload? in
+                if case .received(let p) = event, p.action == .sessionAccept { return p }
+                return nil
+            }
+            var results: [FileTransferResult] = []
+            for (i, content) in contents.enumerated() {
+                guard let answered = accept.contents.first(where: { $0.name == content.name }) else {
+                    throw FileTransferSessionError.protocolError("session-accept lacks content \(content.name)")
+                }
+                guard let remote = answered.transport as? ICEUDPTransport else {
+                    throw FileTransferSessionError.unsupported("the receiver answered with a transport other than ICE-UDP")
+                }
+                let transport = transports[i]
+                try await transport.apply(remote: remote)
+                let offset = (answered.description as? FileTransferDescription)?.file.range?.offset ?? 0
+                let remoteFP = remote.fingerprints.first
+                guard let role = remoteFP.flatMap({ TransportMapping.dtlsRole(local: .actpass, remote: $0.setup) }) else {
+                    throw FileTransferSessionError.protocolError("the answer's DTLS setup must be active or passive (XEP-0320)")
+                }
+                let box = try await transport.connect(role: role, remoteFingerprint: remoteFP, events: events, content: content.name,
+                                                      timeout: options.connectTimeout)
+                let started = ContinuousClock.now
+                let (sent, hash) = try await sendFile(paths[i], name: descriptions[i].name, offset: offset, over: box.stream, progress: progress)
+                var announced = hash
+                if options.corruptChecksum, !announced.isEmpty { announced[0] ^= 0xFF }
+                let checksum = FileTransferInfo.checksum(creator: .initiator, name: content.name,
+                                                         file: FileTransferFile(hashes: [FileHash(algo: HashAlgorithm.sha256.rawValue, digest: announced)]))
+                do { try await engine.sendInfo(id, [JingleInfo(checksum)]) } catch { throw FileTransferSessionError.protocolError(error.description) }
+                _ = try await events.take(timeout: options.answerTimeout, "the receiver's confirmation of \(descriptions[i].name)") { event -> Bool? in
+                    if case .received(let p) = event, p.action == .sessionInfo,
+                       p.info.contains(where: { if case .received(_, let n)? = $0.payload as? FileTransferInfo { n == content.name } else { false } }) {
+                        return true
+                    }
+                    return nil
+                }
+                let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
+                box.stream.close()
+                results.append(FileTransferResult(name: descriptions[i].name, path: paths[i], size: descriptions[i].size, offset: offset,
+                                                  transferred: sent, sha256: hash, seconds: seconds, verified: true))
+            }
+            try? await engine.terminate(id, reason: JingleReason(.success))
+            return results
+        } catch {
+            if case .peerTerminated = error {} else {
+                let condition: JingleReason.Condition = if case .transport = error { .connectivityError } else if case .timeout = error { .timeout } else { .failedApplication }
+                try? await engine.terminate(id, reason: JingleReason(condition, text: error.description))
+            }
+            throw error
+        }
+    }
+
+    /// Streams bytes `offset...` of `path`; the hash covers the whole file (the prefix is read and hashed
+    /// but not sent, since the receiver has it).
+    static func sendFile(_ path: String, name: String, offset: UInt64, over stream: SecureStream,
+                         progress: ProgressHandler?) async throws(FileTransferSessionError) -> (sent: UInt64, hash: [UInt8]) {
+        let source: FileSource
+        do { source = try FileSource(path: path) } catch { throw .file(error.description) }
+        guard offset <= source.size else { throw .protocolError("range offset \(offset) beyond the file's \(source.size) bytes") }
+        let chunk = 256 * 1024
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var sent: UInt64 = 0
+        var position: UInt64 = 0
+        var lastReport = ContinuousClock.now
+        while true {
+            let n: Int
+            let r = buffer.withUnsafeMutableBytes { b -> Result<Int, FileTransferError> in
+                do throws(FileTransferError) { return .success(try source.read(into: b)) } catch { return .failure(error) }
+            }
+            switch r {
+            case .success(let count): n = count
+            case .failure(let error): throw .file(error.description)
+            }
+            if n == 0 { break }
+            let start = position
+            position += UInt64(n)
+            if position <= offset { continue }
+            let from = start < offset ? Int(offset - start) : 0
+            do { try await stream.write(buffer[from..<n]) } catch { throw .transport("\(error)") }
+            sent += UInt64(n - from)
+            if let progress, ContinuousClock.now - lastReport > .milliseconds(200) {
+                lastReport = ContinuousClock.now
+                progress(FileTransferProgress(name: name, done: position, total: source.size, transferred: sent, offset: offset))
+            }
+        }
+        do { try await stream.finish() } catch { throw .transport("\(error)") }
+        progress?(FileTransferProgress(name: name, done: position, total: source.size, transferred: sent, offset: offset))
+        return (sent, source.digestOfDelivered)
+    }
+
+    // MARK: receiving
+
+    /// What the receiver allows.
+    public struct ReceivePolicy: Sendable {
+        public var directory: String
+        /// Accept without asking (`--yes`).
+        public var acceptAll: Bool
+        /// Accept from these bare or full JIDs (`--accept-from`).
+        public var acceptFrom: [JID]
+        public var maxSize: UInt64?
+        /// Continue `.part` files (XEP-0234 §7 range).
+        public var resume: Bool
+
+        public init(directory: String, acceptAll: Bool = false, acceptFrom: [JID] = [], maxSize: UInt64? = nil, resume: Bool = false) {
+            self.directory = directory
+            self.acceptAll = acceptAll
+            self.acceptFrom = acceptFrom
+            self.maxSize = maxSize
+            self.resume = resume
+        }
+
+        func consents(to peer: JID) -> Bool {
+            acceptAll || acceptFrom.contains { $0 == peer || ($0.isBare && $0 == peer.bare) }
+        }
+    }
+
+    /// Handles one incoming session: checks consent and every offer, then receives each file into its `.part`,
+    /// verifies the hash and keeps the file only when it matches. Throws on the first file that fails
+    /// (after terminating the session with a reason); declined sessions throw `declined`.
+    public static func receive(engine: JingleEngine, incoming: IncomingJingleSession, policy: ReceivePolicy,
+                               options: FileTransferOptions, progress: ProgressHandler? = nil,
+                               onOffer: (@Sendable (String) -> Void)? = nil) async throws(FileTransferSessionError) -> [FileTransferResult] {
+        let id = incoming.id
+        let events = SessionEventBuffer(incoming.handle.events)
+        func refuse(_ condition: JingleReason.Condition, _ text: String) async -> FileTransferSessionError {
+            try? await engine.terminate(id, reason: JingleReason(condition, text: text))
+            return condition == .decline ? .declined(text) : condition == .unsupportedTransports || condition == .unsupportedApplications ? .unsupported(text) : .file(text)
+        }
+        guard policy.consents(to: id.peer) else {
+            throw await refuse(.decline, "offer from \(id.peer) not accepted: give --yes or --accept-from \(id.peer.bare)")
+        }
+        // Check every offer before creating anything (XEP-0234 §13).
+        var sinks: [FileSink] = []
+        var offers: [(content: JingleContent, file: FileTransferFile, transport: ICEUDPTransport)] = []
+        for content in incoming.initiate.contents {
+            guard let description = content.description as? FileTransferDescription else {
+                throw await refuse(.unsupportedApplications, "content \(content.name) is not a XEP-0234 file offer")
+            }
+            guard content.effectiveSenders == .initiator else {
+                throw await refuse(.unsupportedApplications, "file requests (senders=responder, XEP-0234 §5) are not served by jingle receive")
+            }
+            guard let transport = content.transport as? ICEUDPTransport else {
+                let kind = content.transport.map { type(of: $0).namespace } ?? "none"
+                throw await refuse(.unsupportedTransports, "transport \(kind) is not supported (ICE-UDP only; IBB and S5B are not implemented)")
+            }
+            let file = description.file
+            guard let size = file.size else { throw await refuse(.failedApplication, "offer without a size") }
+            do {
+                let sink = try FileSink(directory: policy.directory, offeredName: file.name ?? "", expectedSize: size,
+                                        maxSize: policy.maxSize, resume: policy.resume)
+                sinks.append(sink)
+            } catch {
+                for s in sinks { s.abort(keepPartial: policy.resume) }
+                let condition: JingleReason.Condition = if case .tooLarge = error { .decline } else { .failedApplication }
+                throw await refuse(condition, error.description)
+            }
+            onOffer?("\(file.name ?? "?") (\(size) bytes) from \(id.peer)")
+            offers.append((content, file, transport))
+        }
+        var transports: [ICEContentTransport] = []
+        defer { let t = transports; Task { for x in t { await x.close() } } }
+        do throws(FileTransferSessionError) {
+            var answers: [JingleContent] = []
+            for (i, offer) in offers.enumerated() {
+                let transport = try await ICEContentTransport.make(options.ice, role: .controlled, timeout: options.connectTimeout)
+                transports.append(transport)
+                try await transport.apply(remote: offer.transport)
+                var file = offer.file
+                if sinks[i].resumeOffset > 0 { file.range = FileTransferRange(offset: sinks[i].resumeOffset) }
+                // XEP-0320 §3: we answer actpass with active, so we are the DTLS client.
+                let ours = try await transport.jingleTransport(setup: .active, idPrefix: "r\(i)-")
+                answers.append(JingleContent(creator: offer.content.creator, name: offer.content.name, senders: offer.content.senders,
+                                             description: FileTransferDescription(file: file), transport: ours))
+            }
+            do { try await engine.accept(id, contents: answers) } catch { throw FileTransferSessionError.protocolError(error.description) }
+            var results: [FileTransferResult] = []
+            for (i, offer) in offers.enumerated() {
+                let sink = sinks[i]
+                let offset = sink.resumeOffset
+                let fp = offer.transport.fingerprints.first
+                let role = fp.flatMap { TransportMapping.dtlsRole(local: .active, remote: $0.setup) } ?? .client
+                let box = try await transports[i].connect(role: role, remoteFingerprint: fp, events: events, content: offer.content.name,
+                                                          timeout: options.connectTimeout)
+                let started = ContinuousClock.now
+                let total = sink.expectedSize ?? 0
+                var lastReport = ContinuousClock.now
+                while true {
+                    let bytes: [UInt8]?
+                    do { bytes = try await box.stream.read() } catch { throw FileTransferSessionError.transport("\(error)") }
+                    guard let bytes else { break }
+                    do { try sink.write(bytes) } catch {
+                        box.stream.abort(reason: PeerStreamAbortReason(code: 1, message: error.description))
+                        throw FileTransferSessionError.file(error.description)
+                    }
+                    if let progress, ContinuousClock.now - lastReport > .milliseconds(200) {
+                        lastReport = ContinuousClock.now
+                        progress(FileTransferProgress(name: sink.name, done: sink.received, total: total, transferred: sink.received - offset, offset: offset))
+                    }
+                }
+                progress?(FileTransferProgress(name: sink.name, done: sink.received, total: total, transferred: sink.received - offset, offset: offset))
+                let name = offer.content.name
+                let expected: [UInt8]
+                if let h = offer.file.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) {
+                    expected = h.digest
+                } else {
+                    expected = try await events.take(timeout: options.answerTimeout, "the sender's checksum") { event -> [UInt8]? in
+                        guard case .received(let p) = event, p.action == .sessionInfo else { return nil }
+                        for info in p.info {
+                            if case .checksum(_, let n, let f)? = info.payload as? FileTransferInfo, n == name,
+                               let h = f.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) { return h.digest }
+                        }
+                        return nil
+                    }
+                }
+                let path: String
+                do { path = try sink.finish(expectedHash: expected) } catch {
+                    try? await engine.terminate(id, reason: JingleReason(.mediaError, text: error.description))
+                    throw FileTransferSessionError.verification(error.description)
+                }
+                do { try await engine.sendInfo(id, [JingleInfo(FileTransferInfo.received(creator: offer.content.creator, name: name))]) } catch {
+                    throw FileTransferSessionError.protocolError(error.description)
+                }
+                let elapsed = ContinuousClock.now - started
+                results.append(FileTransferResult(name: sink.name, path: path, size: total, offset: offset, transferred: sink.received - offset,
+                                                  sha256: expected, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                                                  verified: true))
+            }
+            // The sender ends the session after the last `received`; wait for it briefly.
+            _ = try? await events.take(timeout: .seconds(5), "session end") { event -> Bool? in
+                if case .ended = event { return true }
+                return nil
+            }
+            return results
+        } catch {
+            for s in sinks where s.finalPath == nil { s.abort(keepPartial: true) }
+            if case .peerTerminated = error {} else if case .verification = error {} else {
+                try? await engine.terminate(id, reason: JingleReason(.failedApplication, text: error.description))
+            }
+            throw error
+        }
+    }
+}

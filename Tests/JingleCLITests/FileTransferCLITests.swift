@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `jingle send` / `jingle receive` end to end over the serverless peer link on loopback: two processes.
+@Suite("jingle send/receive", .serialized)
+struct FileTransferCLITests {
+    /// A running `jingle` process with its output in files (so a killed process leaves what it wrote).
+    final class Running: @unchecked Sendable {
+        let process = Process()
+        let outPath: String, errPath: String
+
+        init(_ arguments: [String], environment: [String: String] = [:], in dir: String, tag: String) throws {
+            outPath = dir + "/\(tag).out"; errPath = dir + "/\(tag).err"
+            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+            process.executableURL = CLI.executable
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// Waits (polling: waitUntilExit can hang when called from a concurrency thread) up to `timeout`.
+        func wait(timeout: Double = 45) -> Int32 {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); usleep(100_000) }
+            while process.isRunning { usleep(10_000) }
+            return process.terminationStatus
+        }
+
+        var stdout: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+    }
+
+    static func freeTCPPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Waits until the receiver says it listens (a probe connection would be taken for the peer).
+    static func waitForListener(_ receiver: Running) {
+        for _ in 0..<1000 where !receiver.stderr.contains("listening on") { usleep(10_000) }
+    }
+
+    static func workDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "ft-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path + "/in", withIntermediateDirectories: true)
+        return path
+    }
+
+    /// `size` bytes from the kernel's random source (fast even in a debug build).
+    static func randomFile(_ path: String, size: Int) throws {
+        let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
+        defer { try? random.close() }
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? out.close() }
+        var remaining = size
+        while remaining > 0 {
+            let chunk = try random.read(upToCount: min(remaining, 1 << 20)) ?? Data()
+            try out.write(contentsOf: chunk)
+            remaining -= chunk.count
+        }
+    }
+
+    static func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
+
+    /// Receiver in the background, sender in front; returns both.
+    static func pair(_ dir: String, receive: [String], send: [String], sendEnvironment: [String: String] = [:]) throws -> (receive: Running, rs: Int32, send: Running, ss: Int32) {
+        let port = freeTCPPort()
+        let receiver = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--bind", "127.0.0.1", "--json"] + receive,
+                                   in: dir, tag: "receive")
+        waitForListener(receiver)
+        let sender = try Running(["send"] + send + ["--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json"],
+                                 environment: sendEnvironment, in: dir, tag: "send")
+        let ss = sender.wait()
+        let rs = receiver.wait()
+        return (receiver, rs, sender, ss)
+    }
+
+    @Test("a file and two more in one session arrive verified; both exit 0", .timeLimit(.minutes(1)))
+    func sendReceive() throws {
+        let dir = try Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.randomFile(dir + "/one.bin", size: (1 << 20) + 1)
+        try Self.randomFile(dir + "/two.bin", size: 1)
+        try Self.randomFile(dir + "/three.bin", size: 0)
+        let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/one.bin", dir + "/two.bin", dir + "/three.bin"])
+        #expect(r.ss == 0, "send: \(r.send.stderr)")
+        #expect(r.rs == 0, "receive: \(r.receive.stderr)")
+        #expect(Self.listing(dir + "/in") == ["one.bin", "three.bin", "two.bin"])
+        for name in ["one.bin", "two.bin", "three.bin"] {
+            #expect(FileManager.default.contentsEqual(atPath: dir + "/" + name, andPath: dir + "/in/" + name))
+        }
+        let done = r.send.stdout.split(separator: "\n").filter { $0.contains("\"event\":\"done\"") }
+        #expect(done.count == 3 && done.allSatisfy { $0.contains("\"verified\":true") && $0.contains("\"sha256\":\"") })
+    }
+
+    @Test("without --yes the offer is declined: both exit 1, nothing written", .timeLimit(.minutes(1)))
+    func declinedWithoutConsent() throws {
+        let dir = try Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.randomFile(dir + "/x.bin", size: 1000)
+        let r = try Self.pair(dir, receive: [], send: [dir + "/x.bin"])
+        #expect(r.ss == 1 && r.rs == 1)
+        #expect(r.send.stderr.contains("decline"), "\(r.send.stderr)")
+        #expect(r.receive.stderr.contains("--yes"))
+        #expect(Self.listing(dir + "/in").isEmpty)
+    }
+
+    @Test("a corrupted checksum: nothing kept, media-error, both exit 1", .timeLimit(.minutes(1)))
+    func hashMismatch() throws {
+        let dir = try Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.randomFile(dir + "/x.bin", size: 100_000)
+        let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/x.bin"], sendEnvironment: ["JINGLE_TEST_CORRUPT_CHECKSUM": "1"])
+        #expect(r.ss == 1 && r.rs == 1)
+        #expect(r.receive.stderr.contains("mismatch"), "\(r.receive.stderr)")
+        #expect(r.send.stderr.contains("media-error"), "\(r.send.stderr)")
+        #expect(Self.listing(dir + "/in").isEmpty)
+    }
+
+    @Test("--max-size declines a larger offer before any byte", .timeLimit(.minutes(1)))
+    func maxSize() throws {
+        let dir = try Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.randomFile(dir + "/big.bin", size: 5000)
+        let r = try Self.pair(dir, receive: ["--yes", "--max-size", "4K"], send: [dir + "/big.bin"])
+        #expect(r.ss == 1 && r.rs == 1)
+        #expect(r.receive.stderr.contains("--max-size"))
+        #expect(Self.listing(dir + "/in").isEmpty)
+    }
+
+    @Test("--no-ice is refused as unsupported (IBB not implemented)")
+    func noICEUnsupported() throws {
+        let result = try CLI.run(["send", "/dev/null", "--peer", "127.0.0.1:9", "--no-ice"], timeout: 20)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("unsupported"))
+    }
+
+    @Test("receiver killed halfway, restarted with --resume: completes verified, the received prefix is not sent again",
+          .timeLimit(.minutes(1)))
+    func killAndResume() throws {
+        let dir = try Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let size = 96 << 20
+        try Self.randomFile(dir + "/big.bin", size: size)
+        var port = Self.freeTCPPort()
+        let first = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--yes", "--bind", "127.0.0.1", "--json"],
+                                in: dir, tag: "receive1")
+        Self.waitForListener(first)
+        let sender1 = try Running(["send", dir + "/big.bin", "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json", "--timeout", "5s"],
+                                  in: dir, tag: "send1")
+        let part = dir + "/in/big.bin.part"
+        var partSize = 0
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            partSize = ((try? FileManager.default.attributesOfItem(atPath: part))?[.size] as? Int) ?? 0
+            if partSize >= size / 2 { break }
+            usleep(5_000)
+        }
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = first.wait(timeout: 5)
+        #expect(partSize >= size / 2 && partSize < size, "killed at \(partSize) of \(size)")
+        #expect(sender1.wait(timeout: 40) == 1, "the first sender fails once its peer is gone")
+        let kept = ((try? FileManager.default.attributesOfItem(atPath: part))?[.size] as? Int) ?? 0
+        #expect(kept > 0 && kept < size)
+
+        port = Self.freeTCPPort()
+        let second = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--yes", "--resume", "--bind", "127.0.0.1", "--json"],
+                                 in: dir, tag: "receive2")
+        Self.waitForListener(second)
+        let sender2 = try Running(["send", dir + "/big.bin", "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json"], in: dir, tag: "send2")
+        #expect(sender2.wait() == 0, "send: \(sender2.stderr)")
+        #expect(second.wait() == 0, "receive: \(second.stderr)")
+        #expect(FileManager.default.contentsEqual(atPath: dir + "/big.bin", andPath: dir + "/in/big.bin"))
+        #expect(Self.listing(dir + "/in") == ["big.bin"])
+        let done = try #require(sender2.stdout.split(separator: "\n").first { $0.contains("\"event\":\"done\"") })
+        #expect(done.contains("\"offset\":\(kept)"), "\(done)")
+        #expect(done.contains("\"transferred\":\(size - kept)"), "\(done)")
+    }
+}
