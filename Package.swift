@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // ---- C libraries (Debian packages; pkg-config names as on Debian 12) ----
@@ -97,6 +98,9 @@ let package = Package(
         .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP"], path: "Benchmarks/call-setup"),
         .executableTarget(name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"], path: "Benchmarks/transport-throughput", exclude: ["run"]),
 
+        // ---- samples (public API only; see Samples/README.md) ----
+        .executableTarget(name: "SDPBridge", dependencies: ["JingleSDP", "Jingle", "SDP", "XMPPCore", "XMLStream"], path: "Samples/SDPBridge", exclude: ["README.md"]),
+
         // ---- tests ----
         .target(name: "TestServers", dependencies: ["XMPPLink", "XMPPCore"], path: "Tests/TestServers"),
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
@@ -116,6 +120,7 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP", "TestServers"]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
+        .testTarget(name: "SamplesTests", dependencies: ["SDPBridge"]),
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "TestServers"]),
     ],
     swiftLanguageModes: [.v6]
