@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // ---- C libraries (Debian packages; pkg-config names as on Debian 12) ----
@@ -106,6 +107,9 @@ let package = Package(
         .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP"], path: "Benchmarks/call-setup"),
         .executableTarget(name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"], path: "Benchmarks/transport-throughput", exclude: ["run"]),
 
+        // ---- samples (public API only; see Samples/README.md) ----
+        .executableTarget(name: "SDPBridge", dependencies: ["JingleSDP", "Jingle", "SDP", "XMPPCore", "XMLStream"], path: "Samples/SDPBridge", exclude: ["README.md"]),
+
         // ---- tests ----
         .target(name: "TestServers", dependencies: ["XMPPLink", "XMPPCore"], path: "Tests/TestServers"),
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream"], resources: [.copy("Fixtures")]),
@@ -127,6 +131,7 @@ let package = Package(
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "TestServers"]),
         .testTarget(name: "HardeningTests", dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SamplesTests", dependencies: ["SDPBridge"]),
     ],
     swiftLanguageModes: [.v6]
 )
