@@ -39,9 +39,13 @@ public final class FileSink {
 
     /// Opens (or, with `resume`, reopens) the `.part` file for an offered file.
     /// - Parameters:
+    ///   - directory: the only directory anything is written in (`--dir`).
+    ///   - offeredName: the name the peer offered; sanitised with `FileName.sanitize`.
+    ///   - expectedSize: the offered size; more bytes than this are refused, fewer fail `finish`.
     ///   - maxSize: refuse offers larger than this (`--max-size`).
     ///   - resume: continue an existing `.part`: its bytes are re-hashed so the final check covers the
     ///     whole file. Without `resume` an existing `.part` is replaced (it is not a complete file).
+    ///   - algorithm: the hash computed while writing and checked by `finish`.
     public init(directory: String, offeredName: String, expectedSize: UInt64?, maxSize: UInt64? = nil,
                 resume: Bool = false, algorithm: HashAlgorithm = .sha256) throws(FileTransferError) {
         if let expectedSize, let maxSize, expectedSize > maxSize { throw .tooLarge(size: expectedSize, limit: maxSize) }

@@ -36,7 +36,7 @@ public enum SDPMappingExtension {
 /// `<sctpmap xmlns='urn:xmpp:jingle:transports:dtls-sctp:1' number protocol streams/>` inside an ICE-UDP
 /// transport (XEP-0343 §4.2): the SCTP port and protocol of a WebRTC data channel.
 ///
-/// Not (yet) a model of the Jingle module, so it travels in ``ICEUDPTransport/extensions``.
+/// Not (yet) a model of the Jingle module, so it travels in `ICEUDPTransport.extensions`.
 public struct SCTPMap: Hashable, Sendable {
     public static let namespace = "urn:xmpp:jingle:transports:dtls-sctp:1"
 
@@ -105,7 +105,7 @@ public struct WebRTCDataChannelDescription: JingleApplicationDescription, Hashab
 }
 
 extension JingleRegistry {
-    /// ``JingleRegistry/standard`` plus the data channel description this mapping produces.
+    /// `JingleRegistry.standard` plus the data channel description this mapping produces.
     public static let sdpMapping: JingleRegistry = {
         var registry = JingleRegistry.standard
         registry.register(description: WebRTCDataChannelDescription.self)

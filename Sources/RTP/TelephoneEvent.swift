@@ -78,6 +78,7 @@ extension TelephoneEvent {
     ///   - duration: total length in timestamp units (800 = 100 ms at 8 kHz); must fit 16 bits, since longer
     ///     events need segmenting (§2.5.1.3), which is not implemented.
     ///   - interval: time between packets in timestamp units (160 = 20 ms at 8 kHz).
+    ///   - volume: the power level in -dBm0, 0–63 (RFC 4733 §2.3.4).
     public static func dtmfPackets(
         key: Character, duration: UInt32, interval: UInt32 = 160, volume: UInt8 = 10
     ) throws(RTPError) -> [TelephoneEventPacket] {

@@ -36,7 +36,12 @@ public final class SRTPSession {
     public static let trailerCapacity = 16 + 128 + 4
 
     /// Creates a session from a master key and salt (RFC 3711 §8.2).
-    /// - Parameter replayWindowSize: packets remembered for replay detection (RFC 3711 §3.3.2: at least 64).
+    /// - Parameters:
+    ///   - profile: the protection profile (RFC 5764 §4.1.2) the keys are for.
+    ///   - key: the master key, `profile.keyLength` bytes.
+    ///   - salt: the master salt, `profile.saltLength` bytes.
+    ///   - direction: `.outbound` to protect what we send, `.inbound` to unprotect what we receive.
+    ///   - replayWindowSize: packets remembered for replay detection (RFC 3711 §3.3.2: at least 64).
     public init(profile: SRTPProfile, key: [UInt8], salt: [UInt8], direction: SRTPDirection, replayWindowSize: Int = 1024) throws {
         guard libraryStatus == srtp_err_status_ok.rawValue else {
             throw SRTPError.libsrtp(operation: "srtp_init", status: libraryStatus)
