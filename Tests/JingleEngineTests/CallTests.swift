@@ -1,0 +1,153 @@
+import DTLS
+import Foundation
+import Jingle
+import Media
+import RTP
+import Synchronization
+import Testing
+import XMPPCore
+import XMPPLink
+@testable import JingleEngine
+
+/// Jingle RTP calls (XEP-0167) between two engines whose XMPP clients log in to a real Prosody on loopback.
+@Suite("Jingle calls through Prosody", .serialized)
+struct CallTests {
+    struct Parties {
+        let alice: JingleEngine, bob: JingleEngine
+        let aliceClient: XMPPClient, bobClient: XMPPClient
+        let bobJID: JID
+
+        func close() async {
+            await alice.stop(); await bob.stop()
+            await aliceClient.close(); await bobClient.close()
+        }
+    }
+
+    static func parties() async throws -> Parties {
+        let server = try CallProsodyServer.get()
+        let aliceClient = try await server.connect("alice", resource: "call-\(UUID().uuidString.prefix(8))")
+        let bobClient = try await server.connect("bob", resource: "call-\(UUID().uuidString.prefix(8))")
+        let aliceJID = try #require(await aliceClient.boundJID), bobJID = try #require(await bobClient.boundJID)
+        let alice = JingleEngine(link: aliceClient, localJID: aliceJID)
+        let bob = JingleEngine(link: bobClient, localJID: bobJID)
+        await alice.start(); await bob.start()
+        await alice.advertise(JingleCall.features); await bob.advertise(JingleCall.features)
+        return Parties(alice: alice, bob: bob, aliceClient: aliceClient, bobClient: bobClient, bobJID: bobJID)
+    }
+
+    /// Collects a call's events so a test can look at them afterwards (the stream has one consumer).
+    final class EventLog: Sendable {
+        let events = Mutex<[CallEvent]>([])
+        init(_ call: JingleCall) {
+            let stream = call.events
+            Task { [self] in for await event in stream { self.events.withLock { $0.append(event) } } }
+        }
+        var all: [CallEvent] { events.withLock { $0 } }
+        func contains(_ match: (CallEvent) -> Bool) -> Bool { all.contains(where: match) }
+        var endReason: JingleReason?? {
+            for event in all { if case .ended(let reason, _) = event { return .some(reason) } }
+            return nil
+        }
+    }
+
+    static func answerNext(_ engine: JingleEngine, options: CallOptions) async throws -> JingleCall {
+        var incoming = engine.incomingSessions.makeAsyncIterator()
+        let session = try #require(await incoming.next())
+        return try await JingleCall.answer(engine: engine, incoming: session, options: options)
+    }
+
+    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
+    static func eventually(_ timeout: Duration = .seconds(15), _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await condition()
+    }
+
+    static func dominantTone(_ url: URL) throws -> (Double?, Int) {
+        let audio = try WAVAudio(parsing: [UInt8](Data(contentsOf: url)))
+        let samples = audio.channel(0)
+        return (Goertzel.dominantFrequency(in: samples, sampleRate: Double(audio.format.sampleRate), candidates: [440, 880]), samples.count)
+    }
+
+    static func temporaryWAV(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("call-\(name)-\(UUID().uuidString).wav")
+    }
+
+    @Test("a call through Prosody: each side records the other's tone, ≥ 95 % of packets arrive", .timeLimit(.minutes(1)))
+    func toneBothWays() async throws {
+        let p = try await Self.parties()
+        let heardByAlice = Self.temporaryWAV("alice"), heardByBob = Self.temporaryWAV("bob")
+        defer { try? FileManager.default.removeItem(at: heardByAlice); try? FileManager.default.removeItem(at: heardByBob) }
+        async let answered = Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), recordURL: heardByBob, bindAddresses: ["127.0.0.1"]))
+        let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), recordURL: heardByAlice,
+                                                                                                 bindAddresses: ["127.0.0.1"]))
+        let log = EventLog(call)
+        let callee = try await answered
+        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 0 && b > 0 }, "media both ways")
+        try await Task.sleep(for: .seconds(3))
+        let aliceStats = await call.hangUp()
+        await callee.waitUntilEnded()
+        let bobStats = await callee.statistics
+        #expect(log.contains { $0 == .ringing }, "the callee's <ringing/> reached the caller")
+        #expect(log.contains { $0 == .accepted } && log.contains { $0 == .connected } && log.contains { $0 == .mediaFlowing })
+        #expect(aliceStats.packetsSent > 100 && bobStats.packetsSent > 100)
+        #expect(Double(bobStats.packetsReceived) >= 0.95 * Double(aliceStats.packetsSent), "bob got \(bobStats.packetsReceived) of \(aliceStats.packetsSent)")
+        #expect(Double(aliceStats.packetsReceived) >= 0.95 * Double(bobStats.packetsSent), "alice got \(aliceStats.packetsReceived) of \(bobStats.packetsSent)")
+        let (toneAtAlice, countA) = try Self.dominantTone(heardByAlice)
+        let (toneAtBob, countB) = try Self.dominantTone(heardByBob)
+        #expect(toneAtAlice == 880)
+        #expect(toneAtBob == 440)
+        #expect(countA >= 16000 && countB >= 16000, "at least two seconds each way")
+        await p.close()
+    }
+
+    @Test("a wrong DTLS fingerprint in our session-initiate ends the call with security-error", .timeLimit(.minutes(1)))
+    func wrongFingerprint() async throws {
+        let p = try await Self.parties()
+        var options = CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"])
+        options.announcedFingerprintOverride = try DTLSCertificate.generate().fingerprint()
+        async let answered = Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
+        let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: options)
+        let log = EventLog(call)
+        let callee = try await answered
+        let calleeLog = EventLog(callee)
+        #expect(await Self.eventually { log.endReason != nil }, "the caller's session ended")
+        #expect(log.endReason??.condition == .securityError, "\(log.all)")
+        #expect(await Self.eventually { calleeLog.endReason != nil })
+        #expect(calleeLog.endReason??.condition == .securityError, "the callee, whose check failed, ended with security-error: \(calleeLog.all)")
+        #expect(await callee.statistics.packetsReceived == 0, "no media without a verified peer")
+        await p.close()
+    }
+
+    @Test("hold stops media both ways and unhold resumes it (XEP-0167 §7)", .timeLimit(.minutes(1)))
+    func holdAndUnhold() async throws {
+        let p = try await Self.parties()
+        async let answered = Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
+        let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+        let callee = try await answered
+        let calleeLog = EventLog(callee)
+        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 10 && b > 10 })
+
+        try await call.hold()
+        #expect(await Self.eventually(.seconds(5)) { calleeLog.contains { $0 == .peerInfo(.hold) } }, "the callee saw <hold/>")
+        try await Task.sleep(for: .milliseconds(300))
+        let heldBob = await callee.statistics.packetsReceived, heldAlice = await call.statistics.packetsReceived
+        try await Task.sleep(for: .seconds(1))
+        let afterBob = await callee.statistics.packetsReceived, afterAlice = await call.statistics.packetsReceived
+        #expect(afterBob - heldBob <= 2, "bob still received \(afterBob - heldBob) packets while held")
+        #expect(afterAlice - heldAlice <= 2, "alice still received \(afterAlice - heldAlice) packets while holding")
+
+        try await call.unhold()
+        #expect(await Self.eventually(.seconds(5)) { calleeLog.contains { $0 == .peerInfo(.unhold) } })
+        try await Task.sleep(for: .seconds(1))
+        let resumedBob = await callee.statistics.packetsReceived, resumedAlice = await call.statistics.packetsReceived
+        #expect(resumedBob - afterBob >= 30, "bob received \(resumedBob - afterBob) packets after unhold")
+        #expect(resumedAlice - afterAlice >= 30, "alice received \(resumedAlice - afterAlice) packets after unhold")
+        _ = await call.hangUp()
+        await callee.waitUntilEnded()
+        await p.close()
+    }
+}
