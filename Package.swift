@@ -83,6 +83,10 @@ let package = Package(
                 "JingleSDP",
                 "SDP",
                 "Media",
+                "JingleEngine",
+                "XMPPLink",
+                "ICE",
+                "DTLS",
                 argumentParser,
                 log,
             ]

@@ -12,6 +12,8 @@ struct JingleCommand: AsyncParsableCommand {
         """,
         version: VersionInfo.text,
         subcommands: [
+            AnswerCommand.self,
+            CallCommand.self,
             InspectCommand.self,
             SDPCommand.self,
             SDPCallCommand.self,
