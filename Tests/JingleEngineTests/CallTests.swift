@@ -150,4 +150,60 @@ struct CallTests {
         await callee.waitUntilEnded()
         await p.close()
     }
+
+    @Test("XEP-0353: calling a bare JID proposes, the device that proceeds gets the session-initiate, media flows", .timeLimit(.minutes(1)))
+    func messageInitiation() async throws {
+        let p = try await Self.parties()
+        let aliceJMI = MessageInitiation(link: p.aliceClient), bobJMI = MessageInitiation(link: p.bobClient)
+        await aliceJMI.start(); await bobJMI.start()
+        let placing = Task {
+            try await JingleCall.place(engine: p.alice, initiation: aliceJMI, toBare: p.bobJID.bare,
+                                       options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]), timeout: .seconds(20))
+        }
+        var proposals = bobJMI.proposals.makeAsyncIterator()
+        let proposal = try #require(await proposals.next())
+        #expect(proposal.message.kind == .propose)
+        #expect(proposal.message.descriptions.contains { ($0 as? RTPDescription)?.media == "audio" })
+        #expect(proposal.from.bare == p.aliceClient.configuration.jid.bare)
+        try await bobJMI.send(.proceed, id: proposal.message.id, to: proposal.from)
+        let callee = try await Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
+        #expect(callee.id.peer == proposal.from, "the session-initiate came from the proposing device")
+        let call = try await placing.value
+        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 })
+        _ = await call.hangUp()
+        await callee.waitUntilEnded()
+        try await aliceJMI.send(.finish, id: proposal.message.id, to: p.bobJID, reason: JingleReason(.success))
+        #expect(await Self.eventually(.seconds(5)) { await bobJMI.messages(for: proposal.message.id).contains { $0.message.kind == .finish } })
+        await aliceJMI.stop(); await bobJMI.stop()
+        await p.close()
+    }
+
+    @Test("XEP-0353: a retract before the answer ends the ringing side; a reject ends the caller's attempt", .timeLimit(.minutes(1)))
+    func retractAndReject() async throws {
+        let p = try await Self.parties()
+        let aliceJMI = MessageInitiation(link: p.aliceClient), bobJMI = MessageInitiation(link: p.bobClient)
+        await aliceJMI.start(); await bobJMI.start()
+        try await aliceJMI.send(.propose, id: "retracted-1", to: p.bobJID.bare)
+        var proposals = bobJMI.proposals.makeAsyncIterator()
+        let ringing = try #require(await proposals.next())
+        #expect(ringing.message.id == "retracted-1")
+        #expect(await bobJMI.isRetracted("retracted-1") == false)
+        try await aliceJMI.send(.retract, id: "retracted-1", to: p.bobJID.bare, reason: JingleReason(.cancel))
+        #expect(await Self.eventually(.seconds(5)) { await bobJMI.isRetracted("retracted-1") }, "the ringing side saw the retract")
+
+        let placing = Task {
+            try await JingleCall.place(engine: p.alice, initiation: aliceJMI, toBare: p.bobJID.bare,
+                                       options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]), timeout: .seconds(20))
+        }
+        let second = try #require(await proposals.next())
+        try await bobJMI.send(.reject, id: second.message.id, to: second.from, reason: JingleReason(.busy))
+        do {
+            _ = try await placing.value
+            Issue.record("a rejected proposal must not become a call")
+        } catch let CallError.ended(reason) {
+            #expect(reason?.condition == .busy)
+        }
+        await aliceJMI.stop(); await bobJMI.stop()
+        await p.close()
+    }
 }
