@@ -42,6 +42,24 @@ struct AnswerCommand: AsyncParsableCommand {
         let accepted = try from.map { try JID($0) }
         let (engine, close) = try await link.open(reporter: reporter, remote: nil)
         reporter.state("waiting", "waiting for a call")
+        // Over an account, calls to our bare JID are proposed first (XEP-0353): proceed on the one we take.
+        var initiation: MessageInitiation?
+        if link.listen == nil {
+            let jmi = MessageInitiation(link: engine.link)
+            await jmi.start()
+            initiation = jmi
+            Task {
+                for await proposal in jmi.proposals {
+                    if let accepted, !(accepted.resourcepart == nil ? proposal.from.bare == accepted.bare : proposal.from == accepted) {
+                        try? await jmi.send(.reject, id: proposal.message.id, to: proposal.from, reason: JingleReason(.decline))
+                        continue
+                    }
+                    reporter.state("ringing", "proposal from \(proposal.from) (XEP-0353); proceeding")
+                    try? await jmi.send(.proceed, id: proposal.message.id, to: proposal.from)
+                    break
+                }
+            }
+        }
         let deadline = ContinuousClock.now + (try media.waitLimit())
         let waiter = Task { () -> IncomingJingleSession? in
             for await incoming in engine.incomingSessions {
@@ -60,6 +78,7 @@ struct AnswerCommand: AsyncParsableCommand {
         let incoming = await withTaskCancellationHandler { await waiter.value } onCancel: { waiter.cancel() }
         timer.cancel()
         guard let incoming else {
+            await initiation?.stop()
             await close()
             throw CLIError("no call arrived within \(media.wait)")
         }
@@ -71,6 +90,10 @@ struct AnswerCommand: AsyncParsableCommand {
             await close()
             throw CLIError("answering failed: \(error)")
         }
-        try await CallSupport.run(call, reporter: reporter, duration: try media.mediaDuration(), wait: try media.waitLimit(), close: close)
+        let started = initiation
+        try await CallSupport.run(call, reporter: reporter, duration: try media.mediaDuration(), wait: try media.waitLimit(), close: {
+            await started?.stop()
+            await close()
+        })
     }
 }

@@ -13,7 +13,8 @@ struct CallCommand: AsyncParsableCommand {
         abstract: "Call a JID with Jingle RTP (XEP-0167): ICE-UDP, DTLS-SRTP, G.711 audio.",
         discussion: """
         Over an account (--jid, --password-file, optionally --server HOST:PORT and --ca-file/--insecure), JID
-        must be a full JID (user@domain/resource). Over the serverless link (--peer ADDR:PORT, XEP-0174-style
+        may be a bare JID: the call is then proposed with Jingle Message Initiation (XEP-0353)
+        and placed to the device that proceeds; or a full JID (user@domain/resource). Over the serverless link (--peer ADDR:PORT, XEP-0174-style
         stream to a `jingle answer --listen`), JID names the peer.
 
         State changes (ringing, accepted, ICE connected, connected, media flowing) and per-second statistics
@@ -28,7 +29,7 @@ struct CallCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("Whom to call (a full JID).", valueName: "JID"))
+    @Argument(help: ArgumentHelp("Whom to call: a full JID, or a bare JID (XEP-0353 propose).", valueName: "JID"))
     var peer: String
     @OptionGroup var link: CallLinkOptions
     @OptionGroup var media: CallMediaOptions
@@ -38,8 +39,8 @@ struct CallCommand: AsyncParsableCommand {
         try media.validate()
         let jid: JID
         do { jid = try JID(peer) } catch { throw ValidationError("'\(peer)' is not a JID: \(error)") }
-        if jid.resourcepart == nil {
-            throw ValidationError("calling a bare JID needs Jingle Message Initiation (XEP-0353), which is not implemented; give a full JID")
+        if jid.resourcepart == nil, link.peer != nil {
+            throw ValidationError("over the serverless link give the peer's full JID; a bare JID (XEP-0353 propose) needs an account")
         }
     }
 
@@ -47,6 +48,27 @@ struct CallCommand: AsyncParsableCommand {
         let reporter = CallReporter(json: media.json)
         let target = try JID(peer)
         let (engine, close) = try await link.open(reporter: reporter, remote: target)
+        if target.isBare {
+            // XEP-0353: every device of the callee rings; the one that proceeds gets the session-initiate.
+            let initiation = MessageInitiation(link: engine.link)
+            await initiation.start()
+            reporter.state("proposing", "proposing a call to \(target) (XEP-0353)")
+            let call: JingleCall
+            do {
+                call = try await JingleCall.place(engine: engine, initiation: initiation, toBare: target, options: try media.callOptions(),
+                                                  timeout: try media.waitLimit())
+            } catch {
+                await close()
+                throw CLIError("call failed: \(error)")
+            }
+            reporter.state("proceeding", "\(call.id.peer) proceeded")
+            try await CallSupport.run(call, reporter: reporter, duration: try media.mediaDuration(), wait: try media.waitLimit(), close: {
+                try? await initiation.send(.finish, id: await call.proposalID ?? call.id.sid, to: call.id.peer, reason: JingleReason(.success))
+                await initiation.stop()
+                await close()
+            })
+            return
+        }
         // XEP-0030: ask the callee what it supports before the session-initiate; on the serverless link this
         // also waits until the other side's Jingle handler is in place.
         try await Self.waitForJingleRTP(engine: engine, peer: target, limit: try media.waitLimit(), close: close)

@@ -59,6 +59,27 @@ struct CallCLITests {
         #expect(countC >= 8000 && countA >= 8000, "at least a second of audio each way")
     }
 
+    @Test("jingle call to a bare JID through Prosody proposes (XEP-0353); jingle answer --from proceeds", .timeLimit(.minutes(1)))
+    func bareJIDThroughProsody() async throws {
+        let server = try CLIProsodyServer.get()
+        let dir = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let alicePW = dir.appendingPathComponent("alice.pw"), bobPW = dir.appendingPathComponent("bob.pw")
+        try Data("alicepw\n".utf8).write(to: alicePW)
+        try Data("bobpw\n".utf8).write(to: bobPW)
+        let heardByCallee = dir.appendingPathComponent("callee.wav")
+        let account = ["--server", "127.0.0.1:\(server.c2sPort)", "--ca-file", server.caFile, "--bind", "127.0.0.1", "--duration", "2s", "--wait", "20s"]
+        let (c, a) = try await callAndAnswer(
+            call: ["bob@localhost", "--jid", "alice@localhost/caller", "--password-file", alicePW.path, "--audio", "tone:440"] + account,
+            answer: ["--from", "alice@localhost", "--jid", "bob@localhost/jmi", "--password-file", bobPW.path, "--audio", "tone:880",
+                     "--record", heardByCallee.path] + account)
+        #expect(c.status == 0, "caller: \(c.stderr)")
+        #expect(a.status == 0, "callee: \(a.stderr)")
+        #expect(c.stderr.contains("proposing") && c.stderr.contains("bob@localhost/jmi proceeded"))
+        #expect(a.stderr.contains("proposal from alice@localhost/caller"))
+        #expect(try dominantTone(heardByCallee).0 == 440)
+    }
+
     @Test("jingle call --peer and jingle answer --listen over the serverless link", .timeLimit(.minutes(1)))
     func serverless() async throws {
         let dir = try workDirectory()
@@ -77,7 +98,7 @@ struct CallCLITests {
     }
 
     @Test("usage errors exit 64 with a reason", arguments: [
-        (["call", "bob@localhost", "--peer", "127.0.0.1:1"], "bare JID"),
+        (["call", "bob@localhost", "--peer", "127.0.0.1:1"], "full JID"),
         (["call", "bob@localhost/x"], "--password-file"),
         (["answer", "--listen", "127.0.0.1:1"], "--auto"),
     ])

@@ -96,6 +96,10 @@ public actor JingleCall {
     public nonisolated let events: AsyncStream<CallEvent>
     public nonisolated let engine: JingleEngine
 
+    /// The XEP-0353 proposal id when the call was proposed to a bare JID first.
+    public private(set) var proposalID: String?
+    func setProposalID(_ id: String) { proposalID = id }
+
     private let continuation: AsyncStream<CallEvent>.Continuation
     private let link: ICEMediaLink
     private let certificate: DTLSCertificate

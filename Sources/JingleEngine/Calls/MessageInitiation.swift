@@ -96,6 +96,8 @@ extension JingleCall {
             throw .ended(JingleReason(.timeout, text: "nobody answered the proposal"))
         }
         guard answer.message.kind == .proceed else { throw .ended(answer.message.reason ?? JingleReason(.decline)) }
-        return try await place(engine: engine, to: answer.from, options: options)
+        let call = try await place(engine: engine, to: answer.from, options: options)
+        await call.setProposalID(id)
+        return call
     }
 }
