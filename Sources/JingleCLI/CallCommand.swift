@@ -284,6 +284,7 @@ enum CallSupport {
         case .mediaFlowing: reporter.event(.mediaFlowing)
         case .stats(let stats): reporter.event(.stats(stats))
         case .peerInfo(let info): reporter.state("peer-info", "peer: \(info.element().name)")
+        case .contentRejected(let names): reporter.state("content-rejected", "peer refused contents \(names.joined(separator: ", "))")
         case .ended(let reason, let byPeer):
             reporter.state("ended", "call ended\(byPeer ? " by the peer" : ""): \(reason?.condition.rawValue ?? "no reason")")
         }

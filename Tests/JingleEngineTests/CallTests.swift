@@ -206,4 +206,24 @@ struct CallTests {
         await aliceJMI.stop(); await bobJMI.stop()
         await p.close()
     }
+
+    @Test("content-add of video mid-call: the callee without video answers content-reject, audio goes on", .timeLimit(.minutes(1)))
+    func videoContentAddRejected() async throws {
+        let p = try await Self.parties()
+        async let answered = Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
+        let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+        let log = EventLog(call)
+        let callee = try await answered
+        #expect(await Self.eventually { await callee.statistics.packetsReceived > 5 })
+        try await call.addVideo()
+        #expect(await Self.eventually(.seconds(5)) { log.contains { if case .contentRejected(let names) = $0 { return !names.isEmpty } else { return false } } },
+                "\(log.all)")
+        let before = await callee.statistics.packetsReceived
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(await callee.statistics.packetsReceived > before + 10, "audio still flows after the refused video")
+        #expect(log.endReason == nil, "the call goes on")
+        _ = await call.hangUp()
+        await callee.waitUntilEnded()
+        await p.close()
+    }
 }

@@ -55,6 +55,8 @@ public enum CallEvent: Sendable, Hashable {
     case stats(MediaStatistics)
     /// The peer's session-info (hold, unhold, mute, unmute, active).
     case peerInfo(RTPSessionInfo)
+    /// The peer refused contents we added mid-call (content-reject, XEP-0166 §7.2.5), by name.
+    case contentRejected([String])
     /// The session ended; the reason as sent or received.
     case ended(JingleReason?, byPeer: Bool)
 }
@@ -104,6 +106,7 @@ public actor JingleCall {
     private let link: ICEMediaLink
     private let certificate: DTLSCertificate
     private let options: CallOptions
+    private var gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])?
     private var offer: SessionDescription?
     private var answer: SessionDescription?
     private var media: MediaSession?
@@ -154,7 +157,7 @@ public actor JingleCall {
             throw .engine(error)
         }
         let call = JingleCall(engine: engine, id: handle.id, role: .initiator, link: link, certificate: certificate, options: options)
-        await call.begin(offer: offer, events: handle.events)
+        await call.begin(offer: offer, gathered: gathered, events: handle.events)
         return call
     }
 
@@ -201,8 +204,9 @@ public actor JingleCall {
         }
     }
 
-    private func begin(offer: SessionDescription, events: AsyncStream<JingleEvent>) {
+    private func begin(offer: SessionDescription, gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate]), events: AsyncStream<JingleEvent>) {
         self.offer = offer
+        self.gathered = gathered
         watch(events)
     }
 
@@ -211,6 +215,7 @@ public actor JingleCall {
         watch(events)
         let gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])
         do { gathered = try await link.gatherAll() } catch { throw .media(error) }
+        self.gathered = gathered
         let answer: SessionDescription
         let payload: JinglePayload
         do {
@@ -304,10 +309,21 @@ public actor JingleCall {
                     applySending()
                 }
             case .contentAdd:
-                // Mid-call video (XEP-0167 §... content-add) is not negotiated by this implementation: refuse it.
+                // The media session's streams are fixed when it starts, so contents added mid-call (video,
+                // XEP-0166 §7.2.1) are refused with content-reject (§7.2.5); offer video at session-initiate.
                 try? await engine.perform(on: id) { (s: inout JingleSession) throws(JingleSessionError) in
-                    try s.sendContentReject(payload.contents, reason: JingleReason(.unsupportedApplications))
+                    try s.sendContentReject(payload.contents, reason: JingleReason(.failedApplication, text: "contents cannot be added to a running call"))
                 }
+            case .contentReject:
+                continuation.yield(.contentRejected(payload.contents.map(\.name)))
+            case .contentAccept:
+                // A peer that accepts our mid-call video: we cannot start it in the running media session, so
+                // the content is removed again (XEP-0166 §7.2.4) rather than left half-working.
+                let names = payload.contents.map(\.name)
+                try? await engine.perform(on: id) { (s: inout JingleSession) throws(JingleSessionError) in
+                    try s.sendContentRemove(payload.contents, reason: JingleReason(.failedApplication, text: "video cannot start mid-call"))
+                }
+                continuation.yield(.contentRejected(names))
             default:
                 break
             }
@@ -378,9 +394,26 @@ public actor JingleCall {
         try await send(.active)
     }
 
-    /// Adding video to a running call (content-add) is not implemented.
-    public func addVideo() throws(CallError) {
-        throw .unsupported("adding video to a running call (content-add) is not implemented; offer video at session-initiate")
+    /// Offers a video content mid-call with content-add (XEP-0166 §7.2.1, XEP-0167 §4), in the BUNDLE group
+    /// of the audio. Peers built on this type refuse it with content-reject (`.contentRejected`); a peer that
+    /// accepts gets content-remove, since the running media session cannot start video.
+    public func addVideo() async throws(CallError) {
+        guard let gathered, !finished else { throw .unsupported("the call is not running") }
+        let sdp = CallSDP.offer(CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
+                                             fingerprint: certificate.fingerprint(), video: true))
+        let payload: JinglePayload
+        do {
+            payload = try JingleSDPMapper().jingle(from: sdp, context: .init(author: role, action: .contentAdd, sid: id.sid, creator: role))
+        } catch {
+            throw .mapping("\(error)")
+        }
+        let video = payload.contents.filter { ($0.description as? RTPDescription)?.media == "video" }
+        guard !video.isEmpty else { throw .mapping("no video content in the mapped description") }
+        do {
+            try await engine.perform(on: id) { (s: inout JingleSession) throws(JingleSessionError) in try s.sendContentAdd(video, groups: payload.groups) }
+        } catch {
+            throw .engine(error)
+        }
     }
 
     private var contentName: String? { offer?.media.first?.mid }
