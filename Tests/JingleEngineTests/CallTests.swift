@@ -146,6 +146,19 @@ struct CallTests {
         let resumedBob = await callee.statistics.packetsReceived, resumedAlice = await call.statistics.packetsReceived
         #expect(resumedBob - afterBob >= 30, "bob received \(resumedBob - afterBob) packets after unhold")
         #expect(resumedAlice - afterAlice >= 30, "alice received \(resumedAlice - afterAlice) packets after unhold")
+
+        // Mute from the callee's side: the caller sees <mute/>, and the callee's audio stops until <unmute/>.
+        let callerLog = EventLog(call)
+        try await callee.mute()
+        #expect(await Self.eventually(.seconds(5)) { callerLog.contains { if case .peerInfo(.mute) = $0 { return true } else { return false } } })
+        try await Task.sleep(for: .milliseconds(300))
+        let mutedAlice = await call.statistics.packetsReceived
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(await call.statistics.packetsReceived - mutedAlice <= 2, "no audio from a muted callee")
+        try await callee.unmute()
+        try await callee.active()
+        #expect(await Self.eventually(.seconds(5)) { callerLog.contains { $0 == .peerInfo(.active) } })
+        #expect(await Self.eventually(.seconds(5)) { await call.statistics.packetsReceived > mutedAlice + 20 }, "audio again after unmute")
         _ = await call.hangUp()
         await callee.waitUntilEnded()
         await p.close()
@@ -224,6 +237,54 @@ struct CallTests {
         #expect(log.endReason == nil, "the call goes on")
         _ = await call.hangUp()
         await callee.waitUntilEnded()
+        await p.close()
+    }
+
+    @Test("video offered at session-initiate: audio and video contents in one BUNDLE group (XEP-0338), DTLS fingerprint and rtcp-mux", .timeLimit(.minutes(1)))
+    func videoBundleAtInitiate() async throws {
+        let p = try await Self.parties()
+        let options = CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"], video: true)
+        let placing = Task { try await JingleCall.place(engine: p.alice, to: p.bobJID, options: options) }
+        var incomingSessions = p.bob.incomingSessions.makeAsyncIterator()
+        let incoming = try #require(await incomingSessions.next())
+        let rtp = incoming.initiate.contents.compactMap { $0.description as? RTPDescription }
+        #expect(Set(rtp.map(\.media)) == ["audio", "video"])
+        #expect(incoming.initiate.groups.first?.semantics == "BUNDLE")
+        #expect(incoming.initiate.groups.first?.contents.count == 2)
+        let transport = try #require(incoming.initiate.contents.first?.transport as? ICEUDPTransport)
+        #expect(transport.fingerprints.first?.setup == .actpass)
+        #expect(!transport.candidates.isEmpty)
+        #expect(rtp.allSatisfy { $0.rtcpMux })
+        let callee = try await JingleCall.answer(engine: p.bob, incoming: incoming, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"], video: true))
+        let call = try await placing.value
+        #expect(await Self.eventually { await call.statistics.packetsReceived > 5 })
+        _ = await call.hangUp()
+        await callee.waitUntilEnded()
+        await p.close()
+    }
+
+    @Test("set-up time through Prosody: session-initiate sent to the first decrypted packet at the callee, median of 10 calls")
+    func setupTime() async throws {
+        let p = try await Self.parties()
+        var fromInitiate: [Double] = [], total: [Double] = []
+        func ms(_ d: Duration) -> Double { let (s, atto) = d.components; return Double(s) * 1000 + Double(atto) / 1e15 }
+        for _ in 0..<10 {
+            let start = ContinuousClock.now
+            async let answered = Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
+            let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+            // place() returns once the session-initiate is handed to the link (after our gathering).
+            let initiated = ContinuousClock.now
+            let callee = try await answered
+            #expect(await Self.eventually(.seconds(10)) { await callee.statistics.packetsReceived > 0 })
+            let end = ContinuousClock.now
+            fromInitiate.append(ms(end - initiated))
+            total.append(ms(end - start))
+            _ = await call.hangUp()
+            await callee.waitUntilEnded()
+        }
+        let median = fromInitiate.sorted()[fromInitiate.count / 2], medianTotal = total.sorted()[total.count / 2]
+        print("call set-up through Prosody: session-initiate -> first packet at the callee median \(median) ms \(fromInitiate.map { Int($0) }); with the caller's gathering \(medianTotal) ms")
+        #expect(median < 2000, "median set-up \(median) ms")
         await p.close()
     }
 }
