@@ -28,6 +28,10 @@ struct CallTests {
         let aliceClient = try await server.connect("alice", resource: "call-\(UUID().uuidString.prefix(8))")
         let bobClient = try await server.connect("bob", resource: "call-\(UUID().uuidString.prefix(8))")
         let aliceJID = try #require(await aliceClient.boundJID), bobJID = try #require(await bobClient.boundJID)
+        // A round trip to the server after connect: the initial presence was processed, so messages to the
+        // bare JID (XEP-0353 propose) reach this resource instead of offline storage.
+        _ = try await aliceClient.discoInfo(of: JID("localhost"))
+        _ = try await bobClient.discoInfo(of: JID("localhost"))
         let alice = JingleEngine(link: aliceClient, localJID: aliceJID)
         let bob = JingleEngine(link: bobClient, localJID: bobJID)
         await alice.start(); await bob.start()
