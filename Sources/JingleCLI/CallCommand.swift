@@ -13,9 +13,9 @@ struct CallCommand: AsyncParsableCommand {
         abstract: "Call a JID with Jingle RTP (XEP-0167): ICE-UDP, DTLS-SRTP, G.711 audio.",
         discussion: """
         Over an account (--jid, --password-file, optionally --server HOST:PORT and --ca-file/--insecure), JID
-        may be a bare JID: the call is then proposed with Jingle Message Initiation (XEP-0353)
-        and placed to the device that proceeds; or a full JID (user@domain/resource). Over the serverless link (--peer ADDR:PORT, XEP-0174-style
-        stream to a `jingle answer --listen`), JID names the peer.
+        may be bare: the call is proposed with Jingle Message Initiation (XEP-0353) and placed to the device
+        that proceeds; or full (user@domain/resource). Over the serverless link (--peer ADDR:PORT, a stream to
+        a `jingle answer --listen`), JID must be the peer's full JID.
 
         State changes (ringing, accepted, ICE connected, connected, media flowing) and per-second statistics
         go to standard error (as JSON lines on standard output with --json), then a summary.
@@ -23,6 +23,7 @@ struct CallCommand: AsyncParsableCommand {
         Exit status: 0 if media flowed both ways, 1 otherwise (with a one-line reason), 64 on a usage error.
 
         Examples:
+          jingle call bob@localhost --jid alice@localhost --password-file pw --server 127.0.0.1:5222 --insecure
           jingle call bob@localhost/phone --jid alice@localhost --password-file pw --server 127.0.0.1:5222 --ca-file ca.pem
           jingle call bob@localhost/sj --peer 127.0.0.1:5299 --audio tone:440 --record heard.wav --duration 5s --bind 127.0.0.1
           jingle call bob@localhost/sj --peer 127.0.0.1:5299 --audio wav:music.wav --json
