@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP", "TestServers"]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
-        .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "TestServers"]),
+        .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "Media", "RTP", "TestServers"]),
         .testTarget(name: "HardeningTests", dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplesTests", dependencies: ["SDPBridge"]),
     ],

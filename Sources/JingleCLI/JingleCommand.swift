@@ -13,6 +13,8 @@ struct JingleCommand: AsyncParsableCommand {
         version: VersionInfo.text,
         subcommands: [
             AccountCommand.self,
+            AnswerCommand.self,
+            CallCommand.self,
             InspectCommand.self,
             ReceiveCommand.self,
             SDPCommand.self,

@@ -1,0 +1,470 @@
+import DTLS
+public import Foundation
+import ICE
+public import Jingle
+import JingleSDP
+public import Media
+import SDP
+public import XMPPCore
+
+/// What one side of a Jingle RTP call (XEP-0167) sends and records.
+public struct CallOptions: Sendable {
+    public var audioSource: AudioSource
+    /// Record the peer's audio (8 kHz mono WAV).
+    public var recordURL: URL?
+    /// Local addresses for ICE host candidates; empty means every interface.
+    public var bindAddresses: [String]
+    /// Offer (or accept) a video content in the BUNDLE group (XEP-0338), relayed to and from local UDP ports.
+    public var video: Bool
+    public var videoInput: UDPEndpoint?
+    public var videoOutput: UDPEndpoint?
+    /// How long ICE and DTLS may take once both descriptions are known.
+    public var connectTimeout: Duration
+    /// Statistics interval.
+    public var reportInterval: Duration
+    /// Test hook: announce this fingerprint instead of our certificate's (the peer must then end the call
+    /// with `security-error`, XEP-0320 §3 / RFC 5763 §5).
+    var announcedFingerprintOverride: DTLS.DTLSFingerprint?
+
+    public init(audioSource: AudioSource = .tone(440), recordURL: URL? = nil, bindAddresses: [String] = [], video: Bool = false,
+                videoInput: UDPEndpoint? = nil, videoOutput: UDPEndpoint? = nil, connectTimeout: Duration = .seconds(20),
+                reportInterval: Duration = .seconds(1)) {
+        self.audioSource = audioSource
+        self.recordURL = recordURL
+        self.bindAddresses = bindAddresses
+        self.video = video
+        self.videoInput = videoInput
+        self.videoOutput = videoOutput
+        self.connectTimeout = connectTimeout
+        self.reportInterval = reportInterval
+    }
+}
+
+/// What a call reports, in order.
+public enum CallEvent: Sendable, Hashable {
+    /// The callee's device rings (XEP-0167 §5 `<ringing/>`; for the callee: it was sent).
+    case ringing
+    /// The callee accepted (session-accept sent or received).
+    case accepted
+    /// ICE found a working pair.
+    case iceConnected(local: String, remote: String)
+    /// DTLS-SRTP keys are in place.
+    case connected
+    /// The first media packet from the peer was decrypted.
+    case mediaFlowing
+    case stats(MediaStatistics)
+    /// The peer's session-info (hold, unhold, mute, unmute, active).
+    case peerInfo(RTPSessionInfo)
+    /// The peer refused contents we added mid-call (content-reject, XEP-0166 §7.2.5), by name.
+    case contentRejected([String])
+    /// The session ended; the reason as sent or received.
+    case ended(JingleReason?, byPeer: Bool)
+}
+
+/// Why a call could not be placed or answered.
+public enum CallError: Error, Sendable, CustomStringConvertible {
+    case engine(JingleEngineError)
+    case media(MediaError)
+    case mapping(String)
+    /// The peer ended the session before media could run.
+    case ended(JingleReason?)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .engine(let e): "Jingle: \(e)"
+        case .media(let e): "media: \(e)"
+        case .mapping(let text): "Jingle/SDP: \(text)"
+        case .ended(let reason): "the session ended (\(reason?.condition.rawValue ?? "no reason"))\(reason?.text.map { ": \($0)" } ?? "")"
+        case .unsupported(let text): "unsupported: \(text)"
+        }
+    }
+}
+
+/// One Jingle RTP call (XEP-0167) over a `JingleEngine`: ICE-UDP (XEP-0176) with every candidate in the
+/// session-initiate/accept, DTLS-SRTP with the fingerprint of XEP-0320, rtcp-mux and a BUNDLE group
+/// (XEP-0338), audio (PCMU/PCMA/telephone-event) and optionally relayed video.
+///
+/// The contents are the SDP of `CallSDP` mapped by `JingleSDPMapper`, so exactly what the SIP side speaks.
+///
+/// ```
+/// let call = try await JingleCall.place(engine: engine, to: bob, options: CallOptions(audioSource: .tone(440)))
+/// for await event in call.events { … }
+/// let stats = await call.hangUp()
+/// ```
+public actor JingleCall {
+    public nonisolated let id: JingleSessionID
+    public nonisolated let role: JingleRole
+    public nonisolated let events: AsyncStream<CallEvent>
+    public nonisolated let engine: JingleEngine
+
+    /// The XEP-0353 proposal id when the call was proposed to a bare JID first.
+    public private(set) var proposalID: String?
+    func setProposalID(_ id: String) { proposalID = id }
+
+    private let continuation: AsyncStream<CallEvent>.Continuation
+    private let link: ICEMediaLink
+    private let certificate: DTLSCertificate
+    private let options: CallOptions
+    private var gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])?
+    private var offer: SessionDescription?
+    private var answer: SessionDescription?
+    private var media: MediaSession?
+    private var localHold = false
+    private var remoteHold = false
+    private var muted = false
+    private var finished = false
+    private var finalStatistics: MediaStatistics?
+    private var endedWaiters: [CheckedContinuation<Void, Never>] = []
+    private var tasks: [Task<Void, Never>] = []
+
+    private init(engine: JingleEngine, id: JingleSessionID, role: JingleRole, link: ICEMediaLink, certificate: DTLSCertificate, options: CallOptions) {
+        self.engine = engine
+        self.id = id
+        self.role = role
+        self.link = link
+        self.certificate = certificate
+        self.options = options
+        (events, continuation) = AsyncStream.makeStream(of: CallEvent.self, bufferingPolicy: .unbounded)
+    }
+
+    /// The XEP-0030 features a client taking calls advertises.
+    public static let features = [NS.jingleRTP, NS.jingleRTPAudio, NS.jingleRTPVideo, NS.jingleICEUDP, NS.jingleDTLS,
+                                  "urn:ietf:rfc:5761", "urn:ietf:rfc:5888"]
+
+    // MARK: placing
+
+    /// Gathers candidates, sends session-initiate to `peer` (a full JID) and returns at once; the call goes on
+    /// when the peer accepts (watch `events`).
+    public static func place(engine: JingleEngine, to peer: JID, options: CallOptions) async throws(CallError) -> JingleCall {
+        let (link, certificate) = try await prepare(options, controlling: true)
+        let gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])
+        do { gathered = try await link.gatherAll() } catch { await link.close(); throw .media(error) }
+        let offer = CallSDP.offer(CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
+                                               fingerprint: options.announcedFingerprintOverride ?? certificate.fingerprint(), video: options.video))
+        let payload: JinglePayload
+        do {
+            payload = try JingleSDPMapper().jingle(from: offer, context: .init(author: .initiator, action: .sessionInitiate, initiator: engine.localJID))
+        } catch {
+            await link.close()
+            throw .mapping("\(error)")
+        }
+        let handle: JingleSessionHandle
+        do {
+            handle = try await engine.initiate(to: peer, contents: payload.contents, groups: payload.groups)
+        } catch {
+            await link.close()
+            throw .engine(error)
+        }
+        let call = JingleCall(engine: engine, id: handle.id, role: .initiator, link: link, certificate: certificate, options: options)
+        await call.begin(offer: offer, gathered: gathered, events: handle.events)
+        return call
+    }
+
+    // MARK: answering
+
+    /// Answers a session-initiate: sends `<ringing/>` (XEP-0167 §5), gathers, sends session-accept and starts
+    /// media. A session-initiate that is not an RTP call is terminated with `unsupported-applications`.
+    public static func answer(engine: JingleEngine, incoming: IncomingJingleSession, options: CallOptions) async throws(CallError) -> JingleCall {
+        try? await engine.sendInfo(incoming.id, [JingleInfo(RTPSessionInfo.ringing)])
+        let offer: SessionDescription
+        do {
+            guard incoming.initiate.contents.contains(where: { $0.description is RTPDescription }) else {
+                try? await engine.terminate(incoming.id, reason: JingleReason(.unsupportedApplications))
+                throw CallError.mapping("the session-initiate has no RTP content")
+            }
+            offer = try JingleSDPMapper().sdp(from: incoming.initiate, author: .initiator)
+        } catch let error as CallError {
+            throw error
+        } catch {
+            try? await engine.terminate(incoming.id, reason: JingleReason(.failedApplication, text: "\(error)"))
+            throw .mapping("\(error)")
+        }
+        let (link, certificate) = try await prepare(options, controlling: false)
+        let call = JingleCall(engine: engine, id: incoming.id, role: .responder, link: link, certificate: certificate, options: options)
+        call.continuation.yield(.ringing)
+        do {
+            try await call.accept(offer: offer, events: incoming.handle.events)
+        } catch {
+            await call.finish(reason: JingleReason(error.isSecurity ? .securityError : .failedApplication, text: "\(error)"), byPeer: false, send: true)
+            throw error
+        }
+        return call
+    }
+
+    private static func prepare(_ options: CallOptions, controlling: Bool) async throws(CallError) -> (ICEMediaLink, DTLSCertificate) {
+        var configuration = ICEConfiguration(role: controlling ? .controlling : .controlled)
+        configuration.localAddresses = options.bindAddresses
+        let certificate: DTLSCertificate
+        do { certificate = try DTLSCertificate.generate() } catch { throw .media(.dtls(.openSSL(operation: "generate", reason: "\(error)"))) }
+        do {
+            return (try await ICEMediaLink(configuration: configuration), certificate)
+        } catch {
+            throw .media(error)
+        }
+    }
+
+    private func begin(offer: SessionDescription, gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate]), events: AsyncStream<JingleEvent>) {
+        self.offer = offer
+        self.gathered = gathered
+        watch(events)
+    }
+
+    private func accept(offer: SessionDescription, events: AsyncStream<JingleEvent>) async throws(CallError) {
+        self.offer = offer
+        watch(events)
+        let gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])
+        do { gathered = try await link.gatherAll() } catch { throw .media(error) }
+        self.gathered = gathered
+        let answer: SessionDescription
+        let payload: JinglePayload
+        do {
+            answer = try CallSDP.answer(to: offer, CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
+                                                                fingerprint: options.announcedFingerprintOverride ?? certificate.fingerprint(),
+                                                                video: options.video))
+            payload = try JingleSDPMapper().jingle(from: answer, context: .init(author: .responder, action: .sessionAccept, sid: id.sid,
+                                                                                initiator: id.peer, responder: engine.localJID))
+        } catch let error as MediaError {
+            throw .media(error)
+        } catch {
+            throw .mapping("\(error)")
+        }
+        self.answer = answer
+        do { try await engine.accept(id, contents: payload.contents, groups: payload.groups) } catch { throw .engine(error) }
+        continuation.yield(.accepted)
+        try await connect()
+    }
+
+    /// Both descriptions known: negotiate, run ICE, start DTLS-SRTP.
+    private func connect() async throws(CallError) {
+        guard let offer, let answer else { preconditionFailure("connect before offer/answer") }
+        let negotiated: NegotiatedCall
+        do { negotiated = try CallSDP.negotiate(offer: offer, answer: answer, weAreOfferer: role == .initiator) } catch { throw .media(error) }
+        var video: VideoRelay?
+        if options.video, let payloadType = negotiated.videoPayloadType {
+            video = VideoRelay(payloadType: payloadType, receivePayloadTypes: negotiated.videoReceivePayloadTypes,
+                               input: options.videoInput, output: options.videoOutput)
+        }
+        let session: MediaSession
+        do {
+            session = try MediaSession(transport: link.transport, configuration: MediaConfiguration(
+                keying: .dtls(fingerprint: negotiated.remoteFingerprint, setup: negotiated.dtlsRole), certificate: certificate,
+                audioFormat: negotiated.audioFormat, audioSource: options.audioSource, recordURL: options.recordURL,
+                video: video, direction: negotiated.direction, reportInterval: options.reportInterval))
+        } catch {
+            throw .media(error)
+        }
+        media = session
+        watch(session.events)
+        do {
+            try await link.setRemote(credentials: negotiated.remoteCredentials, candidates: negotiated.remoteCandidates)
+            try await link.waitUntilConnected(timeout: options.connectTimeout)
+        } catch {
+            throw .media(error)
+        }
+        if let pair = await link.selectedPair() {
+            continuation.yield(.iceConnected(local: "\(pair.local.address):\(pair.local.port)", remote: "\(pair.remote.address):\(pair.remote.port)"))
+        }
+        if localHold || remoteHold || muted { session.hold() }
+        session.start()
+    }
+
+    // MARK: events
+
+    private func watch(_ events: AsyncStream<JingleEvent>) {
+        tasks.append(Task { [weak self] in
+            for await event in events { await self?.handle(event) }
+        })
+    }
+
+    private func watch(_ events: AsyncStream<MediaEvent>) {
+        tasks.append(Task { [weak self] in
+            for await event in events { await self?.handle(event) }
+        })
+    }
+
+    private func handle(_ event: JingleEvent) async {
+        switch event {
+        case .received(let payload):
+            switch payload.action {
+            case .sessionAccept where role == .initiator && answer == nil:
+                do {
+                    answer = try JingleSDPMapper().sdp(from: payload, author: .responder)
+                } catch {
+                    await finish(reason: JingleReason(.failedApplication, text: "\(error)"), byPeer: false, send: true)
+                    return
+                }
+                continuation.yield(.accepted)
+                // ICE and DTLS take a while; later Jingle events (session-info, session-terminate) must not wait.
+                tasks.append(Task { [weak self] in await self?.connectAfterAccept() })
+            case .sessionInfo:
+                for info in payload.info {
+                    guard let rtp = info.payload as? RTPSessionInfo else { continue }
+                    continuation.yield(rtp == .ringing ? .ringing : .peerInfo(rtp))
+                    switch rtp {
+                    case .hold: remoteHold = true
+                    case .unhold, .active: remoteHold = false
+                    default: break
+                    }
+                    applySending()
+                }
+            case .contentAdd:
+                // The media session's streams are fixed when it starts, so contents added mid-call (video,
+                // XEP-0166 §7.2.1) are refused with content-reject (§7.2.5); offer video at session-initiate.
+                try? await engine.perform(on: id) { (s: inout JingleSession) throws(JingleSessionError) in
+                    try s.sendContentReject(payload.contents, reason: JingleReason(.failedApplication, text: "contents cannot be added to a running call"))
+                }
+            case .contentReject:
+                continuation.yield(.contentRejected(payload.contents.map(\.name)))
+            case .contentAccept:
+                // A peer that accepts our mid-call video: we cannot start it in the running media session, so
+                // the content is removed again (XEP-0166 §7.2.4) rather than left half-working.
+                let names = payload.contents.map(\.name)
+                try? await engine.perform(on: id) { (s: inout JingleSession) throws(JingleSessionError) in
+                    try s.sendContentRemove(payload.contents, reason: JingleReason(.failedApplication, text: "video cannot start mid-call"))
+                }
+                continuation.yield(.contentRejected(names))
+            default:
+                break
+            }
+        case .ended(let reason, let byPeer):
+            await finish(reason: reason, byPeer: byPeer, send: false)
+        default:
+            break
+        }
+    }
+
+    private func connectAfterAccept() async {
+        do {
+            try await connect()
+        } catch {
+            await finish(reason: JingleReason(error.isSecurity ? .securityError : .failedTransport, text: "\(error)"), byPeer: false, send: true)
+        }
+    }
+
+    private func handle(_ event: MediaEvent) async {
+        switch event {
+        case .connected: continuation.yield(.connected)
+        case .mediaFlowing: continuation.yield(.mediaFlowing)
+        case .stats(let stats): continuation.yield(.stats(stats))
+        case .ended: break
+        case .failed(let error):
+            let condition: JingleReason.Condition
+            switch error {
+            case .fingerprintMismatch, .dtls: condition = .securityError
+            default: condition = .mediaError
+            }
+            await finish(reason: JingleReason(condition, text: "\(error)"), byPeer: false, send: true)
+        }
+    }
+
+    // MARK: controls
+
+    /// Puts the peer on hold (XEP-0167 §7): `<hold/>` is sent and our media stops.
+    public func hold() async throws(CallError) {
+        localHold = true
+        applySending()
+        try await send(.hold)
+    }
+
+    /// Ends our hold (`<unhold/>`); media goes again unless the peer holds us.
+    public func unhold() async throws(CallError) {
+        localHold = false
+        applySending()
+        try await send(.unhold)
+    }
+
+    /// Mutes our audio (`<mute/>`, XEP-0167 §5).
+    public func mute() async throws(CallError) {
+        muted = true
+        applySending()
+        try await send(.mute(creator: .initiator, name: contentName))
+    }
+
+    public func unmute() async throws(CallError) {
+        muted = false
+        applySending()
+        try await send(.unmute(creator: .initiator, name: contentName))
+    }
+
+    /// `<active/>`: the user is back (XEP-0167 §5); ends a hold by either side as unhold does.
+    public func active() async throws(CallError) {
+        localHold = false
+        applySending()
+        try await send(.active)
+    }
+
+    /// Offers a video content mid-call with content-add (XEP-0166 §7.2.1, XEP-0167 §4), in the BUNDLE group
+    /// of the audio. Peers built on this type refuse it with content-reject (`.contentRejected`); a peer that
+    /// accepts gets content-remove, since the running media session cannot start video.
+    public func addVideo() async throws(CallError) {
+        guard let gathered, !finished else { throw .unsupported("the call is not running") }
+        let sdp = CallSDP.offer(CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
+                                             fingerprint: certificate.fingerprint(), video: true))
+        let payload: JinglePayload
+        do {
+            payload = try JingleSDPMapper().jingle(from: sdp, context: .init(author: role, action: .contentAdd, sid: id.sid, creator: role))
+        } catch {
+            throw .mapping("\(error)")
+        }
+        let video = payload.contents.filter { ($0.description as? RTPDescription)?.media == "video" }
+        guard !video.isEmpty else { throw .mapping("no video content in the mapped description") }
+        do {
+            try await engine.perform(on: id) { (s: inout JingleSession) throws(JingleSessionError) in try s.sendContentAdd(video, groups: payload.groups) }
+        } catch {
+            throw .engine(error)
+        }
+    }
+
+    private var contentName: String? { offer?.media.first?.mid }
+
+    private func send(_ info: RTPSessionInfo) async throws(CallError) {
+        do { try await engine.sendInfo(id, [JingleInfo(info)]) } catch { throw .engine(error) }
+    }
+
+    private func applySending() {
+        guard let media else { return }
+        if localHold || remoteHold || muted { media.hold() } else { media.resume() }
+    }
+
+    /// The media counters now.
+    public var statistics: MediaStatistics { finalStatistics ?? media?.statistics ?? MediaStatistics() }
+
+    /// Ends the call with session-terminate (`success` unless told otherwise) and returns the final counters.
+    public func hangUp(reason: JingleReason = JingleReason(.success)) async -> MediaStatistics {
+        await finish(reason: reason, byPeer: false, send: true)
+        return finalStatistics ?? MediaStatistics()
+    }
+
+    /// Returns once the call has ended (by either side).
+    public func waitUntilEnded() async {
+        if finished { return }
+        await withCheckedContinuation { endedWaiters.append($0) }
+    }
+
+    private func finish(reason: JingleReason?, byPeer: Bool, send: Bool) async {
+        guard !finished else { return }
+        finished = true
+        if send, let reason { try? await engine.terminate(id, reason: reason) }
+        if let media { finalStatistics = await media.stop() }
+        await link.close()
+        continuation.yield(.ended(reason, byPeer: byPeer))
+        continuation.finish()
+        for task in tasks { task.cancel() }
+        tasks.removeAll()
+        for waiter in endedWaiters { waiter.resume() }
+        endedWaiters.removeAll()
+    }
+}
+
+extension CallError {
+    var isSecurity: Bool {
+        if case .media(let error) = self {
+            switch error {
+            case .fingerprintMismatch, .dtls: return true
+            default: return false
+            }
+        }
+        return false
+    }
+}
