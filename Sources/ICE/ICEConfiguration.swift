@@ -80,6 +80,15 @@ public struct ICEConfiguration: Sendable, Hashable {
     public var idleTimeoutMilliseconds: Int?
     /// Route libnice's debug output (GLib domain "libnice") into swift-log at `.debug`. Process-wide once on.
     public var debugLogging: Bool
+    /// `ICEAgent.sendBatch` writes straight to the selected pair's UDP socket (sendmmsg(2), UDP GSO) when
+    /// the pair allows it (a host/server-reflexive/peer-reflexive local candidate over UDP, unreliable mode);
+    /// off: every datagram goes through `nice_agent_send`.
+    public var directSend: Bool
+    /// When set, SO_SNDBUF/SO_RCVBUF of the selected pair's socket are set to this many bytes (the kernel
+    /// caps them at net.core.wmem_max/rmem_max). Nil keeps the system default: on loopback a 2–4 MiB buffer let
+    /// the congestion window grow until one large burst overflowed it, which recovered more slowly than the
+    /// small, early losses of the default buffer (bench-transport-throughput, SJ_SOCKBUF).
+    public var socketBufferBytes: Int?
 
     public init(
         role: Role = .controlling,
@@ -99,7 +108,9 @@ public struct ICEConfiguration: Sendable, Hashable {
         stunInitialTimeoutMilliseconds: Int? = nil,
         stunMaxRetransmissions: Int? = nil,
         idleTimeoutMilliseconds: Int? = nil,
-        debugLogging: Bool = false
+        debugLogging: Bool = false,
+        directSend: Bool = true,
+        socketBufferBytes: Int? = nil
     ) {
         self.role = role
         self.compatibility = compatibility
@@ -119,5 +130,7 @@ public struct ICEConfiguration: Sendable, Hashable {
         self.stunMaxRetransmissions = stunMaxRetransmissions
         self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
         self.debugLogging = debugLogging
+        self.directSend = directSend
+        self.socketBufferBytes = socketBufferBytes
     }
 }
