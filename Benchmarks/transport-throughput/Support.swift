@@ -60,6 +60,11 @@ struct Side {
     static func make(_ role: ICEConfiguration.Role, reliable: Bool = false) async throws -> Side {
         var configuration = ICEConfiguration(role: role, localAddresses: ["127.0.0.1"])
         configuration.reliable = reliable
+        // Experiments without rebuilding: SJ_NO_DIRECT=1 sends every datagram through nice_agent_send;
+        // SJ_SOCKBUF=<bytes> sets the selected socket's SO_SNDBUF/SO_RCVBUF.
+        let environment = ProcessInfo.processInfo.environment
+        configuration.directSend = environment["SJ_NO_DIRECT"] == nil
+        if let text = environment["SJ_SOCKBUF"], let bytes = Int(text) { configuration.socketBufferBytes = bytes }
         let agent = try ICEAgent(configuration: configuration)
         let log = EventLog.recording(agent)
         let stream = try await agent.addStream(components: 1)

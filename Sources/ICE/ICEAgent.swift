@@ -18,6 +18,10 @@ public final class ICEAgent: Sendable {
     /// The swift-log logger that receives libnice's own GLib log output (domains "libnice",
     /// "libnice-stun", "libnice-socket", "libnice-pseudotcp"): warnings always, debug output once an agent
     /// was created with `debugLogging`. Process-wide, because libnice's log switch is.
+    /// Called on the agent's thread after a burst of received datagrams was handed to the `ReceiveHandler`
+    /// (once libnice has read everything ready): the place to act on the whole burst at once.
+    public typealias FlushHandler = @Sendable () -> Void
+
     public static var libniceLogger: Logger {
         get { LibniceLog.current.withLock { $0 } }
         set { LibniceLog.current.withLock { $0 = newValue } }
@@ -165,6 +169,22 @@ public final class ICEAgent: Sendable {
         }.get()
     }
 
+    /// Sends datagrams in order on the selected pair, with as few system calls as the pair allows: for a
+    /// host/server-reflexive/peer-reflexive local candidate over UDP (and `configuration.directSend`), one
+    /// sendmmsg(2) or UDP GSO send per batch straight on the pair's socket; otherwise (relayed local
+    /// candidate: TURN framing, reliable mode, not yet connected) one `nice_agent_send` each. Returns how many
+    /// were sent, a prefix: the rest met a full socket buffer and are dropped, as the network would.
+    /// Throws when not even the first could be sent (`notConnected`, `sendFailed`, `closed`, …).
+    @discardableResult
+    public func sendBatch(_ datagrams: [[UInt8]], stream: ICEStreamID, component: Int = 1) throws(ICEError) -> Int {
+        try core.sendBatch(datagrams, stream: stream, component: component)
+    }
+
+    /// Whether `sendBatch` currently bypasses libnice on this component (the selected pair allows it).
+    public func usesDirectSend(stream: ICEStreamID, component: Int = 1) -> Bool {
+        core.hasDirectPath(stream: stream, component: component)
+    }
+
     /// Datagrams received on one component, copied out, oldest dropped beyond `bufferLimit`. Ask before
     /// data flows; asking again replaces (finishes) the previous stream for that component.
     public func datagrams(stream: ICEStreamID, component: Int = 1, bufferLimit: Int = 4096) -> AsyncStream<[UInt8]> {
@@ -175,6 +195,11 @@ public final class ICEAgent: Sendable {
     /// it runs in addition to any `datagrams` stream.
     public func setReceiveHandler(_ handler: ReceiveHandler?) {
         core.setReceiveHandler(handler)
+    }
+
+    /// Installs (or removes) the handler told after each burst of received datagrams (see `FlushHandler`).
+    public func setReceiveFlushHandler(_ handler: FlushHandler?) {
+        core.setFlushHandler(handler)
     }
 
     /// Releases TURN allocations (waiting at most `relayReleaseLimit`), detaches from libnice, stops and

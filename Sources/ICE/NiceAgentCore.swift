@@ -14,6 +14,7 @@ final class NiceAgentCore: @unchecked Sendable {
 
     struct Receivers {
         var handler: ICEAgent.ReceiveHandler?
+        var flushHandler: ICEAgent.FlushHandler?
         var streams: [ComponentKey: AsyncStream<[UInt8]>.Continuation] = [:]
     }
 
@@ -33,6 +34,8 @@ final class NiceAgentCore: @unchecked Sendable {
     private var handlerIDs: [UInt] = []
     private var streams: [UInt32: Int] = [:]
     private var tornDown = false
+    /// A flush (idle source) is queued behind the datagrams being read now.
+    private var flushPending = false
     /// Streams whose remote credentials are known (since creation or the last restart).
     private var remoteCredentialsKnown: Set<UInt32> = []
     /// Remote candidates and end-of-candidates received before the remote credentials.
@@ -44,7 +47,9 @@ final class NiceAgentCore: @unchecked Sendable {
     /// the agent underneath it.
     private let sendGate = Mutex<AgentHandle?>(nil)
     private let receivers = Mutex(Receivers())
-    private let shared = Mutex(Shared())
+    let shared = Mutex(Shared())
+    /// Cached sockets of selected pairs for `sendBatch` (see `DirectPath`); written on the loop thread only.
+    let directPaths = Mutex<[ComponentKey: DirectPath]>([:])
 
     init(configuration: ICEConfiguration, logger: Logger, events: AsyncStream<ICEEvent>.Continuation) throws(ICEError) {
         self.configuration = configuration
@@ -185,13 +190,17 @@ final class NiceAgentCore: @unchecked Sendable {
             Unmanaged<NiceAgentCore>.fromOpaque(data).takeUnretainedValue().events.yield(
                 .gatheringDone(stream: ICEStreamID(rawValue: Int(stream))))
         }
-        let onState: StateCallback = { _, stream, component, state, data in
+        let onState: StateCallback = { agent, stream, component, state, data in
             guard let data else { return }
-            Unmanaged<NiceAgentCore>.fromOpaque(data).takeUnretainedValue().didChangeState(stream, component, state)
+            let core = Unmanaged<NiceAgentCore>.fromOpaque(data).takeUnretainedValue()
+            core.didChangeState(stream, component, state)
+            if let agent { core.refreshDirectPath(agent, stream, component) }
         }
-        let onPair: PairCallback = { _, stream, component, local, remote, data in
+        let onPair: PairCallback = { agent, stream, component, local, remote, data in
             guard let data, let local, let remote else { return }
-            Unmanaged<NiceAgentCore>.fromOpaque(data).takeUnretainedValue().events.yield(
+            let core = Unmanaged<NiceAgentCore>.fromOpaque(data).takeUnretainedValue()
+            if let agent { core.refreshDirectPath(agent, stream, component) }
+            core.events.yield(
                 .selectedPair(
                     stream: ICEStreamID(rawValue: Int(stream)), component: Int(component),
                     local: NiceConversion.candidate(local), remote: NiceConversion.candidate(remote)))
@@ -225,9 +234,40 @@ final class NiceAgentCore: @unchecked Sendable {
     fileprivate func didReceive(_ stream: UInt32, _ component: UInt32, _ bytes: UnsafeRawBufferPointer) {
         // Copy what is needed out of the lock: a handler may call `send`, which must not find it held.
         let key = ComponentKey(stream: stream, component: component)
-        let (handler, continuation) = receivers.withLock { ($0.handler, $0.streams[key]) }
+        let (handler, continuation, flushes) = receivers.withLock { ($0.handler, $0.streams[key], $0.flushHandler != nil) }
         handler?(ICEStreamID(rawValue: Int(stream)), Int(component), bytes)
         if let continuation { continuation.yield([UInt8](bytes)) }
+        if flushes, !flushPending { scheduleFlush() }
+    }
+
+    /// Queues the flush handler behind everything ready now: libnice reads a socket until it would block,
+    /// one callback per datagram, and GLib dispatches an idle-priority source only when no socket or timer
+    /// of higher priority is ready, so the flush runs once per burst of datagrams.
+    private func scheduleFlush() {
+        flushPending = true
+        guard let source = g_idle_source_new() else { return }
+        g_source_set_priority(source, 200)  // G_PRIORITY_DEFAULT_IDLE
+        let callback: @convention(c) (UnsafeMutableRawPointer?) -> gboolean = { data in
+            guard let data else { return 0 }
+            Unmanaged<NiceAgentCore>.fromOpaque(data).takeUnretainedValue().runFlush()
+            return 0  // G_SOURCE_REMOVE
+        }
+        g_source_set_callback(source, callback, Unmanaged.passRetained(self).toOpaque(), { data in
+            guard let data else { return }
+            Unmanaged<NiceAgentCore>.fromOpaque(data).release()
+        })
+        g_source_attach(source, loop.context)
+        g_source_unref(source)
+    }
+
+    private func runFlush() {
+        flushPending = false
+        let handler = receivers.withLock { $0.flushHandler }
+        handler?()
+    }
+
+    func setFlushHandler(_ handler: ICEAgent.FlushHandler?) {
+        receivers.withLock { $0.flushHandler = handler }
     }
 
     /// Unhooks everything from the agent and drops it, then stops the loop (loop thread only).
@@ -236,6 +276,7 @@ final class NiceAgentCore: @unchecked Sendable {
         tornDown = true
         accepting.withLock { $0 = false }
         sendGate.withLock { $0 = nil }
+        dropDirectPaths(stream: nil)
         if let a = agent {
             for (stream, count) in streams {
                 for component in 1...count {
@@ -359,6 +400,7 @@ final class NiceAgentCore: @unchecked Sendable {
     /// Detaches and removes one stream; its datagram streams finish.
     func removeStream(_ a: OpaquePointer, _ id: UInt32) {
         guard let count = streams.removeValue(forKey: id) else { return }
+        dropDirectPaths(stream: id)
         remoteCredentialsKnown.remove(id)
         heldBack[id] = nil
         for component in 1...UInt32(count) {
@@ -409,6 +451,7 @@ final class NiceAgentCore: @unchecked Sendable {
 
     func restart(_ a: OpaquePointer, _ stream: ICEStreamID, _ credentials: ICECredentials?) throws(ICEError) -> ICECredentials {
         let id = NiceOperations.id(stream)
+        dropDirectPaths(stream: id)
         let fresh = try NiceOperations.restart(a, stream, credentials)
         // RFC 8445 §9: the peer's old credentials no longer apply; wait for its new ones.
         remoteCredentialsKnown.remove(id)

@@ -41,6 +41,10 @@ public final class DTLSTransport: @unchecked Sendable {
     private var terminationHandler: TerminationHandler?
     /// Records that arrived after the handshake but before a record handler was installed.
     private var earlyRecords: [[UInt8]] = []
+    /// Records of the current burst of datagrams, handed over together at the agent's flush (so the layer
+    /// above answers a burst with one batch of records: one ACK, one sendmmsg).
+    private var pendingRecords: [[UInt8]] = []
+    private static let pendingRecordLimit = 128
     private var generator: SplitMix64
     private var counters = DTLSTransportStatistics()
     private let timer: DeadlineTimer
@@ -96,6 +100,7 @@ public final class DTLSTransport: @unchecked Sendable {
             guard let self, stream == self.stream, component == self.component else { return }
             self.received(bytes)
         }
+        agent.setReceiveFlushHandler { [weak self] in self?.flushRecords() }
     }
 
     deinit {
@@ -164,6 +169,40 @@ public final class DTLSTransport: @unchecked Sendable {
         if !drop { counters.datagramsSent += datagrams.count }
         lock.unlock()
         if !drop { sendRaw(datagrams, counted: true) }
+    }
+
+    /// Encrypts each message as its own DTLS record (one record per datagram, as `send(record:)`) and sends
+    /// them together with `ICEAgent.sendBatch` (one or a few system calls on a direct UDP pair). Records are
+    /// never merged: each stays one datagram within the MTU.
+    public func send(records: [[UInt8]]) throws(SecureTransportError) {
+        guard !records.isEmpty else { return }
+        lock.lock()
+        if let failure {
+            lock.unlock()
+            throw failure
+        }
+        var datagrams: [[UInt8]] = []
+        datagrams.reserveCapacity(records.count)
+        for record in records {
+            let produced: [[UInt8]]
+            do {
+                produced = try dtls.send(record)
+            } catch {
+                let translated = Self.translate(error)
+                let handler = failAfterHandshake(translated)
+                lock.unlock()
+                handler?(translated)
+                throw translated
+            }
+            if configuration.lossInjection > 0, Double(generator.next() >> 11) * 0x1p-53 < configuration.lossInjection {
+                counters.datagramsDroppedByLossInjection += produced.count
+                continue
+            }
+            datagrams += produced
+        }
+        counters.datagramsSent += datagrams.count
+        lock.unlock()
+        sendRaw(datagrams, counted: true)
     }
 
     /// Sends an RTP/RTCP datagram (already SRTP-protected by the caller) on the same component, unencrypted
@@ -241,6 +280,7 @@ public final class DTLSTransport: @unchecked Sendable {
         waiter?.resume(throwing: SecureTransportError.closed)
         sendRaw(datagrams)
         agent.setReceiveHandler(nil)
+        agent.setReceiveFlushHandler(nil)
     }
 
     // MARK: - Receive path (ICE thread)
@@ -259,6 +299,23 @@ public final class DTLSTransport: @unchecked Sendable {
             // STUN is libnice's; the rest has no user here (RFC 7983 §7: drop).
             lock.withLock { counters.datagramsDiscarded += 1 }
         }
+    }
+
+    /// ICE thread, after a burst: hands the burst's records to the record handler.
+    private func flushRecords() {
+        lock.lock()
+        let records = pendingRecords
+        pendingRecords = []
+        let handler = records.isEmpty ? nil : recordHandler
+        lock.unlock()
+        handler?(records)
+    }
+
+    /// Lock held. Takes the pending records with the handler to give them to (after unlocking).
+    private func takePending() -> (RecordHandler, [[UInt8]])? {
+        guard !pendingRecords.isEmpty, let recordHandler else { return nil }
+        defer { pendingRecords = [] }
+        return (recordHandler, pendingRecords)
     }
 
     private func receivedDTLS(_ bytes: UnsafeRawBufferPointer) {
@@ -282,7 +339,9 @@ public final class DTLSTransport: @unchecked Sendable {
             let waiter = fail(translated)
             let handler = handshakeDone ? terminationHandler : nil
             if handshakeDone { terminationHandler = nil }
+            let pending = takePending()
             lock.unlock()
+            if let (deliver, records) = pending { deliver(records) }
             sendRaw(alerts)
             waiter?.resume(throwing: translated)
             handler?(translated)
@@ -310,19 +369,21 @@ public final class DTLSTransport: @unchecked Sendable {
                 }
             }
         }
-        var deliver: RecordHandler?
         if !output.applicationData.isEmpty {
-            if let recordHandler {
-                deliver = recordHandler
+            if recordHandler != nil {
+                pendingRecords += output.applicationData
             } else if earlyRecords.count + output.applicationData.count <= Self.earlyRecordLimit {
                 earlyRecords += output.applicationData
             }
         }
         if !handshakeDone || dtls.nextTimeout != nil { armTimer(handshakeDeadline: nil) }
+        // Delivered at the flush, unless the burst is long or the transport ends (whose handler must see
+        // every record first: the peer's FIN may be among them).
+        let pending = terminated != nil || pendingRecords.count >= Self.pendingRecordLimit ? takePending() : nil
         lock.unlock()
         sendRaw(output.datagrams)
         waiter?.resume()
-        deliver?(output.applicationData)
+        if let (deliver, records) = pending { deliver(records) }
         if let (handler, reason) = terminated { handler(reason) }
     }
 
@@ -392,18 +453,10 @@ public final class DTLSTransport: @unchecked Sendable {
     /// Sends on the ICE component. `counted`: the caller already added them to `datagramsSent`.
     private func sendRaw(_ datagrams: [[UInt8]], counted: Bool = false) {
         guard !datagrams.isEmpty else { return }
-        var sent = 0
-        var failed = 0
-        for datagram in datagrams {
-            do {
-                try agent.send(datagram, stream: stream, component: component)
-                sent += 1
-            } catch {
-                // Not connected yet, or the socket buffer is full: the datagram is lost, as on the network;
-                // DTLS retransmits handshake flights and PeerStream retransmits data.
-                failed += 1
-            }
-        }
+        // Not connected yet, or the socket buffer is full: what is not sent is lost, as on the network;
+        // DTLS retransmits handshake flights and PeerStream retransmits data.
+        let sent = (try? agent.sendBatch(datagrams, stream: stream, component: component)) ?? 0
+        let failed = datagrams.count - sent
         guard failed > 0 || !counted else { return }
         lock.withLock {
             counters.datagramsSent += counted ? -failed : sent

@@ -36,6 +36,15 @@ public final class SecureStream: @unchecked Sendable {
     private var closedByUs = false
     private var finishCalled = false
     private let scratch: UnsafeMutableRawBufferPointer
+    /// Batches of records go on the wire in the order `settle` produced them (their PeerStream packet numbers
+    /// rise), even when the ICE thread, the timer thread and the writer each send one after the lock is
+    /// released: a batch waits for its ticket's turn. Reordered packets would look lost to PeerStream's
+    /// packet-threshold loss detection (RFC 9002 §6.1.1) and be retransmitted for nothing.
+    private let sendOrder = NSCondition()
+    /// Guarded by `lock`.
+    private var nextTicket: UInt64 = 0
+    /// Guarded by `sendOrder`.
+    private var sendTurn: UInt64 = 0
     private let origin: ContinuousClock.Instant
     private let timer: DeadlineTimer
 
@@ -343,6 +352,10 @@ public final class SecureStream: @unchecked Sendable {
             // waiting on our lock while OpenSSL and the socket work.
             wakeups.records.append([UInt8](UnsafeRawBufferPointer(rebasing: scratch[0..<length])))
         }
+        if !wakeups.records.isEmpty, wakeups.ticket == nil {
+            wakeups.ticket = nextTicket
+            nextTicket &+= 1
+        }
         if readWaiter != nil, connection.readableBytes > 0, connection.readableBytes < readThreshold,
            !connection.isAtEndOfStream, readWakeDeadline == nil {
             readWakeDeadline = instant + Self.readBatchDelay
@@ -373,18 +386,28 @@ public final class SecureStream: @unchecked Sendable {
 
     /// Lock released: sends the records `settle` collected, then resumes the waiters.
     private func complete(_ wakeups: Wakeups) {
-        for record in wakeups.records {
-            do {
-                try transport.send(record: record)
-            } catch {
-                lock.lock()
-                if terminal == nil, !closedByUs { terminal = error }
-                var more = Wakeups()
-                wakeAll(&more)
-                lock.unlock()
-                more.resume()
-                break
+        if let ticket = wakeups.ticket {
+            sendOrder.lock()
+            while sendTurn != ticket { sendOrder.wait() }
+            sendOrder.unlock()
+        }
+        defer {
+            if wakeups.ticket != nil {
+                sendOrder.lock()
+                sendTurn &+= 1
+                sendOrder.broadcast()
+                sendOrder.unlock()
             }
+        }
+        do {
+            try transport.send(records: wakeups.records)
+        } catch {
+            lock.lock()
+            if terminal == nil, !closedByUs { terminal = error }
+            var more = Wakeups()
+            wakeAll(&more)
+            lock.unlock()
+            more.resume()
         }
         wakeups.resume()
     }
@@ -445,6 +468,8 @@ public final class SecureStream: @unchecked Sendable {
 private struct Wakeups {
     /// PeerStream datagrams to send as DTLS records.
     var records: [[UInt8]] = []
+    /// The place of `records` in the stream's send order (set when there are records).
+    var ticket: UInt64?
     private var items: [(CheckedContinuation<Void, any Error>, SecureTransportError?)] = []
 
     mutating func add(_ continuation: CheckedContinuation<Void, any Error>?, error: SecureTransportError? = nil) {
