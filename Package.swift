@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "FileTransfer", targets: ["FileTransfer"]),
         .library(name: "SIP", targets: ["SIP"]),
         .library(name: "JingleEngine", targets: ["JingleEngine"]),
+        .library(name: "SIPGateway", targets: ["SIPGateway"]),
         .library(name: "Hashes", targets: ["Hashes"]),
     ],
     dependencies: [
@@ -66,6 +67,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", log]),
         .target(name: "SIP", dependencies: ["Hashes", nioCore, nioPosix, log]),
         .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", log]),
+        .target(name: "SIPGateway", dependencies: ["SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "XMLStream", "Media", "ICE", "DTLS", log]),
         .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "SecureTransport", "FileTransfer", "Media", "Hashes", log]),
 
         // ---- executable ----
@@ -83,6 +85,8 @@ let package = Package(
                 "JingleSDP",
                 "SDP",
                 "Media",
+                "SIPGateway",
+                "SIP",
                 argumentParser,
                 log,
             ]
@@ -114,6 +118,7 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP"]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream"]),
+        .testTarget(name: "SIPGatewayTests", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS"]),
     ],
     swiftLanguageModes: [.v6]

@@ -15,6 +15,7 @@ struct JingleCommand: AsyncParsableCommand {
             InspectCommand.self,
             SDPCommand.self,
             SDPCallCommand.self,
+            GatewayCommand.self,
             VersionCommand.self,
         ]
     )

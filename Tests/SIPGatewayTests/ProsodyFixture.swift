@@ -1,0 +1,93 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import XMPPCore
+import XMPPLink
+
+/// One private Prosody per test process (scripts/start-prosody.sh, self-signed TLS), on free loopback
+/// ports, stopped when the process exits. A missing or broken Prosody fails the tests that need it with
+/// the reason, never skips them.
+struct ProsodyServer: Sendable {
+    let directory: String
+    let c2sPort: Int
+    let componentPort: Int
+    let turnPort: Int
+    let pid: Int32
+    var caFile: String { directory + "/certs/localhost.crt" }
+    let domain = "localhost"
+
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let shared: Result<ProsodyServer, StartError> = start()
+
+    static func get() throws -> ProsodyServer { try shared.get() }
+
+    private static func start() -> Result<ProsodyServer, StartError> {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = repo.appendingPathComponent("scripts/start-prosody.sh").path
+        let directory = NSTemporaryDirectory() + "gateway-prosody-\(getpid())"
+        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), Set([c2s, component, turn]).count == 3 else {
+            return .failure(StartError(description: "no free loopback port for Prosody"))
+        }
+        // posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit can hang when the
+        // script leaves a daemon behind. Output goes to files: Prosody outlives the script.
+        let outPath = directory + ".out", errPath = directory + ".err"
+        let command = "PROSODY_WATCH_PID=\(getpid()) exec /bin/bash '\(script)' '\(directory)' \(c2s) \(component) \(turn) --tls </dev/null >'\(outPath)' 2>'\(errPath)'"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
+        defer { for arg in argv { free(arg) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else {
+            return .failure(StartError(description: "cannot run \(script)"))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        guard status == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return .failure(StartError(description: "Prosody did not start (is it installed? see scripts/bootstrap): \(err)\(out)"))
+        }
+        prosodyPID = pid
+        // SIGKILL: a throwaway server; Prosody 0.12 may take seconds to act on SIGTERM.
+        atexit { if prosodyPID > 0 { kill(prosodyPID, SIGKILL) } }
+        return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, pid: pid))
+    }
+
+    func configuration(_ user: String, resource: String? = nil) throws -> XMPPClientConfiguration {
+        var configuration = XMPPClientConfiguration(jid: try JID("\(user)@\(domain)"), password: "\(user)pw",
+                                                    resource: resource, host: "127.0.0.1", port: c2sPort)
+        configuration.trust = .caFile(caFile)
+        return configuration
+    }
+
+    func connect(_ user: String, resource: String? = nil) async throws -> XMPPClient {
+        let client = XMPPClient(try configuration(user, resource: resource))
+        try await client.connect()
+        return client
+    }
+}
+
+nonisolated(unsafe) private var prosodyPID: Int32 = 0
+
+/// A TCP port nothing listens on right now (bind to port 0, read it back, close).
+func freePort() -> Int? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { return nil }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    guard named == 0 else { return nil }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
