@@ -15,15 +15,27 @@ final class RecipientTrackingSession: XMPPSession {
 
     static func key(peer: JID, sid: String) -> String { "\(peer)|\(sid)" }
 
-    /// The `to` of the session-initiate of (peer, sid), once.
-    func takeRecipient(peer: JID, sid: String) -> JID? {
-        recipients.withLock { $0.removeValue(forKey: Self.key(peer: peer, sid: sid)) }
+    /// The `to` of the session-initiate of (peer, sid).
+    func recipient(peer: JID, sid: String) -> JID? {
+        recipients.withLock { $0[Self.key(peer: peer, sid: sid)] }
+    }
+
+    func forget(peer: JID, sid: String) {
+        recipients.withLock { _ = $0.removeValue(forKey: Self.key(peer: peer, sid: sid)) }
     }
 
     var localJID: JID? { get async { await inner.localJID } }
     var stanzas: AsyncStream<XMLElement> { inner.stanzas }
     func send(_ stanza: XMLElement) async throws { try await inner.send(stanza) }
-    func sendIQ(_ iq: IQ, timeout: Duration) async throws -> IQ { try await inner.sendIQ(iq, timeout: timeout) }
+    /// Our IQs in a session the peer started go out from the address it dialled (`carol@jingle.localhost`),
+    /// or the peer would not match them to its session (XEP-0166 §7.2: the session is keyed on the JIDs).
+    func sendIQ(_ iq: IQ, timeout: Duration) async throws -> IQ {
+        var iq = iq
+        if let to = iq.to, let sid = iq.payload?[attribute: "sid"], let dialled = recipient(peer: to, sid: sid) {
+            iq.from = dialled
+        }
+        return try await inner.sendIQ(iq, timeout: timeout)
+    }
     func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
         await inner.register(iqHandler: namespace) { [weak self] iq in
             if let self, let payload = iq.payload, payload.name == "jingle", payload[attribute: "action"] == "session-initiate",
