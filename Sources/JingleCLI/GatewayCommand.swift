@@ -63,6 +63,9 @@ struct GatewayCommand: AsyncParsableCommand {
         if jid != nil && passwordFile == nil { throw ValidationError("--jid needs --password-file") }
         guard !map.isEmpty || !reverseMap.isEmpty else { throw ValidationError("give at least one --map rule") }
         guard GatewayLauncher.MediaMode(rawValue: media) != nil else { throw ValidationError("--media is passthrough or anchored") }
+        for rule in map + reverseMap {
+            do { _ = try GatewayAddressMap.Rule(rule) } catch { throw ValidationError(error.description) }
+        }
     }
 
     static func hostPort(_ text: String, what: String) throws -> (String, Int) {
@@ -73,6 +76,9 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if media == GatewayLauncher.MediaMode.anchored.rawValue {
+            throw CLIError("unsupported: --media anchored is not implemented yet", hint: "use --media passthrough (signalling only)")
+        }
         var listeners: [(SIPTransportKind, String, Int)] = []
         for listener in sip {
             let lower = listener.lowercased()
