@@ -15,6 +15,7 @@ struct JingleCommand: AsyncParsableCommand {
             AccountCommand.self,
             AnswerCommand.self,
             CallCommand.self,
+            GatewayCommand.self,
             InspectCommand.self,
             ReceiveCommand.self,
             SDPCommand.self,

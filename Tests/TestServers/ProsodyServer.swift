@@ -21,6 +21,7 @@ public struct ProsodyServer: Sendable {
 
     public struct StartError: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public static let shared: Result<ProsodyServer, StartError> = start()

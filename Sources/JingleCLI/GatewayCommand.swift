@@ -1,0 +1,141 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import SIP
+import SIPGateway
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `jingle gateway`: a SIP <-> XMPP Jingle gateway (draft-ietf-stox-media), signalling only.
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Run a SIP <-> XMPP Jingle gateway (SIP INVITE/SDP <-> Jingle session-initiate, both directions).",
+        discussion: """
+        The XMPP side is either an XEP-0114 component (--component DOMAIN --secret-file F --server HOST:PORT)
+        or a client account (--jid JID --password-file F [--server HOST:PORT] [--ca-file F]).
+
+        --map 'PATTERN -> REPLACEMENT' rules turn the SIP request URI (sip:user@host, no port) into the
+        callee's JID; \\1… are capture groups. Calls from XMPP to user@DOMAIN use --reverse-map rules on the
+        dialled bare JID, or the --map rules read backwards.
+
+        Every call is logged (SIP Call-ID <-> Jingle sid). Counters (calls, active, failed by reason) are
+        printed on SIGUSR1 and at exit (SIGINT/SIGTERM).
+
+        Examples:
+          jingle gateway --sip udp:127.0.0.1:5060 --component jingle.localhost --secret-file secret --server 127.0.0.1:5347 \\
+            --map 'sip:(.+)@127.0.0.1 -> \\1@localhost/phone' --reverse-map '(.+)@jingle.localhost -> sip:\\1@127.0.0.1:5070'
+          jingle gateway --sip udp:127.0.0.1:5060 --sip tcp:127.0.0.1:5060 --jid gw@localhost --password-file pw \\
+            --server 127.0.0.1:5222 --ca-file localhost.crt --map 'sip:(.+)@127.0.0.1 -> \\1@localhost/phone'
+        """
+    )
+
+    @Option(name: .customLong("sip"), help: ArgumentHelp("SIP listener, udp:HOST:PORT or tcp:HOST:PORT (both share one port).", valueName: "LISTENER"))
+    var sip: [String] = ["udp:127.0.0.1:5060"]
+    @Option(help: ArgumentHelp("Run as an XEP-0114 component with this domain.", valueName: "DOMAIN"))
+    var component: String?
+    @Option(name: .customLong("secret-file"), help: ArgumentHelp("File holding the component secret.", valueName: "FILE"))
+    var secretFile: String?
+    @Option(help: ArgumentHelp("Run as this XMPP client account.", valueName: "JID"))
+    var jid: String?
+    @Option(name: .customLong("password-file"), help: ArgumentHelp("File holding the account password.", valueName: "FILE"))
+    var passwordFile: String?
+    @Option(help: ArgumentHelp("XMPP server (component port with --component).", valueName: "HOST:PORT"))
+    var server: String?
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("CA certificate to trust for the client's TLS.", valueName: "FILE"))
+    var caFile: String?
+    @Option(name: .customLong("map"), help: ArgumentHelp("SIP -> XMPP address rule.", valueName: "'PATTERN -> REPLACEMENT'"))
+    var map: [String] = []
+    @Option(name: .customLong("reverse-map"), help: ArgumentHelp("XMPP -> SIP address rule.", valueName: "'PATTERN -> REPLACEMENT'"))
+    var reverseMap: [String] = []
+    @Option(help: ArgumentHelp("passthrough (media end to end) or anchored (not implemented yet).", valueName: "MODE"))
+    var media: String = "passthrough"
+    @Option(name: .customLong("candidate-wait-ms"), help: ArgumentHelp("How long to gather trickled candidates before writing SDP.", valueName: "MS"))
+    var candidateWaitMS: Int = 200
+    @Flag(help: "Log every SIP and Jingle step (debug level).")
+    var verbose = false
+
+    func validate() throws {
+        guard (component == nil) != (jid == nil) else { throw ValidationError("give exactly one of --component or --jid") }
+        if component != nil && (secretFile == nil || server == nil) { throw ValidationError("--component needs --secret-file and --server") }
+        if jid != nil && passwordFile == nil { throw ValidationError("--jid needs --password-file") }
+        guard !map.isEmpty || !reverseMap.isEmpty else { throw ValidationError("give at least one --map rule") }
+        guard GatewayLauncher.MediaMode(rawValue: media) != nil else { throw ValidationError("--media is passthrough or anchored") }
+        for rule in map + reverseMap {
+            do { _ = try GatewayAddressMap.Rule(rule) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    static func hostPort(_ text: String, what: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw CLIError("bad \(what) '\(text)'", hint: "write HOST:PORT, e.g. 127.0.0.1:5060")
+        }
+        return (String(text[..<colon]), port)
+    }
+
+    func run() async throws {
+        if media == GatewayLauncher.MediaMode.anchored.rawValue {
+            throw CLIError("unsupported: --media anchored is not implemented yet", hint: "use --media passthrough (signalling only)")
+        }
+        var listeners: [(SIPTransportKind, String, Int)] = []
+        for listener in sip {
+            let lower = listener.lowercased()
+            let kind: SIPTransportKind
+            if lower.hasPrefix("udp:") { kind = .udp } else if lower.hasPrefix("tcp:") { kind = .tcp } else {
+                throw CLIError("bad --sip '\(listener)'", hint: "write udp:HOST:PORT or tcp:HOST:PORT")
+            }
+            let (host, port) = try Self.hostPort(String(listener.dropFirst(4)), what: "--sip")
+            listeners.append((kind, host, port))
+        }
+        guard let first = listeners.first else { throw CLIError("no --sip listener") }
+        if listeners.contains(where: { $0.1 != first.1 || $0.2 != first.2 }) {
+            throw CLIError("unsupported: SIP listeners on different addresses", hint: "UDP and TCP share one HOST:PORT in this version")
+        }
+        let rules = try map.map { text throws -> GatewayAddressMap.Rule in try GatewayAddressMap.Rule(text) }
+        let reverse = try reverseMap.map { text throws -> GatewayAddressMap.Rule in try GatewayAddressMap.Rule(text) }
+        let xmpp: GatewayLauncher.XMPPSide
+        if let component, let secretFile, let server {
+            let secret = try readInput(secretFile).trimmingCharacters(in: .whitespacesAndNewlines)
+            let (host, port) = try Self.hostPort(server, what: "--server")
+            xmpp = .component(domain: component, secret: secret, host: host, port: port)
+        } else if let jid, let passwordFile {
+            let password = try readInput(passwordFile).trimmingCharacters(in: .whitespacesAndNewlines)
+            let server = try server.map { try Self.hostPort($0, what: "--server") }
+            xmpp = .client(jid: jid, password: password, host: server?.0, port: server?.1, caFile: caFile)
+        } else {
+            throw CLIError("give --component or --jid")
+        }
+        let launcher = GatewayLauncher(sip: .init(host: first.1, port: first.2, transport: first.0, userName: "gateway"),
+                                       xmpp: xmpp, rules: rules, reverseRules: reverse,
+                                       media: GatewayLauncher.MediaMode(rawValue: media) ?? .passthrough,
+                                       candidateWait: .milliseconds(candidateWaitMS))
+        var logger = Logger(label: "gateway")
+        logger.logLevel = verbose ? .debug : .info
+        let gateway: SIPGateway
+        do {
+            gateway = try await launcher.start(logger: logger)
+        } catch {
+            throw CLIError("gateway did not start: \(error)", hint: "check --server, the secret/password and that the SIP port is free")
+        }
+        FileHandle.standardError.write(Data("gateway: SIP on \(gateway.sip.host):\(gateway.sip.port), XMPP as \(gateway.engine.localJID)\n".utf8))
+        // Signals: SIGUSR1 prints counters, SIGINT/SIGTERM print them and exit.
+        for sig in [SIGUSR1, SIGINT, SIGTERM] { signal(sig, SIG_IGN) }
+        let (signals, continuation) = AsyncStream.makeStream(of: Int32.self)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGUSR1, SIGINT, SIGTERM] {
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { continuation.yield(sig) }
+            source.resume()
+            sources.append(source)
+        }
+        for await sig in signals {
+            let counters = await gateway.counterSnapshot()
+            FileHandle.standardOutput.write(Data("gateway: \(counters)\n".utf8))
+            if sig != SIGUSR1 { break }
+        }
+        for source in sources { source.cancel() }
+        await gateway.shutdown()
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// Address rules of the gateway: `sip:(.+)@127.0.0.1 -> \1@localhost`. A rule is written in the SIP -> XMPP
+/// direction; the reverse direction is derived from it when the replacement is a plain `\N` template (the
+/// usual `user@domain` swap), so one rule serves both ways (draft-ietf-stox-core §5 address mapping).
+public struct GatewayAddressMap: Sendable {
+    public struct Rule: Sendable, CustomStringConvertible {
+        public let pattern: String
+        public let replacement: String
+        public var description: String { "\(pattern) -> \(replacement)" }
+
+        /// Parses `PATTERN -> REPLACEMENT`.
+        public init(_ text: String) throws(GatewayError) {
+            let parts = text.components(separatedBy: "->")
+            guard parts.count == 2 else { throw .invalidRule(text, "expected 'PATTERN -> REPLACEMENT'") }
+            let pattern = parts[0].trimmingCharacters(in: .whitespaces)
+            let replacement = parts[1].trimmingCharacters(in: .whitespaces)
+            guard !pattern.isEmpty, !replacement.isEmpty else { throw .invalidRule(text, "empty pattern or replacement") }
+            guard (try? NSRegularExpression(pattern: "^" + pattern + "$")) != nil else { throw .invalidRule(text, "pattern is not a regular expression") }
+            self.pattern = pattern
+            self.replacement = replacement
+        }
+
+        /// Applies `pattern` to `input` (anchored); nil when it does not match.
+        static func apply(pattern: String, template: String, to input: String) -> String? {
+            guard let regex = try? NSRegularExpression(pattern: "^" + pattern + "$", options: [.caseInsensitive]) else { return nil }
+            let range = NSRange(input.startIndex..., in: input)
+            guard let match = regex.firstMatch(in: input, range: range) else { return nil }
+            var out = ""
+            var chars = template[...]
+            while let c = chars.first {
+                chars = chars.dropFirst()
+                if c == "\\", let d = chars.first, let n = d.wholeNumberValue {
+                    chars = chars.dropFirst()
+                    if n < match.numberOfRanges, let r = Range(match.range(at: n), in: input) { out += input[r] }
+                } else {
+                    out.append(c)
+                }
+            }
+            return out
+        }
+
+        /// The reverse rule: the replacement becomes the pattern (its `\N` turn into capture groups) and the
+        /// pattern's capture groups become `\N` in order. Works for the literal-plus-groups rules gateways use.
+        func reversed() -> (pattern: String, template: String)? {
+            var revPattern = ""
+            var chars = replacement[...]
+            var groups: [Int] = []
+            while let c = chars.first {
+                chars = chars.dropFirst()
+                if c == "\\", let d = chars.first, let n = d.wholeNumberValue {
+                    chars = chars.dropFirst()
+                    groups.append(n)
+                    revPattern += "(.+)"
+                } else {
+                    revPattern += NSRegularExpression.escapedPattern(for: String(c))
+                }
+            }
+            // Rebuild the template from the forward pattern: each top-level group `( … )` becomes `\k`.
+            var template = ""
+            var depth = 0
+            var groupIndex = 0
+            var escaped = false
+            for c in pattern {
+                if escaped { if depth == 0 { template.append(c) }; escaped = false; continue }
+                switch c {
+                case "\\": escaped = true
+                case "(":
+                    if depth == 0 {
+                        groupIndex += 1
+                        guard let position = groups.firstIndex(of: groupIndex) else { return nil }
+                        template += "\\\(position + 1)"
+                    }
+                    depth += 1
+                case ")": depth -= 1
+                case "^", "$": break
+                default: if depth == 0 { template.append(c) }
+                }
+            }
+            return (revPattern, template)
+        }
+    }
+
+    /// SIP -> XMPP rules.
+    public var rules: [Rule]
+    /// XMPP -> SIP rules (`(.+)@jingle.localhost -> sip:\1@127.0.0.1:5070`); when empty the SIP -> XMPP
+    /// rules are used backwards.
+    public var reverseRules: [Rule]
+
+    public init(rules: [Rule], reverseRules: [Rule] = []) {
+        self.rules = rules
+        self.reverseRules = reverseRules
+    }
+
+    /// `sip:alice@127.0.0.1` -> `alice@localhost` (first matching rule).
+    public func jid(forSIP uri: String) -> String? {
+        for rule in rules {
+            if let out = Rule.apply(pattern: rule.pattern, template: rule.replacement, to: uri) { return out }
+        }
+        return nil
+    }
+
+    /// `alice@localhost` -> `sip:alice@127.0.0.1` (first rule whose reverse matches).
+    public func sipURI(forJID jid: String) -> String? {
+        for rule in reverseRules {
+            if let out = Rule.apply(pattern: rule.pattern, template: rule.replacement, to: jid) { return out }
+        }
+        for rule in rules {
+            guard let reverse = rule.reversed() else { continue }
+            if let out = Rule.apply(pattern: reverse.pattern, template: reverse.template, to: jid) { return out }
+        }
+        return nil
+    }
+}
+
+public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidRule(String, String)
+    case noMapping(String)
+    case invalidSDP(String)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .invalidRule(let rule, let why): "invalid --map rule '\(rule)': \(why)"
+        case .noMapping(let address): "no --map rule matches '\(address)'"
+        case .invalidSDP(let why): "cannot map the session description: \(why)"
+        case .unsupported(let what): "unsupported: \(what)"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import SIP
+import XMPPCore
+import XMPPLink
+
+/// Everything `jingle gateway` needs to bring a gateway up from command-line values: the SIP endpoint, the
+/// XMPP side (an XEP-0114 component or a client account) and the gateway itself.
+public struct GatewayLauncher: Sendable {
+    public enum XMPPSide: Sendable {
+        /// XEP-0114: `domain` (e.g. `jingle.localhost`), shared secret, server component port.
+        case component(domain: String, secret: String, host: String, port: Int)
+        /// A client account: full or bare JID, password, optional server host/port, optional CA file for TLS.
+        case client(jid: String, password: String, host: String?, port: Int?, caFile: String?)
+    }
+
+    public enum MediaMode: String, Sendable, CaseIterable {
+        case passthrough
+        case anchored
+    }
+
+    public var sip: SIPEndpoint.Configuration
+    public var xmpp: XMPPSide
+    public var rules: [GatewayAddressMap.Rule]
+    public var reverseRules: [GatewayAddressMap.Rule]
+    public var media: MediaMode
+    public var candidateWait: Duration
+
+    public init(sip: SIPEndpoint.Configuration, xmpp: XMPPSide, rules: [GatewayAddressMap.Rule], reverseRules: [GatewayAddressMap.Rule] = [],
+                media: MediaMode = .passthrough, candidateWait: Duration = .milliseconds(200)) {
+        self.sip = sip
+        self.xmpp = xmpp
+        self.rules = rules
+        self.reverseRules = reverseRules
+        self.media = media
+        self.candidateWait = candidateWait
+    }
+
+    /// Connects both sides and starts the gateway. `--media anchored` throws `unsupported` (not built yet).
+    public func start(logger: Logger = Logger(label: "swiftjingle.gateway")) async throws -> SIPGateway {
+        guard media == .passthrough else {
+            throw GatewayError.unsupported("--media anchored (ICE/DTLS-SRTP termination on the Jingle leg) is not implemented; use passthrough")
+        }
+        let link: any XMPPSession
+        let local: JID
+        switch xmpp {
+        case .component(let domain, let secret, let host, let port):
+            let jid = try JID(domain)
+            let component = XMPPComponent(.init(domain: jid, secret: secret, host: host, port: port), logger: logger)
+            try await component.connect()
+            link = component
+            local = jid
+        case .client(let jidText, let password, let host, let port, let caFile):
+            var configuration = XMPPClientConfiguration(jid: try JID(jidText), password: password, host: host, port: port)
+            if let caFile { configuration.trust = .caFile(caFile) }
+            let client = XMPPClient(configuration, logger: logger)
+            local = try await client.connect()
+            link = client
+        }
+        let endpoint = try await SIPEndpoint.start(sip, logger: logger)
+        let gateway = SIPGateway(sip: endpoint, xmpp: link, localJID: local,
+                                 configuration: .init(addressMap: GatewayAddressMap(rules: rules, reverseRules: reverseRules),
+                                                      candidateWait: candidateWait),
+                                 logger: logger)
+        await gateway.start()
+        return gateway
+    }
+}

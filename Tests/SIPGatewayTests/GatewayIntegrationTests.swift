@@ -1,0 +1,153 @@
+import Foundation
+import Jingle
+import JingleEngine
+import JingleSDP
+import Logging
+import SDP
+import SIP
+import SIPGateway
+import TestServers
+import Testing
+import XMPPCore
+import XMPPLink
+
+/// SIPp <-> gateway (XEP-0114 component on a private Prosody) <-> in-process Jingle engines.
+@Suite("Gateway over Prosody and SIPp", .serialized, .enabled(if: sippAvailable, "sipp is installed on the build machine"))
+struct GatewayIntegrationTests {
+    /// Starts a gateway as component jingle.localhost. SIP `bob-RESOURCE` reaches bob@localhost/RESOURCE;
+    /// XMPP `user@jingle.localhost` reaches sip:user@127.0.0.1:`sipPeerPort`.
+    func startGateway(_ server: ProsodyServer, sipPeerPort: Int = 9) async throws -> SIPGateway {
+        let launcher = GatewayLauncher(
+            sip: .init(host: "127.0.0.1", port: 0, userName: "gateway"),
+            xmpp: .component(domain: "jingle.localhost", secret: "compsecret", host: "127.0.0.1", port: server.componentPort),
+            rules: [try .init("sip:bob-(.+)@127.0.0.1 -> bob@localhost/\\1")],
+            reverseRules: [try .init("(.+)@jingle.localhost -> sip:\\1@127.0.0.1:\(sipPeerPort)")],
+            candidateWait: .milliseconds(100))
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .info
+        return try await launcher.start(logger: logger)
+    }
+
+    /// Runs `body` with a fresh gateway and always shuts it down (the component domain is free again after).
+    func withGateway(_ server: ProsodyServer, sipPeerPort: Int = 9, _ body: (SIPGateway) async throws -> Void) async throws {
+        let gateway = try await startGateway(server, sipPeerPort: sipPeerPort)
+        do {
+            try await body(gateway)
+        } catch {
+            await gateway.shutdown()
+            throw error
+        }
+        await gateway.shutdown()
+    }
+
+    func runUAC(_ scenario: String, service: String, gateway: SIPGateway) async throws -> (Int32?, String) {
+        let sipp = try SIPpProcess(arguments: ["-sf", try fixture(scenario), "-s", service, "127.0.0.1:\(gateway.sip.port)",
+                                               "-i", "127.0.0.1", "-p", "\(freeUDPPort())", "-mp", "\(freeUDPPort())",
+                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        let status = await sipp.wait(timeout: 18)
+        return (status, sipp.log)
+    }
+
+    @Test func sipCallAnsweredByJingleThenBye() async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "answer", behaviour: .answer)
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC("uac_answer", service: "bob-answer", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            // The Jingle side saw an RTP offer with PCMU over raw UDP, then a success termination (BYE).
+            let offer = try #require(callee.offers.withLock { $0.first })
+            let sdp = try JingleSDPMapper().sdp(from: offer, author: .initiator).serialized()
+            #expect(sdp.contains("a=rtpmap:0 PCMU/8000"))
+            #expect(sdp.contains("m=audio "))
+            #expect(await eventually { callee.endings.withLock { $0 } == [.success] }, "\(callee.endings.withLock { $0 })")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.calls == 1 && counters.completed == 1 && counters.failedTotal == 0, "\(counters)")
+        }
+        await callee.close()
+    }
+
+    @Test func cancelBeforeAnswerTerminatesWithCancel() async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "ring", behaviour: .ring)
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC("uac_cancel", service: "bob-ring", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { callee.endings.withLock { $0 } == [.cancel] })
+            #expect(await eventually { await gateway.counterSnapshot().failed["cancel"] == 1 })
+        }
+        await callee.close()
+    }
+
+    @Test(arguments: [(CalleeBehaviour.busy, "uac_486", "busy"), (.decline, "uac_603", "decline")])
+    func calleeRefusalMapsToSIPStatus(behaviour: CalleeBehaviour, scenario: String, reason: String) async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: behaviour.rawValue, behaviour: behaviour)
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC(scenario, service: "bob-\(behaviour.rawValue)", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(callee.offers.withLock { $0.count } == 1)
+            #expect(await eventually { await gateway.counterSnapshot().failed[reason] == 1 })
+        }
+        await callee.close()
+    }
+
+    /// Nobody is online as bob@localhost/offline: the server answers service-unavailable -> 480.
+    @Test func offlineCalleeGets480() async throws {
+        let server = try ProsodyServer.get()
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC("uac_480", service: "bob-offline", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { await gateway.counterSnapshot().failed["unavailable"] == 1 })
+        }
+    }
+
+    /// alice (XMPP) calls carol@jingle.localhost; the gateway INVITEs SIPp's UAS: 180 -> ringing,
+    /// 200 -> session-accept; alice's session-terminate -> BYE.
+    @Test func xmppCallerReachesSIPpUAS() async throws {
+        let server = try ProsodyServer.get()
+        let uasPort = freeUDPPort()
+        let sipp = try SIPpProcess(arguments: ["-sn", "uas", "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
+                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        try await withGateway(server, sipPeerPort: uasPort) { gateway in
+            let client = XMPPClient(try server.configuration("alice", resource: "caller"))
+            let alice = try await client.connect()
+            let engine = JingleEngine(link: client, localJID: alice)
+            await engine.start()
+            let offerSDP = try SessionDescription(parsing: """
+            v=0\r
+            o=- 5 5 IN IP4 127.0.0.1\r
+            s=-\r
+            c=IN IP4 127.0.0.1\r
+            t=0 0\r
+            m=audio 42000 RTP/AVP 0\r
+            a=rtpmap:0 PCMU/8000\r
+
+            """)
+            let offer = try JingleSDPMapper().jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
+            let handle = try await engine.initiate(to: try JID("carol@jingle.localhost"), contents: offer.contents)
+            var rang = false
+            var acceptSDP: String?
+            let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+        for await event in handle.events {
+                if case .received(let p) = event {
+                    if p.action == .sessionInfo, p.info.contains(where: { ($0.payload as? RTPSessionInfo) == .ringing }) { rang = true }
+                    if p.action == .sessionAccept {
+                        acceptSDP = try JingleSDPMapper().sdp(from: p, author: .responder).serialized()
+                        try await engine.terminate(handle.id, reason: JingleReason(.success))
+                    }
+                }
+                if case .ended = event { break }
+            }
+            timeout.cancel()
+        #expect(rang)
+            let answer = try #require(acceptSDP)
+            #expect(answer.contains("m=audio ") && answer.contains("RTP/AVP"))
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(await eventually { await gateway.counterSnapshot().completed == 1 })
+            await engine.stop()
+            await client.close()
+        }
+    }
+}

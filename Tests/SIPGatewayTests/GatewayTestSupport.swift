@@ -1,0 +1,165 @@
+import Foundation
+import Jingle
+import JingleEngine
+import JingleSDP
+import SDP
+import SIP
+import SIPGateway
+import TestServers
+import Synchronization
+import XMPPCore
+import XMPPLink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A SIPp process on loopback, killed if it outlives its timeout.
+final class SIPpProcess: @unchecked Sendable {
+    let process = Process()
+    let output = Pipe()
+    let logFile: URL
+
+    init(arguments: [String]) throws {
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("gw-sipp-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sipp")
+        process.arguments = arguments
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func wait(timeout seconds: Double) async -> Int32? {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                try? await Task.sleep(for: .milliseconds(200))
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                return nil
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+
+    var log: String { String((((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")).suffix(3000)) }
+
+    deinit { if process.isRunning { process.terminate() } }
+}
+
+let sippAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/sipp")
+
+func freeUDPPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+func fixture(_ name: String) throws -> String {
+    guard let url = Bundle.module.url(forResource: name, withExtension: "xml", subdirectory: "Fixtures") else {
+        throw ProsodyServer.StartError(description: "missing fixture \(name).xml")
+    }
+    return url.path
+}
+
+/// What the Jingle callee does with a session-initiate.
+enum CalleeBehaviour: String, Sendable {
+    /// session-info ringing, then session-accept with an answer built by JingleSDP.
+    case answer
+    /// session-terminate busy.
+    case busy
+    /// session-terminate decline.
+    case decline
+    /// session-info ringing, never answers.
+    case ring
+}
+
+/// An XMPP client with a Jingle engine that handles incoming calls as told, recording what it saw.
+final class JingleCallee: Sendable {
+    let client: XMPPClient
+    let engine: JingleEngine
+    let behaviour: CalleeBehaviour
+    let offers = Mutex<[JinglePayload]>([])
+    let endings = Mutex<[JingleReason.Condition?]>([])
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(server: ProsodyServer, user: String, resource: String, behaviour: CalleeBehaviour) async throws {
+        client = XMPPClient(try server.configuration(user, resource: resource))
+        let jid = try await client.connect()
+        engine = JingleEngine(link: client, localJID: jid)
+        self.behaviour = behaviour
+        await engine.start()
+        let sessions = engine.incomingSessions
+        let t = Task { [self] in
+            await withDiscardingTaskGroup { group in
+                for await session in sessions {
+                    group.addTask { await self.handle(session) }
+                }
+            }
+        }
+        task.withLock { $0 = t }
+    }
+
+    private func handle(_ session: IncomingJingleSession) async {
+        offers.withLock { $0.append(session.initiate) }
+        let id = session.id
+        switch behaviour {
+        case .busy: try? await engine.terminate(id, reason: JingleReason(.busy))
+        case .decline: try? await engine.terminate(id, reason: JingleReason(.decline))
+        case .ring: try? await engine.sendInfo(id, [JingleInfo(RTPSessionInfo.ringing)])
+        case .answer:
+            try? await engine.sendInfo(id, [JingleInfo(RTPSessionInfo.ringing)])
+            if let answer = try? Self.answer(to: session.initiate, responder: engine.localJID) {
+                try? await engine.accept(id, contents: answer.contents, groups: answer.groups)
+            }
+        }
+        for await event in session.handle.events {
+            if case .ended(let reason, _) = event { endings.withLock { $0.append(reason?.condition) } }
+        }
+    }
+
+    /// A plain RTP answer (PCMU) for the offer's first content, mapped by JingleSDP.
+    static func answer(to offer: JinglePayload, responder: JID) throws -> JinglePayload {
+        let name = offer.contents.first?.name ?? "audio"
+        let sdp = try SessionDescription(parsing: """
+        v=0\r
+        o=- 7 7 IN IP4 127.0.0.1\r
+        s=-\r
+        c=IN IP4 127.0.0.1\r
+        t=0 0\r
+        m=audio 41000 RTP/AVP 0\r
+        a=rtpmap:0 PCMU/8000\r
+        a=mid:\(name)\r
+
+        """)
+        return try JingleSDPMapper().jingle(from: sdp, context: .init(author: .responder, action: .sessionAccept, sid: offer.sid,
+                                                                     initiator: offer.initiator, responder: responder))
+    }
+
+    func close() async {
+        task.withLock { $0?.cancel() }
+        await engine.stop()
+        await client.close()
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass.
+func eventually(_ seconds: Double = 5, _ condition: @Sendable () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return await condition()
+}
