@@ -66,11 +66,12 @@ public actor JingleEngine {
 
     // MARK: sessions we start
 
-    /// Sends session-initiate (XEP-0166 §6.2) and returns the session's handle and event stream.
-    public func initiate(to peer: JID, contents: [JingleContent], groups: [JingleGroup] = []) throws(JingleEngineError) -> JingleSessionHandle {
+    /// Sends session-initiate (XEP-0166 §6.2) and returns the session's handle and event stream. `sid` is
+    /// generated unless given (XEP-0353 §3.2 reuses the proposal id).
+    public func initiate(to peer: JID, contents: [JingleContent], groups: [JingleGroup] = [], sid: String? = nil) throws(JingleEngineError) -> JingleSessionHandle {
         let result: (sid: String, actions: [JingleAction])
         do throws(JingleSessionError) {
-            result = try manager.sendSessionInitiate(to: peer, contents: contents, groups: groups, now: .now)
+            result = try manager.sendSessionInitiate(to: peer, contents: contents, groups: groups, sid: sid, now: .now)
         } catch {
             throw .session(error)
         }

@@ -186,6 +186,7 @@ struct CallTests {
         try await bobJMI.send(.proceed, id: proposal.message.id, to: proposal.from)
         let callee = try await Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
         #expect(callee.id.peer == proposal.from, "the session-initiate came from the proposing device")
+        #expect(callee.id.sid == proposal.message.id, "XEP-0353 §3.2: the session reuses the proposal id")
         let call = try await placing.value
         #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 })
         _ = await call.hangUp()

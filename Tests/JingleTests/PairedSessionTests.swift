@@ -326,6 +326,18 @@ import XMPPCore
         #expect(net.errors(alice).isEmpty && net.errors(bob).isEmpty)
     }
 
+    /// XEP-0353 §3.2: after Jingle Message Initiation the session-initiate carries the proposal id as sid.
+    @Test func managerStartsASessionWithAGivenSid() throws {
+        var manager = JingleSessionManager(local: alice, ids: SequentialIDGenerator(prefix: "a"), sessionIDs: SequentialIDGenerator(prefix: "s"))
+        let (sid, actions) = try manager.sendSessionInitiate(to: bob, contents: [audioContent()], sid: "proposal-7", now: t0)
+        #expect(sid == "proposal-7")
+        let sent = actions.compactMap { if case .send(let iq) = $0 { iq } else { nil } }
+        #expect(sent.count == 1 && sent.first?.payload?[attribute: "sid"] == "proposal-7")
+        #expect(throws: JingleSessionError.self) { _ = try manager.sendSessionInitiate(to: bob, contents: [audioContent()], sid: "proposal-7", now: t0) }
+        #expect(throws: JingleSessionError.self) { _ = try manager.sendSessionInitiate(to: bob, contents: [audioContent()], sid: "", now: t0) }
+        #expect(try manager.sendSessionInitiate(to: bob, contents: [audioContent()], now: t0).sid != "proposal-7")
+    }
+
     @Test func managerAnswersUnknownSessionAndRemovesEnded() throws {
         var manager = JingleSessionManager(local: bob, ids: SequentialIDGenerator(prefix: "b"), sessionIDs: SequentialIDGenerator(prefix: "s"))
         let stray = IQ(type: .set, id: "x1", from: alice, to: bob, payload: JinglePayload(action: .transportInfo, sid: "nope", contents: [audioContent()]).element())

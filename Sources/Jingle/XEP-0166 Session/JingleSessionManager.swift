@@ -27,10 +27,14 @@ public struct JingleSessionManager: Sendable {
     /// Forgets sessions that have ended.
     public mutating func removeEndedSessions() { sessions = sessions.filter { $0.value.phase != .ended } }
 
-    /// Starts a session as initiator with a fresh sid.
-    public mutating func sendSessionInitiate(to peer: JID, contents: [JingleContent], groups: [JingleGroup] = [],
+    /// Starts a session as initiator, with a fresh sid unless one is given (XEP-0353 §3.2: after Jingle
+    /// Message Initiation the session-initiate reuses the proposal's id as its sid).
+    public mutating func sendSessionInitiate(to peer: JID, contents: [JingleContent], groups: [JingleGroup] = [], sid given: String? = nil,
                                              now: ContinuousClock.Instant) throws(JingleSessionError) -> (sid: String, actions: [JingleAction]) {
-        let sid = sessionIDs.next()
+        if let given, given.isEmpty || sessions[SessionKey(peer: peer, sid: given)] != nil {
+            throw JingleSessionError(action: .sessionInitiate, phase: .pending, detail: "sid '\(given)' is empty or already in use with \(peer)")
+        }
+        let sid = given ?? sessionIDs.next()
         let scoped = SessionScopedIDs(base: ids, sid: sid)
         let (session, actions) = try JingleSession.sendSessionInitiate(sid: sid, local: local, peer: peer, contents: contents, groups: groups,
                                                                        configuration: configuration, ids: scoped, now: now)

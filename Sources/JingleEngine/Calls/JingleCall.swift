@@ -136,7 +136,8 @@ public actor JingleCall {
 
     /// Gathers candidates, sends session-initiate to `peer` (a full JID) and returns at once; the call goes on
     /// when the peer accepts (watch `events`).
-    public static func place(engine: JingleEngine, to peer: JID, options: CallOptions) async throws(CallError) -> JingleCall {
+    /// - Parameter sid: the session id to use; generated when nil (XEP-0353 passes the proposal id).
+    public static func place(engine: JingleEngine, to peer: JID, options: CallOptions, sid: String? = nil) async throws(CallError) -> JingleCall {
         let (link, certificate) = try await prepare(options, controlling: true)
         let gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])
         do { gathered = try await link.gatherAll() } catch { await link.close(); throw .media(error) }
@@ -151,7 +152,7 @@ public actor JingleCall {
         }
         let handle: JingleSessionHandle
         do {
-            handle = try await engine.initiate(to: peer, contents: payload.contents, groups: payload.groups)
+            handle = try await engine.initiate(to: peer, contents: payload.contents, groups: payload.groups, sid: sid)
         } catch {
             await link.close()
             throw .engine(error)

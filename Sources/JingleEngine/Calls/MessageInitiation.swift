@@ -10,8 +10,7 @@ public import XMPPLink
 ///
 /// This actor reads the link's `stanzas` (it must be their only reader) and routes XEP-0353 payloads.
 ///
-/// Limitation: the session-initiate that follows uses the sid the engine generates, not the proposal's id
-/// (XEP-0353 §3.2 asks for the same id); the callee here matches it by the full JID it proceeded to.
+/// The session-initiate that follows uses the proposal's id as its sid (XEP-0353 §3.2).
 public actor MessageInitiation {
     /// A proposal (or a later message about it) from a peer.
     public struct Received: Sendable {
@@ -96,7 +95,7 @@ extension JingleCall {
             throw .ended(JingleReason(.timeout, text: "nobody answered the proposal"))
         }
         guard answer.message.kind == .proceed else { throw .ended(answer.message.reason ?? JingleReason(.decline)) }
-        let call = try await place(engine: engine, to: answer.from, options: options)
+        let call = try await place(engine: engine, to: answer.from, options: options, sid: id)
         await call.setProposalID(id)
         return call
     }
