@@ -1,3 +1,4 @@
+import TestServers
 import DTLS
 import Foundation
 import ICE
