@@ -13,6 +13,7 @@ extension FuzzChecker {
         case .rtp: Self.rtpSeeds()
         case .datagram: datagramSeeds()
         case .filename: Self.fileNameSeeds.map { Array($0.utf8) }
+        case .sip: Self.sipSeeds.map { Array($0.replacingOccurrences(of: "\n", with: "\r\n").utf8) }
         }
     }
 
@@ -44,6 +45,13 @@ extension FuzzChecker {
         case .filename:
             words = ["/", "\\", "..", ".", " ", "C:", "\u{0}", "\u{202E}", "\u{200B}", "\u{301}", "\u{1F600}", "\u{FEFF}", "\u{85}",
                      "\u{2028}", ".txt", ".tar.gz", String(repeating: "a", count: 70), String(repeating: "\u{301}", count: 40)]
+        case .sip:
+            words = ["\r\n", "\r\n ", ":", ";", ",", "=", "\"", "<", ">", "@", "SIP/2.0", "SIP/2.0/UDP ", "SIP/2.0/TCP ", "INVITE ",
+                     "ACK ", "BYE ", "CANCEL ", "OPTIONS ", "INFO ", "sip:", "sips:", "tel:", ";branch=z9hG4bK", ";tag=", ";lr",
+                     ";rport", ";received=", "Via: ", "v: ", "From: ", "f: ", "To: ", "t: ", "Call-ID: ", "i: ", "CSeq: ",
+                     "Contact: ", "m: ", "Content-Length: ", "l: ", "Content-Type: ", "c: ", "Max-Forwards: ", "Route: ",
+                     "Record-Route: ", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\"", "Authorization: Digest ",
+                     "application/sdp", "4294967296", "-1", "0", "99999999999999999999", "\u{0}", "\u{FEFF}", "%00", "%"]
         case .rtp, .datagram:
             words = []
         }
@@ -63,6 +71,71 @@ extension FuzzChecker {
         </presence><message><body><![CDATA[<not a tag>]]></body></message>
         """,
         "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><a><b><c><d>deep</d></c></b></a>",
+    ]
+
+    static let sipSeeds = [
+        """
+        INVITE sip:bob@127.0.0.1;transport=udp SIP/2.0
+        Via: SIP/2.0/UDP 127.0.0.1:5070;rport;branch=z9hG4bK-1
+        Max-Forwards: 70
+        From: "Alice" <sip:alice@127.0.0.1>;tag=a1
+        To: <sip:bob@127.0.0.1>
+        Call-ID: c1@127.0.0.1
+        CSeq: 1 INVITE
+        Contact: <sip:alice@127.0.0.1:5070>
+        Content-Type: application/sdp
+        Content-Length: 127
+
+        v=0
+        o=- 1 1 IN IP4 127.0.0.1
+        s=-
+        c=IN IP4 127.0.0.1
+        t=0 0
+        m=audio 4000 RTP/AVP 0 101
+        a=rtpmap:101 telephone-event/8000
+
+        """,
+        """
+        SIP/2.0 180 Ringing
+        v: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1, SIP/2.0/TCP 10.0.0.1
+         ;branch=z9hG4bK-0
+        f: <sip:alice@127.0.0.1>;tag=a1
+        t: <sip:bob@127.0.0.1>;tag=b1
+        i: c1@127.0.0.1
+        CSeq: 1 INVITE
+        Record-Route: <sip:proxy@127.0.0.1;lr>, <sip:p2@127.0.0.1;lr>
+        l: 0
+
+        """,
+        """
+        OPTIONS sip:gw@127.0.0.1 SIP/2.0
+        Via: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKo
+        From: <sip:p@127.0.0.1>;tag=x
+        To: <sip:gw@127.0.0.1>
+        Call-ID: o1
+        CSeq: 7 OPTIONS
+        Content-Length: 0
+
+        BYE sip:bob@127.0.0.1 SIP/2.0
+        Via: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKb
+        From: <sip:p@127.0.0.1>;tag=x
+        To: <sip:gw@127.0.0.1>;tag=y
+        Call-ID: o1
+        CSeq: 8 BYE
+        Content-Length: 0
+
+        """,
+        """
+        SIP/2.0 401 Unauthorized
+        Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKr
+        From: <sip:a@127.0.0.1>;tag=1
+        To: <sip:b@127.0.0.1>;tag=2
+        Call-ID: auth
+        CSeq: 2 REGISTER
+        WWW-Authenticate: Digest realm="example", nonce="abc", qop="auth", algorithm=MD5
+        Content-Length: 0
+
+        """,
     ]
 
     static let fileNameSeeds = [

@@ -34,6 +34,7 @@ public final class FuzzChecker {
         case .rtp: try checkRTP(input)
         case .datagram: try checkDatagram(input)
         case .filename: try checkFileName(input)
+        case .sip: try checkSIP(input)
         }
     }
 

@@ -16,10 +16,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case datagram
     /// FileName.sanitize (XEP-0234 §13): one safe, visible, bounded path component, and idempotent.
     case filename
+    /// SIP (RFC 3261): parse -> serialize -> parse gives an equal message; stream framing does not depend on
+    /// chunking; the user agent core never traps on what parses.
+    case sip
 
     public var maxInputLength: Int {
         switch self {
-        case .xml, .sdp, .jingle: 16 * 1024
+        case .xml, .sdp, .jingle, .sip: 16 * 1024
         case .jid: 3 * 1024
         case .rtp, .datagram: 2 * 1024
         case .filename: 1024
