@@ -1,5 +1,6 @@
 import Jingle
 import Logging
+import Synchronization
 import XMLStream
 import XMPPCore
 import XMPPLink
@@ -20,6 +21,16 @@ public actor JingleEngine {
     private let incomingContinuation: AsyncStream<IncomingJingleSession>.Continuation
     private let logger: Logger
     private var started = false
+    /// Outgoing stanzas in the order the session machines produced them; one writer sends them, waiting only
+    /// until each is written (not answered), so a session's IQs cannot overtake each other (XEP-0166 §7) and
+    /// `stop()` can flush what is still queued (a session-terminate just before exit must still go out).
+    private let outbox: AsyncStream<Outgoing>.Continuation
+    private let writer: Task<Void, Never>
+
+    enum Outgoing: Sendable {
+        case iq(IQ)
+        case stanza(XMLElement)
+    }
 
     /// The XEP-0030 features of Jingle core; applications add theirs with `advertise(_:)`.
     public static let coreFeatures = [NS.jingle]
@@ -36,6 +47,38 @@ public actor JingleEngine {
                                             sessionIDs: SequentialIDGenerator(prefix: "s\(tag)"))
         (self.incomingSessions, self.incomingContinuation) = AsyncStream.makeStream(of: IncomingJingleSession.self)
         self.logger = logger
+        let (stream, outbox) = AsyncStream.makeStream(of: Outgoing.self)
+        self.outbox = outbox
+        let box = EngineBox()
+        self.writer = Task { [link] in
+            for await item in stream {
+                switch item {
+                case .stanza(let element):
+                    try? await link.send(element)
+                case .iq(let iq):
+                    let written = WrittenSignal()
+                    Task {
+                        let answer: IQ
+                        do {
+                            answer = try await link.sendIQ(iq, timeout: .seconds(30)) { written.signal() }
+                        } catch let XMPPLinkError.stanzaError(error) {
+                            var e = IQ(type: .error, id: iq.id ?? "", from: iq.to, to: iq.from)
+                            e.element.append(error.element())
+                            answer = e
+                        } catch {
+                            written.signal()
+                            // No answer: the session's own acknowledgement timer decides (XEP-0166 §6.3).
+                            await box.engine?.log("no answer to \(iq.id ?? "?"): \(error)")
+                            return
+                        }
+                        written.signal()
+                        await box.engine?.receiveAnswer(answer)
+                    }
+                    await written.wait()
+                }
+            }
+        }
+        box.engine = self
     }
 
     /// Registers the Jingle IQ handler and the core disco features. Call once, after the link is up.
@@ -56,6 +99,13 @@ public actor JingleEngine {
 
     /// Stops: terminates nothing by itself (call `terminate` first), cancels timers, ends event streams.
     public func stop() async {
+        // Flush: what the sessions already sent (a final session-terminate) is written before the caller closes
+        // the link; bounded, so a stuck link cannot hold up shutdown.
+        outbox.finish()
+        let writer = self.writer
+        let deadline = Task { try? await Task.sleep(for: .seconds(2)); writer.cancel() }
+        await writer.value
+        deadline.cancel()
         for task in timers.values { task.cancel() }
         timers.removeAll()
         for continuation in streams.values { continuation.finish() }
@@ -140,26 +190,10 @@ public actor JingleEngine {
         for action in actions {
             switch action {
             case .send(let iq):
-                let link = self.link
-                Task { [weak self] in
-                    let answer: IQ
-                    do {
-                        answer = try await link.sendIQ(iq, timeout: .seconds(30))
-                    } catch let XMPPLinkError.stanzaError(error) {
-                        var e = IQ(type: .error, id: iq.id ?? "", from: iq.to, to: iq.from)
-                        e.element.append(error.element())
-                        answer = e
-                    } catch {
-                        // No answer: the session's own acknowledgement timer decides (XEP-0166 §6.3).
-                        await self?.log("no answer to \(iq.id ?? "?"): \(error)")
-                        return
-                    }
-                    await self?.receiveAnswer(answer)
-                }
+                outbox.yield(.iq(iq))
             case .reply(let iq):
-                // A reply not tied to the IQ being handled (rare): send it as a stanza.
-                let link = self.link
-                Task { try? await link.send(iq.element) }
+                // A reply not tied to the IQ being handled (rare): send it as a stanza, in order.
+                outbox.yield(.stanza(iq.element))
             case .scheduleTimer(let timer, let deadline):
                 timers[timer]?.cancel()
                 timers[timer] = Task { [weak self] in
@@ -235,5 +269,42 @@ public enum JingleEngineError: Error, Sendable, CustomStringConvertible {
         case .noSuchSession(let id): "no Jingle session \(id)"
         case .session(let error): error.description
         }
+    }
+}
+
+/// Signalled once (further signals are ignored); `wait()` returns once it has been signalled.
+final class WrittenSignal: Sendable {
+    private let state = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.done { return nil }
+            state.done = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.done { return true }
+                state.waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+}
+
+/// A weak reference to the engine for its writer task, which is made before the engine is fully initialised.
+final class EngineBox: Sendable {
+    private let reference = Mutex<Weak?>(nil)
+    private struct Weak: @unchecked Sendable { weak var engine: JingleEngine? }
+
+    var engine: JingleEngine? {
+        get { reference.withLock { $0?.engine } }
+        set { reference.withLock { $0 = Weak(engine: newValue) } }
     }
 }

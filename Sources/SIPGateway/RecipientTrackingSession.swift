@@ -30,11 +30,17 @@ final class RecipientTrackingSession: XMPPSession {
     /// Our IQs in a session the peer started go out from the address it dialled (`carol@jingle.localhost`),
     /// or the peer would not match them to its session (XEP-0166 §7.2: the session is keyed on the JIDs).
     func sendIQ(_ iq: IQ, timeout: Duration) async throws -> IQ {
+        try await inner.sendIQ(addressed(iq), timeout: timeout)
+    }
+    func sendIQ(_ iq: IQ, timeout: Duration, whenWritten: @escaping @Sendable () -> Void) async throws -> IQ {
+        try await inner.sendIQ(addressed(iq), timeout: timeout, whenWritten: whenWritten)
+    }
+    private func addressed(_ iq: IQ) -> IQ {
         var iq = iq
         if let to = iq.to, let sid = iq.payload?[attribute: "sid"], let dialled = recipient(peer: to, sid: sid) {
             iq.from = dialled
         }
-        return try await inner.sendIQ(iq, timeout: timeout)
+        return iq
     }
     func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
         await inner.register(iqHandler: namespace) { [weak self] iq in

@@ -14,6 +14,10 @@ public protocol XMPPSession: AnyObject, Sendable {
     /// Sends an IQ get/set and waits for its result; a `type='error'` answer throws
     /// `XMPPLinkError.stanzaError`, no answer in time `XMPPLinkError.timeout`.
     func sendIQ(_ iq: IQ, timeout: Duration) async throws -> IQ
+    /// `sendIQ(_:timeout:)` that calls `whenWritten` once the IQ is queued on the link (or failed to be), exactly
+    /// once: a caller that waits for it before its next send keeps its IQs in order while their answers are
+    /// awaited concurrently (XEP-0166 §7: a Jingle session's actions must arrive in the order they were sent).
+    func sendIQ(_ iq: IQ, timeout: Duration, whenWritten: @escaping @Sendable () -> Void) async throws -> IQ
     /// Handles IQ get/set whose payload is in `namespace`; unhandled ones are answered `service-unavailable`.
     func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async
     func unregisterIQHandler(namespace: String) async
@@ -28,6 +32,12 @@ public protocol XMPPSession: AnyObject, Sendable {
 }
 
 extension XMPPSession {
+    /// For links without their own ordering: reports the IQ written before sending it.
+    public func sendIQ(_ iq: IQ, timeout: Duration, whenWritten: @escaping @Sendable () -> Void) async throws -> IQ {
+        whenWritten()
+        return try await sendIQ(iq, timeout: timeout)
+    }
+
     /// Sends a typed stanza (`IQ`, `Message`, `Presence`).
     public func send(_ stanza: some Stanza) async throws { try await send(stanza.element) }
 

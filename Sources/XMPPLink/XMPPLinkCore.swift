@@ -285,7 +285,7 @@ actor XMPPLinkCore {
         return stanza
     }
 
-    func sendIQ(_ iq: IQ, timeout: Duration) async throws -> IQ {
+    func sendIQ(_ iq: IQ, timeout: Duration, whenWritten: (@Sendable () -> Void)? = nil) async throws -> IQ {
         var iq = iq
         let id = iq.id ?? "sj-" + SecureRandom.bytes(8).hexString
         iq.id = id
@@ -295,7 +295,9 @@ actor XMPPLinkCore {
             pendingIQs[id] = PendingIQ(to: to, continuation: continuation)
             do throws(XMPPLinkError) {
                 try send(element)
+                whenWritten?()
             } catch {
+                whenWritten?()
                 pendingIQs[id] = nil
                 continuation.resume(throwing: error)
                 return

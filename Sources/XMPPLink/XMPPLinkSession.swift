@@ -18,6 +18,9 @@ public class XMPPLinkSession: @unchecked Sendable {
     public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {
         try await core.sendIQ(iq, timeout: timeout)
     }
+    public func sendIQ(_ iq: IQ, timeout: Duration, whenWritten: @escaping @Sendable () -> Void) async throws -> IQ {
+        try await core.sendIQ(iq, timeout: timeout, whenWritten: whenWritten)
+    }
     public func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
         await core.register(namespace: namespace, handler: handler)
     }
