@@ -393,7 +393,13 @@ public actor SIPGateway {
                 if !answered { failure = failure ?? "cancel" }
                 guard let call, !sipDone else { break loop }
                 // BYE or CANCEL; the loop ends when the SIP side reports the end.
-                try? await call.hangUp()
+                do {
+                    try await call.hangUp()
+                } catch {
+                    logger.notice("call jingle=\(id.sid): hanging up the SIP leg failed (\(error))")
+                    sipDone = true
+                    break loop
+                }
                 _ = reason
             case .jingleFinished:
                 jingleDone = true
