@@ -5,6 +5,9 @@
 # jingle.localhost has secret "compsecret". --tls adds STARTTLS with a self-signed certificate
 # (DIR/certs/localhost.crt, usable as a trust root).
 # As root, ejabberdctl switches to the 'ejabberd' user, so DIR is handed to it.
+# EJABBERD_DOMAIN_BALANCING=TYPE:N (e.g. source:2) lets N component connections share jingle.localhost:
+# ejabberd's domain_balancing picks one of them per stanza by hashing TYPE (source, destination,
+# bare_source, bare_destination or random) — how several gateway instances scale out.
 # Prints the ejabberdctl command prefix. Stop: scripts/stop-ejabberd.sh DIR
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 DIR C2S_PORT COMPONENT_PORT ERL_DIST_PORT [--tls]" >&2; exit 2; }
@@ -53,6 +56,15 @@ modules:
       - {host: 127.0.0.1, port: 13478, type: stun, transport: udp, restricted: false}
       - {host: 127.0.0.1, port: 13478, type: turn, transport: udp, restricted: true}
 CFG
+if [ -n "${EJABBERD_DOMAIN_BALANCING:-}" ]; then
+  TYPE=${EJABBERD_DOMAIN_BALANCING%%:*}; COUNT=${EJABBERD_DOMAIN_BALANCING##*:}
+  cat >> "$DIR/ejabberd.yml" <<CFG
+domain_balancing:
+  "jingle.localhost":
+    type: $TYPE
+    component_number: $COUNT
+CFG
+fi
 cat > "$DIR/ejabberdctl.cfg" <<CFG
 ERLANG_NODE=ejtest$DIST@localhost
 ERL_DIST_PORT=$DIST
