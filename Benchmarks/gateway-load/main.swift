@@ -1,0 +1,250 @@
+// Gateway load: SIPp UAC at rising call rates -> SIP<->XMPP gateway (its own process, XEP-0114 component on a
+// private Prosody) -> one Jingle answering engine (this process, an XMPP client). Prints, per rate, whether
+// every call succeeded; then the highest rate with 0 failed calls, the peak number of concurrent calls in
+// the gateway and its peak memory. Baseline in the same run: SIPp UAC -> SIPp UAS directly, same ladder.
+//
+//   scripts/bench gateway-load [--rates 50,100,200,...] [--seconds S] [--concurrency-hold-ms MS]
+//
+// Last line: gateway-load: ours=<calls/s>cps baseline=<calls/s>cps ratio=<x>
+import Foundation
+import Jingle
+import JingleEngine
+import JingleSDP
+import Logging
+import SDP
+import SIP
+import SIPGateway
+import TestServers
+import XMPPCore
+import XMPPLink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Unbuffered line output (a pipe would otherwise hold the child's answers back).
+func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+/// Blocking line reader over a pipe.
+final class LineReader {
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+    init(_ handle: FileHandle) { self.handle = handle }
+    func next() -> String? {
+        while true {
+            if let newline = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            let data = handle.availableData
+            if data.isEmpty { return nil }
+            buffer += data
+        }
+    }
+}
+let arguments = CommandLine.arguments
+func option(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("gateway-load: \(message)\n".utf8))
+    exit(1)
+}
+
+/// Peak and current memory of this process (kB), from /proc (VmHWM is the high-water mark of RSS).
+func memoryKB() -> (rss: Int, peak: Int) {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    func field(_ name: String) -> Int {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first.map(String.init) ?? "") ?? 0
+    }
+    return (field("VmRSS"), field("VmHWM"))
+}
+
+// MARK: child: the gateway process
+
+/// `--gateway SIP_PORT COMPONENT_PORT`: runs the gateway; answers `stats` lines on stdin with
+/// `peak=<max active calls> active=… completed=… failed=… rss=<kB> hwm=<kB>`; exits on EOF.
+if let index = arguments.firstIndex(of: "--gateway"), index + 2 < arguments.count,
+   let sipPort = Int(arguments[index + 1]), let componentPort = Int(arguments[index + 2]) {
+    var logger = Logger(label: "gateway")
+    logger.logLevel = .warning    // one info line per call would measure the terminal, not the gateway
+    let launcher = GatewayLauncher(
+        sip: .init(host: "127.0.0.1", port: sipPort, userName: "gateway"),
+        xmpp: .component(domain: "jingle.localhost", secret: "compsecret", host: "127.0.0.1", port: componentPort),
+        rules: [try GatewayAddressMap.Rule("sip:load-(.+)@127.0.0.1 -> bob@localhost/answer")],
+        candidateWait: .milliseconds(20))
+    let gateway: SIPGateway
+    do { gateway = try await launcher.start(logger: logger) } catch { fail("gateway did not start: \(error)") }
+    let peak = Peak()
+    let sampler = Task.detached {
+        while !Task.isCancelled {
+            peak.observe(await gateway.counterSnapshot().active)
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+    emit("ready")
+    while let line = readLine() {
+        guard line == "stats" else { continue }
+        let counters = await gateway.counterSnapshot()
+        let memory = memoryKB()
+        emit("peak=\(peak.take()) active=\(counters.active) completed=\(counters.completed) failed=\(counters.failedTotal) rss=\(memory.rss) hwm=\(memory.peak)")
+    }
+    sampler.cancel()
+    await gateway.shutdown()
+    exit(0)
+}
+
+final class Peak: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func observe(_ v: Int) { lock.lock(); value = max(value, v); lock.unlock() }
+    /// The peak since the last take.
+    func take() -> Int { lock.lock(); defer { value = 0; lock.unlock() }; return value }
+}
+
+// MARK: parent
+
+let sippPath = "/usr/bin/sipp"
+guard FileManager.default.isExecutableFile(atPath: sippPath) else { fail("sipp is not installed (scripts/bootstrap installs sip-tester)") }
+let scenario = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("uac.xml").path
+let rates = (option("--rates") ?? "50,100,200,300,400,600,800").split(separator: ",").compactMap { Int($0) }
+let seconds = Int(option("--seconds") ?? "") ?? 4
+let concurrencyHold = Int(option("--concurrency-hold-ms") ?? "") ?? 6000
+
+/// A child process with its output in a file (or piped stdin/stdout for the gateway).
+func spawnSIPp(_ args: [String]) throws -> (Process, URL) {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("gwload-sipp-\(UUID().uuidString).log")
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: sippPath)
+    process.arguments = args
+    process.currentDirectoryURL = FileManager.default.temporaryDirectory
+    process.standardOutput = handle
+    process.standardError = handle
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return (process, log)
+}
+
+func wait(_ process: Process, seconds: Double) -> Int32? {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit(); return nil }
+    return process.terminationStatus
+}
+
+/// One SIPp UAC run: `calls` calls at `rate`/s, each held `holdMS`. True when SIPp reports every call successful.
+func runUAC(target: Int, rate: Int, calls: Int, holdMS: Int) throws -> (ok: Bool, detail: String) {
+    let (process, log) = try spawnSIPp(["-sf", scenario, "-s", "load", "127.0.0.1:\(target)", "-i", "127.0.0.1",
+                                        "-p", "\(freePort() ?? 0)", "-mp", "\(freePort() ?? 0)", "-r", "\(rate)", "-rp", "1000",
+                                        "-m", "\(calls)", "-d", "\(holdMS)", "-l", "\(max(2000, rate * 20))", "-nostdin",
+                                        "-timeout", "\(calls / max(rate, 1) + holdMS / 1000 + 30)", "-timeout_error"])
+    let status = wait(process, seconds: Double(calls / max(rate, 1) + holdMS / 1000 + 40))
+    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    try? FileManager.default.removeItem(at: log)
+    let failed = text.split(separator: "\n").last(where: { $0.contains("Failed call") }).map { String($0).replacingOccurrences(of: " ", with: "") } ?? ""
+    return (status == 0, "exit=\(status.map(String.init) ?? "killed") \(failed)")
+}
+
+/// The answering engine: bob@localhost/answer rings and accepts every call with a PCMU answer.
+func startAnswerer(_ server: ProsodyServer) async throws -> (XMPPClient, JingleEngine, Task<Void, Never>) {
+    let client = XMPPClient(try server.configuration("bob", resource: "answer"))
+    let me = try await client.connect()
+    let engine = JingleEngine(link: client, localJID: me)
+    await engine.start()
+    await engine.advertise([NS.jingleRTP, NS.jingleRTPAudio, NS.jingleRawUDP])
+    let sessions = engine.incomingSessions
+    let task = Task {
+        await withDiscardingTaskGroup { group in
+            for await session in sessions {
+                group.addTask {
+                    let offer = session.initiate
+                    let name = offer.contents.first?.name ?? "audio"
+                    do {
+                        let sdp = try SessionDescription(parsing: "v=0\r\no=- 7 7 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                                                         + "m=audio 41000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=mid:\(name)\r\n")
+                        let answer = try JingleSDPMapper().jingle(from: sdp, context: .init(author: .responder, action: .sessionAccept, sid: offer.sid,
+                                                                                           initiator: offer.initiator, responder: me))
+                        try await engine.sendInfo(session.id, [JingleInfo(RTPSessionInfo.ringing)])
+                        try await engine.accept(session.id, contents: answer.contents, groups: answer.groups)
+                    } catch {
+                        try? await engine.terminate(session.id, reason: JingleReason(.failedApplication))
+                    }
+                    for await event in session.handle.events { if case .ended = event { break } }
+                }
+            }
+        }
+    }
+    return (client, engine, task)
+}
+
+/// Walks up the rate ladder against `target` until a rate fails; returns the highest rate with 0 failures.
+func ladder(_ label: String, target: Int) throws -> Int {
+    var best = 0
+    for rate in rates {
+        let calls = rate * seconds
+        let result = try runUAC(target: target, rate: rate, calls: calls, holdMS: 500)
+        print("\(label): \(rate) calls/s × \(calls): \(result.ok ? "all succeeded" : "FAILED") (\(result.detail))")
+        if !result.ok { break }
+        best = rate
+    }
+    return best
+}
+
+let server: ProsodyServer
+do { server = try ProsodyServer.get() } catch { fail("\(error)") }
+
+// Baseline: SIPp to SIPp.
+let uasPort = freePort() ?? 0
+let (uas, uasLog) = try spawnSIPp(["-sn", "uas", "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freePort() ?? 0)", "-nostdin"])
+usleep(300_000)
+let baseline = try ladder("baseline sipp->sipp", target: uasPort)
+kill(uas.processIdentifier, SIGTERM)
+_ = wait(uas, seconds: 5)
+try? FileManager.default.removeItem(at: uasLog)
+
+// Ours: SIPp -> gateway -> Jingle engine.
+let (answererClient, answerer, answererTask) = try await startAnswerer(server)
+let gatewayPort = freePort() ?? 0
+let child = Process()
+child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+child.arguments = ["--gateway", "\(gatewayPort)", "\(server.componentPort)"]
+let toChild = Pipe(), fromChild = Pipe()
+child.standardInput = toChild
+child.standardOutput = fromChild
+try child.run()
+let childLines = LineReader(fromChild.fileHandleForReading)
+guard childLines.next() == "ready" else { fail("the gateway process did not come up") }
+@MainActor func childStats() -> [String: Int] {
+    toChild.fileHandleForWriting.write(Data("stats\n".utf8))
+    guard let line = childLines.next() else { fail("the gateway process exited") }
+    var fields: [String: Int] = [:]
+    for pair in line.split(separator: " ") {
+        let kv = pair.split(separator: "=")
+        if kv.count == 2, let value = Int(kv[1]) { fields[String(kv[0])] = value }
+    }
+    return fields
+}
+let ours = try ladder("gateway", target: gatewayPort)
+let afterLadder = childStats()
+
+// Concurrency: hold calls long enough that ≥ 1000 are up at once (at a rate the gateway sustained).
+let concurrencyRate = max(50, min(ours, 250))
+let heldCalls = concurrencyRate * (concurrencyHold / 1000 + 2)
+let held = try runUAC(target: gatewayPort, rate: concurrencyRate, calls: heldCalls, holdMS: concurrencyHold)
+let afterHold = childStats()
+print("gateway: \(heldCalls) calls at \(concurrencyRate) calls/s held \(concurrencyHold) ms: \(held.ok ? "all succeeded" : "FAILED") (\(held.detail)); "
+      + "peak concurrent calls \(afterHold["peak"] ?? 0), gateway failures \(afterHold["failed"] ?? 0)")
+print("gateway memory: peak RSS \((afterHold["hwm"] ?? 0) / 1024) MB (after the rate ladder: \((afterLadder["hwm"] ?? 0) / 1024) MB), "
+      + "now \((afterHold["rss"] ?? 0) / 1024) MB with \(afterHold["active"] ?? 0) calls up")
+try toChild.fileHandleForWriting.close()
+_ = wait(child, seconds: 10)
+answererTask.cancel()
+await answerer.stop()
+await answererClient.close()
+
+let ratio = baseline > 0 ? Double(ours) / Double(baseline) : 0
+print("gateway-load: ours=\(ours)cps baseline=\(baseline)cps ratio=\(String(format: "%.2f", ratio))")
