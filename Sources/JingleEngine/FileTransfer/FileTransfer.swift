@@ -248,7 +248,7 @@ public enum JingleFileTransfer {
                     guard let bytes else { break }
                     do { try sink.write(bytes) } catch {
                         // The reason goes out first, so the sender reports it rather than the aborted stream.
-                        try? await engine.terminate(id, reason: JingleReason(.failedApplication, text: error.description))
+                        try? await engine.terminate(id, reason: JingleReason(.failedApplication, text: JingleFileTransfer.peerText(error)))
                         box.stream.abort(reason: PeerStreamAbortReason(code: 1, message: error.description))
                         throw FileTransferSessionError.file(error.description)
                     }

@@ -172,7 +172,7 @@ extension JingleFileTransfer {
             do { bytes = try await box.stream.read() } catch { throw FileTransferSessionError.transport("\(error)") }
             guard let bytes else { break }
             do { try sink.write(bytes) } catch {
-                try? await engine.terminate(id, reason: JingleReason(.failedApplication, text: error.description))
+                try? await engine.terminate(id, reason: JingleReason(.failedApplication, text: peerText(error)))
                 box.stream.abort(reason: PeerStreamAbortReason(code: 1, message: error.description))
                 throw FileTransferSessionError.file(error.description)
             }
@@ -208,6 +208,15 @@ extension JingleFileTransfer {
         return FileTransferResult(name: sink.name, path: path, size: total, offset: offset, transferred: sink.received - offset,
                                   sha256: expected, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                                   verified: true)
+    }
+
+    /// What the peer is told when writing a received file failed: the cause, not our local paths.
+    static func peerText(_ error: FileTransferError) -> String {
+        switch error {
+        case .diskFull(_, let received): "no space left on device (after \(received) bytes)"
+        case .io(let operation, _, _, let message): "\(operation) failed: \(message)"
+        default: error.description
+        }
     }
 
     // MARK: serving requests (XEP-0234 §5, responder side)
