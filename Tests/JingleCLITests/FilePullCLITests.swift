@@ -139,8 +139,9 @@ struct FilePullCLITests {
         #expect(sendHelp.stdout.contains("jingle send --serve"))
     }
 
-    @Test("receive --keep-listening on --listen takes two sends in a row, exits 0 on SIGTERM", .timeLimit(.minutes(1)))
-    func keepListening() throws {
+    @Test("receive --keep-listening on --listen takes two sends (in a row, at once), exits 0 on SIGTERM", .timeLimit(.minutes(1)),
+          arguments: [false, true])
+    func keepListening(atOnce: Bool) throws {
         let dir = try F.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try F.randomFile(dir + "/first.bin", size: 400_000)
@@ -149,10 +150,12 @@ struct FilePullCLITests {
         let receiver = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--yes", "--keep-listening",
                                     "--bind", "127.0.0.1", "--json"], in: dir, tag: "receive")
         Self.waitForListener(receiver)
+        var senders: [Running] = []
         for name in ["first.bin", "second.bin"] {
             let sender = try Running(["send", dir + "/" + name, "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json"], in: dir, tag: "send-\(name)")
-            #expect(sender.wait() == 0, "send \(name): \(sender.stderr)")
+            if atOnce { senders.append(sender) } else { #expect(sender.wait() == 0, "send \(name): \(sender.stderr)") }
         }
+        for sender in senders { #expect(sender.wait() == 0, "send: \(sender.stderr)") }
         #expect(receiver.process.isRunning, "still listening after two sessions")
         kill(receiver.process.processIdentifier, SIGTERM)
         #expect(receiver.wait(timeout: 10) == 0, "receive: \(receiver.stderr)")
