@@ -32,7 +32,7 @@ public enum FileTransferError: Error, Sendable, Hashable, CustomStringConvertibl
         case .hashMismatch(let algorithm, let expected, let actual):
             "\(algorithm.rawValue) mismatch: expected \(expected.hexString), got \(actual.hexString); nothing was kept"
         case .noUsableHash(let offered): "no supported hash offered (got: \(offered.isEmpty ? "none" : offered.joined(separator: ", ")))"
-        case .diskFull(let path, let received): "disk full after \(received) bytes; partial data kept in \(path) for --resume"
+        case .diskFull(let path, let received): "no space left on device: disk full after \(received) bytes; partial data kept in \(path) for --resume"
         case .notADirectory(let path): "\(path) is not a directory"
         case .noFreeName(let name): "\(name) and its numbered alternatives all exist"
         case .io(let operation, let path, _, let message): "\(operation) \(path): \(message)"

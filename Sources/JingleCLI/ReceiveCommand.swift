@@ -20,15 +20,27 @@ struct ReceiveCommand: AsyncParsableCommand {
         media-error). An existing file is never overwritten: the new one is saved as "NAME (1)" etc.
         --resume continues a NAME.part left by an interrupted receive (XEP-0234 §7 range).
 
-        One session is handled, then the command exits (unless --keep-listening).
+        One session is handled, then the command exits. With --keep-listening sessions are handled until
+        SIGINT/SIGTERM; on --listen every new connection is accepted (several at once are served side by
+        side). A summary line follows on standard error.
 
-        Exit status: 0 only when every offered file was received and verified, 1 otherwise (declined,
-        too large, hash mismatch, transport failure, disk full), 64 on a usage error.
+        --request NAME (or --request-hash HASH) pulls a file instead (XEP-0234 §5): the peer, running
+        `jingle send --serve FILE...`, sends it if it serves a file of that name or hash; everything else
+        (sanitised name in --dir, NAME.part, hash check, --resume, --max-size, progress) is as for an
+        offer. Reach the peer with --peer ADDR:PORT (its --listen) or, with an account, --from JID.
+
+        Exit status: 0 only when every offered (or requested) file was received and verified, 1 otherwise
+        (declined, refused, too large, hash mismatch, transport failure, no space left on device), 64 on a
+        usage error. With --keep-listening: 0 when every session succeeded and none was cut short by the
+        signal (nothing lost), 1 otherwise.
 
         Examples:
           jingle receive --listen 127.0.0.1:5299 --dir ~/Downloads --yes
           jingle receive --jid bob@example.org --password-file pw --dir in --accept-from alice@example.org
           jingle receive --listen 127.0.0.1:5299 --dir in --yes --resume --max-size 10G
+          jingle receive --listen 127.0.0.1:5299 --dir in --yes --keep-listening
+          jingle receive --request report.pdf --peer 127.0.0.1:5299 --dir in
+          jingle receive --request-hash sha-256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 --from alice@example.org/laptop --jid bob@example.org --password-file pw --dir in
         """
     )
 
@@ -44,11 +56,13 @@ struct ReceiveCommand: AsyncParsableCommand {
     var resume = false
     @Flag(name: .customLong("keep-listening"), help: "Handle sessions until interrupted instead of exiting after one.")
     var keepListening = false
+    @OptionGroup var pull: RequestOptions
     @OptionGroup var link: LinkOptions
     @OptionGroup var ice: ICEOptions
 
     func validate() throws {
-        try link.validate(defaultLocal: "receiver@localhost/jingle", serverless: "--listen")
+        try link.validate(defaultLocal: "receiver@localhost/jingle", serverless: pull.isActive ? "--peer" : "--listen")
+        try pull.validate(keepListening: keepListening, link: link)
         try ice.validate()
         if let maxSize { _ = try Self.parseSize(maxSize) }
         for j in acceptFrom { _ = try JID(j) }
@@ -72,6 +86,8 @@ struct ReceiveCommand: AsyncParsableCommand {
         let options = try ice.transferOptions()
         let policy = JingleFileTransfer.ReceivePolicy(directory: dir, acceptAll: yes, acceptFrom: try acceptFrom.map { try JID($0) },
                                                       maxSize: try maxSize.map(Self.parseSize), resume: resume)
+        if pull.isActive { return try await runRequest(policy: policy, options: options) }
+        if keepListening { return try await runKeepListening(policy: policy, options: options) }
         let reporter = ProgressReporter(json: ice.json)
         let session = try await link.open(role: .responder)
         if link.listen == nil { FileHandle.standardError.write(Data("receive: logged in as \(session.local), waiting for offers\n".utf8)) }

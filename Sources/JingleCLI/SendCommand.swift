@@ -24,13 +24,22 @@ struct SendCommand: AsyncParsableCommand {
         Progress goes to standard error as a bar on a terminal, as JSON lines (--json, or when standard
         error is not a terminal) otherwise; a summary per file follows.
 
+        With --serve nothing is offered: the FILEs are served to a peer that asks for one (XEP-0234 §5,
+        `jingle receive --request NAME` or --request-hash HASH). A request is answered only when it names
+        a served file's base name or sha-256 and comes from --accept-from JID (or anyone with --yes);
+        anything else is refused with a reason that names only what was asked. One session is served
+        (--keep-listening: until SIGINT/SIGTERM, connection after connection on --listen).
+
         Exit status: 0 only when the receiver confirmed every file with `received` (XEP-0234 §8.2),
-        1 otherwise, 64 on a usage error.
+        1 otherwise, 64 on a usage error. With --serve: 0 when every session served succeeded and none
+        was cut short by SIGINT/SIGTERM.
 
         Examples:
           jingle send big.iso --peer 127.0.0.1:5299
           jingle send a.txt b.png --to bob@example.org/laptop --jid alice@example.org --password-file pw
           jingle send movie.mkv --peer 127.0.0.1:5299 --bind 127.0.0.1 --turn 127.0.0.1:3478 --turn-user u --turn-pass p --relay-only
+          jingle send --serve report.pdf photo.jpg --listen 127.0.0.1:5299 --yes
+          jingle send --serve report.pdf --jid alice@example.org --password-file pw --accept-from bob@example.org --keep-listening
         """
     )
 
@@ -38,25 +47,23 @@ struct SendCommand: AsyncParsableCommand {
     var files: [String] = []
     @Option(help: ArgumentHelp("Recipient's full JID (account mode; with --peer defaults to receiver@localhost/jingle).", valueName: "JID"))
     var to: String?
-    @Option(help: ArgumentHelp("Ask the peer for this file instead of sending (XEP-0234 §5).", valueName: "NAME"))
-    var request: String?
+    @OptionGroup var serving: ServeOptions
     @OptionGroup var link: LinkOptions
     @OptionGroup var ice: ICEOptions
 
     func validate() throws {
-        if request == nil && files.isEmpty { throw ValidationError("give at least one FILE (or --request NAME)") }
+        if files.isEmpty { throw ValidationError("give at least one FILE (to pull a file from a peer: jingle receive --request NAME)") }
+        try serving.validate()
         try link.validate(defaultLocal: "sender@localhost/jingle", serverless: "--peer")
         try ice.validate()
     }
 
     func run() async throws {
-        if request != nil {
-            throw CLIError("unsupported: --request (pulling a file, XEP-0234 §5) is not implemented yet", hint: "ask the other side to `jingle send`")
-        }
         for file in files where access(file, R_OK) != 0 {
             throw CLIError("cannot read \(file): \(String(cString: strerror(errno)))")
         }
         let options = try ice.transferOptions()
+        if serving.serve { return try await runServe(options: options) }
         let reporter = ProgressReporter(json: ice.json)
         let session = try await link.open(role: .initiator)
         let peer: JID

@@ -22,12 +22,33 @@ struct CallCLITests {
         return (Goertzel.dominantFrequency(in: samples, sampleRate: Double(audio.format.sampleRate), candidates: [440, 880]), samples.count)
     }
 
-    /// Runs `answer` and, once it had time to log in or listen, `call`; returns both results.
-    func callAndAnswer(call: [String], answer: [String]) async throws -> (call: CLI.Result, answer: CLI.Result) {
+    /// Runs `answer` and, once it had time to log in (or, given `listenPort`, once it listens there), `call`;
+    /// returns both results.
+    func callAndAnswer(call: [String], answer: [String], listenPort: Int? = nil) async throws -> (call: CLI.Result, answer: CLI.Result) {
         async let answerer = Task.detached { try CLI.run(["answer"] + answer, timeout: 50) }.value
-        try await Task.sleep(for: .seconds(2))
+        if let listenPort {
+            // A fixed head start was sometimes too short on a loaded machine: the call found nobody listening.
+            // Probing with a connection would be taken for the caller, so look the socket up in the kernel's table.
+            let deadline = Date().addingTimeInterval(20)
+            while !Self.isListening(port: listenPort) && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        } else {
+            try await Task.sleep(for: .seconds(2))
+        }
         async let caller = Task.detached { try CLI.run(["call"] + call, timeout: 45) }.value
         return try await (caller, answerer)
+    }
+
+    /// Whether some socket listens on TCP `port` (Linux: /proc/net/tcp, state 0A = LISTEN).
+    static func isListening(port: Int) -> Bool {
+        let hexPort = String(format: ":%04X", port)
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                if fields.count > 3, fields[1].hasSuffix(hexPort), fields[3] == "0A" { return true }
+            }
+        }
+        return false
     }
 
     @Test("jingle call and jingle answer --auto through Prosody: both record the other's tone and exit 0", .timeLimit(.minutes(1)))
@@ -91,7 +112,7 @@ struct CallCLITests {
         let (c, a) = try await callAndAnswer(
             call: ["bob@localhost/sj", "--peer", "127.0.0.1:\(port)", "--audio", "tone:440"] + common,
             answer: ["--auto", "--listen", "127.0.0.1:\(port)", "--jid", "bob@localhost/sj", "--audio", "tone:880",
-                     "--record", heardByCallee.path] + common)
+                     "--record", heardByCallee.path] + common, listenPort: port)
         #expect(c.status == 0, "caller: \(c.stderr)")
         #expect(a.status == 0, "callee: \(a.stderr)")
         #expect(c.stderr.contains("ringing") && c.stderr.contains("summary:"))

@@ -41,7 +41,7 @@ public enum JingleFileTransfer {
             var file = FileTransferFile(date: d.modified.map(XEP0082.format), name: d.name, size: d.size)
             file.mediaType = "application/octet-stream"
             // RFC 5763 §5: the offerer says actpass; the answerer chooses.
-            let t = try await transport.jingleTransport(setup: .actpass, idPrefix: "c\(i)-")
+            let t = try await transport.jingleTransport(setup: .actpass, idPrefix: "c\(i)-", withholdingCandidates: options.trickleOnly)
             contents.append(JingleContent(creator: .initiator, name: "file\(i)", senders: .initiator,
                                           description: FileTransferDescription(file: file), transport: t))
         }
@@ -49,6 +49,9 @@ public enum JingleFileTransfer {
         do { handle = try await engine.initiate(to: peer, contents: contents) } catch { throw .protocolError(error.description) }
         let events = SessionEventBuffer(handle.events)
         let id = handle.id
+        let trickler = CandidateTrickler.start(engine: engine, id: id, events: events, sent: .sessionInitiate, contents: contents,
+                                               transports: transports, options: options)
+        defer { trickler.stop() }
         do throws(FileTransferSessionError) {
             let accept = try await events.take(timeout: options.answerTimeout, "the receiver to accept") { event -> JinglePayload? in
                 if case .received(let p) = event, p.action == .sessionAccept { return p }
@@ -93,6 +96,7 @@ public enum JingleFileTransfer {
             try? await engine.terminate(id, reason: JingleReason(.success))
             return results
         } catch {
+            let error = await events.preferPeerReason(over: error)
             if case .peerTerminated = error {} else {
                 let condition: JingleReason.Condition = if case .transport = error { .connectivityError } else if case .timeout = error { .timeout } else { .failedApplication }
                 try? await engine.terminate(id, reason: JingleReason(condition, text: error.description))
@@ -219,11 +223,14 @@ public enum JingleFileTransfer {
                 var file = offer.file
                 if sinks[i].resumeOffset > 0 { file.range = FileTransferRange(offset: sinks[i].resumeOffset) }
                 // XEP-0320 §3: we answer actpass with active, so we are the DTLS client.
-                let ours = try await transport.jingleTransport(setup: .active, idPrefix: "r\(i)-")
+                let ours = try await transport.jingleTransport(setup: .active, idPrefix: "r\(i)-", withholdingCandidates: options.trickleOnly)
                 answers.append(JingleContent(creator: offer.content.creator, name: offer.content.name, senders: offer.content.senders,
                                              description: FileTransferDescription(file: file), transport: ours))
             }
             do { try await engine.accept(id, contents: answers) } catch { throw FileTransferSessionError.protocolError(error.description) }
+            let trickler = CandidateTrickler.start(engine: engine, id: id, events: events, sent: .sessionAccept, contents: answers,
+                                                   transports: transports, options: options)
+            defer { trickler.stop() }
             var results: [FileTransferResult] = []
             for (i, offer) in offers.enumerated() {
                 let sink = sinks[i]
@@ -240,6 +247,8 @@ public enum JingleFileTransfer {
                     do { bytes = try await box.stream.read() } catch { throw FileTransferSessionError.transport("\(error)") }
                     guard let bytes else { break }
                     do { try sink.write(bytes) } catch {
+                        // The reason goes out first, so the sender reports it rather than the aborted stream.
+                        try? await engine.terminate(id, reason: JingleReason(.failedApplication, text: JingleFileTransfer.peerText(error)))
                         box.stream.abort(reason: PeerStreamAbortReason(code: 1, message: error.description))
                         throw FileTransferSessionError.file(error.description)
                     }

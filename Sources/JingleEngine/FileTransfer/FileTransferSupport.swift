@@ -15,6 +15,11 @@ public struct FileTransferOptions: Sendable {
     public var answerTimeout: Duration
     /// Test hook: the sender corrupts the checksum it announces (to exercise the receiver's check).
     public var corruptChecksum: Bool
+    /// Told what went out on the signalling path and when local gathering finished (tests, verbose output).
+    public var observer: (@Sendable (FileTransferSignal) -> Void)? = nil
+    /// Send the session-initiate or session-accept without any candidate and deliver every one in
+    /// transport-info (XEP-0176 §5.3 allows it; some clients do so). Tests use it to play such a peer.
+    public var trickleOnly = false
 
     public init(ice: ICEConfiguration = ICEConfiguration(), connectTimeout: Duration = .seconds(20),
                 answerTimeout: Duration = .seconds(120), corruptChecksum: Bool = false) {
@@ -111,6 +116,11 @@ final class SessionEventBuffer: Sendable {
         }
     }
 
+    /// Whether a buffered event matches, leaving it in the buffer.
+    func contains(_ match: (JingleEvent) -> Bool) -> Bool {
+        storage.withLock { $0.events.contains(where: match) }
+    }
+
     /// The peer's session-terminate reason, if the session ended.
     func endReason() -> JingleReason? {
         storage.withLock { state in
@@ -145,6 +155,9 @@ final class ICEEventLog: Sendable {
         Task { [self] in for await event in events { storage.withLock { $0.append(event) } } }
     }
 
+    /// Everything recorded so far, oldest first.
+    func snapshot() -> [ICEEvent] { storage.withLock { $0 } }
+
     func wait(timeout: Duration, _ what: String, _ match: (ICEEvent) -> Bool) async throws(FileTransferSessionError) {
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -173,8 +186,10 @@ struct ICEContentTransport {
             let agent = try ICEAgent(configuration: configuration)
             let log = ICEEventLog(agent)
             let stream = try await agent.addStream(components: 1)
+            // Gathering runs on while the session is signalled: what is known when the session-initiate or
+            // session-accept goes out travels in it, the rest is trickled in transport-info (XEP-0176 §5.3,
+            // `CandidateTrickler`), so a slow STUN or TURN server no longer delays the offer.
             try await agent.gatherCandidates(stream: stream)
-            try await log.wait(timeout: timeout, "ICE candidate gathering") { if case .gatheringDone = $0 { true } else { false } }
             let certificate = try DTLSCertificate.generate()
             return ICEContentTransport(agent: agent, stream: stream, log: log, certificate: certificate)
         } catch let error as FileTransferSessionError {
@@ -184,17 +199,15 @@ struct ICEContentTransport {
         }
     }
 
-    /// Our `<transport/>`: credentials, every gathered candidate, our fingerprint with `setup`.
-    func jingleTransport(setup: DTLSSetup, idPrefix: String) async throws(FileTransferSessionError) -> ICEUDPTransport {
+    /// Our `<transport/>`: credentials, the candidates gathered so far (possibly none: the rest is trickled),
+    /// our fingerprint with `setup`.
+    func jingleTransport(setup: DTLSSetup, idPrefix: String, withholdingCandidates: Bool = false) async throws(FileTransferSessionError) -> ICEUDPTransport {
         do {
             let credentials = try await agent.localCredentials(stream: stream)
-            let candidates = try await agent.localCandidates(stream: stream)
-            guard !candidates.isEmpty else { throw FileTransferSessionError.transport("no local ICE candidate (check --bind, --turn)") }
+            let candidates = withholdingCandidates ? [] : try await agent.localCandidates(stream: stream)
             let jingleCandidates = candidates.enumerated().map { TransportMapping.jingleCandidate($1, id: "\(idPrefix)\($0)") }
             return ICEUDPTransport(ufrag: credentials.ufrag, pwd: credentials.pwd, candidates: jingleCandidates,
                                    fingerprints: [TransportMapping.jingleFingerprint(certificate.fingerprint(), setup: setup)])
-        } catch let error as FileTransferSessionError {
-            throw error
         } catch {
             throw .transport("\(error)")
         }
@@ -235,6 +248,7 @@ struct ICEContentTransport {
             } catch {
                 if case .transport = error { throw error }
                 if let end = events.endReason() { throw .peerTerminated(end) }
+                if hasNoLocalCandidate() { throw .transport("no local ICE candidate (check --bind, --turn)") }
                 guard ContinuousClock.now < deadline else { throw .timeout("ICE connectivity (no usable candidate pair)") }
             }
         }
@@ -250,6 +264,13 @@ struct ICEContentTransport {
         } catch {
             throw .transport("DTLS: \(error)")
         }
+    }
+
+    /// Gathering finished without a single local candidate: nothing can ever connect.
+    func hasNoLocalCandidate() -> Bool {
+        let events = log.snapshot()
+        return events.contains { if case .gatheringDone = $0 { true } else { false } }
+            && !events.contains { if case .localCandidate = $0 { true } else { false } }
     }
 
     func close() async { await agent.close() }
