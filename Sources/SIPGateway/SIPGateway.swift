@@ -621,7 +621,8 @@ public actor SIPGateway {
             logger.notice("call \(label): re-INVITE answer failed (\(error))")
             return current
         }
-        let holding = !direction.sends
+        // The offerer holds the other side by no longer receiving: a=sendonly or a=inactive (RFC 3264 §8.4).
+        let holding = !direction.receives
         if holding, !state.sipHolds {
             state.sipHolds = true
             counters.holds += 1
