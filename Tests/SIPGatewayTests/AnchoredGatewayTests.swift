@@ -267,3 +267,23 @@ extension GatewayIntegrationTests {
         await callee.close()
     }
 }
+
+/// SDES on the SIP leg of the anchored gateway.
+extension GatewayIntegrationTests {
+    /// SIPp offers RTP/SAVP with an a=crypto key; the gateway answers RTP/SAVP with a fresh key of the same
+    /// tag and suite (checked by the scenario) and the Jingle side still gets ICE + DTLS-SRTP.
+    @Test func sippSDESOfferGetsSDESAnswerFromAnchoredGateway() async throws {
+        let server = try ProsodyServer.get()
+        let bob = try await CallAnswerer(server: server, resource: "sipp-sdes", options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+        try await withGateway(server, media: .anchored) { gateway in
+            let (status, log) = try await runUAC("uac_anchored_sdes", service: "bob-sipp-sdes", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            // Bob's SRTP reached the gateway and went on to SIPp's port, re-protected with the gateway's SDES key.
+            #expect(counters.completed == 1 && counters.relayedRTP > 10, "\(counters)")
+            #expect(bob.events.withLock { $0 }.contains(.connected), "DTLS-SRTP on the Jingle leg")
+        }
+        await bob.close()
+    }
+}
