@@ -287,3 +287,67 @@ extension GatewayIntegrationTests {
         await bob.close()
     }
 }
+
+extension GatewayIntegrationTests {
+    /// alice trickles a candidate in a transport-info after the INVITE went out; SIPp's UAS must get it in an
+    /// INFO (RFC 8840) with the content's mid.
+    @Test func lateTransportInfoBecomesSIPInfo() async throws {
+        let server = try ProsodyServer.get()
+        let uasPort = freeUDPPort()
+        let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_trickle"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
+                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        try await withGateway(server, sipPeerPort: uasPort) { gateway in
+            let client = XMPPClient(try server.configuration("alice", resource: "trickle"))
+            let alice = try await client.connect()
+            let engine = JingleEngine(link: client, localJID: alice)
+            await engine.start()
+            let offerSDP = try SessionDescription(parsing: """
+            v=0\r
+            o=- 5 5 IN IP4 127.0.0.1\r
+            s=-\r
+            c=IN IP4 127.0.0.1\r
+            t=0 0\r
+            a=ice-ufrag:AliceUf1\r
+            a=ice-pwd:AliceIcePasswordAbcdefgh\r
+            m=audio 42000 RTP/AVP 0\r
+            a=mid:0\r
+            a=rtpmap:0 PCMU/8000\r
+            a=candidate:1 1 UDP 2130706431 127.0.0.1 42000 typ host\r
+
+            """)
+            let mapper = JingleSDPMapper()
+            let offer = try mapper.jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
+            let dave = try JID("dave@jingle.localhost")
+            let handle = try await engine.initiate(to: dave, contents: offer.contents)
+            let fragment = try SessionDescription(parsing: """
+            v=0\r
+            o=- 5 6 IN IP4 127.0.0.1\r
+            s=-\r
+            t=0 0\r
+            a=ice-ufrag:AliceUf1\r
+            a=ice-pwd:AliceIcePasswordAbcdefgh\r
+            m=audio 9 RTP/AVP 0\r
+            a=mid:0\r
+            a=candidate:2 1 UDP 1694498815 127.0.0.1 40555 typ srflx raddr 127.0.0.1 rport 42000\r
+
+            """)
+            let trickle = try mapper.jingle(from: fragment, context: .init(author: .initiator, action: .transportInfo, sid: handle.id.sid,
+                                                                          initiator: alice, responder: dave))
+            let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+            for await event in handle.events {
+                if case .received(let p) = event, p.action == .sessionAccept {
+                    try await engine.sendTransportInfo(handle.id, contents: trickle.contents)
+                    try await Task.sleep(for: .milliseconds(500))
+                    try await engine.terminate(handle.id, reason: JingleReason(.success))
+                }
+                if case .ended = event { break }
+            }
+            timeout.cancel()
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(await eventually { await gateway.counterSnapshot().trickledCandidates == 1 })
+            await engine.stop()
+            await client.close()
+        }
+    }
+}
