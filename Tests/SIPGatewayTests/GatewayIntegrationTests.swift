@@ -25,6 +25,11 @@ struct GatewayIntegrationTests {
             media: media, candidateWait: .milliseconds(100))
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .info
+        // Another suite (jingle gateway's CLI test) may briefly hold the component domain: retry a few times.
+        for _ in 0..<4 {
+            if let gateway = try? await launcher.start(logger: logger) { return gateway }
+            try await Task.sleep(for: .seconds(2))
+        }
         return try await launcher.start(logger: logger)
     }
 
