@@ -195,6 +195,16 @@ enum AnchoredSDP {
         return SDESCryptoAttribute(tag: remote.tag, profile: remote.profile, keyParams: [SDESKeyParams(key: key, salt: salt)])
     }
 
+    /// An answer's m-lines named like the offer's, by position (RFC 3264 §6: the answer has the offer's m-lines
+    /// in order): SIP answers often leave out `a=mid`, which names the Jingle content the answer must match.
+    static func adoptingMIDs(of offer: SessionDescription, _ answer: SessionDescription) -> SessionDescription {
+        var answer = answer
+        for index in answer.media.indices where index < offer.media.count && answer.media[index].mid == nil {
+            if let mid = offer.media[index].mid { answer.media[index].attributes.insert(.mid(mid), at: 0) }
+        }
+        return answer
+    }
+
     /// The direction of the anchored m-line (media level, else session level, else sendrecv).
     static func direction(_ description: SessionDescription) -> SDPDirection {
         guard let index = try? anchoredIndex(description) else { return .sendrecv }

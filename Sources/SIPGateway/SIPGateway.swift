@@ -263,6 +263,11 @@ public actor SIPGateway {
                     if answered, let current = sipSide, let updated = await jingleHold(p, current: current, state: &holdState, call: incoming.call, label: "sip=\(callID)") {
                         sipSide = updated
                     }
+                case .contentModify:
+                    if answered, let current = sipSide,
+                       let updated = await jingleSenders(p, jingleRole: .responder, current: current, state: &holdState, call: incoming.call, label: "sip=\(callID)") {
+                        sipSide = updated
+                    }
                 case .sessionAccept:
                     accept = p.contents
                     let wait = configuration.candidateWait
@@ -479,12 +484,18 @@ public actor SIPGateway {
                    let updated = await jingleHold(p, current: current, state: &holdState, call: call, label: "jingle=\(id.sid)") {
                     sipSide = updated
                 }
+            case .jingle(.received(let p)) where p.action == .contentModify:
+                if answered, let call, let current = sipSide,
+                   let updated = await jingleSenders(p, jingleRole: .initiator, current: current, state: &holdState, call: call, label: "jingle=\(id.sid)") {
+                    sipSide = updated
+                }
             case .sip(.ringing):
                 try? await engine.sendInfo(id, [JingleInfo(RTPSessionInfo.ringing)])
             case .sip(.answered(let answerSDP)):
                 do {
                     guard let answerSDP else { throw GatewayError.invalidSDP("200 OK without SDP") }
                     var answer = try SessionDescription(parsing: answerSDP)
+                    if let jingleOffer { answer = AnchoredSDP.adoptingMIDs(of: jingleOffer, answer) }
                     if let anchor, let jingleOffer {
                         // We answer the Jingle offer's actpass with active: the gateway is the DTLS client (RFC 5763 §5).
                         let peer = try AnchoredSDP.securePeer(jingleOffer)
@@ -635,6 +646,38 @@ public actor SIPGateway {
             try? await engine.sendInfo(session, [JingleInfo(RTPSessionInfo.unhold)])
         }
         return answer
+    }
+
+    /// A content-modify from the Jingle party (XEP-0166 §7.2.4): its new `senders` become the direction of a
+    /// re-INVITE (our SDP towards SIP speaks for the Jingle party, whose role is `jingleRole`). A direction in
+    /// which the Jingle party no longer receives counts as a hold (RFC 3264 §8.4).
+    private func jingleSenders(_ payload: JinglePayload, jingleRole: JingleRole, current: SessionDescription, state: inout HoldState,
+                               call: SIPCall, label: String) async -> SessionDescription? {
+        guard let senders = payload.contents.first?.senders else { return nil }
+        let other: JingleRole = jingleRole == .initiator ? .responder : .initiator
+        let direction: SDPDirection = switch (senders.includes(jingleRole), senders.includes(other)) {
+        case (true, true): .sendrecv
+        case (true, false): .sendonly
+        case (false, true): .recvonly
+        case (false, false): .inactive
+        }
+        guard direction != AnchoredSDP.direction(current) else { return nil }
+        if !direction.receives, !state.jingleHolds {
+            state.jingleHolds = true
+            counters.holds += 1
+        } else if direction.receives, state.jingleHolds {
+            state.jingleHolds = false
+            counters.resumes += 1
+        }
+        let offer = AnchoredSDP.with(direction: direction, current)
+        logger.info("call \(label): Jingle content-modify senders=\(senders.rawValue) -> re-INVITE a=\(direction.rawValue)")
+        do {
+            let result = try await call.reinvite(sdp: offer.serialized())
+            if !(200..<300).contains(result.status) { logger.notice("call \(label): re-INVITE got \(result.status)") }
+        } catch {
+            logger.notice("call \(label): re-INVITE failed (\(error))")
+        }
+        return offer
     }
 
     /// A session-info from the Jingle side: `<hold/>` becomes a re-INVITE with a=sendonly, `<unhold/>` or

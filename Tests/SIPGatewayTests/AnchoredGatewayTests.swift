@@ -351,3 +351,59 @@ extension GatewayIntegrationTests {
         }
     }
 }
+
+extension GatewayIntegrationTests {
+    /// The Jingle caller changes `senders` with content-modify (XEP-0166 §7.2.4): senders=initiator (alice only
+    /// sends, she no longer receives) -> re-INVITE a=sendonly; senders=both -> a=sendrecv.
+    @Test func jingleSendersChangeBecomesReinvite() async throws {
+        let server = try ProsodyServer.get()
+        let uasPort = freeUDPPort()
+        let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_hold"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
+                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        try await withGateway(server, sipPeerPort: uasPort) { gateway in
+            let client = XMPPClient(try server.configuration("alice", resource: "senders"))
+            let alice = try await client.connect()
+            let engine = JingleEngine(link: client, localJID: alice)
+            await engine.start()
+            let offerSDP = try SessionDescription(parsing: """
+            v=0\r
+            o=- 5 5 IN IP4 127.0.0.1\r
+            s=-\r
+            c=IN IP4 127.0.0.1\r
+            t=0 0\r
+            m=audio 42000 RTP/AVP 0\r
+            a=mid:0\r
+            a=rtpmap:0 PCMU/8000\r
+
+            """)
+            let offer = try JingleSDPMapper().jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
+            let handle = try await engine.initiate(to: try JID("erin@jingle.localhost"), contents: offer.contents)
+            let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+            for await event in handle.events {
+                if case .received(let p) = event, p.action == .sessionAccept {
+                    for senders in [JingleSenders.initiator, .both] {
+                        let modified = offer.contents.map { content -> JingleContent in
+                            var reference = JingleContent(creator: content.creator, name: content.name)
+                            reference.senders = senders
+                            return reference
+                        }
+                        try await engine.perform(on: handle.id) { (s: inout JingleSession) throws(JingleSessionError) in
+                            try s.sendContentModify(modified)
+                        }
+                        try await Task.sleep(for: .milliseconds(400))
+                    }
+                    try await engine.terminate(handle.id, reason: JingleReason(.success))
+                }
+                if case .ended = event { break }
+            }
+            timeout.cancel()
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.holds == 1 && counters.resumes == 1 && counters.completed == 1, "\(counters)")
+            await engine.stop()
+            await client.close()
+        }
+    }
+}

@@ -104,4 +104,16 @@ struct AnchoredSDPTests {
         #expect(answer.origin.sessionVersion == current.origin.sessionVersion + 1, "RFC 3264 §8: a new version for a changed description")
         #expect(answer.media[0].attributes.filter { if case .direction = $0 { true } else { false } }.count == 1)
     }
+
+    @Test func answerWithoutMIDTakesTheOffersMIDs() throws {
+        var offer = try SessionDescription(parsing: Self.sipOffer)
+        offer.media[0].attributes.append(.mid("audio-1"))
+        let answer = try SessionDescription(parsing: Self.sipOffer)
+        let named = AnchoredSDP.adoptingMIDs(of: offer, answer)
+        #expect(named.media[0].mid == "audio-1")
+        #expect(named.media[1].mid == nil, "an offered m-line without mid stays without")
+        var own = answer
+        own.media[0].attributes.append(.mid("kept"))
+        #expect(AnchoredSDP.adoptingMIDs(of: offer, own).media[0].mid == "kept")
+    }
 }
