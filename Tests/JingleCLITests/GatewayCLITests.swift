@@ -6,8 +6,8 @@ import Testing
 import Glibc
 #endif
 
-/// `jingle gateway --media anchored` as a process between baresip (plain RTP) and `jingle call` /
-/// `jingle answer` (ICE + DTLS-SRTP) through a private Prosody.
+/// `jingle gateway --media anchored` as a process (on a client account) between baresip (plain RTP) and
+/// `jingle call` / `jingle answer` (ICE + DTLS-SRTP) through a private Prosody.
 @Suite("jingle gateway", .serialized)
 struct GatewayCLITests {
     static let baresipAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/baresip")
@@ -141,24 +141,20 @@ struct GatewayCLITests {
         return name.map { wav.appendingPathComponent($0) }
     }
 
-    /// Starts `jingle gateway --media anchored` as component jingle.localhost: SIP `NAME@127.0.0.1` reaches
-    /// bob@localhost/NAME, XMPP `NAME@jingle.localhost` reaches sip:NAME@127.0.0.1:`baresipPort`.
-    func startAnchoredGateway(_ server: ProsodyServer, directory: URL, baresipPort: Int) async throws -> (GatewayProcess, Int) {
-        let secret = directory.appendingPathComponent("secret")
-        try Data("compsecret\n".utf8).write(to: secret)
+    /// Starts `jingle gateway --media anchored` on the client account alice@localhost/`resource` (not the
+    /// component, which the library tests use meanwhile): SIP `NAME@127.0.0.1` reaches bob@localhost/NAME,
+    /// a Jingle call to alice@localhost/`resource` reaches sip:peer@127.0.0.1:`baresipPort`.
+    func startAnchoredGateway(_ server: ProsodyServer, directory: URL, resource: String, baresipPort: Int) async throws -> (GatewayProcess, Int) {
+        let password = directory.appendingPathComponent("gateway.pw")
+        try Data("alicepw\n".utf8).write(to: password)
         let gatewayPort = try #require(freePort())
         let arguments = ["--media", "anchored", "--media-address", "127.0.0.1", "--sip", "udp:127.0.0.1:\(gatewayPort)",
-                         "--component", "jingle.localhost", "--secret-file", secret.path, "--server", "127.0.0.1:\(server.componentPort)",
+                         "--jid", "alice@localhost/\(resource)", "--password-file", password.path,
+                         "--server", "127.0.0.1:\(server.c2sPort)", "--ca-file", server.caFile,
                          "--map", "sip:(.+)@127.0.0.1 -> bob@localhost/\\1",
-                         "--reverse-map", "(.+)@jingle.localhost -> sip:\\1@127.0.0.1:\(baresipPort)"]
-        // The component domain may still be held by another suite's gateway: try again while it is.
-        var gateway = try GatewayProcess(arguments: arguments, directory: directory)
-        for _ in 0..<5 {
-            if await gateway.waitStarted() { break }
-            _ = await gateway.stop()
-            try await Task.sleep(for: .seconds(2))
-            gateway = try GatewayProcess(arguments: arguments, directory: directory)
-        }
+                         "--reverse-map", "alice@localhost -> sip:peer@127.0.0.1:\(baresipPort)"]
+        let gateway = try GatewayProcess(arguments: arguments, directory: directory)
+        #expect(await gateway.waitStarted(), "\(gateway.output)")
         #expect(gateway.output.contains("media anchored"), "\(gateway.output)")
         return (gateway, gatewayPort)
     }
@@ -185,7 +181,7 @@ struct GatewayCLITests {
         let bobPW = dir.appendingPathComponent("bob.pw")
         try Data("bobpw\n".utf8).write(to: bobPW)
         let baresipPort = try #require(freePort())
-        let (gateway, gatewayPort) = try await startAnchoredGateway(server, directory: dir, baresipPort: baresipPort)
+        let (gateway, gatewayPort) = try await startAnchoredGateway(server, directory: dir, resource: "gw-in", baresipPort: baresipPort)
         let heardByBob = dir.appendingPathComponent("bob.wav")
         let account = account(server)
         async let answered = Task.detached {
@@ -213,24 +209,24 @@ struct GatewayCLITests {
         let server = try ProsodyServer.get()
         let dir = try workDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let alicePW = dir.appendingPathComponent("alice.pw")
-        try Data("alicepw\n".utf8).write(to: alicePW)
+        let bobPW = dir.appendingPathComponent("bob.pw")
+        try Data("bobpw\n".utf8).write(to: bobPW)
         let baresipPort = try #require(freePort())
-        let (gateway, _) = try await startAnchoredGateway(server, directory: dir, baresipPort: baresipPort)
+        let (gateway, _) = try await startAnchoredGateway(server, directory: dir, resource: "gw-out", baresipPort: baresipPort)
         let answerer = try startBaresip(in: dir.appendingPathComponent("answerer"), sipPort: baresipPort, seconds: 12)
         try await Task.sleep(for: .milliseconds(500))
-        let heardByAlice = dir.appendingPathComponent("alice.wav")
+        let heardByBob = dir.appendingPathComponent("bob.wav")
         let account = account(server)
         let call = try await Task.detached {
-            try CLI.run(["call", "peer@jingle.localhost/phone", "--jid", "alice@localhost/gwcli", "--password-file", alicePW.path,
-                         "--audio", "tone:880", "--record", heardByAlice.path] + account, timeout: 30)
+            try CLI.run(["call", "alice@localhost/gw-out", "--jid", "bob@localhost/gwcli-caller", "--password-file", bobPW.path,
+                         "--audio", "tone:880", "--record", heardByBob.path] + account, timeout: 30)
         }.value
         try await Task.sleep(for: .milliseconds(300))
         answerer.terminate()
         answerer.waitUntilExit()
         let output = await gateway.stop()
         #expect(call.status == 0, "call: \(call.stderr)\ngateway: \(output)")
-        #expect(try dominantTone(heardByAlice) == 440, "jingle call should record baresip's 440 Hz")
+        #expect(try dominantTone(heardByBob) == 440, "jingle call should record baresip's 440 Hz")
         let decoded = try #require(try baresipDecoded(dir.appendingPathComponent("answerer")))
         #expect(try dominantTone(decoded) == 880, "baresip should hear jingle call's 880 Hz")
         try checkCounters(output)

@@ -25,7 +25,7 @@ struct GatewayIntegrationTests {
             media: media, candidateWait: .milliseconds(100))
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .info
-        // Another suite (jingle gateway's CLI test) may briefly hold the component domain: retry a few times.
+        // The component domain may still be held for a moment by the previous test's gateway: retry a few times.
         for _ in 0..<4 {
             if let gateway = try? await launcher.start(logger: logger) { return gateway }
             try await Task.sleep(for: .seconds(2))
