@@ -47,6 +47,11 @@ public struct GatewayLauncher: Sendable {
     public func start(logger: Logger = Logger(label: "swiftjingle.gateway")) async throws -> SIPGateway {
         var sip = sip
         sip.answerReinvitesAutomatically = false
+        let mediaHost = mediaAddress ?? sip.host
+        if media == .anchored, ["0.0.0.0", "::", ""].contains(mediaHost) {
+            // c= and the ICE host candidates need an address the parties can reach, not a wildcard.
+            throw GatewayError.invalidConfiguration("--media anchored with SIP on \(sip.host) needs --media-address IP")
+        }
         let link: any XMPPSession
         let local: JID
         switch xmpp {
@@ -67,7 +72,7 @@ public struct GatewayLauncher: Sendable {
         let gateway = SIPGateway(sip: endpoint, xmpp: link, localJID: local,
                                  configuration: .init(addressMap: GatewayAddressMap(rules: rules, reverseRules: reverseRules),
                                                       candidateWait: candidateWait, media: media,
-                                                      iceAddresses: [mediaAddress ?? sip.host], rtpHost: mediaAddress ?? sip.host),
+                                                      iceAddresses: [mediaHost], rtpHost: mediaHost),
                                  logger: logger)
         await gateway.start()
         return gateway

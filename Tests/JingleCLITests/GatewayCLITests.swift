@@ -38,6 +38,7 @@ struct GatewayCLITests {
     @Test("bad --media and --media-address values are refused", arguments: [
         (["--media", "transcoding"], Int32(64), "passthrough or anchored"),
         (["--media", "anchored", "--media-address", "not-an-ip"], Int32(1), "bad --media-address"),
+        (["--media", "anchored", "--sip", "udp:0.0.0.0:0"], Int32(1), "needs --media-address"),
     ])
     func badMediaOptions(extra: [String], status: Int32, mention: String) throws {
         let dir = try workDirectory()
