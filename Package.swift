@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "SIP", dependencies: ["Hashes", nioCore, nioPosix, log]),
         .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", log]),
         .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "SecureTransport", "PeerStream", "FileTransfer", "Media", "Hashes", log]),
-        .target(name: "SIPGateway", dependencies: ["SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "XMLStream", "Media", "ICE", "DTLS", log]),
+        .target(name: "SIPGateway", dependencies: ["SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "XMLStream", "Media", "ICE", "DTLS", "SRTP", log]),
 
         // ---- executable ----
         .executableTarget(
@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "Media", "RTP", "TestServers"]),
         .testTarget(name: "HardeningTests", dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplesTests", dependencies: ["SDPBridge"]),
-        .testTarget(name: "SIPGatewayTests", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "TestServers", log], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SIPGatewayTests", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "TestServers", "Media", "RTP", "ICE", "DTLS", "SRTP", log], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

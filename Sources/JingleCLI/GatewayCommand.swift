@@ -8,7 +8,7 @@ import SIPGateway
 import Glibc
 #endif
 
-/// `jingle gateway`: a SIP <-> XMPP Jingle gateway (draft-ietf-stox-media), signalling only.
+/// `jingle gateway`: a SIP <-> XMPP Jingle gateway (draft-ietf-stox-media), signalling only or media-anchored.
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
@@ -21,14 +21,25 @@ struct GatewayCommand: AsyncParsableCommand {
         callee's JID; \\1… are capture groups. Calls from XMPP to user@DOMAIN use --reverse-map rules on the
         dialled bare JID, or the --map rules read backwards.
 
-        Every call is logged (SIP Call-ID <-> Jingle sid). Counters (calls, active, failed by reason) are
-        printed on SIGUSR1 and at exit (SIGINT/SIGTERM).
+        --media passthrough (default) translates signalling only: media flows end to end. --media anchored
+        makes the gateway each leg's media peer: ICE + DTLS-SRTP towards the Jingle party, plain RTP/AVP
+        (RTP/SAVP with SDES when the SIP offer has a=crypto) from a UDP port on --media-address towards the
+        SIP party, and relays RTP/RTCP between them (one audio stream per call).
+
+        Hold is translated both ways: a re-INVITE with a=sendonly/inactive <-> Jingle session-info <hold/>.
+        With passthrough, candidates trickled after the SDP went out travel as SIP INFO
+        (application/trickle-ice-sdpfrag, RFC 8840) <-> Jingle transport-info.
+
+        Every call is logged (SIP Call-ID <-> Jingle sid). Counters (calls, active, failed by reason,
+        relayed RTP/RTCP packets, holds) are printed on SIGUSR1 and at exit (SIGINT/SIGTERM).
 
         Examples:
           jingle gateway --sip udp:127.0.0.1:5060 --component jingle.localhost --secret-file secret --server 127.0.0.1:5347 \\
             --map 'sip:(.+)@127.0.0.1 -> \\1@localhost/phone' --reverse-map '(.+)@jingle.localhost -> sip:\\1@127.0.0.1:5070'
           jingle gateway --sip udp:127.0.0.1:5060 --sip tcp:127.0.0.1:5060 --jid gw@localhost --password-file pw \\
             --server 127.0.0.1:5222 --ca-file localhost.crt --map 'sip:(.+)@127.0.0.1 -> \\1@localhost/phone'
+          jingle gateway --media anchored --sip udp:127.0.0.1:5060 --component jingle.localhost --secret-file secret \\
+            --server 127.0.0.1:5347 --map 'sip:(.+)@127.0.0.1 -> \\1@localhost/phone'
         """
     )
 
@@ -50,8 +61,10 @@ struct GatewayCommand: AsyncParsableCommand {
     var map: [String] = []
     @Option(name: .customLong("reverse-map"), help: ArgumentHelp("XMPP -> SIP address rule.", valueName: "'PATTERN -> REPLACEMENT'"))
     var reverseMap: [String] = []
-    @Option(help: ArgumentHelp("passthrough (media end to end) or anchored (not implemented yet).", valueName: "MODE"))
+    @Option(help: ArgumentHelp("passthrough (media end to end) or anchored (ICE/DTLS-SRTP <-> plain RTP relayed by the gateway).", valueName: "MODE"))
     var media: String = "passthrough"
+    @Option(name: .customLong("media-address"), help: ArgumentHelp("Anchored mode: address for ICE candidates and the SIP leg's RTP port (default: the SIP listener's host).", valueName: "IP"))
+    var mediaAddress: String?
     @Option(name: .customLong("candidate-wait-ms"), help: ArgumentHelp("How long to gather trickled candidates before writing SDP.", valueName: "MS"))
     var candidateWaitMS: Int = 200
     @Flag(help: "Log every SIP and Jingle step (debug level).")
@@ -76,8 +89,8 @@ struct GatewayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if media == GatewayLauncher.MediaMode.anchored.rawValue {
-            throw CLIError("unsupported: --media anchored is not implemented yet", hint: "use --media passthrough (signalling only)")
+        if let mediaAddress, mediaAddress.isEmpty || mediaAddress.contains(where: { !($0.isHexDigit || $0 == "." || $0 == ":") }) {
+            throw CLIError("bad --media-address '\(mediaAddress)'", hint: "give an IP literal, e.g. 127.0.0.1")
         }
         var listeners: [(SIPTransportKind, String, Int)] = []
         for listener in sip {
@@ -110,7 +123,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let launcher = GatewayLauncher(sip: .init(host: first.1, port: first.2, transport: first.0, userName: "gateway"),
                                        xmpp: xmpp, rules: rules, reverseRules: reverse,
                                        media: GatewayLauncher.MediaMode(rawValue: media) ?? .passthrough,
-                                       candidateWait: .milliseconds(candidateWaitMS))
+                                       candidateWait: .milliseconds(candidateWaitMS), mediaAddress: mediaAddress)
         var logger = Logger(label: "gateway")
         logger.logLevel = verbose ? .debug : .info
         let gateway: SIPGateway
@@ -119,7 +132,7 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("gateway did not start: \(error)", hint: "check --server, the secret/password and that the SIP port is free")
         }
-        FileHandle.standardError.write(Data("gateway: SIP on \(gateway.sip.host):\(gateway.sip.port), XMPP as \(gateway.engine.localJID)\n".utf8))
+        FileHandle.standardError.write(Data("gateway: SIP on \(gateway.sip.host):\(gateway.sip.port), XMPP as \(gateway.engine.localJID), media \(media)\n".utf8))
         // Signals: SIGUSR1 prints counters, SIGINT/SIGTERM print them and exit.
         for sig in [SIGUSR1, SIGINT, SIGTERM] { signal(sig, SIG_IGN) }
         let (signals, continuation) = AsyncStream.makeStream(of: Int32.self)

@@ -118,6 +118,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     case noMapping(String)
     case invalidSDP(String)
     case unsupported(String)
+    /// Options that cannot work together (e.g. anchored media on a wildcard address without --media-address).
+    case invalidConfiguration(String)
 
     public var description: String {
         switch self {
@@ -125,6 +127,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noMapping(let address): "no --map rule matches '\(address)'"
         case .invalidSDP(let why): "cannot map the session description: \(why)"
         case .unsupported(let what): "unsupported: \(what)"
+        case .invalidConfiguration(let what): what
         }
     }
 }

@@ -15,7 +15,9 @@ public struct GatewayLauncher: Sendable {
     }
 
     public enum MediaMode: String, Sendable, CaseIterable {
+        /// Signalling only: media flows end to end between the parties.
         case passthrough
+        /// The gateway terminates ICE + DTLS-SRTP on the Jingle leg and plain RTP on the SIP leg, and relays.
         case anchored
     }
 
@@ -25,9 +27,13 @@ public struct GatewayLauncher: Sendable {
     public var reverseRules: [GatewayAddressMap.Rule]
     public var media: MediaMode
     public var candidateWait: Duration
+    /// Anchored mode: the address for the Jingle leg's ICE candidates and the SIP leg's RTP port; nil means
+    /// the SIP listener's host.
+    public var mediaAddress: String?
 
     public init(sip: SIPEndpoint.Configuration, xmpp: XMPPSide, rules: [GatewayAddressMap.Rule], reverseRules: [GatewayAddressMap.Rule] = [],
-                media: MediaMode = .passthrough, candidateWait: Duration = .milliseconds(200)) {
+                media: MediaMode = .passthrough, candidateWait: Duration = .milliseconds(200), mediaAddress: String? = nil) {
+        self.mediaAddress = mediaAddress
         self.sip = sip
         self.xmpp = xmpp
         self.rules = rules
@@ -36,10 +42,15 @@ public struct GatewayLauncher: Sendable {
         self.candidateWait = candidateWait
     }
 
-    /// Connects both sides and starts the gateway. `--media anchored` throws `unsupported` (not built yet).
+    /// Connects both sides and starts the gateway. The SIP endpoint leaves re-INVITEs to the gateway (hold
+    /// translation), whatever `sip.answerReinvitesAutomatically` says.
     public func start(logger: Logger = Logger(label: "swiftjingle.gateway")) async throws -> SIPGateway {
-        guard media == .passthrough else {
-            throw GatewayError.unsupported("--media anchored (ICE/DTLS-SRTP termination on the Jingle leg) is not implemented; use passthrough")
+        var sip = sip
+        sip.answerReinvitesAutomatically = false
+        let mediaHost = mediaAddress ?? sip.host
+        if media == .anchored, ["0.0.0.0", "::", ""].contains(mediaHost) {
+            // c= and the ICE host candidates need an address the parties can reach, not a wildcard.
+            throw GatewayError.invalidConfiguration("--media anchored with SIP on \(sip.host) needs --media-address IP")
         }
         let link: any XMPPSession
         let local: JID
@@ -60,7 +71,8 @@ public struct GatewayLauncher: Sendable {
         let endpoint = try await SIPEndpoint.start(sip, logger: logger)
         let gateway = SIPGateway(sip: endpoint, xmpp: link, localJID: local,
                                  configuration: .init(addressMap: GatewayAddressMap(rules: rules, reverseRules: reverseRules),
-                                                      candidateWait: candidateWait),
+                                                      candidateWait: candidateWait, media: media,
+                                                      iceAddresses: [mediaHost], rtpHost: mediaHost),
                                  logger: logger)
         await gateway.start()
         return gateway

@@ -16,21 +16,27 @@ import XMPPLink
 struct GatewayIntegrationTests {
     /// Starts a gateway as component jingle.localhost. SIP `bob-RESOURCE` reaches bob@localhost/RESOURCE;
     /// XMPP `user@jingle.localhost` reaches sip:user@127.0.0.1:`sipPeerPort`.
-    func startGateway(_ server: ProsodyServer, sipPeerPort: Int = 9) async throws -> SIPGateway {
+    func startGateway(_ server: ProsodyServer, sipPeerPort: Int = 9, media: GatewayLauncher.MediaMode = .passthrough) async throws -> SIPGateway {
         let launcher = GatewayLauncher(
             sip: .init(host: "127.0.0.1", port: 0, userName: "gateway"),
             xmpp: .component(domain: "jingle.localhost", secret: "compsecret", host: "127.0.0.1", port: server.componentPort),
             rules: [try .init("sip:bob-(.+)@127.0.0.1 -> bob@localhost/\\1")],
             reverseRules: [try .init("(.+)@jingle.localhost -> sip:\\1@127.0.0.1:\(sipPeerPort)")],
-            candidateWait: .milliseconds(100))
+            media: media, candidateWait: .milliseconds(100))
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .info
+        // The component domain may still be held for a moment by the previous test's gateway: retry a few times.
+        for _ in 0..<4 {
+            if let gateway = try? await launcher.start(logger: logger) { return gateway }
+            try await Task.sleep(for: .seconds(2))
+        }
         return try await launcher.start(logger: logger)
     }
 
     /// Runs `body` with a fresh gateway and always shuts it down (the component domain is free again after).
-    func withGateway(_ server: ProsodyServer, sipPeerPort: Int = 9, _ body: (SIPGateway) async throws -> Void) async throws {
-        let gateway = try await startGateway(server, sipPeerPort: sipPeerPort)
+    func withGateway(_ server: ProsodyServer, sipPeerPort: Int = 9, media: GatewayLauncher.MediaMode = .passthrough,
+                     _ body: (SIPGateway) async throws -> Void) async throws {
+        let gateway = try await startGateway(server, sipPeerPort: sipPeerPort, media: media)
         do {
             try await body(gateway)
         } catch {
@@ -40,14 +46,14 @@ struct GatewayIntegrationTests {
         await gateway.shutdown()
     }
 
-    func runUAC(_ scenario: String, service: String, gateway: SIPGateway) async throws -> (Int32?, String) {
+    func runUAC(_ scenario: String, service: String, gateway: SIPGateway, extra: [String] = []) async throws -> (Int32?, String) {
         // SIPp exits 254 ("fatal error binding a socket") when a port it was given was taken in the meantime (the free
         // ports are probed, then released): that is the harness, not the gateway, so try once more with new ports.
         var result: (Int32?, String) = (nil, "")
         for _ in 0..<2 {
             let sipp = try SIPpProcess(arguments: ["-sf", try fixture(scenario), "-s", service, "127.0.0.1:\(gateway.sip.port)",
                                                    "-i", "127.0.0.1", "-p", "\(freeUDPPort())", "-mp", "\(freeUDPPort())",
-                                                   "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+                                                   "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"] + extra)
             result = (await sipp.wait(timeout: 18), sipp.log)
             if result.0 != 254 || result.1.contains("Successful call") { break }
         }

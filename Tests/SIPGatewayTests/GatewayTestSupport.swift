@@ -92,6 +92,10 @@ final class JingleCallee: Sendable {
     let behaviour: CalleeBehaviour
     let offers = Mutex<[JinglePayload]>([])
     let endings = Mutex<[JingleReason.Condition?]>([])
+    /// RTP session-info received (hold, unhold, …), in order; ringing excluded.
+    let infos = Mutex<[RTPSessionInfo]>([])
+    /// transport-info payloads received (trickled candidates).
+    let transportInfos = Mutex<[JinglePayload]>([])
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(server: ProsodyServer, user: String, resource: String, behaviour: CalleeBehaviour) async throws {
@@ -126,6 +130,11 @@ final class JingleCallee: Sendable {
         }
         for await event in session.handle.events {
             if case .ended(let reason, _) = event { endings.withLock { $0.append(reason?.condition) } }
+            if case .received(let p) = event, p.action == .transportInfo { transportInfos.withLock { $0.append(p) } }
+            if case .received(let p) = event, p.action == .sessionInfo {
+                let rtp = p.info.compactMap { $0.payload as? RTPSessionInfo }.filter { $0 != .ringing }
+                infos.withLock { $0 += rtp }
+            }
         }
     }
 

@@ -1,0 +1,235 @@
+import Foundation
+import RTP
+import TestServers
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `jingle gateway --media anchored` as a process (on a client account) between baresip (plain RTP) and
+/// `jingle call` / `jingle answer` (ICE + DTLS-SRTP) through a private Prosody.
+@Suite("jingle gateway", .serialized)
+struct GatewayCLITests {
+    static let baresipAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/baresip")
+
+    func workDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The dominant tone between 300 and 1000 Hz after the first 0.3 s.
+    func dominantTone(_ url: URL) throws -> Double? {
+        let audio = try WAVAudio(parsing: [UInt8](Data(contentsOf: url)))
+        let samples = audio.channel(0)
+        let rate = Double(audio.format.sampleRate)
+        let start = min(samples.count, Int(0.3 * rate))
+        guard samples.count - start > Int(rate / 2) else { return nil }
+        return Goertzel.dominantFrequency(in: Array(samples[start...]), sampleRate: rate, range: 300...1000, step: 10)
+    }
+
+    @Test("--help describes the anchored mode")
+    func help() throws {
+        let result = try CLI.run(["gateway", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("--media anchored") && result.stdout.contains("--media-address"), "\(result.stdout)")
+    }
+
+    @Test("bad --media and --media-address values are refused", arguments: [
+        (["--media", "transcoding"], Int32(64), "passthrough or anchored"),
+        (["--media", "anchored", "--media-address", "not-an-ip"], Int32(1), "bad --media-address"),
+        (["--media", "anchored", "--sip", "udp:0.0.0.0:0"], Int32(1), "needs --media-address"),
+    ])
+    func badMediaOptions(extra: [String], status: Int32, mention: String) throws {
+        let dir = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let secret = dir.appendingPathComponent("secret")
+        try Data("x\n".utf8).write(to: secret)
+        let result = try CLI.run(["gateway", "--component", "jingle.localhost", "--secret-file", secret.path, "--server", "127.0.0.1:1",
+                                  "--map", "sip:(.+)@127.0.0.1 -> \\1@localhost"] + extra, timeout: 20)
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(result.stderr.contains(mention), "\(result.stderr)")
+    }
+
+    /// A running `jingle gateway` process; its stderr/stdout go to files.
+    final class GatewayProcess: @unchecked Sendable {
+        let process = Process()
+        let log: URL
+
+        init(arguments: [String], directory: URL) throws {
+            log = directory.appendingPathComponent("gateway-\(UUID().uuidString).log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.executableURL = CLI.executable
+            process.arguments = ["gateway"] + arguments
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        /// Waits for the start-up line; false when the process exited first (e.g. the component domain was
+        /// still taken by another test's gateway) or time ran out.
+        func waitStarted(seconds: Double = 15) async -> Bool {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline {
+                if output.contains("gateway: SIP on") { return true }
+                if !process.isRunning { return false }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+
+        /// SIGTERM: the gateway prints its counters and exits.
+        func stop() async -> String {
+            if process.isRunning { process.terminate() }
+            let deadline = ContinuousClock.now + .seconds(5)
+            while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            return output
+        }
+    }
+
+    /// Writes a headless baresip configuration (UDP SIP on loopback, account `peer` auto-answering, PCMU,
+    /// ausine 440 Hz as microphone, sndfile dumping what it decodes) and starts it for `seconds`.
+    func startBaresip(in directory: URL, sipPort: Int, seconds: Int, dial: String? = nil) throws -> Process {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("wav"), withIntermediateDirectories: true)
+        let rtpBase = 20_000 + 2 * Int.random(in: 0..<10_000)
+        let config = """
+        poll_method     epoll
+        sip_listen      127.0.0.1:\(sipPort)
+        net_interface   127.0.0.1
+        dns_server      127.0.0.1:53
+        audio_player    aubridge,nil
+        audio_source    ausine,440
+        audio_alert     aubridge,nil
+        ausrc_srate     48000
+        ausrc_channels  2
+        auplay_srate    48000
+        auplay_channels 2
+        rtp_ports       \(rtpBase)-\(rtpBase + 40)
+        rtcp_mux        yes
+        jitter_buffer_delay 1-10
+        snd_path        \(directory.appendingPathComponent("wav").path)
+        module_path     /usr/lib/baresip/modules
+        module          g711.so
+        module          ausine.so
+        module          aubridge.so
+        module          sndfile.so
+        module_tmp      account.so
+        module_app      menu.so
+
+        """
+        try config.write(to: directory.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        try "<sip:peer@127.0.0.1:\(sipPort)>;regint=0;answermode=auto;audio_codecs=PCMU\n"
+            .write(to: directory.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
+        try "".write(to: directory.appendingPathComponent("contacts"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/baresip")
+        process.arguments = ["-f", directory.path, "-t", "\(seconds)"] + (dial.map { ["-e", "/dial \($0)"] } ?? [])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func baresipDecoded(_ directory: URL) throws -> URL? {
+        let wav = directory.appendingPathComponent("wav")
+        let name = try FileManager.default.contentsOfDirectory(atPath: wav.path).filter { $0.hasSuffix("dec.wav") }.sorted().first
+        return name.map { wav.appendingPathComponent($0) }
+    }
+
+    /// Starts `jingle gateway --media anchored` on the client account alice@localhost/`resource` (not the
+    /// component, which the library tests use meanwhile): SIP `NAME@127.0.0.1` reaches bob@localhost/NAME,
+    /// a Jingle call to alice@localhost/`resource` reaches sip:peer@127.0.0.1:`baresipPort`.
+    func startAnchoredGateway(_ server: ProsodyServer, directory: URL, resource: String, baresipPort: Int) async throws -> (GatewayProcess, Int) {
+        let password = directory.appendingPathComponent("gateway.pw")
+        try Data("alicepw\n".utf8).write(to: password)
+        let gatewayPort = try #require(freePort())
+        let arguments = ["--media", "anchored", "--media-address", "127.0.0.1", "--sip", "udp:127.0.0.1:\(gatewayPort)",
+                         "--jid", "alice@localhost/\(resource)", "--password-file", password.path,
+                         "--server", "127.0.0.1:\(server.c2sPort)", "--ca-file", server.caFile,
+                         "--map", "sip:(.+)@127.0.0.1 -> bob@localhost/\\1",
+                         "--reverse-map", "alice@localhost -> sip:peer@127.0.0.1:\(baresipPort)"]
+        let gateway = try GatewayProcess(arguments: arguments, directory: directory)
+        #expect(await gateway.waitStarted(), "\(gateway.output)")
+        #expect(gateway.output.contains("media anchored"), "\(gateway.output)")
+        return (gateway, gatewayPort)
+    }
+
+    func account(_ server: ProsodyServer) -> [String] {
+        ["--server", "127.0.0.1:\(server.c2sPort)", "--ca-file", server.caFile, "--bind", "127.0.0.1", "--duration", "2s", "--wait", "15s"]
+    }
+
+    /// The counters line the gateway prints at exit: one completed call with RTP relayed both ways.
+    func checkCounters(_ output: String) throws {
+        let counters = try #require(output.split(separator: "\n").last { $0.hasPrefix("gateway: calls=") }, "\(output)")
+        #expect(counters.contains("calls=1") && counters.contains("completed=1"), "\(counters)")
+        let relayed = counters.split(separator: " ").first { $0.hasPrefix("relayed-rtp=") }.flatMap { Int($0.dropFirst("relayed-rtp=".count)) }
+        #expect((relayed ?? 0) > 150, "\(counters)")
+        print("jingle gateway --media anchored: \(counters)")
+    }
+
+    @Test("baresip (440 Hz) -> jingle gateway --media anchored -> jingle answer --record; baresip hears 880 Hz back",
+          .enabled(if: baresipAvailable, "baresip is installed on the build machine"), .timeLimit(.minutes(1)))
+    func baresipToJingleAnswer() async throws {
+        let server = try ProsodyServer.get()
+        let dir = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bobPW = dir.appendingPathComponent("bob.pw")
+        try Data("bobpw\n".utf8).write(to: bobPW)
+        let baresipPort = try #require(freePort())
+        let (gateway, gatewayPort) = try await startAnchoredGateway(server, directory: dir, resource: "gw-in", baresipPort: baresipPort)
+        let heardByBob = dir.appendingPathComponent("bob.wav")
+        let account = account(server)
+        async let answered = Task.detached {
+            try CLI.run(["answer", "--auto", "--jid", "bob@localhost/gwcli", "--password-file", bobPW.path, "--audio", "tone:880",
+                         "--record", heardByBob.path] + account, timeout: 30)
+        }.value
+        try await Task.sleep(for: .seconds(1.5))
+        let dialler = try startBaresip(in: dir.appendingPathComponent("dialler"), sipPort: baresipPort, seconds: 8,
+                                       dial: "sip:gwcli@127.0.0.1:\(gatewayPort)")
+        let answer = try await answered
+        try await Task.sleep(for: .milliseconds(300))
+        dialler.terminate()
+        dialler.waitUntilExit()
+        let output = await gateway.stop()
+        #expect(answer.status == 0, "answer: \(answer.stderr)\ngateway: \(output)")
+        #expect(try dominantTone(heardByBob) == 440, "jingle answer should record baresip's 440 Hz")
+        let decoded = try #require(try baresipDecoded(dir.appendingPathComponent("dialler")))
+        #expect(try dominantTone(decoded) == 880, "baresip should hear jingle answer's 880 Hz")
+        try checkCounters(output)
+    }
+
+    @Test("jingle call --audio tone:880 -> jingle gateway --media anchored -> auto-answering baresip records 880 Hz",
+          .enabled(if: baresipAvailable, "baresip is installed on the build machine"), .timeLimit(.minutes(1)))
+    func jingleCallToBaresip() async throws {
+        let server = try ProsodyServer.get()
+        let dir = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bobPW = dir.appendingPathComponent("bob.pw")
+        try Data("bobpw\n".utf8).write(to: bobPW)
+        let baresipPort = try #require(freePort())
+        let (gateway, _) = try await startAnchoredGateway(server, directory: dir, resource: "gw-out", baresipPort: baresipPort)
+        let answerer = try startBaresip(in: dir.appendingPathComponent("answerer"), sipPort: baresipPort, seconds: 12)
+        try await Task.sleep(for: .milliseconds(500))
+        let heardByBob = dir.appendingPathComponent("bob.wav")
+        let account = account(server)
+        let call = try await Task.detached {
+            try CLI.run(["call", "alice@localhost/gw-out", "--jid", "bob@localhost/gwcli-caller", "--password-file", bobPW.path,
+                         "--audio", "tone:880", "--record", heardByBob.path] + account, timeout: 30)
+        }.value
+        try await Task.sleep(for: .milliseconds(300))
+        answerer.terminate()
+        answerer.waitUntilExit()
+        let output = await gateway.stop()
+        #expect(call.status == 0, "call: \(call.stderr)\ngateway: \(output)")
+        #expect(try dominantTone(heardByBob) == 440, "jingle call should record baresip's 440 Hz")
+        let decoded = try #require(try baresipDecoded(dir.appendingPathComponent("answerer")))
+        #expect(try dominantTone(decoded) == 880, "baresip should hear jingle call's 880 Hz")
+        try checkCounters(output)
+    }
+}

@@ -1,0 +1,409 @@
+import Foundation
+import Jingle
+import JingleEngine
+import JingleSDP
+import Media
+import RTP
+import SDP
+import SIP
+import SIPGateway
+import Synchronization
+import TestServers
+import Testing
+import XMPPCore
+import XMPPLink
+
+/// An XMPP client that answers the next Jingle call with `JingleCall` (ICE + DTLS-SRTP), as `jingle answer`
+/// does, and keeps the call's events.
+final class CallAnswerer: Sendable {
+    let client: XMPPClient
+    let engine: JingleEngine
+    let events = Mutex<[CallEvent]>([])
+    private let answered = Mutex<JingleCall?>(nil)
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(server: ProsodyServer, user: String = "bob", resource: String, options: CallOptions) async throws {
+        client = XMPPClient(try server.configuration(user, resource: resource))
+        let jid = try await client.connect()
+        engine = JingleEngine(link: client, localJID: jid)
+        await engine.start()
+        await engine.advertise(JingleCall.features)
+        let sessions = engine.incomingSessions
+        let engine = engine
+        let t = Task { [self] in
+            for await incoming in sessions {
+                guard let call = try? await JingleCall.answer(engine: engine, incoming: incoming, options: options) else { continue }
+                answered.withLock { $0 = call }
+                for await event in call.events { events.withLock { $0.append(event) } }
+                return
+            }
+        }
+        task.withLock { $0 = t }
+    }
+
+    var call: JingleCall? { answered.withLock { $0 } }
+
+    func close() async {
+        if let call { _ = await call.hangUp() }
+        task.withLock { $0?.cancel() }
+        await engine.stop()
+        await client.close()
+    }
+}
+
+func temporaryWAV(_ name: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(name)-\(UUID().uuidString).wav")
+}
+
+func readWAV(_ url: URL) throws -> WAVAudio {
+    try WAVAudio(parsing: Array(try Data(contentsOf: url)))
+}
+
+/// `--media anchored`: baresip and SIPp on plain RTP, Jingle calls with ICE + DTLS-SRTP, the gateway relaying.
+extension GatewayIntegrationTests {
+    /// baresip (440 Hz, PCMU, plain RTP) dials the anchored gateway; bob answers with a Jingle call recording
+    /// what it hears (440 Hz) and sending 880 Hz, which baresip must hear.
+    @Test(.enabled(if: baresipAvailable, "baresip is installed on the build machine"))
+    func baresipCallsJingleThroughAnchoredGateway() async throws {
+        let server = try ProsodyServer.get()
+        let heard = temporaryWAV("bob-heard")
+        defer { try? FileManager.default.removeItem(at: heard) }
+        let bob = try await CallAnswerer(server: server, resource: "anchored", options: CallOptions(
+            audioSource: .tone(880), recordURL: heard, bindAddresses: ["127.0.0.1"]))
+        try await withGateway(server, media: .anchored) { gateway in
+            let baresip = try BaresipPeer()
+            try baresip.run(seconds: 12, dial: "sip:bob-anchored@127.0.0.1:\(gateway.sip.port)")
+            let flowing = await eventually(10) { await bob.call?.statistics.packetsReceived ?? 0 > 100 }
+            #expect(flowing, "no media reached the Jingle side; baresip: \(baresip.log)")
+            try await Task.sleep(for: .seconds(1))
+            let statistics = await bob.call?.hangUp() ?? MediaStatistics()
+            // The BYE reaches baresip, which closes its recordings; then it may go.
+            try await Task.sleep(for: .milliseconds(500))
+            baresip.process.terminate()
+            _ = await baresip.wait(timeout: 3)
+            #expect(statistics.packetsReceived > 100 && statistics.authFailures == 0, "\(statistics)")
+            #expect(dominantFrequency(try readWAV(heard)) == 440, "bob should hear baresip's 440 Hz")
+            let decoded = try #require(try baresip.decodedAudio(), "baresip wrote no recording: \(baresip.log)")
+            #expect(dominantFrequency(decoded) == 880, "baresip should hear bob's 880 Hz")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.relayedRTP > 200 && counters.completed == 1, "\(counters)")
+            print("anchored baresip->jingle: \(counters); bob \(statistics.packetsReceived) packets in")
+        }
+        await bob.close()
+    }
+
+    /// alice calls peer@jingle.localhost with `JingleCall` (880 Hz); the anchored gateway INVITEs baresip with
+    /// plain RTP; baresip auto-answers and records 880 Hz, alice records baresip's 440 Hz.
+    @Test(.enabled(if: baresipAvailable, "baresip is installed on the build machine"))
+    func jingleCallsBaresipThroughAnchoredGateway() async throws {
+        let server = try ProsodyServer.get()
+        let heard = temporaryWAV("alice-heard")
+        defer { try? FileManager.default.removeItem(at: heard) }
+        let baresip = try BaresipPeer()
+        try baresip.run(seconds: 14)
+        try await Task.sleep(for: .milliseconds(400))
+        try await withGateway(server, sipPeerPort: baresip.sipPort, media: .anchored) { gateway in
+            let client = XMPPClient(try server.configuration("alice", resource: "anchored-caller"))
+            let alice = try await client.connect()
+            let engine = JingleEngine(link: client, localJID: alice)
+            await engine.start()
+            let call = try await JingleCall.place(engine: engine, to: try JID("peer@jingle.localhost"), options: CallOptions(
+                audioSource: .tone(880), recordURL: heard, bindAddresses: ["127.0.0.1"]))
+            let flowing = await eventually(10) { await call.statistics.packetsReceived > 100 }
+            #expect(flowing, "no media from baresip; baresip: \(baresip.log)")
+            try await Task.sleep(for: .seconds(1))
+            let statistics = await call.hangUp()
+            try await Task.sleep(for: .milliseconds(500))
+            baresip.process.terminate()
+            _ = await baresip.wait(timeout: 3)
+            #expect(statistics.packetsSent > 100 && statistics.packetsReceived > 100, "\(statistics)")
+            #expect(dominantFrequency(try readWAV(heard)) == 440, "alice should hear baresip's 440 Hz")
+            let decoded = try #require(try baresip.decodedAudio(), "baresip wrote no recording: \(baresip.log)")
+            #expect(dominantFrequency(decoded) == 880, "baresip should hear alice's 880 Hz")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.relayedRTP > 200 && counters.completed == 1, "\(counters)")
+            print("anchored jingle->baresip: \(counters); alice sent \(statistics.packetsSent) received \(statistics.packetsReceived)")
+            await engine.stop()
+            await client.close()
+        }
+    }
+
+    /// SIPp offers plain RTP/AVP; the anchored gateway's 200 must answer with its own address and port and no
+    /// ICE/DTLS lines (checked by the scenario). SIPp echoes the RTP it gets, so bob hears his own 440 Hz
+    /// back through both directions of the relay.
+    @Test func sippGetsPlainRTPAnswerFromAnchoredGateway() async throws {
+        let server = try ProsodyServer.get()
+        let heard = temporaryWAV("bob-echo")
+        defer { try? FileManager.default.removeItem(at: heard) }
+        let bob = try await CallAnswerer(server: server, resource: "sipp-anchored", options: CallOptions(
+            audioSource: .tone(440), recordURL: heard, bindAddresses: ["127.0.0.1"]))
+        try await withGateway(server, media: .anchored) { gateway in
+            let (status, log) = try await runUAC("uac_anchored", service: "bob-sipp-anchored", gateway: gateway, extra: ["-rtp_echo"])
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.completed == 1 && counters.relayedRTP > 100, "\(counters)")
+            let events = bob.events.withLock { $0 }
+            let statistics = events.compactMap { if case .stats(let s) = $0 { s } else { nil } }.last
+            #expect((statistics?.packetsReceived ?? 0) > 40, "the echo should come back through the relay: \(String(describing: statistics))")
+            print("anchored sipp echo: \(counters)")
+        }
+        await bob.close()
+        #expect(dominantFrequency(try readWAV(heard)) == 440)
+    }
+
+    /// SIPp holds with a re-INVITE a=sendonly and resumes with a=sendrecv; the Jingle side gets <hold/> and
+    /// <unhold/> (XEP-0167 §7), in both media modes.
+    @Test(arguments: [GatewayLauncher.MediaMode.passthrough, .anchored])
+    func sipReinviteHoldBecomesJingleHold(media: GatewayLauncher.MediaMode) async throws {
+        let server = try ProsodyServer.get()
+        let resource = "hold-\(media.rawValue)"
+        let infos: @Sendable () -> [RTPSessionInfo]
+        let closing: @Sendable () async -> Void
+        switch media {
+        case .passthrough:
+            let callee = try await JingleCallee(server: server, user: "bob", resource: resource, behaviour: .answer)
+            infos = { callee.infos.withLock { $0 } }
+            closing = { await callee.close() }
+        case .anchored:
+            let answerer = try await CallAnswerer(server: server, resource: resource, options: CallOptions(
+                audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+            infos = {
+                answerer.events.withLock { $0 }.compactMap { if case .peerInfo(let info) = $0 { info } else { nil } }
+            }
+            closing = { await answerer.close() }
+        }
+        try await withGateway(server, media: media) { gateway in
+            let (status, log) = try await runUAC("uac_hold", service: "bob-\(resource)", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { infos() == [.hold, .unhold] }, "\(infos())")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.holds == 1 && counters.resumes == 1, "\(counters)")
+        }
+        await closing()
+    }
+
+    /// The Jingle caller holds (<hold/>) and resumes (<unhold/>); SIPp's UAS must get re-INVITEs with
+    /// a=sendonly and then a=sendrecv, in both media modes.
+    @Test(arguments: [GatewayLauncher.MediaMode.passthrough, .anchored])
+    func jingleHoldBecomesReinvite(media: GatewayLauncher.MediaMode) async throws {
+        let server = try ProsodyServer.get()
+        let uasPort = freeUDPPort()
+        let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_hold"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
+                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        try await withGateway(server, sipPeerPort: uasPort, media: media) { gateway in
+            let client = XMPPClient(try server.configuration("alice", resource: "hold-\(media.rawValue)"))
+            let alice = try await client.connect()
+            let engine = JingleEngine(link: client, localJID: alice)
+            await engine.start()
+            let carol = try JID("carol@jingle.localhost")
+            switch media {
+            case .anchored:
+                let call = try await JingleCall.place(engine: engine, to: carol, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+                #expect(await eventually(8) { await call.statistics.packetsSent > 10 })
+                try await call.hold()
+                try await Task.sleep(for: .milliseconds(400))
+                try await call.unhold()
+                try await Task.sleep(for: .milliseconds(400))
+                _ = await call.hangUp()
+            case .passthrough:
+                let offerSDP = try SessionDescription(parsing: """
+                v=0\r
+                o=- 5 5 IN IP4 127.0.0.1\r
+                s=-\r
+                c=IN IP4 127.0.0.1\r
+                t=0 0\r
+                m=audio 42000 RTP/AVP 0\r
+                a=rtpmap:0 PCMU/8000\r
+
+                """)
+                let offer = try JingleSDPMapper().jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
+                let handle = try await engine.initiate(to: carol, contents: offer.contents)
+                let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+                for await event in handle.events {
+                    if case .received(let p) = event, p.action == .sessionAccept {
+                        try await engine.sendInfo(handle.id, [JingleInfo(RTPSessionInfo.hold)])
+                        try await Task.sleep(for: .milliseconds(400))
+                        try await engine.sendInfo(handle.id, [JingleInfo(RTPSessionInfo.unhold)])
+                        try await Task.sleep(for: .milliseconds(400))
+                        try await engine.terminate(handle.id, reason: JingleReason(.success))
+                    }
+                    if case .ended = event { break }
+                }
+                timeout.cancel()
+            }
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.holds == 1 && counters.resumes == 1 && counters.completed == 1, "\(counters)")
+            await engine.stop()
+            await client.close()
+        }
+    }
+}
+
+/// Trickle ICE over SIP INFO (RFC 8840) in signalling-only mode.
+extension GatewayIntegrationTests {
+    /// SIPp trickles a server-reflexive candidate in an INFO after the call is up; the Jingle callee gets it
+    /// in a transport-info (XEP-0176 §3).
+    @Test func sipInfoTrickleBecomesTransportInfo() async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "trickle", behaviour: .answer)
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC("uac_trickle", service: "bob-trickle", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { !callee.transportInfos.withLock { $0 }.isEmpty })
+            let info = try #require(callee.transportInfos.withLock { $0.first })
+            let transport = try #require(info.contents.first?.transport as? ICEUDPTransport)
+            #expect(info.contents.first?.name == "0")
+            #expect(transport.candidates.contains { $0.ip == "127.0.0.1" && $0.port == 40123 && $0.type == .srflx },
+                    "\(transport.candidates)")
+            #expect(await eventually { await gateway.counterSnapshot().trickledCandidates == 1 })
+        }
+        await callee.close()
+    }
+}
+
+/// SDES on the SIP leg of the anchored gateway.
+extension GatewayIntegrationTests {
+    /// SIPp offers RTP/SAVP with an a=crypto key; the gateway answers RTP/SAVP with a fresh key of the same
+    /// tag and suite (checked by the scenario) and the Jingle side still gets ICE + DTLS-SRTP.
+    @Test func sippSDESOfferGetsSDESAnswerFromAnchoredGateway() async throws {
+        let server = try ProsodyServer.get()
+        let bob = try await CallAnswerer(server: server, resource: "sipp-sdes", options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+        try await withGateway(server, media: .anchored) { gateway in
+            let (status, log) = try await runUAC("uac_anchored_sdes", service: "bob-sipp-sdes", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            // Bob's SRTP reached the gateway and went on to SIPp's port, re-protected with the gateway's SDES key.
+            #expect(counters.completed == 1 && counters.relayedRTP > 10, "\(counters)")
+            #expect(bob.events.withLock { $0 }.contains(.connected), "DTLS-SRTP on the Jingle leg")
+        }
+        await bob.close()
+    }
+}
+
+extension GatewayIntegrationTests {
+    /// alice trickles a candidate in a transport-info after the INVITE went out; SIPp's UAS must get it in an
+    /// INFO (RFC 8840) with the content's mid.
+    @Test func lateTransportInfoBecomesSIPInfo() async throws {
+        let server = try ProsodyServer.get()
+        let uasPort = freeUDPPort()
+        let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_trickle"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
+                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        try await withGateway(server, sipPeerPort: uasPort) { gateway in
+            let client = XMPPClient(try server.configuration("alice", resource: "trickle"))
+            let alice = try await client.connect()
+            let engine = JingleEngine(link: client, localJID: alice)
+            await engine.start()
+            let offerSDP = try SessionDescription(parsing: """
+            v=0\r
+            o=- 5 5 IN IP4 127.0.0.1\r
+            s=-\r
+            c=IN IP4 127.0.0.1\r
+            t=0 0\r
+            a=ice-ufrag:AliceUf1\r
+            a=ice-pwd:AliceIcePasswordAbcdefgh\r
+            m=audio 42000 RTP/AVP 0\r
+            a=mid:0\r
+            a=rtpmap:0 PCMU/8000\r
+            a=candidate:1 1 UDP 2130706431 127.0.0.1 42000 typ host\r
+
+            """)
+            let mapper = JingleSDPMapper()
+            let offer = try mapper.jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
+            let dave = try JID("dave@jingle.localhost")
+            let handle = try await engine.initiate(to: dave, contents: offer.contents)
+            let fragment = try SessionDescription(parsing: """
+            v=0\r
+            o=- 5 6 IN IP4 127.0.0.1\r
+            s=-\r
+            t=0 0\r
+            a=ice-ufrag:AliceUf1\r
+            a=ice-pwd:AliceIcePasswordAbcdefgh\r
+            m=audio 9 RTP/AVP 0\r
+            a=mid:0\r
+            a=candidate:2 1 UDP 1694498815 127.0.0.1 40555 typ srflx raddr 127.0.0.1 rport 42000\r
+
+            """)
+            let trickle = try mapper.jingle(from: fragment, context: .init(author: .initiator, action: .transportInfo, sid: handle.id.sid,
+                                                                          initiator: alice, responder: dave))
+            let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+            for await event in handle.events {
+                if case .received(let p) = event, p.action == .sessionAccept {
+                    try await engine.sendTransportInfo(handle.id, contents: trickle.contents)
+                    try await Task.sleep(for: .milliseconds(500))
+                    try await engine.terminate(handle.id, reason: JingleReason(.success))
+                }
+                if case .ended = event { break }
+            }
+            timeout.cancel()
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(await eventually { await gateway.counterSnapshot().trickledCandidates == 1 })
+            await engine.stop()
+            await client.close()
+        }
+    }
+}
+
+extension GatewayIntegrationTests {
+    /// The Jingle caller changes `senders` with content-modify (XEP-0166 §7.2.4): senders=initiator (alice only
+    /// sends, she no longer receives) -> re-INVITE a=sendonly; senders=both -> a=sendrecv.
+    @Test func jingleSendersChangeBecomesReinvite() async throws {
+        let server = try ProsodyServer.get()
+        let uasPort = freeUDPPort()
+        let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_hold"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
+                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        try await withGateway(server, sipPeerPort: uasPort) { gateway in
+            let client = XMPPClient(try server.configuration("alice", resource: "senders"))
+            let alice = try await client.connect()
+            let engine = JingleEngine(link: client, localJID: alice)
+            await engine.start()
+            let offerSDP = try SessionDescription(parsing: """
+            v=0\r
+            o=- 5 5 IN IP4 127.0.0.1\r
+            s=-\r
+            c=IN IP4 127.0.0.1\r
+            t=0 0\r
+            m=audio 42000 RTP/AVP 0\r
+            a=mid:0\r
+            a=rtpmap:0 PCMU/8000\r
+
+            """)
+            let offer = try JingleSDPMapper().jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
+            let handle = try await engine.initiate(to: try JID("erin@jingle.localhost"), contents: offer.contents)
+            let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+            for await event in handle.events {
+                if case .received(let p) = event, p.action == .sessionAccept {
+                    for senders in [JingleSenders.initiator, .both] {
+                        let modified = offer.contents.map { content -> JingleContent in
+                            var reference = JingleContent(creator: content.creator, name: content.name)
+                            reference.senders = senders
+                            return reference
+                        }
+                        try await engine.perform(on: handle.id) { (s: inout JingleSession) throws(JingleSessionError) in
+                            try s.sendContentModify(modified)
+                        }
+                        try await Task.sleep(for: .milliseconds(400))
+                    }
+                    try await engine.terminate(handle.id, reason: JingleReason(.success))
+                }
+                if case .ended = event { break }
+            }
+            timeout.cancel()
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.holds == 1 && counters.resumes == 1 && counters.completed == 1, "\(counters)")
+            await engine.stop()
+            await client.close()
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import DTLS
+import ICE
+import Media
+import SDP
+@testable import SIPGateway
+import SRTP
+import Testing
+
+/// The SDP rewriting of `--media anchored`, without network.
+struct AnchoredSDPTests {
+    static let sipOffer = """
+    v=0\r
+    o=sipp 1 1 IN IP4 127.0.0.1\r
+    s=-\r
+    c=IN IP4 127.0.0.1\r
+    t=0 0\r
+    m=audio 40000 RTP/AVP 0 8 101\r
+    a=rtpmap:0 PCMU/8000\r
+    a=rtpmap:8 PCMA/8000\r
+    a=rtpmap:101 telephone-event/8000\r
+    a=fmtp:101 0-15\r
+    a=ptime:20\r
+    a=sendrecv\r
+    m=video 40002 RTP/AVP 96\r
+    a=rtpmap:96 VP8/90000\r
+
+    """
+
+    func secureLocal(setup: SDPSetupRole) throws -> AnchoredSDP.SecureLocal {
+        let candidate = try ICECandidate(sdp: "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host")
+        return AnchoredSDP.SecureLocal(credentials: ICECredentials(ufrag: "gwUfrag1", pwd: "gatewayIcePassword012345"),
+                                       candidates: [candidate], fingerprint: try DTLSCertificate.generate().fingerprint(), setup: setup)
+    }
+
+    @Test func sipOfferBecomesAJingleOfferWithICEAndFingerprint() throws {
+        let offer = try SessionDescription(parsing: Self.sipOffer)
+        let secure = try AnchoredSDP.secure(from: offer, local: try secureLocal(setup: .actpass))
+        let text = secure.serialized()
+        #expect(secure.media.count == 1, "only the audio stream is anchored")
+        #expect(text.contains("m=audio 50000 UDP/TLS/RTP/SAVPF 0 8 101"))
+        #expect(text.contains("c=IN IP4 127.0.0.1"))
+        #expect(text.contains("a=ice-ufrag:gwUfrag1") && text.lowercased().contains("a=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host"))
+        #expect(text.contains("a=fingerprint:sha-256 ") && text.contains("a=setup:actpass") && text.contains("a=rtcp-mux"))
+        #expect(text.contains("a=fmtp:101 0-15") && text.contains("a=ptime:20"))
+        #expect(!text.contains("40000"), "the SIP party's port must not reach the Jingle side")
+        // What the Jingle side needs of it reads back.
+        let peer = try AnchoredSDP.securePeer(secure)
+        #expect(peer.credentials.ufrag == "gwUfrag1" && peer.candidates.count == 1 && peer.setup == .actpass)
+    }
+
+    @Test(arguments: [false, true])
+    func jingleAnswerBecomesAPlainSIPAnswer(sdes: Bool) throws {
+        let offer = try SessionDescription(parsing: Self.sipOffer)
+        let jingleAnswer = try AnchoredSDP.secure(from: offer, local: try secureLocal(setup: .active))
+        let port = try PlainRTPPort(host: "127.0.0.1")
+        defer { port.close() }
+        let remote = sdes ? try SRTP.SDESCryptoAttribute(parsing: "1 AES_CM_128_HMAC_SHA1_80 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj") : nil
+        let crypto = remote.map(AnchoredSDP.localCrypto(answering:))
+        let plain = try AnchoredSDP.plain(from: jingleAnswer, local: AnchoredSDP.PlainLocal(host: "127.0.0.1", port: port.rtpPort, rtcpMux: false, crypto: crypto),
+                                          template: offer)
+        let text = plain.serialized()
+        #expect(text.contains("m=audio \(port.rtpPort) \(sdes ? "RTP/SAVP" : "RTP/AVP") 0 8 101"))
+        #expect(text.contains("c=IN IP4 127.0.0.1"))
+        #expect(text.contains("m=video 0 RTP/AVP 96"), "the video m-line is refused in place (RFC 3264 §6)")
+        for absent in ["a=candidate", "a=ice-", "a=fingerprint", "a=setup", "a=rtcp-mux", "a=group"] {
+            #expect(!text.contains(absent), "\(absent) leaked into the SIP side")
+        }
+        #expect(text.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") == sdes)
+        if let crypto { #expect(crypto.keyParams.first?.key != remote?.keyParams.first?.key) }
+        #expect(port.rtpPort % 2 == 0 && port.rtcpPort == port.rtpPort + 1)
+    }
+
+    @Test func plainPeerFollowsRTCPAttributes() throws {
+        let offer = try SessionDescription(parsing: Self.sipOffer)
+        #expect(try AnchoredSDP.plainPeer(offer, muxAgreed: false) == PlainLegPeer(rtp: UDPEndpoint(host: "127.0.0.1", port: 40000),
+                                                                                   rtcp: UDPEndpoint(host: "127.0.0.1", port: 40001)))
+        #expect(try AnchoredSDP.plainPeer(offer, muxAgreed: true).rtcp == nil)
+        var withRTCP = offer
+        withRTCP.media[0].attributes.append(.rtcp(SDPRTCPAddress(port: 41234)))
+        #expect(try AnchoredSDP.plainPeer(withRTCP, muxAgreed: false).rtcp == UDPEndpoint(host: "127.0.0.1", port: 41234))
+    }
+
+    @Test func offerWithoutAudioIsUnsupported() throws {
+        let videoOnly = try SessionDescription(parsing: """
+        v=0\r
+        o=- 1 1 IN IP4 127.0.0.1\r
+        s=-\r
+        c=IN IP4 127.0.0.1\r
+        t=0 0\r
+        m=video 40002 RTP/AVP 96\r
+        a=rtpmap:96 VP8/90000\r
+
+        """)
+        #expect(throws: GatewayError.unsupported("media anchoring needs an RTP audio m-line")) {
+            try AnchoredSDP.secure(from: videoOnly, local: try secureLocal(setup: .actpass))
+        }
+    }
+
+    @Test(arguments: [(SDPDirection.sendonly, SDPDirection.recvonly), (.inactive, .inactive), (.sendrecv, .sendrecv)])
+    func holdDirectionsAndVersions(offered: SDPDirection, answered: SDPDirection) throws {
+        let current = try SessionDescription(parsing: Self.sipOffer)
+        let answer = AnchoredSDP.with(direction: offered.reversed, current)
+        #expect(AnchoredSDP.direction(answer) == answered)
+        #expect(answer.origin.sessionVersion == current.origin.sessionVersion + 1, "RFC 3264 §8: a new version for a changed description")
+        #expect(answer.media[0].attributes.filter { if case .direction = $0 { true } else { false } }.count == 1)
+    }
+
+    @Test func answerWithoutMIDTakesTheOffersMIDs() throws {
+        var offer = try SessionDescription(parsing: Self.sipOffer)
+        offer.media[0].attributes.append(.mid("audio-1"))
+        let answer = try SessionDescription(parsing: Self.sipOffer)
+        let named = AnchoredSDP.adoptingMIDs(of: offer, answer)
+        #expect(named.media[0].mid == "audio-1")
+        #expect(named.media[1].mid == nil, "an offered m-line without mid stays without")
+        var own = answer
+        own.media[0].attributes.append(.mid("kept"))
+        #expect(AnchoredSDP.adoptingMIDs(of: offer, own).media[0].mid == "kept")
+    }
+}
