@@ -27,7 +27,7 @@ struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
         abstract: "Print the versions of SwiftJingle and the C libraries in use.",
-        discussion: "Example:\n  jingle version"
+        discussion: "Examples:\n  jingle version\n  jingle --version"
     )
 
     func run() throws {
