@@ -10,7 +10,7 @@ struct AccountCommand: AsyncParsableCommand {
         discussion: """
         Examples:
           jingle account check --jid alice@example.org --password-file ~/.alice-pw
-          jingle account check --jid alice@localhost --password-file pw --server [::1]:5222 --ca-file ca.pem --json
+          jingle account check --jid a@localhost --password-file pw --server [::1]:5222
         """,
         subcommands: [AccountCheckCommand.self]
     )
