@@ -28,7 +28,7 @@ struct TourTests {
         #expect(output.contains("tour: all "), "\(output)")
         // Every section of the tour ran.
         for section in ["Send a file with no server at all", "Through your own XMPP server", "Check an account", "Place a call",
-                        "between two SDP endpoints", "Convert SDP and Jingle", "SIP<->XMPP gateway", "Every README tour command was run"] {
+                        "a call between two SDP endpoints", "Convert SDP and Jingle", "SIP<->XMPP gateway", "Every README tour command was run"] {
             #expect(output.contains(section), "\(section)")
         }
     }
