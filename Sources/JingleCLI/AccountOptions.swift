@@ -86,7 +86,12 @@ struct LinkOptions: ParsableArguments {
     @Option(name: .customLong("peer-jid"), help: ArgumentHelp("Serverless, with --peer: the other side's JID (send: default receiver@localhost/jingle).", valueName: "jid"))
     var peerJID: String?
 
+    // The account's options, read through the link as before they were shared.
     var jid: String? { account.jid }
+    var passwordFile: String? { account.passwordFile }
+    var server: String? { account.server }
+    var caFile: String? { account.caFile }
+    var insecure: Bool { account.insecure }
     var isServerless: Bool { peer != nil || listen != nil }
 
     enum Role { case initiator, responder }
