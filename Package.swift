@@ -114,6 +114,9 @@ let package = Package(
 
         // ---- samples (public API only; see Samples/README.md) ----
         .executableTarget(name: "SDPBridge", dependencies: ["JingleSDP", "Jingle", "SDP", "XMPPCore", "XMLStream"], path: "Samples/SDPBridge", exclude: ["README.md"]),
+        .executableTarget(name: "SendFile", dependencies: ["JingleEngine", "XMPPLink", "XMPPCore", "ICE", "FileTransfer", "Hashes"], path: "Samples/SendFile", exclude: ["README.md"]),
+        .executableTarget(name: "EchoCall", dependencies: ["JingleEngine", "Jingle", "JingleSDP", "Media", "ICE", "DTLS", "RTP", "SDP", "XMPPLink", "XMPPCore"], path: "Samples/EchoCall", exclude: ["README.md"]),
+        .executableTarget(name: "GatewayScenario", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", log], path: "Samples/GatewayScenario", exclude: ["README.md", "uac_call.xml"]),
 
         // ---- tests ----
         .target(name: "TestServers", dependencies: ["XMPPLink", "XMPPCore"], path: "Tests/TestServers"),
@@ -136,7 +139,7 @@ let package = Package(
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream", "TestServers"]),
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "Media", "RTP", "TestServers"]),
         .testTarget(name: "HardeningTests", dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SamplesTests", dependencies: ["SDPBridge"]),
+        .testTarget(name: "SamplesTests", dependencies: ["SDPBridge", "SendFile", "EchoCall", "GatewayScenario"]),
         .testTarget(name: "SIPGatewayTests", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "TestServers", "Media", "RTP", "ICE", "DTLS", "SRTP", log], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,6 +7,11 @@ struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "account",
         abstract: "Check an XMPP account: log in and report what the server offers.",
+        discussion: """
+        Examples:
+          jingle account check --jid alice@example.org --password-file ~/.alice-pw
+          jingle account check --jid a@localhost --password-file pw --server [::1]:5222
+        """,
         subcommands: [AccountCheckCommand.self]
     )
 }
@@ -29,6 +34,11 @@ struct AccountCheckCommand: AsyncParsableCommand {
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
+
+    func validate() throws {
+        guard account.isGiven else { throw ValidationError("--jid and --password-file are required") }
+        try account.validateForm()
+    }
 
     func run() async throws {
         let configuration = try account.configuration()

@@ -27,7 +27,7 @@ struct AnswerCommand: AsyncParsableCommand {
     var auto = false
     @Option(help: ArgumentHelp("Answer only calls from this JID (bare or full).", valueName: "JID"))
     var from: String?
-    @OptionGroup var link: CallLinkOptions
+    @OptionGroup var link: LinkOptions
     @OptionGroup var media: CallMediaOptions
 
     func validate() throws {

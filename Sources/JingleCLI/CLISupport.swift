@@ -15,6 +15,49 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String { hint.map { "\(message) (hint: \($0))" } ?? message }
 }
 
+/// An address given on the command line: `host:port`, `[IPv6]:port` (RFC 3986 §3.2.2 brackets), or a
+/// name. The one parser for every HOST:PORT option; a malformed address is a usage error (exit 64).
+struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    var host: String
+    var port: Int
+
+    /// - Parameter anyPort: allow port 0 (a listener that takes whatever port is free).
+    init(_ text: String, option: String, anyPort: Bool = false) throws(ValidationError) {
+        let hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw ValidationError("\(option) '\(text)': expected [IPv6-address]:port, e.g. [::1]:5222")
+            }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+        } else if let colon = text.lastIndex(of: ":") {
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+            // An IPv6 literal's own colons make "::1:5222" ambiguous: the brackets are required.
+            guard !hostPart.contains(":") else {
+                throw ValidationError("\(option) '\(text)': put an IPv6 address in brackets, e.g. [::1]:5222")
+            }
+        } else {
+            throw ValidationError("\(option) '\(text)': expected host:port, e.g. 127.0.0.1:5222 or [::1]:5222")
+        }
+        guard !hostPart.isEmpty, !hostPart.contains(where: \.isWhitespace), portPart.allSatisfy(\.isASCII),
+              let port = Int(portPart), (anyPort ? 0 : 1)...65535 ~= port else {
+            throw ValidationError("\(option) '\(text)': expected host:port with a port from \(anyPort ? 0 : 1) to 65535")
+        }
+        self.host = String(hostPart)
+        self.port = port
+    }
+
+    /// The port for APIs that take a `UInt16` (validated to fit above).
+    var port16: UInt16 { UInt16(port) }
+
+    var description: String { Self.described(host: host, port: port) }
+
+    /// `host:port`, with brackets around an IPv6 literal.
+    static func described(host: String, port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
 /// Reads a whole file, or standard input for "-".
 func readInput(_ path: String) throws -> String {
     if path == "-" {

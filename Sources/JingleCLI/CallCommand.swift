@@ -32,7 +32,7 @@ struct CallCommand: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp("Whom to call: a full JID, or a bare JID (XEP-0353 propose).", valueName: "JID"))
     var peer: String
-    @OptionGroup var link: CallLinkOptions
+    @OptionGroup var link: LinkOptions
     @OptionGroup var media: CallMediaOptions
 
     func validate() throws {
@@ -104,92 +104,31 @@ extension CallCommand {
     }
 }
 
-/// How to reach the peer: an account on a server, or the serverless link.
-struct CallLinkOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Our account (bare or full JID); with --peer/--listen, our JID on the link.", valueName: "JID"))
-    var jid: String?
-    @Option(name: .customLong("password-file"), help: ArgumentHelp("File holding the account's password.", valueName: "FILE"))
-    var passwordFile: String?
-    @Option(help: ArgumentHelp("Server to connect to instead of the domain's SRV records.", valueName: "HOST:PORT"))
-    var server: String?
-    @Flag(help: "Do not verify the server's TLS certificate (test servers only).")
-    var insecure = false
-    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust this CA certificate (PEM) for the server.", valueName: "FILE"))
-    var caFile: String?
-    @Option(help: ArgumentHelp("Serverless link: connect to a listening peer.", valueName: "ADDR:PORT"))
-    var peer: String?
-    @Option(help: ArgumentHelp("Serverless link: wait for a peer to connect here.", valueName: "ADDR:PORT"))
-    var listen: String?
-
+/// `jingle call` and `jingle answer` over the shared `LinkOptions`: the caller connects (--peer), the callee
+/// waits (--listen); either may use an account instead.
+extension LinkOptions {
     func validate(listening: Bool) throws {
-        let serverless = listening ? listen : peer
         let other = listening ? peer : listen
         if other != nil {
             throw ValidationError(listening ? "jingle answer takes --listen, not --peer" : "jingle call takes --peer, not --listen")
         }
-        if serverless == nil {
-            guard jid != nil, passwordFile != nil else {
-                throw ValidationError("give an account (--jid and --password-file) or a serverless link (\(listening ? "--listen" : "--peer") ADDR:PORT)")
-            }
+        if peerJID != nil { throw ValidationError("--peer-jid is for jingle send; a call names the peer as its JID argument") }
+        if !isServerless && !account.isGiven {
+            throw ValidationError("give an account (--jid and --password-file) or a serverless link (\(listening ? "--listen" : "--peer") ADDR:PORT)")
         }
-        if let serverless { _ = try SDPCallCommand.hostPort(serverless, option: listening ? "--listen" : "--peer") }
-        if let server { _ = try SDPCallCommand.hostPort(server, option: "--server") }
-        if let jid { do { _ = try JID(jid) } catch { throw ValidationError("--jid: '\(jid)' is not a JID") } }
+        try validate(defaultLocal: "", serverless: listening ? "--listen" : "--peer")
     }
 
     /// Connects and starts a Jingle engine; returns it with a closure that stops it and closes the link.
     func open(reporter: CallReporter, remote: JID?) async throws -> (JingleEngine, @Sendable () async -> Void) {
-        if let address = peer ?? listen {
-            let (host, port) = try SDPCallCommand.hostPort(address, option: peer != nil ? "--peer" : "--listen")
-            let local = try JID(jid ?? (peer != nil ? "caller@localhost/jingle" : "callee@localhost/jingle"))
-            let link: XMPPPeerLink
-            do {
-                if peer != nil {
-                    guard let remote else { throw CLIError("no peer JID") }
-                    link = try await XMPPPeerLink.connect(local: local, remote: remote, host: host, port: Int(port))
-                } else {
-                    let listener = try await XMPPPeerLink.listen(local: local, host: host, port: Int(port))
-                    reporter.state("listening", "listening on \(host):\(listener.port) as \(local)")
-                    link = try await listener.accept()
-                }
-            } catch let error as CLIError {
-                throw error
-            } catch {
-                throw CLIError("cannot open the peer link to \(address): \(error)", hint: "is the other side running?")
-            }
-            reporter.state("linked", "peer link up")
-            return await Self.engine(link: link, local: local, close: { await link.close() })
-        }
-        guard let jid, let passwordFile else { throw CLIError("no account and no serverless link") }
-        let password: String
-        do {
-            password = try String(contentsOfFile: passwordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        } catch {
-            throw CLIError("cannot read the password file \(passwordFile): \(error.localizedDescription)")
-        }
-        let account = try JID(jid)
-        var configuration = XMPPClientConfiguration(jid: account.bare, password: password, resource: account.resourcepart)
-        if let server {
-            let (host, port) = try SDPCallCommand.hostPort(server, option: "--server")
-            configuration.host = host
-            configuration.port = Int(port)
-        }
-        if insecure { configuration.trust = .insecure } else if let caFile { configuration.trust = .caFile(caFile) }
-        let client = XMPPClient(configuration)
-        let bound: JID
-        do {
-            bound = try await client.connect()
-        } catch {
-            throw CLIError("cannot log in as \(jid): \(error)", hint: "check --server, --password-file and --ca-file/--insecure")
-        }
-        reporter.state("online", "logged in as \(bound)")
-        return await Self.engine(link: client, local: bound, close: { await client.close() })
-    }
-
-    private static func engine(link: any XMPPSession, local: JID, close: @escaping @Sendable () async -> Void) async -> (JingleEngine, @Sendable () async -> Void) {
-        let engine = JingleEngine(link: link, localJID: local)
+        let opened = try await open(defaultLocal: peer != nil ? "caller@localhost/jingle" : "callee@localhost/jingle", remote: remote,
+                                    peerHint: "is `jingle answer --listen \(peer ?? "")` running?",
+                                    announce: { reporter.state("listening", $0) })
+        if opened.viaServer { reporter.state("online", "logged in as \(opened.local)") } else { reporter.state("linked", "peer link up") }
+        let engine = JingleEngine(link: opened.link, localJID: opened.local)
         await engine.start()
         await engine.advertise(JingleCall.features)
+        let close = opened.close
         return (engine, { await engine.stop(); await close() })
     }
 }

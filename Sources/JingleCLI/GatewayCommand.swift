@@ -81,13 +81,6 @@ struct GatewayCommand: AsyncParsableCommand {
         }
     }
 
-    static func hostPort(_ text: String, what: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw CLIError("bad \(what) '\(text)'", hint: "write HOST:PORT, e.g. 127.0.0.1:5060")
-        }
-        return (String(text[..<colon]), port)
-    }
-
     func run() async throws {
         if let mediaAddress, mediaAddress.isEmpty || mediaAddress.contains(where: { !($0.isHexDigit || $0 == "." || $0 == ":") }) {
             throw CLIError("bad --media-address '\(mediaAddress)'", hint: "give an IP literal, e.g. 127.0.0.1")
@@ -97,10 +90,10 @@ struct GatewayCommand: AsyncParsableCommand {
             let lower = listener.lowercased()
             let kind: SIPTransportKind
             if lower.hasPrefix("udp:") { kind = .udp } else if lower.hasPrefix("tcp:") { kind = .tcp } else {
-                throw CLIError("bad --sip '\(listener)'", hint: "write udp:HOST:PORT or tcp:HOST:PORT")
+                throw ValidationError("--sip '\(listener)': expected udp:HOST:PORT or tcp:HOST:PORT")
             }
-            let (host, port) = try Self.hostPort(String(listener.dropFirst(4)), what: "--sip")
-            listeners.append((kind, host, port))
+            let address = try HostPort(String(listener.dropFirst(4)), option: "--sip", anyPort: true)
+            listeners.append((kind, address.host, address.port))
         }
         guard let first = listeners.first else { throw CLIError("no --sip listener") }
         if listeners.contains(where: { $0.1 != first.1 || $0.2 != first.2 }) {
@@ -111,12 +104,12 @@ struct GatewayCommand: AsyncParsableCommand {
         let xmpp: GatewayLauncher.XMPPSide
         if let component, let secretFile, let server {
             let secret = try readInput(secretFile).trimmingCharacters(in: .whitespacesAndNewlines)
-            let (host, port) = try Self.hostPort(server, what: "--server")
-            xmpp = .component(domain: component, secret: secret, host: host, port: port)
+            let address = try HostPort(server, option: "--server")
+            xmpp = .component(domain: component, secret: secret, host: address.host, port: address.port)
         } else if let jid, let passwordFile {
             let password = try readInput(passwordFile).trimmingCharacters(in: .whitespacesAndNewlines)
-            let server = try server.map { try Self.hostPort($0, what: "--server") }
-            xmpp = .client(jid: jid, password: password, host: server?.0, port: server?.1, caFile: caFile)
+            let address = try server.map { try HostPort($0, option: "--server") }
+            xmpp = .client(jid: jid, password: password, host: address?.host, port: address?.port, caFile: caFile)
         } else {
             throw CLIError("give --component or --jid")
         }

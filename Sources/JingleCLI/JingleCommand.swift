@@ -7,8 +7,19 @@ struct JingleCommand: AsyncParsableCommand {
         commandName: "jingle",
         abstract: "Jingle (XEP-0166) file transfer, voice/video calls and SIP<->XMPP gateway testing.",
         discussion: """
-        Exit codes: 0 success, 1 the operation failed (e.g. invalid input, a transfer not verified),
-        64 usage error.
+        Every subcommand has --help with examples.
+
+        Exit codes (every subcommand):
+          0   success: a file received and verified, a call with media both ways, valid input
+          1   the operation failed; one line on standard error says why, usually with a hint
+          64  usage error: an unknown, missing or conflicting option, or a malformed value such as a
+              bad host:port (EX_USAGE of sysexits.h)
+
+        Examples:
+          jingle receive --listen 127.0.0.1:5299 --dir ~/Downloads --yes
+          jingle send report.pdf --peer 127.0.0.1:5299
+          jingle sdp to-jingle --role initiator --action session-initiate offer.sdp
+          jingle version
         """,
         version: VersionInfo.text,
         subcommands: [

@@ -97,8 +97,8 @@ struct SDPCallCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         if turn != nil, turnUser == nil || turnPass == nil { throw ValidationError("--turn needs --turn-user and --turn-pass") }
-        if let stun { _ = try Self.hostPort(stun, option: "--stun") }
-        if let turn { _ = try Self.hostPort(turn, option: "--turn") }
+        if let stun { _ = try HostPort(stun, option: "--stun") }
+        if let turn { _ = try HostPort(turn, option: "--turn") }
     }
 
     /// `10s`, `500ms`, `2m`, or plain seconds.
@@ -114,15 +114,6 @@ struct SDPCallCommand: AsyncParsableCommand {
         throw ValidationError("\(option): expected a time like 10s, 500ms or 2m, got '\(text)'")
     }
 
-    static func hostPort(_ text: String, option: String) throws -> (String, UInt16) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-            throw ValidationError("\(option): expected HOST:PORT, got '\(text)'")
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host, port)
-    }
-
     func run() async throws {
         let reporter = CallReporter(json: json)
         let waitLimit = try Self.parseDuration(wait, option: "--wait")
@@ -130,12 +121,12 @@ struct SDPCallCommand: AsyncParsableCommand {
         var configuration = ICEConfiguration(role: isOfferer ? .controlling : .controlled)
         configuration.localAddresses = bind.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let stun {
-            let (host, port) = try Self.hostPort(stun, option: "--stun")
-            configuration.stunServer = .init(address: host, port: port)
+            let address = try HostPort(stun, option: "--stun")
+            configuration.stunServer = .init(address: address.host, port: address.port16)
         }
         if let turn, let turnUser, let turnPass {
-            let (host, port) = try Self.hostPort(turn, option: "--turn")
-            configuration.turnServers = [.init(address: host, port: port, username: turnUser, password: turnPass)]
+            let address = try HostPort(turn, option: "--turn")
+            configuration.turnServers = [.init(address: address.host, port: address.port16, username: turnUser, password: turnPass)]
         }
         let wantsVideo = videoRTPIn != nil || videoRTPOut != nil
 

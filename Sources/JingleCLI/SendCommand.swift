@@ -91,92 +91,6 @@ struct SendCommand: AsyncParsableCommand {
     }
 }
 
-/// How we reach the peer: an XMPP account or the serverless peer link.
-struct LinkOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Our account's JID (account mode), or our local JID on the peer link.", valueName: "JID"))
-    var jid: String?
-    @Option(name: .customLong("password-file"), help: ArgumentHelp("File whose first line is the account password.", valueName: "FILE"))
-    var passwordFile: String?
-    @Option(help: ArgumentHelp("Connect to this server instead of the JID's domain.", valueName: "HOST:PORT"))
-    var server: String?
-    @Flag(help: "Do not verify the server's TLS certificate (test servers only).")
-    var insecure = false
-    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust this PEM CA for the server.", valueName: "FILE"))
-    var caFile: String?
-    @Option(help: ArgumentHelp("Serverless: connect to a `jingle receive --listen` here.", valueName: "ADDR:PORT"))
-    var peer: String?
-    @Option(help: ArgumentHelp("Serverless: wait for a `jingle send --peer` here.", valueName: "ADDR:PORT"))
-    var listen: String?
-    @Option(name: .customLong("peer-jid"), help: ArgumentHelp("Serverless: the other side's JID.", valueName: "JID"))
-    var peerJID: String?
-
-    enum Role { case initiator, responder }
-
-    struct Opened {
-        let link: any XMPPSession
-        let local: JID
-        let remote: JID?
-        let close: @Sendable () async -> Void
-        func close() async { await close() }
-    }
-
-    func validate(defaultLocal: String, serverless: String) throws {
-        let isServerless = peer != nil || listen != nil
-        if !isServerless && (jid == nil || passwordFile == nil) {
-            throw ValidationError("give \(serverless) ADDR:PORT (serverless) or --jid and --password-file (account)")
-        }
-        if isServerless && passwordFile != nil { throw ValidationError("--password-file is for account mode, not \(serverless)") }
-        if let peer { _ = try SDPCallCommand.hostPort(peer, option: "--peer") }
-        if let listen { _ = try SDPCallCommand.hostPort(listen, option: "--listen") }
-    }
-
-    func open(role: Role) async throws -> Opened {
-        if let peer {
-            let (host, port) = try SDPCallCommand.hostPort(peer, option: "--peer")
-            let local = try JID(jid ?? "sender@localhost/jingle")
-            let remote = try JID(peerJID ?? "receiver@localhost/jingle")
-            do {
-                let link = try await XMPPPeerLink.connect(local: local, remote: remote, host: host, port: Int(port))
-                return Opened(link: link, local: local, remote: remote, close: { await link.close() })
-            } catch {
-                throw CLIError("cannot reach the peer at \(peer): \(error)", hint: "is `jingle receive --listen \(peer)` running?")
-            }
-        }
-        if let listen {
-            let (host, port) = try SDPCallCommand.hostPort(listen, option: "--listen")
-            let local = try JID(jid ?? "receiver@localhost/jingle")
-            let listener = try await XMPPPeerLink.listen(local: local, host: host, port: Int(port))
-            FileHandle.standardError.write(Data("receive: listening on \(host):\(listener.port) as \(local)\n".utf8))
-            // A connection that never becomes a peer link (a port probe, a stray client) is skipped.
-            var lastError: (any Error)?
-            for _ in 0..<20 {
-                do {
-                    let link = try await listener.accept()
-                    return Opened(link: link, local: local, remote: await link.remoteJID, close: { await link.close() })
-                } catch {
-                    lastError = error
-                }
-            }
-            throw CLIError("no peer link on \(listen): \(lastError.map { "\($0)" } ?? "no connection")")
-        }
-        guard let jid, let passwordFile else { throw ValidationError("--jid and --password-file are required") }
-        let password = try readInput(passwordFile).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        var configuration = XMPPClientConfiguration(jid: try JID(jid), password: password)
-        if let server {
-            let (host, port) = try SDPCallCommand.hostPort(server, option: "--server")
-            configuration.host = host
-            configuration.port = Int(port)
-        }
-        if insecure { configuration.trust = .insecure } else if let caFile { configuration.trust = .caFile(caFile) }
-        let client = XMPPClient(configuration)
-        let bound: JID
-        do { bound = try await client.connect() } catch {
-            throw CLIError("cannot log in as \(jid): \(error)", hint: "check --server, --password-file, --ca-file/--insecure")
-        }
-        return Opened(link: client, local: bound, remote: nil, close: { await client.close() })
-    }
-}
-
 /// ICE, timing and output options shared by send and receive.
 struct ICEOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Local addresses for host candidates (repeat or comma-separate); default every interface.", valueName: "ADDR"))
@@ -201,8 +115,8 @@ struct ICEOptions: ParsableArguments {
     func validate() throws {
         if turn != nil, turnUser == nil || turnPass == nil { throw ValidationError("--turn needs --turn-user and --turn-pass") }
         if relayOnly && turn == nil { throw ValidationError("--relay-only needs --turn") }
-        if let turn { _ = try SDPCallCommand.hostPort(turn, option: "--turn") }
-        if let stun { _ = try SDPCallCommand.hostPort(stun, option: "--stun") }
+        if let turn { _ = try HostPort(turn, option: "--turn") }
+        if let stun { _ = try HostPort(stun, option: "--stun") }
         _ = try SDPCallCommand.parseDuration(timeout, option: "--timeout")
     }
 
@@ -213,12 +127,12 @@ struct ICEOptions: ParsableArguments {
         var configuration = ICEConfiguration()
         configuration.localAddresses = bind.flatMap { $0.split(separator: ",").map(String.init) }
         if let stun {
-            let (host, port) = try SDPCallCommand.hostPort(stun, option: "--stun")
-            configuration.stunServer = .init(address: host, port: port)
+            let address = try HostPort(stun, option: "--stun")
+            configuration.stunServer = .init(address: address.host, port: address.port16)
         }
         if let turn, let turnUser, let turnPass {
-            let (host, port) = try SDPCallCommand.hostPort(turn, option: "--turn")
-            configuration.turnServers = [.init(address: host, port: port, username: turnUser, password: turnPass)]
+            let address = try HostPort(turn, option: "--turn")
+            configuration.turnServers = [.init(address: address.host, port: address.port16, username: turnUser, password: turnPass)]
         }
         configuration.relayOnly = relayOnly
         var options = FileTransferOptions(ice: configuration, connectTimeout: try SDPCallCommand.parseDuration(timeout, option: "--timeout"))

@@ -18,8 +18,13 @@ enum VersionInfo {
         ]
     }
 
+    /// One "name version" line each; a library whose version text starts with its own name (OpenSSL's
+    /// "OpenSSL 3.0.x …", libsrtp2's "libsrtp2 2.5.0") is not named twice.
     static var text: String {
-        (["SwiftJingle \(swiftJingle)"] + libraries.map { "\($0.name) \($0.version)" }).joined(separator: "\n")
+        let lines = libraries.map { library -> String in
+            library.version.hasPrefix(library.name + " ") ? library.version : "\(library.name) \(library.version)"
+        }
+        return (["SwiftJingle \(swiftJingle)"] + lines).joined(separator: "\n")
     }
 }
 
@@ -27,7 +32,7 @@ struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
         abstract: "Print the versions of SwiftJingle and the C libraries in use.",
-        discussion: "Example:\n  jingle version"
+        discussion: "Examples:\n  jingle version\n  jingle --version"
     )
 
     func run() throws {

@@ -72,7 +72,7 @@ struct AccountCheckTests {
 
     @Test func badServerOption() throws {
         let result = try CLI.run(["account", "check", "--jid", "a@localhost", "--password-file", try Self.passwordFile("x"), "--server", "localhost"])
-        #expect(result.status == 1)
+        #expect(result.status == 64)
         #expect(result.stderr.contains("expected host:port"))
     }
 }
