@@ -145,11 +145,24 @@ struct FileTransferCLITests {
         #expect(Self.listing(dir + "/in").isEmpty)
     }
 
-    @Test("--no-ice is refused as unsupported (IBB not implemented)")
-    func noICEUnsupported() throws {
-        let result = try CLI.run(["send", "/dev/null", "--peer", "127.0.0.1:9", "--no-ice"], timeout: 20)
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("unsupported"))
+    @Test("--no-ice sends over in-band bytestreams (XEP-0261): verified, both exit 0", .timeLimit(.minutes(1)))
+    func noICE() throws {
+        let dir = try Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.randomFile(dir + "/ibb.bin", size: 300_001)
+        let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/ibb.bin", "--no-ice"])
+        #expect(r.ss == 0, "send: \(r.send.stderr)")
+        #expect(r.rs == 0, "receive: \(r.receive.stderr)")
+        #expect(Self.listing(dir + "/in") == ["ibb.bin"])
+        #expect(FileManager.default.contentsEqual(atPath: dir + "/ibb.bin", andPath: dir + "/in/ibb.bin"))
+        #expect(r.send.stdout.contains("\"verified\":true"), "\(r.send.stdout)")
+    }
+
+    @Test("send --help says IBB is not end-to-end encrypted")
+    func noICEHelp() throws {
+        let result = try CLI.run(["send", "--help"], timeout: 20)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("--no-ice") && result.stdout.contains("not DTLS end to end"))
     }
 
     @Test("receiver killed halfway, restarted with --resume: completes verified, the received prefix is not sent again",
