@@ -301,16 +301,27 @@ struct FileTransferFallbackTests {
         #expect(S5B.nominate(initiatorUsed: nil, responderUsed: nil) == .none)
     }
 
-    /// XEP-0260 Example 1's transport, with our own JIDs: refused with unsupported-transports, a typed error.
-    @Test("an S5B offer is refused with unsupported-transports (S5B sockets are not implemented)", .timeLimit(.minutes(1)))
-    func s5bOfferRefused() async throws {
+    @Test("S5B: our sender to our receiver through Prosody, direct candidates, 1 MiB + 1 verified", .timeLimit(.minutes(1)))
+    func s5bTransfer() async throws {
+        let pair = try await T.prosodyPair()
+        var sender = Self.options()
+        sender.transport = .s5b
+        let r = try await Self.roundTrip(pair, size: (1 << 20) + 1, sender: sender)
+        await pair.close()
+        #expect(r.sent.transport == .s5b && r.received.transport == .s5b)
+        #expect(r.sent.transferred == UInt64((1 << 20) + 1))
+    }
+
+    /// XEP-0260 Example 1's transport with only its proxy candidate: the receiver cannot use it, says
+    /// candidate-error, and accepts the sender's transport-replace to IBB (XEP-0260 §2.6).
+    @Test("an S5B offer with only a proxy candidate: candidate-error, then the IBB replacement is accepted", .timeLimit(.minutes(1)))
+    func s5bProxyOnly() async throws {
         let pair = try await T.prosodyPair()
         let dst = try T.tempDirectory("dst")
         defer { try? FileManager.default.removeItem(atPath: dst) }
         let transport = try S5BTransport(element: XMLElement(parsing: """
             <transport xmlns='urn:xmpp:jingle:transports:s5b:1' dstaddr='972b7bf47291ca609517f67f86b5081086052dad' mode='tcp' sid='vj3hs98y'>
-              <candidate cid='hft54dqy' host='127.0.0.1' jid='romeo@montague.lit/orchard' port='5086' priority='8257636' type='direct'/>
-              <candidate cid='xmdh4b7i' host='127.0.0.1' jid='streamer.shakespeare.lit' port='7625' priority='7878787' type='proxy'/>
+              <candidate cid='xmdh4b7i' host='127.0.0.1' jid='streamer.shakespeare.lit' port='9' priority='7878787' type='proxy'/>
             </transport>
             """))
         let content = JingleContent(creator: .initiator, name: "f", senders: .initiator,
@@ -325,13 +336,33 @@ struct FileTransferFallbackTests {
             return nil
         }
         let handle = try await pair.sender.initiate(to: pair.receiverJID, contents: [content])
-        var ended: JingleReason?
-        for await event in handle.events { if case .ended(let reason, _) = event { ended = reason; break } }
+        let events = SessionEventBuffer(handle.events)
+        let accept = try await events.take(timeout: .seconds(10), "session-accept") { e -> JinglePayload? in
+            if case .received(let p) = e, p.action == .sessionAccept { return p }
+            return nil
+        }
+        let answered = try #require(accept.contents.first?.transport as? S5BTransport)
+        #expect(answered.sid == "vj3hs98y" && answered.candidates.first?.type == .direct)
+        // XEP-0260 §2.2: the responder's candidates use SHA-1(sid + responder + initiator).
+        #expect(answered.dstaddr == S5B.dstaddr(sid: "vj3hs98y", requester: pair.receiverJID, target: pair.sender.localJID))
+        let report = try await events.take(timeout: .seconds(15), "candidate-error") { e -> S5BTransport? in
+            if case .received(let p) = e, p.action == .transportInfo { return p.contents.first?.transport as? S5BTransport }
+            return nil
+        }
+        #expect(report.candidateError && report.candidateUsed == nil)
+        let ours = JingleContent(creator: .initiator, name: "f", transport: S5BTransport(sid: "vj3hs98y", candidateError: true))
+        try await pair.sender.sendTransportInfo(handle.id, contents: [ours])
+        let ibb = JingleContent(creator: .initiator, name: "f", senders: .initiator, transport: IBBTransport(blockSize: 4096, sid: "fallback1"))
+        try await pair.sender.perform(on: handle.id) { (s: inout JingleSession) throws(JingleSessionError) in try s.sendTransportReplace([ibb]) }
+        let accepted = try await events.take(timeout: .seconds(10), "transport-accept") { e -> JinglePayload? in
+            if case .received(let p) = e, p.action == .transportAccept { return p }
+            if case .received(let p) = e, p.action == .transportReject { Issue.record("IBB was rejected"); return p }
+            return nil
+        }
+        #expect((accepted.contents.first?.transport as? IBBTransport)?.sid == "fallback1")
+        try await pair.sender.terminate(handle.id, reason: JingleReason(.cancel))
         let error = await receiving.value
         await pair.close()
-        #expect(ended?.condition == .unsupportedTransports)
-        guard let error, case .unsupported(let text) = error else { Issue.record("receiver: \(String(describing: error))"); return }
-        #expect(text.contains("S5B"))
-        #expect(T.listing(dst).isEmpty)
+        guard let error, case .peerTerminated = error else { Issue.record("receiver: \(String(describing: error))"); return }
     }
 }

@@ -32,10 +32,8 @@ public enum JingleFileTransfer {
                 descriptions.append(d)
             } catch { throw .file(error.description) }
         }
-        if options.transport == .s5b {
-            throw .unsupported("sending over SOCKS5 bytestreams (XEP-0260) is not implemented; use ICE or --no-ice (IBB)")
-        }
         var transports: [ICEContentTransport?] = []
+        var s5bLocals: [Int: S5BLocal] = [:]
         defer { let t = transports.compactMap { $0 }; Task { for x in t { await x.close() } } }
         var contents: [JingleContent] = []
         for (i, d) in descriptions.enumerated() {
@@ -45,6 +43,11 @@ public enum JingleFileTransfer {
             if options.transport == .ibb {
                 transports.append(nil)
                 t = ibbOffer()
+            } else if options.transport == .s5b {
+                transports.append(nil)
+                let local = try s5bListen(engine: engine, peer: peer, sid: "s5b" + String(UInt64.random(in: 0..<UInt64.max), radix: 36), options: options)
+                s5bLocals[i] = local
+                t = local.transport
             } else {
                 let transport = try await ICEContentTransport.make(options.ice, role: .controlling, timeout: options.connectTimeout)
                 transports.append(transport)
@@ -76,6 +79,19 @@ public enum JingleFileTransfer {
                         throw FileTransferSessionError.protocolError("we offered IBB and the receiver answered with another transport")
                     }
                     channel = try await openIBB(engine: engine, to: peer, offered: offered, answered: answeredIBB)
+                } else if let local = s5bLocals[i] {
+                    guard let answeredS5B = answered.transport as? S5BTransport else {
+                        throw FileTransferSessionError.protocolError("we offered S5B and the receiver answered with another transport")
+                    }
+                    if let socket = try await s5bEstablish(engine: engine, id: id, events: events, content: content, local: local, remote: answeredS5B,
+                                                           weAreInitiator: true, options: options) {
+                        channel = S5BWriter(socket: socket)
+                    } else {
+                        // XEP-0260 §2.6: no candidate worked either way; the initiator falls back to IBB.
+                        let cause = FileTransferSessionError.transport("no SOCKS5 candidate connected either way")
+                        guard options.ibbFallback else { throw cause }
+                        channel = try await fallBackToIBB(engine: engine, id: id, events: events, content: content, options: options, cause: cause)
+                    }
                 } else {
                     guard let remote = answered.transport as? ICEUDPTransport, let transport = transports[i] else {
                         throw FileTransferSessionError.unsupported("the receiver answered with a transport other than ICE-UDP")
@@ -121,7 +137,7 @@ public enum JingleFileTransfer {
                 await channel.release()
                 results.append(FileTransferResult(name: descriptions[i].name, path: paths[i], size: descriptions[i].size, offset: offset,
                                                   transferred: sent, sha256: hash, seconds: seconds, verified: true,
-                                                  transport: channel is IBBOutbound ? .ibb : .ice))
+                                                  transport: channel is IBBOutbound ? .ibb : channel is S5BWriter ? .s5b : .ice))
             }
             try? await engine.terminate(id, reason: JingleReason(.success))
             return results
@@ -223,9 +239,9 @@ public enum JingleFileTransfer {
             guard content.effectiveSenders == .initiator else {
                 throw await refuse(.unsupportedApplications, "file requests (senders=responder, XEP-0234 §5) are not served by jingle receive")
             }
-            guard let transport = content.transport, transport is ICEUDPTransport || transport is IBBTransport else {
+            guard let transport = content.transport, transport is ICEUDPTransport || transport is IBBTransport || transport is S5BTransport else {
                 let kind = content.transport.map { $0.element().namespace } ?? "none"
-                throw await refuse(.unsupportedTransports, "transport \(kind) is not supported (ICE-UDP and IBB; S5B is not implemented)")
+                throw await refuse(.unsupportedTransports, "transport \(kind) is not supported (ICE-UDP, IBB and S5B only)")
             }
             let file = description.file
             guard let size = file.size else { throw await refuse(.failedApplication, "offer without a size") }
@@ -243,6 +259,7 @@ public enum JingleFileTransfer {
         }
         var transports: [ICEContentTransport?] = []
         var ibbStreams: [(inbound: IBBInbound, router: IBBRouter)?] = []
+        var s5bLocals: [Int: S5BLocal] = [:]
         defer {
             let t = transports.compactMap { $0 }
             Task { for x in t { await x.close() } }
@@ -259,6 +276,12 @@ public enum JingleFileTransfer {
                     transports.append(nil)
                     ibbStreams.append((expected.inbound, expected.router))
                     ours = expected.answer
+                } else if let s5b = offer.transport as? S5BTransport {
+                    transports.append(nil)
+                    ibbStreams.append(nil)
+                    let local = try s5bListen(engine: engine, peer: id.peer, sid: s5b.sid, options: options)
+                    s5bLocals[i] = local
+                    ours = local.transport
                 } else {
                     guard let ice = offer.transport as? ICEUDPTransport else { preconditionFailure("offers were checked above") }
                     let transport = try await ICEContentTransport.make(options.ice, role: .controlled, timeout: options.connectTimeout)
@@ -279,6 +302,14 @@ public enum JingleFileTransfer {
                 let channel: any FileByteReader
                 if let ibb = ibbStreams[i] {
                     channel = IBBReader(inbound: ibb.inbound, router: ibb.router, events: events, idleTimeout: options.connectTimeout)
+                } else if let local = s5bLocals[i], let remote = offer.transport as? S5BTransport {
+                    if let socket = try await s5bEstablish(engine: engine, id: id, events: events, content: offer.content, local: local, remote: remote,
+                                                           weAreInitiator: false, options: options) {
+                        channel = S5BReader(socket: socket, idleTimeout: options.connectTimeout)
+                    } else {
+                        channel = try await awaitReplacement(engine: engine, id: id, events: events, content: offer.content, options: options,
+                                                             cause: .transport("no SOCKS5 candidate connected either way"))
+                    }
                 } else {
                     guard let remote = offer.transport as? ICEUDPTransport, let ice = transports[i] else { preconditionFailure("an ICE agent per ICE offer") }
                     channel = try await receiveOverICE(engine: engine, id: id, events: events, content: offer.content, remote: remote, ice: ice, options: options)
@@ -329,7 +360,7 @@ public enum JingleFileTransfer {
                 let elapsed = ContinuousClock.now - started
                 results.append(FileTransferResult(name: sink.name, path: path, size: total, offset: offset, transferred: sink.received - offset,
                                                   sha256: expected, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                                                  verified: true, transport: channel is IBBReader ? .ibb : .ice))
+                                                  verified: true, transport: channel is IBBReader ? .ibb : channel is S5BReader ? .s5b : .ice))
             }
             // The sender ends the session after the last `received`; wait for it briefly.
             _ = try? await events.take(timeout: .seconds(5), "session end") { event -> Bool? in

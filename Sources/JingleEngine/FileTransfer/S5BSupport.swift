@@ -4,8 +4,7 @@ import XMPPCore
 
 /// The I/O-free pieces of SOCKS5 bytestreams (XEP-0260 over XEP-0065): the destination address, the SOCKS5
 /// messages of a direct connection (RFC 1928 with the XEP-0065 §5.3.2 profile) and the nomination rule.
-/// The sockets that would carry them are not implemented yet: an S5B offer is refused with
-/// unsupported-transports and a transport-replace to S5B with transport-reject.
+/// `S5BSocket` and `JingleFileTransfer.s5bEstablish` carry them out; proxy candidates are not used.
 public enum S5B {
     /// XEP-0260 §2.2 / XEP-0065 §5.3.2: SHA-1 (lower-case hex) of sid + the full JID of the party that
     /// offered the candidate + the full JID of the party that connects to it. For the initiator's
