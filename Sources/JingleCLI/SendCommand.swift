@@ -35,6 +35,7 @@ struct SendCommand: AsyncParsableCommand {
           jingle send big.iso --peer 127.0.0.1:5299
           jingle send a.txt b.png --to bob@example.org/laptop --jid alice@example.org --password-file pw
           jingle send notes.pdf --to bob@example.org/phone --jid alice@example.org --password-file pw --no-ice
+          jingle send big.iso --peer 127.0.0.1:5299 --bind 127.0.0.1 --transport s5b
           jingle send movie.mkv --peer 127.0.0.1:5299 --bind 127.0.0.1 --turn 127.0.0.1:3478 --turn-user u --turn-pass p --relay-only
         """
     )
@@ -191,6 +192,8 @@ struct ICEOptions: ParsableArguments {
     var relayOnly = false
     @Flag(name: .customLong("no-ice"), help: "send: offer in-band bytestreams (XEP-0261) instead of ICE; the bytes go over the XMPP link (TLS to the server), not DTLS end to end. receive: IBB offers are always accepted.")
     var noICE = false
+    @Option(help: ArgumentHelp("send: the transport to offer: ice (default, IBB fallback), ibb (like --no-ice) or s5b (XEP-0260 SOCKS5, direct candidates on the first --bind address).", valueName: "KIND"))
+    var transport: String?
     @Option(help: ArgumentHelp("How long ICE and DTLS may take to connect.", valueName: "TIME"))
     var timeout = "20s"
     @Flag(help: "Progress and summaries as JSON lines on standard output.")
@@ -202,6 +205,10 @@ struct ICEOptions: ParsableArguments {
         if let turn { _ = try SDPCallCommand.hostPort(turn, option: "--turn") }
         if let stun { _ = try SDPCallCommand.hostPort(stun, option: "--stun") }
         _ = try SDPCallCommand.parseDuration(timeout, option: "--timeout")
+        if let transport {
+            guard let kind = FileTransferTransport(rawValue: transport) else { throw ValidationError("--transport must be ice, ibb or s5b") }
+            if noICE && kind != .ibb { throw ValidationError("--no-ice contradicts --transport \(transport)") }
+        }
     }
 
     func transferOptions() throws -> FileTransferOptions {
@@ -218,6 +225,7 @@ struct ICEOptions: ParsableArguments {
         configuration.relayOnly = relayOnly
         var options = FileTransferOptions(ice: configuration, connectTimeout: try SDPCallCommand.parseDuration(timeout, option: "--timeout"))
         if noICE { options.transport = .ibb }
+        if let kind = transport.flatMap(FileTransferTransport.init(rawValue:)) { options.transport = kind }
         // Test hook (hash-mismatch tests): announce a wrong checksum.
         options.corruptChecksum = ProcessInfo.processInfo.environment["JINGLE_TEST_CORRUPT_CHECKSUM"] == "1"
         return options
