@@ -15,6 +15,17 @@ import XMPPLink
 struct FileTransferFallbackTests {
     typealias T = FileTransferTests
 
+    /// Like `FileTransferTests.prosodyPair`, with resources of its own: suites that run in parallel must not
+    /// bind the same full JIDs (the server would route one suite's stanzas to the other).
+    static func prosodyPair() async throws -> T.Pair {
+        let server = try ProsodyServer.get()
+        let tag = String(UInt32.random(in: 0..<UInt32.max), radix: 36)
+        let alice = try await server.connect("alice", resource: "fb-\(tag)")
+        let bob = try await server.connect("bob", resource: "fb-\(tag)")
+        let aliceJID = try #require(await alice.boundJID), bobJID = try #require(await bob.boundJID)
+        return await T.start(alice, aliceJID, bob, bobJID) { await alice.close(); await bob.close() }
+    }
+
     static func options(connect: Duration = .seconds(15)) -> FileTransferOptions {
         FileTransferOptions(ice: ICEConfiguration(localAddresses: ["127.0.0.1"]), connectTimeout: connect, answerTimeout: .seconds(15))
     }
@@ -35,6 +46,7 @@ struct FileTransferFallbackTests {
         if let already { try whole.prefix(already).write(to: URL(fileURLWithPath: dst + "/f-\(size).bin.part")) }
         let outcome = await T.transfer(pair, paths: [path], policy: .init(directory: dst, acceptAll: true, resume: already != nil),
                                        senderOptions: sender, receiverOptions: receiver)
+        if case .failure(let e) = outcome.received { Issue.record("receiver: \(e)") }
         let sent = try #require(try outcome.sent.get().first), received = try #require(try outcome.received.get().first)
         #expect(received.sha256 == (try T.sha256(path)))
         #expect(sent.verified && received.verified)
@@ -47,7 +59,7 @@ struct FileTransferFallbackTests {
 
     @Test("ICE cannot connect: the sender replaces the transport with IBB, 1 MiB + 1 arrives verified", .timeLimit(.minutes(1)))
     func fallbackWhenICEFails() async throws {
-        let pair = try await T.prosodyPair()
+        let pair = try await Self.prosodyPair()
         var sender = Self.options(connect: .seconds(4))
         sender.unreachableICEForTesting = true
         let r = try await Self.roundTrip(pair, size: (1 << 20) + 1, sender: sender, receiver: Self.options(connect: .seconds(4)))
@@ -58,7 +70,7 @@ struct FileTransferFallbackTests {
 
     @Test("without the fallback, the same ICE failure ends the session", .timeLimit(.minutes(1)))
     func noFallback() async throws {
-        let pair = try await T.prosodyPair()
+        let pair = try await Self.prosodyPair()
         let src = try T.tempDirectory("src"), dst = try T.tempDirectory("dst")
         defer { try? FileManager.default.removeItem(atPath: src); try? FileManager.default.removeItem(atPath: dst) }
         let path = try T.makeFile(src, "x.bin", size: 1000)
@@ -76,7 +88,7 @@ struct FileTransferFallbackTests {
 
     @Test("an IBB-only offer (no ICE) is accepted: byte-identical, hash verified", .timeLimit(.minutes(1)), arguments: [0, 1, (1 << 20) + 1])
     func ibbOffered(size: Int) async throws {
-        let pair = try await T.prosodyPair()
+        let pair = try await Self.prosodyPair()
         let r = try await Self.roundTrip(pair, size: size, sender: Self.ibbOptions())
         await pair.close()
         #expect(r.sent.transport == .ibb && r.received.transport == .ibb)
@@ -85,7 +97,7 @@ struct FileTransferFallbackTests {
 
     @Test("resume over IBB: only the missing range is sent, the whole file is verified", .timeLimit(.minutes(1)))
     func ibbResume() async throws {
-        let pair = try await T.prosodyPair()
+        let pair = try await Self.prosodyPair()
         let size = 300_000, already = 123_457
         let r = try await Self.roundTrip(pair, size: size, sender: Self.ibbOptions(), resumeFrom: already)
         await pair.close()
@@ -115,7 +127,7 @@ struct FileTransferFallbackTests {
 
     @Test("a transport-replace to a transport we cannot use gets transport-reject", .timeLimit(.minutes(1)))
     func replaceRejected() async throws {
-        let pair = try await T.prosodyPair()
+        let pair = try await Self.prosodyPair()
         let dst = try T.tempDirectory("dst")
         defer { try? FileManager.default.removeItem(atPath: dst) }
         let receiver = pair.receiver
@@ -165,7 +177,7 @@ struct FileTransferFallbackTests {
     @Test("a hostile IBB stream aborts cleanly with a clear error; the engine serves the next session", .timeLimit(.minutes(1)),
           arguments: Hostile.allCases)
     func hostileStream(_ hostile: Hostile) async throws {
-        let pair = try await T.prosodyPair()
+        let pair = try await Self.prosodyPair()
         let dst = try T.tempDirectory("dst")
         defer { try? FileManager.default.removeItem(atPath: dst) }
         let receiver = pair.receiver
@@ -303,7 +315,7 @@ struct FileTransferFallbackTests {
 
     @Test("S5B: our sender to our receiver through Prosody, direct candidates, 1 MiB + 1 verified", .timeLimit(.minutes(1)))
     func s5bTransfer() async throws {
-        let pair = try await T.prosodyPair()
+        let pair = try await Self.prosodyPair()
         var sender = Self.options()
         sender.transport = .s5b
         let r = try await Self.roundTrip(pair, size: (1 << 20) + 1, sender: sender)
@@ -316,7 +328,7 @@ struct FileTransferFallbackTests {
     /// candidate-error, and accepts the sender's transport-replace to IBB (XEP-0260 §2.6).
     @Test("an S5B offer with only a proxy candidate: candidate-error, then the IBB replacement is accepted", .timeLimit(.minutes(1)))
     func s5bProxyOnly() async throws {
-        let pair = try await T.prosodyPair()
+        let pair = try await Self.prosodyPair()
         let dst = try T.tempDirectory("dst")
         defer { try? FileManager.default.removeItem(atPath: dst) }
         let transport = try S5BTransport(element: XMLElement(parsing: """
