@@ -301,6 +301,34 @@ struct FileTransferFallbackTests {
         #expect(throws: S5B.SOCKS5Error.refused(5)) { try S5B.parseConnectReply([5, 5, 0, 1, 0, 0, 0, 0, 0, 0]) }
     }
 
+    @Test("our SOCKS5 listener refuses a CONNECT to another dstaddr and takes the right one", .timeLimit(.minutes(1)))
+    func socks5ListenerChecksDstaddr() async throws {
+        let (listener, port) = try S5BSocket.listen(host: "127.0.0.1")
+        let right = S5B.dstaddr(sid: "s", requester: try JID("a@localhost/x"), target: try JID("b@localhost/y"))
+        let serving = Task { () -> [String] in
+            var outcomes: [String] = []
+            for _ in 0..<2 {
+                guard let socket = await listener.accept(until: .now + .seconds(10)) else { break }
+                do throws(FileTransferSessionError) {
+                    try await socket.socks5Accept(dstaddr: right, timeout: .seconds(5))
+                    outcomes.append("accepted")
+                    try await socket.write([1, 2, 3][...])
+                    socket.shutdownWrite()
+                } catch { outcomes.append(error.description) }
+            }
+            return outcomes
+        }
+        let wrong = try await S5BSocket.connect(host: "127.0.0.1", port: port, timeout: .seconds(5))
+        await #expect(throws: FileTransferSessionError.self) { try await wrong.socks5Connect(dstaddr: String(repeating: "0", count: 40), timeout: .seconds(5)) }
+        let good = try await S5BSocket.connect(host: "127.0.0.1", port: port, timeout: .seconds(5))
+        try await good.socks5Connect(dstaddr: right, timeout: .seconds(5))
+        #expect(try await good.read(exactly: 3, timeout: .seconds(5)) == [1, 2, 3])
+        #expect(try await good.read(idleTimeout: .seconds(5)) == nil)
+        let outcomes = await serving.value
+        #expect(outcomes.count == 2 && outcomes[0].contains("does not match") && outcomes[1] == "accepted")
+        listener.close()
+    }
+
     @Test("XEP-0260 §2.4 nomination: higher priority wins, the initiator's choice on a tie", arguments: [
         (UInt32(10), UInt32(20), "r"), (UInt32(20), UInt32(10), "i"), (UInt32(15), UInt32(15), "i"),
     ])

@@ -32,10 +32,10 @@ public struct FileTransferOptions: Sendable {
     }
 
     /// The disco#info features a file-transfer endpoint advertises (XEP-0234 §10, XEP-0176, XEP-0320,
-    /// XEP-0300 §4, XEP-0261 §4 with XEP-0047).
+    /// XEP-0300 §4, XEP-0261 §4 with XEP-0047, XEP-0260 §5).
     public static let features = [
         NS.jingleFileTransfer, NS.jingleICEUDP, NS.jingleDTLS, NS.hashes, "urn:xmpp:hash-function-text-names:sha-256",
-        NS.jingleIBB, NS.ibb,
+        NS.jingleIBB, NS.ibb, NS.jingleS5B,
     ]
 }
 
