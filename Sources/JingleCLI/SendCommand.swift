@@ -21,6 +21,10 @@ struct SendCommand: AsyncParsableCommand {
         over ICE and a DTLS-encrypted reliable stream, followed by a sha-256 checksum (XEP-0234 §8.1). The
         receiver resumes an interrupted file by asking for a range (§7); only the missing bytes are sent.
 
+        When ICE cannot connect, the sender replaces the transport with in-band bytestreams (XEP-0261 over
+        XEP-0047, transport-replace); --no-ice offers them from the start. In-band bytes ride the XMPP link:
+        they are protected by TLS to the server only, not by DTLS end to end, and are slower.
+
         Progress goes to standard error as a bar on a terminal, as JSON lines (--json, or when standard
         error is not a terminal) otherwise; a summary per file follows.
 
@@ -37,6 +41,8 @@ struct SendCommand: AsyncParsableCommand {
         Examples:
           jingle send big.iso --peer 127.0.0.1:5299
           jingle send a.txt b.png --to bob@example.org/laptop --jid alice@example.org --password-file pw
+          jingle send notes.pdf --to bob@example.org/phone --jid alice@example.org --password-file pw --no-ice
+          jingle send big.iso --peer 127.0.0.1:5299 --bind 127.0.0.1 --transport s5b
           jingle send movie.mkv --peer 127.0.0.1:5299 --bind 127.0.0.1 --turn 127.0.0.1:3478 --turn-user u --turn-pass p --relay-only
           jingle send --serve report.pdf photo.jpg --listen 127.0.0.1:5299 --yes
           jingle send --serve report.pdf --jid alice@example.org --password-file pw --accept-from bob@example.org --keep-listening
@@ -105,8 +111,10 @@ struct ICEOptions: ParsableArguments {
     var turnPass: String?
     @Flag(name: .customLong("relay-only"), help: "Use only TURN relay candidates.")
     var relayOnly = false
-    @Flag(name: .customLong("no-ice"), help: "Use in-band bytestreams (XEP-0261) instead of ICE.")
+    @Flag(name: .customLong("no-ice"), help: "send: offer in-band bytestreams (XEP-0261) instead of ICE; the bytes go over the XMPP link (TLS to the server), not DTLS end to end. receive: IBB offers are always accepted.")
     var noICE = false
+    @Option(help: ArgumentHelp("send: the transport to offer: ice (default, IBB fallback), ibb (like --no-ice) or s5b (XEP-0260 SOCKS5, direct candidates on the first --bind address).", valueName: "KIND"))
+    var transport: String?
     @Option(help: ArgumentHelp("How long ICE and DTLS may take to connect.", valueName: "TIME"))
     var timeout = "20s"
     @Flag(help: "Progress and summaries as JSON lines on standard output.")
@@ -118,12 +126,13 @@ struct ICEOptions: ParsableArguments {
         if let turn { _ = try HostPort(turn, option: "--turn") }
         if let stun { _ = try HostPort(stun, option: "--stun") }
         _ = try SDPCallCommand.parseDuration(timeout, option: "--timeout")
+        if let transport {
+            guard let kind = FileTransferTransport(rawValue: transport) else { throw ValidationError("--transport must be ice, ibb or s5b") }
+            if noICE && kind != .ibb { throw ValidationError("--no-ice contradicts --transport \(transport)") }
+        }
     }
 
     func transferOptions() throws -> FileTransferOptions {
-        if noICE {
-            throw CLIError("unsupported: --no-ice (in-band bytestreams, XEP-0261) is not implemented yet", hint: "leave out --no-ice")
-        }
         var configuration = ICEConfiguration()
         configuration.localAddresses = bind.flatMap { $0.split(separator: ",").map(String.init) }
         if let stun {
@@ -136,6 +145,8 @@ struct ICEOptions: ParsableArguments {
         }
         configuration.relayOnly = relayOnly
         var options = FileTransferOptions(ice: configuration, connectTimeout: try SDPCallCommand.parseDuration(timeout, option: "--timeout"))
+        if noICE { options.transport = .ibb }
+        if let kind = transport.flatMap(FileTransferTransport.init(rawValue:)) { options.transport = kind }
         // Test hook (hash-mismatch tests): announce a wrong checksum.
         options.corruptChecksum = ProcessInfo.processInfo.environment["JINGLE_TEST_CORRUPT_CHECKSUM"] == "1"
         return options

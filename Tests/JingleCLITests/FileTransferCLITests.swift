@@ -145,11 +145,42 @@ struct FileTransferCLITests {
         #expect(Self.listing(dir + "/in").isEmpty)
     }
 
-    @Test("--no-ice is refused as unsupported (IBB not implemented)")
-    func noICEUnsupported() throws {
-        let result = try CLI.run(["send", "/dev/null", "--peer", "127.0.0.1:9", "--no-ice"], timeout: 20)
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("unsupported"))
+    @Test("--no-ice sends over in-band bytestreams (XEP-0261): verified, both exit 0", .timeLimit(.minutes(1)))
+    func noICE() throws {
+        let dir = try Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.randomFile(dir + "/ibb.bin", size: 300_001)
+        let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/ibb.bin", "--no-ice"])
+        #expect(r.ss == 0, "send: \(r.send.stderr)")
+        #expect(r.rs == 0, "receive: \(r.receive.stderr)")
+        #expect(Self.listing(dir + "/in") == ["ibb.bin"])
+        #expect(FileManager.default.contentsEqual(atPath: dir + "/ibb.bin", andPath: dir + "/in/ibb.bin"))
+        #expect(r.send.stdout.contains("\"verified\":true"), "\(r.send.stdout)")
+    }
+
+    @Test("--transport s5b sends over a SOCKS5 direct connection (XEP-0260): verified, both exit 0", .timeLimit(.minutes(1)))
+    func s5b() throws {
+        let dir = try Self.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.randomFile(dir + "/s5b.bin", size: (1 << 20) + 1)
+        let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/s5b.bin", "--transport", "s5b"])
+        #expect(r.ss == 0, "send: \(r.send.stderr)")
+        #expect(r.rs == 0, "receive: \(r.receive.stderr)")
+        #expect(FileManager.default.contentsEqual(atPath: dir + "/s5b.bin", andPath: dir + "/in/s5b.bin"))
+    }
+
+    @Test("--transport with an unknown kind is a usage error")
+    func badTransport() throws {
+        let result = try CLI.run(["send", "/dev/null", "--peer", "127.0.0.1:9", "--transport", "carrier-pigeon"], timeout: 20)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("ice, ibb or s5b"))
+    }
+
+    @Test("send --help says IBB is not end-to-end encrypted")
+    func noICEHelp() throws {
+        let result = try CLI.run(["send", "--help"], timeout: 20)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("--no-ice") && result.stdout.contains("not DTLS end to end"))
     }
 
     @Test("receiver killed halfway, restarted with --resume: completes verified, the received prefix is not sent again",

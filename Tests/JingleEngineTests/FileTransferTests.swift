@@ -315,14 +315,14 @@ struct FileTransferTests {
         #expect(Self.listing(dst) == ["resumed.bin"])
     }
 
-    @Test("an IBB offer is refused with unsupported-transports (IBB is not implemented)", .timeLimit(.minutes(1)))
-    func ibbOfferRefused() async throws {
+    @Test("a raw-UDP offer is refused with unsupported-transports", .timeLimit(.minutes(1)))
+    func rawUDPOfferRefused() async throws {
         let pair = try await Self.peerPair()
         let dst = try Self.tempDirectory("dst")
         defer { try? FileManager.default.removeItem(atPath: dst) }
         let content = JingleContent(creator: .initiator, name: "f", senders: .initiator,
                                     description: FileTransferDescription(file: FileTransferFile(name: "x.bin", size: 10)),
-                                    transport: IBBTransport(blockSize: 4096, sid: "ibb1"))
+                                    transport: RawUDPTransport(candidates: [RawUDPCandidate(component: 1, id: "x", ip: "127.0.0.1", port: 9)]))
         let receiver = pair.receiver
         let receiving = Task { () -> FileTransferSessionError? in
             var incoming = receiver.incomingSessions.makeAsyncIterator()

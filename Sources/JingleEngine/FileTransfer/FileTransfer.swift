@@ -32,16 +32,29 @@ public enum JingleFileTransfer {
                 descriptions.append(d)
             } catch { throw .file(error.description) }
         }
-        var transports: [ICEContentTransport] = []
-        defer { let t = transports; Task { for x in t { await x.close() } } }
+        var transports: [ICEContentTransport?] = []
+        var s5bLocals: [Int: S5BLocal] = [:]
+        defer { let t = transports.compactMap { $0 }; Task { for x in t { await x.close() } } }
         var contents: [JingleContent] = []
         for (i, d) in descriptions.enumerated() {
-            let transport = try await ICEContentTransport.make(options.ice, role: .controlling, timeout: options.connectTimeout)
-            transports.append(transport)
             var file = FileTransferFile(date: d.modified.map(XEP0082.format), name: d.name, size: d.size)
             file.mediaType = "application/octet-stream"
-            // RFC 5763 §5: the offerer says actpass; the answerer chooses.
-            let t = try await transport.jingleTransport(setup: .actpass, idPrefix: "c\(i)-", withholdingCandidates: options.trickleOnly)
+            let t: any JingleTransportMethod
+            if options.transport == .ibb {
+                transports.append(nil)
+                t = ibbOffer()
+            } else if options.transport == .s5b {
+                transports.append(nil)
+                let local = try s5bListen(engine: engine, peer: peer, sid: "s5b" + String(UInt64.random(in: 0..<UInt64.max), radix: 36), options: options)
+                s5bLocals[i] = local
+                t = local.transport
+            } else {
+                let transport = try await ICEContentTransport.make(options.ice, role: .controlling, timeout: options.connectTimeout)
+                transports.append(transport)
+                // RFC 5763 §5: the offerer says actpass; the answerer chooses.
+                let ice = try await transport.jingleTransport(setup: .actpass, idPrefix: "c\(i)-", withholdingCandidates: options.trickleOnly)
+                t = options.unreachableICEForTesting ? unreachable(ice) : ice
+            }
             contents.append(JingleContent(creator: .initiator, name: "file\(i)", senders: .initiator,
                                           description: FileTransferDescription(file: file), transport: t))
         }
@@ -49,8 +62,9 @@ public enum JingleFileTransfer {
         do { handle = try await engine.initiate(to: peer, contents: contents) } catch { throw .protocolError(error.description) }
         let events = SessionEventBuffer(handle.events)
         let id = handle.id
+        // The unreachable-ICE test hook must not leak our real candidates through trickling either.
         let trickler = CandidateTrickler.start(engine: engine, id: id, events: events, sent: .sessionInitiate, contents: contents,
-                                               transports: transports, options: options)
+                                               transports: options.unreachableICEForTesting ? [] : transports, options: options)
         defer { trickler.stop() }
         do throws(FileTransferSessionError) {
             let accept = try await events.take(timeout: options.answerTimeout, "the receiver to accept") { event -> JinglePayload? in
@@ -62,20 +76,55 @@ public enum JingleFileTransfer {
                 guard let answered = accept.contents.first(where: { $0.name == content.name }) else {
                     throw FileTransferSessionError.protocolError("session-accept lacks content \(content.name)")
                 }
-                guard let remote = answered.transport as? ICEUDPTransport else {
-                    throw FileTransferSessionError.unsupported("the receiver answered with a transport other than ICE-UDP")
-                }
-                let transport = transports[i]
-                try await transport.apply(remote: remote)
                 let offset = (answered.description as? FileTransferDescription)?.file.range?.offset ?? 0
-                let remoteFP = remote.fingerprints.first
-                guard let role = remoteFP.flatMap({ TransportMapping.dtlsRole(local: .actpass, remote: $0.setup) }) else {
-                    throw FileTransferSessionError.protocolError("the answer's DTLS setup must be active or passive (XEP-0320)")
+                let channel: any FileByteWriter
+                if let offered = content.transport as? IBBTransport {
+                    guard let answeredIBB = answered.transport as? IBBTransport else {
+                        throw FileTransferSessionError.protocolError("we offered IBB and the receiver answered with another transport")
+                    }
+                    channel = try await openIBB(engine: engine, to: peer, offered: offered, answered: answeredIBB)
+                } else if let local = s5bLocals[i] {
+                    guard let answeredS5B = answered.transport as? S5BTransport else {
+                        throw FileTransferSessionError.protocolError("we offered S5B and the receiver answered with another transport")
+                    }
+                    if let socket = try await s5bEstablish(engine: engine, id: id, events: events, content: content, local: local, remote: answeredS5B,
+                                                           weAreInitiator: true, options: options) {
+                        channel = S5BWriter(socket: socket)
+                    } else {
+                        // XEP-0260 §2.6: no candidate worked either way; the initiator falls back to IBB.
+                        let cause = FileTransferSessionError.transport("no SOCKS5 candidate connected either way")
+                        guard options.ibbFallback else { throw cause }
+                        channel = try await fallBackToIBB(engine: engine, id: id, events: events, content: content, options: options, cause: cause)
+                    }
+                } else {
+                    guard let remote = answered.transport as? ICEUDPTransport, let transport = transports[i] else {
+                        throw FileTransferSessionError.unsupported("the receiver answered with a transport other than ICE-UDP")
+                    }
+                    if options.unreachableICEForTesting {
+                        guard let ufrag = remote.ufrag, let pwd = remote.pwd else { throw FileTransferSessionError.protocolError("ICE-UDP transport without ufrag/pwd") }
+                        do { try await transport.agent.setRemoteCredentials(ICECredentials(ufrag: ufrag, pwd: pwd), stream: transport.stream) } catch {
+                            throw FileTransferSessionError.transport("\(error)")
+                        }
+                    } else {
+                        try await transport.apply(remote: remote)
+                    }
+                    let remoteFP = remote.fingerprints.first
+                    guard let role = remoteFP.flatMap({ TransportMapping.dtlsRole(local: .actpass, remote: $0.setup) }) else {
+                        throw FileTransferSessionError.protocolError("the answer's DTLS setup must be active or passive (XEP-0320)")
+                    }
+                    do {
+                        channel = try await transport.connect(role: role, remoteFingerprint: remoteFP, events: events, content: content.name,
+                                                              timeout: options.connectTimeout).stream
+                    } catch {
+                        // XEP-0166 §7.2.15: ICE cannot connect (failed, timed out, no usable candidate):
+                        // the initiator proposes IBB for this content.
+                        let iceCannotConnect = switch error { case .transport, .timeout: true; default: false }
+                        guard iceCannotConnect, options.ibbFallback else { throw error }
+                        channel = try await fallBackToIBB(engine: engine, id: id, events: events, content: content, options: options, cause: error)
+                    }
                 }
-                let box = try await transport.connect(role: role, remoteFingerprint: remoteFP, events: events, content: content.name,
-                                                      timeout: options.connectTimeout)
                 let started = ContinuousClock.now
-                let (sent, hash) = try await sendFile(paths[i], name: descriptions[i].name, offset: offset, over: box.stream, progress: progress)
+                let (sent, hash) = try await sendFile(paths[i], name: descriptions[i].name, offset: offset, over: channel, progress: progress)
                 var announced = hash
                 if options.corruptChecksum, !announced.isEmpty { announced[0] ^= 0xFF }
                 let checksum = FileTransferInfo.checksum(creator: .initiator, name: content.name,
@@ -89,9 +138,10 @@ public enum JingleFileTransfer {
                     return nil
                 }
                 let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18 + Double((ContinuousClock.now - started).components.seconds)
-                box.stream.close()
+                await channel.release()
                 results.append(FileTransferResult(name: descriptions[i].name, path: paths[i], size: descriptions[i].size, offset: offset,
-                                                  transferred: sent, sha256: hash, seconds: seconds, verified: true))
+                                                  transferred: sent, sha256: hash, seconds: seconds, verified: true,
+                                                  transport: channel is IBBOutbound ? .ibb : channel is S5BWriter ? .s5b : .ice))
             }
             try? await engine.terminate(id, reason: JingleReason(.success))
             return results
@@ -107,7 +157,7 @@ public enum JingleFileTransfer {
 
     /// Streams bytes `offset...` of `path`; the hash covers the whole file (the prefix is read and hashed
     /// but not sent, since the receiver has it).
-    static func sendFile(_ path: String, name: String, offset: UInt64, over stream: SecureStream,
+    static func sendFile(_ path: String, name: String, offset: UInt64, over stream: any FileByteWriter,
                          progress: ProgressHandler?) async throws(FileTransferSessionError) -> (sent: UInt64, hash: [UInt8]) {
         let source: FileSource
         do { source = try FileSource(path: path) } catch { throw .file(error.description) }
@@ -131,14 +181,14 @@ public enum JingleFileTransfer {
             position += UInt64(n)
             if position <= offset { continue }
             let from = start < offset ? Int(offset - start) : 0
-            do { try await stream.write(buffer[from..<n]) } catch { throw .transport("\(error)") }
+            do { try await stream.write(buffer[from..<n]) } catch let e as FileTransferSessionError { throw e } catch { throw .transport("\(error)") }
             sent += UInt64(n - from)
             if let progress, ContinuousClock.now - lastReport > .milliseconds(200) {
                 lastReport = ContinuousClock.now
                 progress(FileTransferProgress(name: name, done: position, total: source.size, transferred: sent, offset: offset))
             }
         }
-        do { try await stream.finish() } catch { throw .transport("\(error)") }
+        do { try await stream.finish() } catch let e as FileTransferSessionError { throw e } catch { throw .transport("\(error)") }
         progress?(FileTransferProgress(name: name, done: position, total: source.size, transferred: sent, offset: offset))
         return (sent, source.digestOfDelivered)
     }
@@ -186,7 +236,7 @@ public enum JingleFileTransfer {
         }
         // Check every offer before creating anything (XEP-0234 §13).
         var sinks: [FileSink] = []
-        var offers: [(content: JingleContent, file: FileTransferFile, transport: ICEUDPTransport)] = []
+        var offers: [(content: JingleContent, file: FileTransferFile, transport: any JingleTransportMethod)] = []
         for content in incoming.initiate.contents {
             guard let description = content.description as? FileTransferDescription else {
                 throw await refuse(.unsupportedApplications, "content \(content.name) is not a XEP-0234 file offer")
@@ -194,9 +244,9 @@ public enum JingleFileTransfer {
             guard content.effectiveSenders == .initiator else {
                 throw await refuse(.unsupportedApplications, "file requests (senders=responder, XEP-0234 §5) are not served by jingle receive")
             }
-            guard let transport = content.transport as? ICEUDPTransport else {
-                let kind = content.transport.map { type(of: $0).namespace } ?? "none"
-                throw await refuse(.unsupportedTransports, "transport \(kind) is not supported (ICE-UDP only; IBB and S5B are not implemented)")
+            guard let transport = content.transport, transport is ICEUDPTransport || transport is IBBTransport || transport is S5BTransport else {
+                let kind = content.transport.map { $0.element().namespace } ?? "none"
+                throw await refuse(.unsupportedTransports, "transport \(kind) is not supported (ICE-UDP, IBB and S5B only)")
             }
             let file = description.file
             guard let size = file.size else { throw await refuse(.failedApplication, "offer without a size") }
@@ -212,18 +262,40 @@ public enum JingleFileTransfer {
             onOffer?("\(file.name ?? "?") (\(size) bytes) from \(id.peer)")
             offers.append((content, file, transport))
         }
-        var transports: [ICEContentTransport] = []
-        defer { let t = transports; Task { for x in t { await x.close() } } }
+        var transports: [ICEContentTransport?] = []
+        var ibbStreams: [(inbound: IBBInbound, router: IBBRouter)?] = []
+        var s5bLocals: [Int: S5BLocal] = [:]
+        defer {
+            let t = transports.compactMap { $0 }
+            Task { for x in t { await x.close() } }
+            for case let ibb? in ibbStreams { ibb.router.remove(ibb.inbound) }
+        }
         do throws(FileTransferSessionError) {
             var answers: [JingleContent] = []
             for (i, offer) in offers.enumerated() {
-                let transport = try await ICEContentTransport.make(options.ice, role: .controlled, timeout: options.connectTimeout)
-                transports.append(transport)
-                try await transport.apply(remote: offer.transport)
                 var file = offer.file
                 if sinks[i].resumeOffset > 0 { file.range = FileTransferRange(offset: sinks[i].resumeOffset) }
-                // XEP-0320 §3: we answer actpass with active, so we are the DTLS client.
-                let ours = try await transport.jingleTransport(setup: .active, idPrefix: "r\(i)-", withholdingCandidates: options.trickleOnly)
+                let ours: any JingleTransportMethod
+                if let ibb = offer.transport as? IBBTransport {
+                    let expected = await expectIBB(engine: engine, from: id.peer, offer: ibb)
+                    transports.append(nil)
+                    ibbStreams.append((expected.inbound, expected.router))
+                    ours = expected.answer
+                } else if let s5b = offer.transport as? S5BTransport {
+                    transports.append(nil)
+                    ibbStreams.append(nil)
+                    let local = try s5bListen(engine: engine, peer: id.peer, sid: s5b.sid, options: options)
+                    s5bLocals[i] = local
+                    ours = local.transport
+                } else {
+                    guard let ice = offer.transport as? ICEUDPTransport else { preconditionFailure("offers were checked above") }
+                    let transport = try await ICEContentTransport.make(options.ice, role: .controlled, timeout: options.connectTimeout)
+                    transports.append(transport)
+                    ibbStreams.append(nil)
+                    try await transport.apply(remote: ice)
+                    // XEP-0320 §3: we answer actpass with active, so we are the DTLS client.
+                    ours = try await transport.jingleTransport(setup: .active, idPrefix: "r\(i)-", withholdingCandidates: options.trickleOnly)
+                }
                 answers.append(JingleContent(creator: offer.content.creator, name: offer.content.name, senders: offer.content.senders,
                                              description: FileTransferDescription(file: file), transport: ours))
             }
@@ -235,21 +307,32 @@ public enum JingleFileTransfer {
             for (i, offer) in offers.enumerated() {
                 let sink = sinks[i]
                 let offset = sink.resumeOffset
-                let fp = offer.transport.fingerprints.first
-                let role = fp.flatMap { TransportMapping.dtlsRole(local: .active, remote: $0.setup) } ?? .client
-                let box = try await transports[i].connect(role: role, remoteFingerprint: fp, events: events, content: offer.content.name,
-                                                          timeout: options.connectTimeout)
+                let channel: any FileByteReader
+                if let ibb = ibbStreams[i] {
+                    channel = IBBReader(inbound: ibb.inbound, router: ibb.router, events: events, idleTimeout: options.connectTimeout)
+                } else if let local = s5bLocals[i], let remote = offer.transport as? S5BTransport {
+                    if let socket = try await s5bEstablish(engine: engine, id: id, events: events, content: offer.content, local: local, remote: remote,
+                                                           weAreInitiator: false, options: options) {
+                        channel = S5BReader(socket: socket, idleTimeout: options.connectTimeout)
+                    } else {
+                        channel = try await awaitReplacement(engine: engine, id: id, events: events, content: offer.content, options: options,
+                                                             cause: .transport("no SOCKS5 candidate connected either way"))
+                    }
+                } else {
+                    guard let remote = offer.transport as? ICEUDPTransport, let ice = transports[i] else { preconditionFailure("an ICE agent per ICE offer") }
+                    channel = try await receiveOverICE(engine: engine, id: id, events: events, content: offer.content, remote: remote, ice: ice, options: options)
+                }
                 let started = ContinuousClock.now
                 let total = sink.expectedSize ?? 0
                 var lastReport = ContinuousClock.now
                 while true {
                     let bytes: [UInt8]?
-                    do { bytes = try await box.stream.read() } catch { throw FileTransferSessionError.transport("\(error)") }
+                    bytes = try await channel.read()
                     guard let bytes else { break }
                     do { try sink.write(bytes) } catch {
                         // The reason goes out first, so the sender reports it rather than the aborted stream.
                         try? await engine.terminate(id, reason: JingleReason(.failedApplication, text: JingleFileTransfer.peerText(error)))
-                        box.stream.abort(reason: PeerStreamAbortReason(code: 1, message: error.description))
+                        await channel.abort(error.description)
                         throw FileTransferSessionError.file(error.description)
                     }
                     if let progress, ContinuousClock.now - lastReport > .milliseconds(200) {
@@ -258,6 +341,10 @@ public enum JingleFileTransfer {
                     }
                 }
                 progress?(FileTransferProgress(name: sink.name, done: sink.received, total: total, transferred: sink.received - offset, offset: offset))
+                await channel.release()
+                if let size = sink.expectedSize, sink.received != size {
+                    throw FileTransferSessionError.transport("the stream ended after \(sink.received) of \(size) bytes")
+                }
                 let name = offer.content.name
                 let expected: [UInt8]
                 if let h = offer.file.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) {
@@ -283,7 +370,7 @@ public enum JingleFileTransfer {
                 let elapsed = ContinuousClock.now - started
                 results.append(FileTransferResult(name: sink.name, path: path, size: total, offset: offset, transferred: sink.received - offset,
                                                   sha256: expected, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                                                  verified: true))
+                                                  verified: true, transport: channel is IBBReader ? .ibb : channel is S5BReader ? .s5b : .ice))
             }
             // The sender ends the session after the last `received`; wait for it briefly.
             _ = try? await events.take(timeout: .seconds(5), "session end") { event -> Bool? in

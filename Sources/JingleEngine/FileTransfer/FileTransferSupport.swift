@@ -20,6 +20,13 @@ public struct FileTransferOptions: Sendable {
     /// Send the session-initiate or session-accept without any candidate and deliver every one in
     /// transport-info (XEP-0176 §5.3 allows it; some clients do so). Tests use it to play such a peer.
     public var trickleOnly = false
+    /// What the sender offers; with `.ice` it falls back to IBB when ICE cannot connect.
+    public var transport: FileTransferTransport = .ice
+    /// Propose IBB with transport-replace when ICE fails (XEP-0166 §7.2.15); off, an ICE failure ends the session.
+    public var ibbFallback = true
+    /// Test hook: the sender advertises only an unreachable ICE candidate and ignores the receiver's, so ICE
+    /// cannot connect for real (exercises the IBB fallback).
+    public var unreachableICEForTesting = false
 
     public init(ice: ICEConfiguration = ICEConfiguration(), connectTimeout: Duration = .seconds(20),
                 answerTimeout: Duration = .seconds(120), corruptChecksum: Bool = false) {
@@ -30,9 +37,10 @@ public struct FileTransferOptions: Sendable {
     }
 
     /// The disco#info features a file-transfer endpoint advertises (XEP-0234 §10, XEP-0176, XEP-0320,
-    /// XEP-0300 §4).
+    /// XEP-0300 §4, XEP-0261 §4 with XEP-0047, XEP-0260 §5).
     public static let features = [
         NS.jingleFileTransfer, NS.jingleICEUDP, NS.jingleDTLS, NS.hashes, "urn:xmpp:hash-function-text-names:sha-256",
+        NS.jingleIBB, NS.ibb, NS.jingleS5B,
     ]
 }
 
@@ -59,6 +67,8 @@ public struct FileTransferResult: Sendable {
     public var sha256: [UInt8]
     public var seconds: Double
     public var verified: Bool
+    /// The transport the bytes finally went over (IBB after a fallback).
+    public var transport: FileTransferTransport = .ice
 }
 
 public enum FileTransferSessionError: Error, Sendable, CustomStringConvertible {
@@ -249,6 +259,8 @@ struct ICEContentTransport {
                 if case .transport = error { throw error }
                 if let end = events.endReason() { throw .peerTerminated(end) }
                 if hasNoLocalCandidate() { throw .transport("no local ICE candidate (check --bind, --turn)") }
+                // The receiver cancels the attempt when the peer falls back to another transport.
+                if Task.isCancelled { throw .transport("ICE connectivity check abandoned") }
                 guard ContinuousClock.now < deadline else { throw .timeout("ICE connectivity (no usable candidate pair)") }
             }
         }

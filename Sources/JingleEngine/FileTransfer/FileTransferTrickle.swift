@@ -94,15 +94,17 @@ extension CandidateTrickler {
     /// Reports the session-initiate or session-accept `sent` (whose contents carry our transports, in the
     /// order of `transports`) and starts trickling the candidates gathered after it.
     static func start(engine: JingleEngine, id: JingleSessionID, events: SessionEventBuffer, sent action: JingleWireAction,
-                      contents: [JingleContent], transports: [ICEContentTransport], options: FileTransferOptions) -> CandidateTrickler {
+                      contents: [JingleContent], transports: [ICEContentTransport?], options: FileTransferOptions) -> CandidateTrickler {
         var trickled: [TrickledContent] = []
+        // Contents on IBB or S5B (nil) have no ICE candidates to trickle.
         for (i, content) in contents.enumerated() where i < transports.count {
+            guard let transport = transports[i] else { continue }
             let carried = (content.transport as? ICEUDPTransport)?.candidates ?? []
-            trickled.append(TrickledContent(creator: content.creator, name: content.name, transport: transports[i],
+            trickled.append(TrickledContent(creator: content.creator, name: content.name, transport: transport,
                                             idPrefix: "\(action == .sessionInitiate ? "c" : "r")\(i)-", sent: carried))
         }
         let count = trickled.reduce(0) { $0 + $1.sent.count }
-        let done = gatheringDone(transports)
+        let done = gatheringDone(transports.compactMap { $0 })
         options.observer?(action == .sessionInitiate ? .sessionInitiate(candidates: count, gatheringDone: done)
                                                      : .sessionAccept(candidates: count, gatheringDone: done))
         return CandidateTrickler(engine: engine, id: id, events: events, after: action, contents: trickled, observer: options.observer)
