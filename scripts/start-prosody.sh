@@ -5,7 +5,8 @@
 #        PROSODY_WATCH_PID=PID (stop Prosody once process PID has exited)
 # Users alice/alicepw and bob/bobpw are pre-seeded; component jingle.$DOMAIN has secret "compsecret";
 # XEP-0215 advertises STUN/TURN on 127.0.0.1:TURN_PORT (TURN REST secret "turnsecret").
-# --tls makes a self-signed certificate for $DOMAIN (DIR/certs/$DOMAIN.crt, usable as a trust root).
+# --tls makes a self-signed certificate for $DOMAIN (DIR/certs/$DOMAIN.crt, usable as a trust root), or keeps the
+# one already in DIR (a restart after a kill).
 # Prints Prosody's PID once the c2s port accepts connections. Stop: scripts/stop-prosody.sh DIR
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 DIR C2S_PORT COMPONENT_PORT TURN_PORT [--tls]" >&2; exit 2; }
@@ -16,6 +17,8 @@ if [ -n "${PROSODY_REQUIRE_TLS:-}" ]; then REQTLS=true; else REQTLS=false; fi
 mkdir -p "$DIR/data" "$DIR/certs" "$DIR/plugins"
 SSLCFG=""
 if [ "$TLS" = "--tls" ]; then
+  # A restart in the same DIR keeps its certificate, so clients that trust it can reconnect.
+  [ -s "$DIR/certs/$DOMAIN.crt" ] && [ -s "$DIR/certs/$DOMAIN.key" ] || \
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$DOMAIN" \
     -addext "subjectAltName=DNS:$DOMAIN,DNS:*.$DOMAIN,IP:127.0.0.1" \
     -keyout "$DIR/certs/$DOMAIN.key" -out "$DIR/certs/$DOMAIN.crt" 2>/dev/null

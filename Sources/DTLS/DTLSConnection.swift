@@ -204,6 +204,7 @@ public final class DTLSConnection {
             return DTLSOutput()
         }
         try Self.validateRecords(datagram)
+        if state == .handshaking { try Self.screenHandshakeRecords(datagram) }
         OpenSSLErrorQueue.clear()
         let written = datagram.withUnsafeBytes { BIO_write(incoming, $0.baseAddress, Int32($0.count)) }
         guard written == Int32(datagram.count) else {
@@ -477,6 +478,35 @@ public final class DTLSConnection {
             let length = Int(datagram[offset + 11]) << 8 | Int(datagram[offset + 12])
             guard offset + DTLSRecordPacker.headerLength + length <= datagram.count else {
                 throw DTLSError.malformedDatagram("record at byte \(offset) claims \(length) bytes, datagram is shorter")
+            }
+            offset += DTLSRecordPacker.headerLength + length
+        }
+    }
+
+    /// Refuses records that no genuine peer sends during a DTLS 1.2 handshake and that OpenSSL would act on:
+    /// anyone who can spoof the peer's address could otherwise end or stall the handshake with one datagram.
+    /// The handshake runs in epoch 0 and, from ChangeCipherSpec on, epoch 1 (RFC 6347 §4.1); application data
+    /// is only ever sent encrypted, so never in epoch 0 (OpenSSL fails the handshake with "unexpected record"
+    /// on one); a record of a later epoch cannot belong to this handshake (an invalid record SHOULD be
+    /// silently discarded, §4.1.2.7: here the caller learns of it as `malformedDatagram`). What remains is
+    /// inherent to DTLS 1.2: a well-formed plaintext alert or handshake message forged in epoch 0 is not
+    /// authenticated before Finished and can still end the handshake.
+    static func screenHandshakeRecords(_ datagram: [UInt8]) throws {
+        var offset = 0
+        while offset + DTLSRecordPacker.headerLength <= datagram.count {
+            let contentType = datagram[offset]
+            let epoch = Int(datagram[offset + 3]) << 8 | Int(datagram[offset + 4])
+            guard epoch <= 1 else {
+                throw DTLSError.malformedDatagram("record of epoch \(epoch) during the handshake")
+            }
+            let length = Int(datagram[offset + 11]) << 8 | Int(datagram[offset + 12])
+            guard !(epoch == 0 && contentType == 23) else {
+                throw DTLSError.malformedDatagram("unencrypted application data during the handshake")
+            }
+            // A plaintext alert is exactly level and description (RFC 5246 §7.2); OpenSSL fails the handshake
+            // on any other length ("invalid alert").
+            guard !(epoch == 0 && contentType == 21 && length != 2) else {
+                throw DTLSError.malformedDatagram("alert of \(length) bytes during the handshake")
             }
             offset += DTLSRecordPacker.headerLength + length
         }

@@ -84,7 +84,13 @@ final class TransportBridge: ChannelInboundHandler, Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // TLS errors are reported as such; any other I/O error (reset, …) is a lost connection, which the
-        // `channelInactive` that follows the close reports.
+        // `channelInactive` that follows the close reports. A TCP close without TLS close_notify (the server
+        // crashed or was killed, a NAT dropped the flow) is such a loss too, not a TLS failure: reported as
+        // one, it would stop XEP-0198 resumption from even being tried.
+        if case .uncleanShutdown? = error as? NIOSSLError {
+            context.close(promise: nil)
+            return
+        }
         if error is NIOSSLError || error is BoringSSLError {
             continuation.yield(.failed(.tlsFailed(String(describing: error))))
         }

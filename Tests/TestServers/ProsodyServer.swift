@@ -29,12 +29,44 @@ public struct ProsodyServer: Sendable {
     public static func get() throws -> ProsodyServer { try shared.get() }
 
     private static func start() -> Result<ProsodyServer, StartError> {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let script = repo.appendingPathComponent("scripts/start-prosody.sh").path
-        let directory = NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())"
         guard let c2s = freePort(), let component = freePort(), let turn = freePort(), Set([c2s, component, turn]).count == 3 else {
             return .failure(StartError(description: "no free loopback port for Prosody"))
         }
+        let launched = launch(directory: NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())", c2sPort: c2s, componentPort: component, turnPort: turn)
+        if case .success(let server) = launched {
+            prosodyPID = server.pid
+            // SIGKILL: a throwaway server; Prosody 0.12 may take seconds to act on SIGTERM.
+            atexit { if prosodyPID > 0 { Glibc.kill(prosodyPID, SIGKILL) } }
+        }
+        return launched
+    }
+
+    /// A Prosody of the caller's own, not the shared one, on fresh loopback ports: for tests that kill or
+    /// restart their server (`kill()`, `restarted()`). It stops by itself when the test process exits.
+    public static func startPrivate(tag: String = "private") throws -> ProsodyServer {
+        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), Set([c2s, component, turn]).count == 3 else {
+            throw StartError(description: "no free loopback port for Prosody")
+        }
+        let directory = NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
+        return try launch(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn).get()
+    }
+
+    /// Kills this Prosody at once (SIGKILL, as a crash would) and waits until it is gone.
+    public func kill() {
+        _ = Glibc.kill(pid, SIGKILL)
+        for _ in 0..<500 where Glibc.kill(pid, 0) == 0 { usleep(10_000) }
+    }
+
+    /// Starts Prosody again in the same directory, on the same ports, with the same certificate and
+    /// accounts (after `kill()`); in-memory state such as XEP-0198 sessions is gone, as after a crash.
+    public func restarted() throws -> ProsodyServer {
+        try Self.launch(directory: directory, c2sPort: c2sPort, componentPort: componentPort, turnPort: turnPort).get()
+    }
+
+    /// Runs scripts/start-prosody.sh for `directory` and the ports; returns once Prosody accepts connections.
+    private static func launch(directory: String, c2sPort c2s: Int, componentPort component: Int, turnPort turn: Int) -> Result<ProsodyServer, StartError> {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = repo.appendingPathComponent("scripts/start-prosody.sh").path
         // posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit can hang when the
         // script leaves a daemon behind. Output goes to files: Prosody outlives the script.
         let outPath = directory + ".out", errPath = directory + ".err"
@@ -52,9 +84,6 @@ public struct ProsodyServer: Sendable {
         guard status == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             return .failure(StartError(description: "Prosody did not start (is it installed? see scripts/bootstrap): \(err)\(out)"))
         }
-        prosodyPID = pid
-        // SIGKILL: a throwaway server; Prosody 0.12 may take seconds to act on SIGTERM.
-        atexit { if prosodyPID > 0 { kill(prosodyPID, SIGKILL) } }
         return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, pid: pid))
     }
 

@@ -53,6 +53,9 @@ final class SIPTransport: Sendable {
         for _ in 0..<8 {
             // No SO_REUSEADDR on UDP: on Linux it would let two endpoints share a port and split traffic.
             let udp = try await DatagramBootstrap(group: group)
+                // §18.1.1: a datagram may be up to 65 535 bytes. NIO's default 2 048-byte buffer would cut longer
+                // ones silently, and the cut message could still parse (a header line lost, a body too short).
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(limits: limits, inbound: inbound))
@@ -120,9 +123,13 @@ final class SIPTransport: Sendable {
             connection.whenComplete { [logger, connections, inbound] (result: Result<any Channel, any Error>) in
                 switch result {
                 case .success(let channel):
-                    channel.writeAndFlush(channel.allocator.buffer(bytes: bytes)).whenFailure { error in
+                    let written = channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+                    written.whenFailure { error in
                         logger.warning("TCP send to \(address) failed: \(error)")
                         inbound.yield(SIPInbound(source: address, payload: .unreachable))
+                    }
+                    if connections.takeCloseAfterWrite(address) {
+                        written.whenComplete { _ in channel.close(promise: nil) }
                     }
                 case .failure(let error):
                     logger.warning("TCP connect to \(address) failed: \(error)")
@@ -158,6 +165,19 @@ final class SIPConnectionRegistry: Sendable {
 
     func remove(_ address: SIPTransportAddress) {
         _ = map.withLock { $0.removeValue(forKey: address) }
+        _ = closing.withLock { $0.remove(address) }
+    }
+
+    /// Connections whose framing is lost, kept open only for the error response to the message that broke
+    /// it: the next write to them is followed by a close.
+    let closing = Mutex<Set<SIPTransportAddress>>([])
+
+    func closeAfterNextWrite(_ address: SIPTransportAddress) {
+        _ = closing.withLock { $0.insert(address) }
+    }
+
+    func takeCloseAfterWrite(_ address: SIPTransportAddress) -> Bool {
+        closing.withLock { $0.remove(address) != nil }
     }
 }
 
@@ -202,6 +222,8 @@ final class SIPStreamHandler: ChannelInboundHandler {
     private let inbound: AsyncStream<SIPInbound>.Continuation
     private let connections: SIPConnectionRegistry
     private var source: SIPTransportAddress?
+    /// Set once framing is lost: further bytes cannot be delimited and are dropped until the close.
+    private var discarding = false
 
     init(limits: SIPParserLimits, inbound: AsyncStream<SIPInbound>.Continuation, connections: SIPConnectionRegistry) {
         self.framer = SIPStreamFramer(limits: limits)
@@ -230,6 +252,7 @@ final class SIPStreamHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !discarding else { return }
         let buffer = unwrapInboundIn(data)
         framer.append(buffer.readableBytesView)
         guard let source = source ?? SIPTransportAddress(context.remoteAddress, transport: .tcp) else { return }
@@ -238,14 +261,24 @@ final class SIPStreamHandler: ChannelInboundHandler {
                 inbound.yield(SIPInbound(source: source, payload: .message(message)))
             }
         } catch {
-            inbound.yield(SIPInbound(source: source, payload: .malformed(error)))
             // Framing is lost; a validation error of a complete message is not fatal.
             switch error.kind {
             case .headerSectionTooLarge, .tooManyHeaders, .bodyTooLarge, .missingContentLength, .invalidContentLength,
                  .malformedStartLine, .malformedHeader, .unsupportedVersion:
-                context.close(promise: nil)
+                discarding = true
+                if SIPMessage.badRequest(for: error) != nil {
+                    // §8.2.6.2/§21.4: the headers were readable, so the user agent answers (400, 505, 513) on this
+                    // connection, which closes right after that write (or after 2 s if no answer comes).
+                    connections.closeAfterNextWrite(source)
+                    let channel = context.channel
+                    channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+                    inbound.yield(SIPInbound(source: source, payload: .malformed(error)))
+                } else {
+                    inbound.yield(SIPInbound(source: source, payload: .malformed(error)))
+                    context.close(promise: nil)
+                }
             default:
-                break
+                inbound.yield(SIPInbound(source: source, payload: .malformed(error)))
             }
         }
     }
