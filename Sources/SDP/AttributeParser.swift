@@ -117,7 +117,7 @@ enum AttributeParser {
         guard payloadType <= 127 else {
             throw SDPError(.valueOutOfRange, line: line, "a=rtpmap payload type must be 0-127 (RFC 3551 §6), got \(payloadType)")
         }
-        let encoding = parts[1].unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).map { Substring($0) }
+        let encoding = parts[1].utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
         guard encoding.count == 2 || encoding.count == 3, isField(encoding[0]) else {
             throw malformed("rtpmap", "encoding must be <name>/<clock rate>[/<parameters>] (RFC 8866 §6.6), got \(quoted(parts[1]))", line)
         }
@@ -139,7 +139,7 @@ enum AttributeParser {
         }
         guard isField(format) else { throw malformed("fmtp", "needs a format (RFC 8866 §6.15), got \(quoted(value))", line) }
         var parameters: [SDPFormatParameter] = []
-        for piece in rest.unicodeScalars.split(separator: ";", omittingEmptySubsequences: true) {
+        for piece in rest.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true) {
             let item = trimmed(Substring(piece))
             if item.isEmpty { continue }
             if let (name, parameterValue) = splitOnce(item, at: "=") {
