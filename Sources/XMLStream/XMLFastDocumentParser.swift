@@ -173,7 +173,11 @@ struct XMLFastDocumentParser {
     /// path of unreserved characters, `:`, `/` and `@`, with at most one `#fragment` of the same. Anything else
     /// (queries, percent-escapes, IPv6 hosts, relative references) is left to libxml2's own URI parser.
     static func isPlainURI(_ uri: String) -> Bool {
-        let bytes = Array(uri.utf8)
+        var uri = uri
+        return uri.withUTF8 { isPlainURI(bytes: $0) }
+    }
+
+    private static func isPlainURI(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if bytes.isEmpty { return true }
         func isAlpha(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) }
         func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

@@ -30,7 +30,10 @@ struct ElementReader {
 
     mutating func optional(_ name: String) -> String? {
         var found: String?
-        for (index, attribute) in element.attributes.enumerated() where attribute.name == name && attribute.namespace.isEmpty {
+        // Lengths first: unequal small strings otherwise take the full comparison path.
+        let length = name.utf8.count
+        for (index, attribute) in element.attributes.enumerated()
+        where attribute.name.utf8.count == length && attribute.name == name && attribute.namespace.isEmpty {
             usedAttributes.insert(index)
             if found == nil { found = attribute.value }
         }
@@ -73,8 +76,9 @@ struct ElementReader {
     mutating func children(_ name: String, namespace: String) -> [XMLElement] {
         var out: [XMLElement] = []
         var index = 0
+        let length = name.utf8.count
         for case .element(let child) in element.children {
-            if child.name == name && child.namespace == namespace {
+            if child.name.utf8.count == length && child.name == name && child.namespace == namespace {
                 out.append(child)
                 usedChildren.insert(index)
             }
@@ -99,8 +103,9 @@ struct ElementReader {
 
     mutating func child(_ name: String, namespace: String) -> XMLElement? {
         var index = 0
+        let length = name.utf8.count
         for case .element(let child) in element.children {
-            if child.name == name && child.namespace == namespace {
+            if child.name.utf8.count == length && child.name == name && child.namespace == namespace {
                 usedChildren.insert(index)
                 return child
             }
