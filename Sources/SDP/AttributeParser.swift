@@ -38,38 +38,39 @@ enum AttributeParser {
             }
             return attribute
         }
-        switch name {
-        case "rtpmap": return .rtpmap(try rtpmap(required(), line: line))
-        case "fmtp": return .fmtp(try fmtp(required(), line: line))
-        case "rtcp-fb": return .rtcpFeedback(try rtcpFeedback(required(), line: line))
-        case "extmap": return .extmap(try extmap(required(), line: line))
-        case "extmap-allow-mixed": return try flag(.extmapAllowMixed)
-        case "ssrc": return .ssrc(try ssrc(required(), line: line))
-        case "ssrc-group": return .ssrcGroup(try ssrcGroup(required(), line: line))
-        case "group": return .group(try group(required(), line: line))
-        case "mid": return .mid(try singleField(required(), name: name, rfc: "RFC 5888 §4", line: line))
-        case "candidate": return .candidate(try candidate(required(), line: line))
-        case "end-of-candidates": return try flag(.endOfCandidates)
-        case "remote-candidates": return .remoteCandidates(try remoteCandidates(required(), line: line))
-        case "ice-ufrag": return .iceUfrag(try singleField(required(), name: name, rfc: "RFC 8839 §5.4", line: line))
-        case "ice-pwd": return .icePwd(try singleField(required(), name: name, rfc: "RFC 8839 §5.4", line: line))
-        case "ice-options":
+        // Matching the length first skips the full string comparison for nearly every case that cannot match.
+        switch (name.utf8.count, name) {
+        case (6, "rtpmap"): return .rtpmap(try rtpmap(required(), line: line))
+        case (4, "fmtp"): return .fmtp(try fmtp(required(), line: line))
+        case (7, "rtcp-fb"): return .rtcpFeedback(try rtcpFeedback(required(), line: line))
+        case (6, "extmap"): return .extmap(try extmap(required(), line: line))
+        case (18, "extmap-allow-mixed"): return try flag(.extmapAllowMixed)
+        case (4, "ssrc"): return .ssrc(try ssrc(required(), line: line))
+        case (10, "ssrc-group"): return .ssrcGroup(try ssrcGroup(required(), line: line))
+        case (5, "group"): return .group(try group(required(), line: line))
+        case (3, "mid"): return .mid(try singleField(required(), name: name, rfc: "RFC 5888 §4", line: line))
+        case (9, "candidate"): return .candidate(try candidate(required(), line: line))
+        case (17, "end-of-candidates"): return try flag(.endOfCandidates)
+        case (17, "remote-candidates"): return .remoteCandidates(try remoteCandidates(required(), line: line))
+        case (9, "ice-ufrag"): return .iceUfrag(try singleField(required(), name: name, rfc: "RFC 8839 §5.4", line: line))
+        case (7, "ice-pwd"): return .icePwd(try singleField(required(), name: name, rfc: "RFC 8839 §5.4", line: line))
+        case (11, "ice-options"):
             let options = spaceSeparated(try required())
             guard !options.isEmpty else { throw malformed(name, "needs at least one option (RFC 8839 §5.6)", line) }
             return .iceOptions(options.map(String.init))
-        case "ice-lite": return try flag(.iceLite)
-        case "fingerprint": return .fingerprint(try fingerprint(required(), line: line))
-        case "setup":
+        case (8, "ice-lite"): return try flag(.iceLite)
+        case (11, "fingerprint"): return .fingerprint(try fingerprint(required(), line: line))
+        case (5, "setup"):
             let role = trimmed(try required())
             guard let setup = SDPSetupRole(rawValue: String(role)) else {
                 throw malformed(name, "must be active, passive, actpass or holdconn (RFC 4145 §4), got \(quoted(role))", line)
             }
             return .setup(setup)
-        case "crypto": return .crypto(try crypto(required(), line: line))
-        case "rtcp": return .rtcp(try rtcp(required(), line: line))
-        case "rtcp-mux": return try flag(.rtcpMux)
-        case "rtcp-rsize": return try flag(.rtcpRsize)
-        case "ptime", "maxptime":
+        case (6, "crypto"): return .crypto(try crypto(required(), line: line))
+        case (4, "rtcp"): return .rtcp(try rtcp(required(), line: line))
+        case (8, "rtcp-mux"): return try flag(.rtcpMux)
+        case (10, "rtcp-rsize"): return try flag(.rtcpRsize)
+        case (5, "ptime"), (8, "maxptime"):
             let text = trimmed(try required())
             if let milliseconds: UInt32 = parseUnsigned(text) {
                 return name == "ptime" ? .ptime(milliseconds) : .maxptime(milliseconds)
@@ -79,17 +80,17 @@ enum AttributeParser {
                 return .other(name: name, value: String(value ?? ""))
             }
             throw malformed(name, "must be a number of milliseconds (RFC 8866 §6.4), got \(quoted(text))", line)
-        case "sendrecv": return try flag(.direction(.sendrecv))
-        case "sendonly": return try flag(.direction(.sendonly))
-        case "recvonly": return try flag(.direction(.recvonly))
-        case "inactive": return try flag(.direction(.inactive))
-        case "sctp-port":
+        case (8, "sendrecv"): return try flag(.direction(.sendrecv))
+        case (8, "sendonly"): return try flag(.direction(.sendonly))
+        case (8, "recvonly"): return try flag(.direction(.recvonly))
+        case (8, "inactive"): return try flag(.direction(.inactive))
+        case (9, "sctp-port"):
             return .sctpPort(try number(trimmed(required()), UInt16.self, name: name, line: line))
-        case "max-message-size":
+        case (16, "max-message-size"):
             return .maxMessageSize(try number(trimmed(required()), UInt64.self, name: name, line: line))
-        case "sctpmap": return .sctpmap(try sctpmap(required(), line: line))
-        case "msid": return .msid(try msid(required(), line: line))
-        case "msid-semantic": return .msidSemantic(try msidSemantic(required(), line: line))
+        case (7, "sctpmap"): return .sctpmap(try sctpmap(required(), line: line))
+        case (4, "msid"): return .msid(try msid(required(), line: line))
+        case (13, "msid-semantic"): return .msidSemantic(try msidSemantic(required(), line: line))
         default: return .other(name: name, value: value.map(String.init))
         }
     }
@@ -117,7 +118,7 @@ enum AttributeParser {
         guard payloadType <= 127 else {
             throw SDPError(.valueOutOfRange, line: line, "a=rtpmap payload type must be 0-127 (RFC 3551 §6), got \(payloadType)")
         }
-        let encoding = parts[1].unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).map { Substring($0) }
+        let encoding = parts[1].utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
         guard encoding.count == 2 || encoding.count == 3, isField(encoding[0]) else {
             throw malformed("rtpmap", "encoding must be <name>/<clock rate>[/<parameters>] (RFC 8866 §6.6), got \(quoted(parts[1]))", line)
         }
@@ -139,7 +140,7 @@ enum AttributeParser {
         }
         guard isField(format) else { throw malformed("fmtp", "needs a format (RFC 8866 §6.15), got \(quoted(value))", line) }
         var parameters: [SDPFormatParameter] = []
-        for piece in rest.unicodeScalars.split(separator: ";", omittingEmptySubsequences: true) {
+        for piece in rest.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true) {
             let item = trimmed(Substring(piece))
             if item.isEmpty { continue }
             if let (name, parameterValue) = splitOnce(item, at: "=") {

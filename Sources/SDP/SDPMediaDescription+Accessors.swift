@@ -4,13 +4,18 @@
 extension Sequence<SDPAttribute> {
     /// The values of one typed case, in order: `attributes.values { if case .mid(let m) = $0 { m } else { nil } }`.
     func values<T>(_ extract: (SDPAttribute) -> T?) -> [T] { compactMap(extract) }
+    /// The first value of one typed case, without collecting the others.
+    func firstValue<T>(_ extract: (SDPAttribute) -> T?) -> T? {
+        for attribute in self { if let value = extract(attribute) { return value } }
+        return nil
+    }
 
-    var mid: String? { values { if case .mid(let value) = $0 { value } else { nil } }.first }
-    var direction: SDPDirection? { values { if case .direction(let value) = $0 { value } else { nil } }.first }
-    var iceUfrag: String? { values { if case .iceUfrag(let value) = $0 { value } else { nil } }.first }
-    var icePwd: String? { values { if case .icePwd(let value) = $0 { value } else { nil } }.first }
+    var mid: String? { firstValue { if case .mid(let value) = $0 { value } else { nil } } }
+    var direction: SDPDirection? { firstValue { if case .direction(let value) = $0 { value } else { nil } } }
+    var iceUfrag: String? { firstValue { if case .iceUfrag(let value) = $0 { value } else { nil } } }
+    var icePwd: String? { firstValue { if case .icePwd(let value) = $0 { value } else { nil } } }
     var fingerprints: [SDPFingerprint] { values { if case .fingerprint(let value) = $0 { value } else { nil } } }
-    var setup: SDPSetupRole? { values { if case .setup(let value) = $0 { value } else { nil } }.first }
+    var setup: SDPSetupRole? { firstValue { if case .setup(let value) = $0 { value } else { nil } } }
     func contains(name: String) -> Bool { contains { $0.name == name } }
 }
 
@@ -44,9 +49,9 @@ extension SDPMediaDescription {
     /// `a=ssrc-group` lines in order.
     public var sourceGroups: [SDPSourceGroup] { attributes.values { if case .ssrcGroup(let value) = $0 { value } else { nil } } }
     /// `a=sctp-port` (RFC 8841 §5.1).
-    public var sctpPort: UInt16? { attributes.values { if case .sctpPort(let value) = $0 { value } else { nil } }.first }
+    public var sctpPort: UInt16? { attributes.firstValue { if case .sctpPort(let value) = $0 { value } else { nil } } }
     /// `a=max-message-size` (RFC 8841 §6.1).
-    public var maxMessageSize: UInt64? { attributes.values { if case .maxMessageSize(let value) = $0 { value } else { nil } }.first }
+    public var maxMessageSize: UInt64? { attributes.firstValue { if case .maxMessageSize(let value) = $0 { value } else { nil } } }
     /// True when `a=rtcp-mux` is present (RFC 5761 §5.1.1).
     public var rtcpMux: Bool { attributes.contains(.rtcpMux) }
     /// True when `a=end-of-candidates` is present (RFC 8840 §8.2).

@@ -32,12 +32,28 @@ public struct SDPParser: Sendable {
     public func parse(_ text: String) throws(SDPError) -> SessionDescription {
         var state = ParseState(options: options)
         var lineNumber = 0
-        for rawLine in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        // Lines are found on the contiguous UTF-8 bytes, with no array of lines in between; a line's text is
+        // then cut out of the string by index arithmetic, which is O(1) on native UTF-8 strings.
+        var text = text
+        let newlines: [Int] = text.withUTF8 { bytes in
+            var offsets: [Int] = []
+            offsets.reserveCapacity(64)
+            for (offset, byte) in bytes.enumerated() where byte == 0x0A { offsets.append(offset) }
+            return offsets
+        }
+        let utf8 = text.utf8
+        let end = utf8.endIndex
+        var lineStart = utf8.startIndex
+        var nextNewline = 0
+        while true {
+            let lineEnd = nextNewline < newlines.count ? utf8.index(utf8.startIndex, offsetBy: newlines[nextNewline]) : end
+            nextNewline += 1
             lineNumber += 1
-            var bytes = rawLine
-            if bytes.last == 0x0D { bytes = bytes.dropLast() }
-            if bytes.isEmpty { continue }
-            try state.consume(Substring(bytes), line: lineNumber)
+            var contentEnd = lineEnd
+            if contentEnd > lineStart, utf8[utf8.index(before: contentEnd)] == 0x0D { contentEnd = utf8.index(before: contentEnd) }
+            if contentEnd > lineStart { try state.consume(Substring(utf8[lineStart..<contentEnd]), line: lineNumber) }
+            if lineEnd == end { break }
+            lineStart = utf8.index(after: lineEnd)
         }
         return try state.finish()
     }
@@ -95,91 +111,94 @@ private struct ParseState {
         guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(type) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(type) else {
             throw SDPError(.malformedLine, line: number, "a line type must be one letter, got \(quoted(line))")
         }
-        let letter = Character(Unicode.Scalar(type))
         let value = Substring(bytes.dropFirst(2))
-        guard version != nil || letter == "v" else {
-            throw SDPError(.unexpectedLine, line: number, "the first line must be 'v=', got '\(letter)=' (RFC 8866 §5)")
+        guard version != nil || type == UInt8(ascii: "v") else {
+            throw SDPError(.unexpectedLine, line: number, "the first line must be 'v=', got '\(Character(Unicode.Scalar(type)))=' (RFC 8866 §5)")
         }
         if currentMedia != nil {
-            try consumeMediaLine(letter, value, line: number)
+            try consumeMediaLine(type, value, line: number)
         } else {
-            try consumeSessionLine(letter, value, line: number)
+            try consumeSessionLine(type, value, line: number)
         }
     }
 
-    private mutating func consumeSessionLine(_ letter: Character, _ value: Substring, line: Int) throws(SDPError) {
-        switch letter {
-        case "v":
+    private mutating func consumeSessionLine(_ type: UInt8, _ value: Substring, line: Int) throws(SDPError) {
+        // Switching on the byte: comparing `Character`s means grapheme breaking on every line.
+        var letter: Character { Character(Unicode.Scalar(type)) }
+        switch type {
+        case UInt8(ascii: "v"):
             guard version == nil else { throw duplicate("v", line) }
             guard value == "0" else {
                 throw SDPError(.unsupportedVersion, line: line, "protocol version must be 0 (RFC 8866 §5.1), got \(quoted(value))")
             }
             version = 0
-        case "o":
+        case UInt8(ascii: "o"):
             guard origin == nil else { throw duplicate("o", line) }
             origin = try LineParser.origin(value, line: line)
-        case "s":
+        case UInt8(ascii: "s"):
             guard sessionName == nil else { throw duplicate("s", line) }
             sessionName = String(value)
-        case "i":
+        case UInt8(ascii: "i"):
             guard information == nil else { throw duplicate("i", line) }
             information = String(value)
-        case "u":
+        case UInt8(ascii: "u"):
             guard uri == nil else { throw duplicate("u", line) }
             uri = String(value)
-        case "e":
+        case UInt8(ascii: "e"):
             emails.append(String(value))
-        case "p":
+        case UInt8(ascii: "p"):
             phones.append(String(value))
-        case "c":
+        case UInt8(ascii: "c"):
             guard connection == nil else { throw duplicate("c", line) }
             connection = try LineParser.connection(value, line: line)
-        case "b":
+        case UInt8(ascii: "b"):
             bandwidths.append(try LineParser.bandwidth(value, line: line))
-        case "t":
+        case UInt8(ascii: "t"):
             timing.append(try LineParser.timing(value, line: line))
-        case "r":
+        case UInt8(ascii: "r"):
             guard !timing.isEmpty else {
                 throw SDPError(.unexpectedLine, line: line, "'r=' must follow a 't=' line (RFC 8866 §5.10)")
             }
             timing[timing.count - 1].repeats.append(try LineParser.repeatTimes(value, line: line))
-        case "z":
+        case UInt8(ascii: "z"):
             guard timeZones == nil else { throw duplicate("z", line) }
             timeZones = try LineParser.timeZones(value, line: line)
-        case "k":
+        case UInt8(ascii: "k"):
             guard encryptionKey == nil else { throw duplicate("k", line) }
             encryptionKey = String(value)
-        case "a":
+        case UInt8(ascii: "a"):
             attributes.append(try AttributeParser.attribute(value, line: line, policy: options.malformedAttributes))
-        case "m":
+        case UInt8(ascii: "m"):
             currentMedia = try LineParser.media(value, line: line)
         default:
             throw SDPError(.unknownLineType, line: line, "unknown line type '\(letter)=' (RFC 8866 §5 requires rejecting it)")
         }
     }
 
-    private mutating func consumeMediaLine(_ letter: Character, _ value: Substring, line: Int) throws(SDPError) {
+    private mutating func consumeMediaLine(_ type: UInt8, _ value: Substring, line: Int) throws(SDPError) {
+        // Switching on the byte: comparing `Character`s means grapheme breaking on every line.
+        var letter: Character { Character(Unicode.Scalar(type)) }
         // Take the section out so that appending does not copy its attribute array (10 000 candidates
         // would otherwise cost quadratic time).
         guard var section = currentMedia.take() else { return }
-        switch letter {
-        case "m":
+        switch type {
+        case UInt8(ascii: "m"):
             media.append(section)
             currentMedia = try LineParser.media(value, line: line)
             return
-        case "i":
+        case UInt8(ascii: "i"):
             guard section.information == nil else { throw duplicate("i", line) }
             section.information = String(value)
-        case "c":
+        case UInt8(ascii: "c"):
             section.connections.append(try LineParser.connection(value, line: line))
-        case "b":
+        case UInt8(ascii: "b"):
             section.bandwidths.append(try LineParser.bandwidth(value, line: line))
-        case "k":
+        case UInt8(ascii: "k"):
             guard section.encryptionKey == nil else { throw duplicate("k", line) }
             section.encryptionKey = String(value)
-        case "a":
+        case UInt8(ascii: "a"):
             section.attributes.append(try AttributeParser.attribute(value, line: line, policy: options.malformedAttributes))
-        case "v", "o", "s", "u", "e", "p", "t", "r", "z":
+        case UInt8(ascii: "v"), UInt8(ascii: "o"), UInt8(ascii: "s"), UInt8(ascii: "u"), UInt8(ascii: "e"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "z"):
             throw SDPError(.unexpectedLine, line: line, "'\(letter)=' is a session-level line and cannot follow 'm=' (RFC 8866 §5)")
         default:
             throw SDPError(.unknownLineType, line: line, "unknown line type '\(letter)=' (RFC 8866 §5 requires rejecting it)")

@@ -25,7 +25,7 @@ extension SessionDescription {
             write("z", timeZones.map { "\($0.adjustmentTime) \($0.offset)" }.joined(separator: " "), to: &out)
         }
         if let encryptionKey { write("k", encryptionKey, to: &out) }
-        for attribute in attributes { write("a", attribute.serialized(), to: &out) }
+        for attribute in attributes { attribute.writeLine(to: &out) }
         for section in media { section.write(to: &out) }
         return out
     }
@@ -49,7 +49,7 @@ extension SDPMediaDescription {
         for connection in connections { SDP.write("c", connection.serialized(), to: &out) }
         for bandwidth in bandwidths { SDP.write("b", "\(bandwidth.type):\(bandwidth.value)", to: &out) }
         if let encryptionKey { SDP.write("k", encryptionKey, to: &out) }
-        for attribute in attributes { SDP.write("a", attribute.serialized(), to: &out) }
+        for attribute in attributes { attribute.writeLine(to: &out) }
     }
 }
 
@@ -65,6 +65,62 @@ func write(_ type: Character, _ value: String, to out: inout String) {
 }
 
 extension SDPAttribute {
+    /// Appends `a=<name>[:<value>]` and CRLF without building the line as a string of its own first.
+    func writeLine(to out: inout String) {
+        out.append("a=")
+        out.append(name)
+        _ = appendValue(to: &out, prefix: ":")   // false for a property attribute: the name is the whole line
+        out.append("\r\n")
+    }
+
+    /// Appends `prefix` and the value for the attributes a browser offer is made of, piece by piece (no
+    /// interpolated string per line); true when it wrote. Other kinds go through ``serializedValue``.
+    private func appendValue(to out: inout String, prefix: String) -> Bool {
+        switch self {
+        case .rtpmap(let map):
+            out.append(prefix); out.append(String(map.payloadType)); out.append(" "); out.append(map.encodingName)
+            out.append("/"); out.append(String(map.clockRate))
+            if let channels = map.channels { out.append("/"); out.append(String(channels)) }
+        case .fmtp(let fmtp):
+            out.append(prefix); out.append(fmtp.format)
+            for (index, parameter) in fmtp.parameters.enumerated() {
+                out.append(index == 0 ? " " : ";")
+                if let name = parameter.name { out.append(name); out.append("=") }
+                out.append(parameter.value)
+            }
+        case .rtcpFeedback(let feedback):
+            out.append(prefix)
+            switch feedback.format {
+            case .all: out.append("*")
+            case .format(let value): out.append(value)
+            }
+            out.append(" "); out.append(feedback.type)
+            if let parameter = feedback.parameter { out.append(" "); out.append(parameter) }
+        case .ssrc(let source):
+            out.append(prefix); out.append(String(source.ssrc)); out.append(" "); out.append(source.name)
+            if let value = source.value { out.append(":"); out.append(value) }
+        case .candidate(let c):
+            out.append(prefix); out.append(c.foundation); out.append(" "); out.append(String(c.component)); out.append(" ")
+            out.append(c.transport); out.append(" "); out.append(String(c.priority)); out.append(" "); out.append(c.address)
+            out.append(" "); out.append(String(c.port)); out.append(" typ "); out.append(c.type.rawValue)
+            if let relatedAddress = c.relatedAddress { out.append(" raddr "); out.append(relatedAddress) }
+            if let relatedPort = c.relatedPort { out.append(" rport "); out.append(String(relatedPort)) }
+            for pair in c.extensions { out.append(" "); out.append(pair.name); out.append(" "); out.append(pair.value) }
+        case .mid(let value), .iceUfrag(let value), .icePwd(let value):
+            out.append(prefix); out.append(value)
+        case .fingerprint(let fingerprint):
+            out.append(prefix); out.append(fingerprint.hashFunction); out.append(" "); out.append(fingerprint.fingerprint)
+        case .setup(let role):
+            out.append(prefix); out.append(role.rawValue)
+        case .extmapAllowMixed, .endOfCandidates, .iceLite, .rtcpMux, .rtcpRsize, .direction:
+            return false
+        default:
+            guard let value = serializedValue else { return false }
+            out.append(prefix); out.append(value)
+        }
+        return true
+    }
+
     /// The text after `a=`: `name` or `name:value`.
     public func serialized() -> String {
         guard let value = serializedValue else { return name }

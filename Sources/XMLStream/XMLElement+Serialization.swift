@@ -8,62 +8,75 @@ extension XMLElement {
     /// (C0 controls other than tab, newline and carriage return) are replaced by U+FFFD so the output is
     /// always well-formed.
     public func serialized(defaultNamespace: String = "") -> String {
-        var out = ""
-        out.reserveCapacity(256)
+        String(decoding: serializedBytes(defaultNamespace: defaultNamespace), as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of `serialized(defaultNamespace:)`.
+    ///
+    /// Written into one byte buffer: appending bytes is a copy, where appending to a `String` re-checks its
+    /// storage on every piece, and text that needs no escaping (nearly all of it) is copied in one go.
+    public func serializedBytes(defaultNamespace: String = "") -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
         write(into: &out, inheritedNamespace: defaultNamespace)
         return out
     }
 
-    /// The UTF-8 bytes of `serialized(defaultNamespace:)`.
-    public func serializedBytes(defaultNamespace: String = "") -> [UInt8] {
-        Array(serialized(defaultNamespace: defaultNamespace).utf8)
-    }
-
-    private func write(into out: inout String, inheritedNamespace: String) {
-        out += "<"
-        out += name
+    private func write(into out: inout [UInt8], inheritedNamespace: String) {
+        out.append(UInt8(ascii: "<"))
+        XMLEscaping.appendRaw(name, to: &out)
         if namespace != inheritedNamespace {
-            out += " xmlns=\""
+            XMLEscaping.appendRaw(" xmlns=\"", to: &out)
             XMLEscaping.appendAttribute(namespace, to: &out)
-            out += "\""
+            out.append(UInt8(ascii: "\""))
         }
-        var declared: [String: String] = [:]   // namespace -> generated prefix, for this element only
-        for attribute in attributes {
-            out += " "
-            if attribute.namespace == xmlNamespaceURI {
-                out += "xml:"
-            } else if !attribute.namespace.isEmpty {
-                let prefix: String
-                if let existing = declared[attribute.namespace] {
-                    prefix = existing
-                } else {
-                    prefix = "ns\(declared.count + 1)"
-                    declared[attribute.namespace] = prefix
-                    out += "xmlns:\(prefix)=\""
-                    XMLEscaping.appendAttribute(attribute.namespace, to: &out)
-                    out += "\" "
-                }
-                out += prefix + ":"
-            }
-            out += attribute.name
-            out += "=\""
-            XMLEscaping.appendAttribute(attribute.value, to: &out)
-            out += "\""
-        }
+        if !attributes.isEmpty { writeAttributes(into: &out) }
         if children.isEmpty {
-            out += "/>"
+            out.append(UInt8(ascii: "/"))
+            out.append(UInt8(ascii: ">"))
             return
         }
-        out += ">"
+        out.append(UInt8(ascii: ">"))
         for child in children {
             switch child {
             case .element(let element): element.write(into: &out, inheritedNamespace: namespace)
             case .text(let text): XMLEscaping.appendText(text, to: &out)
             }
         }
-        out += "</"
-        out += name
-        out += ">"
+        out.append(UInt8(ascii: "<"))
+        out.append(UInt8(ascii: "/"))
+        XMLEscaping.appendRaw(name, to: &out)
+        out.append(UInt8(ascii: ">"))
+    }
+
+    private func writeAttributes(into out: inout [UInt8]) {
+        var declared: [(namespace: String, prefix: String)] = []   // generated prefixes, for this element only
+        for attribute in attributes {
+            out.append(UInt8(ascii: " "))
+            if attribute.namespace.isEmpty {
+                // The common case: an unqualified attribute.
+            } else if attribute.namespace == xmlNamespaceURI {
+                XMLEscaping.appendRaw("xml:", to: &out)
+            } else {
+                let prefix: String
+                if let existing = declared.first(where: { $0.namespace == attribute.namespace }) {
+                    prefix = existing.prefix
+                } else {
+                    prefix = "ns\(declared.count + 1)"
+                    declared.append((attribute.namespace, prefix))
+                    XMLEscaping.appendRaw("xmlns:\(prefix)=\"", to: &out)
+                    XMLEscaping.appendAttribute(attribute.namespace, to: &out)
+                    XMLEscaping.appendRaw("\" ", to: &out)
+                }
+                XMLEscaping.appendRaw(prefix, to: &out)
+                out.append(UInt8(ascii: ":"))
+            }
+            XMLEscaping.appendRaw(attribute.name, to: &out)
+            out.append(UInt8(ascii: "="))
+            out.append(UInt8(ascii: "\""))
+            XMLEscaping.appendAttribute(attribute.value, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
     }
 }
 
@@ -102,6 +115,50 @@ public enum XMLEscaping {
         }
     }
 
+    /// Appends `text` escaped for character data, as bytes.
+    public static func appendText(_ text: String, to out: inout [UInt8]) {
+        if appendVerbatim(text, attribute: false, to: &out) { return }
+        var escaped = ""
+        appendText(text, to: &escaped)
+        appendRaw(escaped, to: &out)
+    }
+
+    /// Appends `value` escaped for a double-quoted attribute, as bytes.
+    public static func appendAttribute(_ value: String, to out: inout [UInt8]) {
+        if appendVerbatim(value, attribute: true, to: &out) { return }
+        var escaped = ""
+        appendAttribute(value, to: &escaped)
+        appendRaw(escaped, to: &out)
+    }
+
+    /// Appends the UTF-8 bytes of `text` unchanged (names, markup).
+    @inline(__always)
+    static func appendRaw(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    /// Copies `text` in one piece when no byte needs escaping, and says whether it did. Bytes that may need
+    /// work: the markup characters, C0 controls (tab and newline are fine in text), and 0xEF, the lead byte of
+    /// the non-characters U+FFFE and U+FFFF; everything else in valid UTF-8 is an XML `Char` (surrogates cannot
+    /// occur in a Swift string).
+    private static func appendVerbatim(_ text: String, attribute: Bool, to out: inout [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            for b in bytes {
+                switch b {
+                case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), 0xEF: return false
+                case UInt8(ascii: "\""): if attribute { return false }
+                case 0x09, 0x0A: if attribute { return false }
+                case 0x00..<0x20: return false
+                default: break
+                }
+            }
+            out.append(contentsOf: bytes)
+            return true
+        }
+    }
+
     /// Whether a scalar can appear in an XML 1.0 document at all (XML 1.0 §2.2 `Char`).
     public static func isXMLChar(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
@@ -126,11 +183,29 @@ public enum XMLEscaping {
 extension XMLElement {
     /// Parses a complete document holding exactly one root element.
     public init(parsing text: String, limits: XMLStreamLimits = .default) throws(XMLStreamError) {
-        try self.init(parsing: Array(text.utf8), limits: limits)
+        var text = text
+        let fast = text.withUTF8 { XMLFastDocumentParser.parse($0, limits: limits) }
+        if let fast {
+            self = fast
+            return
+        }
+        try self.init(parsingWithLibXML2: Array(text.utf8), limits: limits)
     }
 
     /// Parses a complete document (bytes) holding exactly one root element.
+    ///
+    /// Plain documents (what this module's serializer writes) are read by a small byte-level parser; anything
+    /// else, and every error, goes through libxml2, so the result and the errors are the same either way.
     public init(parsing bytes: [UInt8], limits: XMLStreamLimits = .default) throws(XMLStreamError) {
+        if let fast = bytes.withUnsafeBufferPointer({ XMLFastDocumentParser.parse($0, limits: limits) }) {
+            self = fast
+            return
+        }
+        try self.init(parsingWithLibXML2: bytes, limits: limits)
+    }
+
+    /// Parses a complete document with libxml2 only (the reference the fast path is tested against).
+    init(parsingWithLibXML2 bytes: [UInt8], limits: XMLStreamLimits = .default) throws(XMLStreamError) {
         let parser = XMLStreamParser(mode: .document, limits: limits)
         var events = try parser.feed(bytes)
         events += try parser.finish()

@@ -6,8 +6,10 @@ import XMPPCore
 struct ElementReader {
     let element: XMLElement
     let section: String
-    private var usedAttributes: Set<String> = []
-    private var usedChildren: Set<Int> = []
+    /// Positions (in `element.attributes`, and among the child elements) of what was read. A bit set rather
+    /// than a `Set<String>`: no hashing, and no allocation for the first 64 of each.
+    private var usedAttributes = IndexBits()
+    private var usedChildren = IndexBits()
 
     init(_ element: XMLElement, section: String) {
         self.element = element
@@ -27,8 +29,15 @@ struct ElementReader {
     }
 
     mutating func optional(_ name: String) -> String? {
-        usedAttributes.insert(name)
-        return element[attribute: name]
+        var found: String?
+        // Lengths first: unequal small strings otherwise take the full comparison path.
+        let length = name.utf8.count
+        for (index, attribute) in element.attributes.enumerated()
+        where attribute.name.utf8.count == length && attribute.name == name && attribute.namespace.isEmpty {
+            usedAttributes.insert(index)
+            if found == nil { found = attribute.value }
+        }
+        return found
     }
 
     mutating func required(_ name: String) throws(JingleParseError) -> String {
@@ -67,8 +76,9 @@ struct ElementReader {
     mutating func children(_ name: String, namespace: String) -> [XMLElement] {
         var out: [XMLElement] = []
         var index = 0
+        let length = name.utf8.count
         for case .element(let child) in element.children {
-            if child.name == name && child.namespace == namespace {
+            if child.name.utf8.count == length && child.name == name && child.namespace == namespace {
                 out.append(child)
                 usedChildren.insert(index)
             }
@@ -93,8 +103,9 @@ struct ElementReader {
 
     mutating func child(_ name: String, namespace: String) -> XMLElement? {
         var index = 0
+        let length = name.utf8.count
         for case .element(let child) in element.children {
-            if child.name == name && child.namespace == namespace {
+            if child.name.utf8.count == length && child.name == name && child.namespace == namespace {
                 usedChildren.insert(index)
                 return child
             }
@@ -115,7 +126,10 @@ struct ElementReader {
 
     /// Attributes not read: extensions to keep.
     var remainingAttributes: [XMLAttribute] {
-        element.attributes.filter { !($0.namespace.isEmpty && usedAttributes.contains($0.name)) }
+        if usedAttributes.count == element.attributes.count { return [] }
+        var out: [XMLAttribute] = []
+        for (index, attribute) in element.attributes.enumerated() where !usedAttributes.contains(index) { out.append(attribute) }
+        return out
     }
 
     /// Child elements not read: extensions to keep.
@@ -130,6 +144,31 @@ struct ElementReader {
     }
 
     var layout: SourceLayout { SourceLayout(element) }
+}
+
+/// A set of small non-negative integers: one word inline, more words only past 63.
+struct IndexBits {
+    private var low: UInt64 = 0
+    private var high: [UInt64] = []
+    private(set) var count = 0
+
+    mutating func insert(_ index: Int) {
+        if contains(index) { return }
+        count += 1
+        if index < 64 {
+            low |= 1 << UInt64(index)
+        } else {
+            let word = index / 64 - 1
+            if high.count <= word { high.append(contentsOf: repeatElement(0, count: word - high.count + 1)) }
+            high[word] |= 1 << UInt64(index % 64)
+        }
+    }
+
+    func contains(_ index: Int) -> Bool {
+        if index < 64 { return low & (1 << UInt64(index)) != 0 }
+        let word = index / 64 - 1
+        return word < high.count && high[word] & (1 << UInt64(index % 64)) != 0
+    }
 }
 
 

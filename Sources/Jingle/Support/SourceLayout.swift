@@ -12,16 +12,26 @@ public struct SourceLayout: Sendable, Hashable {
         var name: String
     }
 
-    var attributeOrder: [Key] = []
-    /// The kind of every child element in source order (kinds repeat: interleaved kinds such as
-    /// `session-info` payloads or unknown extensions must come back interleaved, or the model changes).
-    var childOrder: [Key] = []
+    /// The source element's attributes and children. Keeping the arrays themselves costs one reference count
+    /// each (they share storage with the parsed element), where copying out their kinds cost an allocation and
+    /// a string copy per attribute and child on every parse; the kinds are read only if `apply` must reorder.
+    var attributes: [XMLAttribute] = []
+    /// Every child node in source order (kinds repeat: interleaved kinds such as `session-info` payloads or
+    /// unknown extensions must come back interleaved, or the model changes). Text nodes are skipped when read.
+    var children: [XMLNode] = []
 
     public init() {}
 
     init(_ element: XMLElement) {
-        attributeOrder = element.attributes.map { Key(namespace: $0.namespace, name: $0.name) }
-        for case .element(let child) in element.children { childOrder.append(Key(namespace: child.namespace, name: child.name)) }
+        attributes = element.attributes
+        children = element.children
+    }
+
+    var attributeOrder: [Key] { attributes.map { Key(namespace: $0.namespace, name: $0.name) } }
+    var childOrder: [Key] {
+        var out: [Key] = []
+        for case .element(let child) in children { out.append(Key(namespace: child.namespace, name: child.name)) }
+        return out
     }
 
     public static func == (lhs: SourceLayout, rhs: SourceLayout) -> Bool { true }
@@ -29,9 +39,10 @@ public struct SourceLayout: Sendable, Hashable {
 
     /// Reorders `element`'s attributes and child elements (stably) to follow the recorded order; kinds not
     /// recorded keep their place after the recorded ones. Elements are small, so linear searches beat hashing,
-    /// and the common case (already in order) does no sorting at all.
+    /// and the common case (already in order) is one linear comparison with no sorting at all.
     func apply(to element: inout XMLElement) {
-        if !attributeOrder.isEmpty {
+        if !attributes.isEmpty && !Self.attributesMatch(attributes, element.attributes) {
+            let attributeOrder = self.attributeOrder
             let ranks = element.attributes.map { a in
                 attributeOrder.firstIndex { $0.name == a.name && $0.namespace == a.namespace } ?? Int.max
             }
@@ -41,7 +52,9 @@ public struct SourceLayout: Sendable, Hashable {
                     .map(\.element.1)
             }
         }
-        if !childOrder.isEmpty {
+        if !children.isEmpty && !Self.childrenMatch(children, element.children) {
+            let childOrder = self.childOrder
+            guard !childOrder.isEmpty else { return }
             // The k-th child of a kind goes where the k-th child of that kind was; children beyond what was
             // recorded go right after the last recorded one of their kind.
             var seen: [Key] = []
@@ -64,6 +77,33 @@ public struct SourceLayout: Sendable, Hashable {
                     .sorted { $0.element.0 != $1.element.0 ? $0.element.0 < $1.element.0 : $0.offset < $1.offset }
                     .map(\.element.1)
             }
+        }
+    }
+
+    /// True when `built` has exactly the recorded attribute kinds in the recorded order: nothing to reorder.
+    private static func attributesMatch(_ recorded: [XMLAttribute], _ built: [XMLAttribute]) -> Bool {
+        guard recorded.count == built.count else { return false }
+        for i in recorded.indices where recorded[i].name != built[i].name || recorded[i].namespace != built[i].namespace {
+            return false
+        }
+        return true
+    }
+
+    /// True when the child elements of `built` have exactly the recorded kinds in the recorded order, with any
+    /// text of `built` after them: the ranks would then be increasing, so there is nothing to reorder.
+    private static func childrenMatch(_ recorded: [XMLNode], _ built: [XMLNode]) -> Bool {
+        var i = recorded.startIndex, j = built.startIndex
+        while true {
+            while i < recorded.endIndex, case .text = recorded[i] { i += 1 }
+            if j < built.endIndex, case .text = built[j] {
+                // Text ranks last: fine only if no element follows it.
+                return i == recorded.endIndex && built[j...].allSatisfy { if case .text = $0 { true } else { false } }
+            }
+            if i == recorded.endIndex || j == built.endIndex { return i == recorded.endIndex && j == built.endIndex }
+            guard case .element(let a) = recorded[i], case .element(let b) = built[j],
+                  a.name == b.name, a.namespace == b.namespace else { return false }
+            i += 1
+            j += 1
         }
     }
 

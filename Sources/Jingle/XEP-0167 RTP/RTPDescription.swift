@@ -83,6 +83,8 @@ public struct RTPDescription: JingleApplicationDescription, Hashable {
 
     public func element() -> XMLElement {
         var e = XMLElement(name: "description", namespace: NS.jingleRTP)
+        e.children.reserveCapacity(payloadTypes.count + rtcpFeedback.count + headerExtensions.count + sources.count
+                                   + sourceGroups.count + extensions.count + 6)
         e.set("media", media)
         e.set("ssrc", ssrc)
         for p in payloadTypes { e.append(p.element()) }
@@ -157,6 +159,7 @@ public struct RTPPayloadType: Sendable, Hashable {
 
     public func element() -> XMLElement {
         var e = XMLElement(name: "payload-type", namespace: NS.jingleRTP)
+        e.attributes.reserveCapacity(6 + extraAttributes.count)
         e.set("id", id)
         e.set("name", name)
         e.set("clockrate", clockrate)

@@ -49,6 +49,7 @@ public struct ICEUDPTransport: JingleTransportMethod, Hashable {
 
     public func element() -> XMLElement {
         var e = XMLElement(name: "transport", namespace: NS.jingleICEUDP)
+        e.children.reserveCapacity(fingerprints.count + candidates.count + 1 + extensions.count)
         e.set("pwd", pwd)
         e.set("ufrag", ufrag)
         for f in fingerprints { e.append(f.element()) }
@@ -122,6 +123,7 @@ public struct ICECandidate: Sendable, Hashable {
 
     func element() -> XMLElement {
         var e = XMLElement(name: "candidate", namespace: NS.jingleICEUDP)
+        e.attributes.reserveCapacity(12 + extraAttributes.count)
         e.set("component", component)
         e.set("foundation", foundation)
         e.set("generation", generation)
