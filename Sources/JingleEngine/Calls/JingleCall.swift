@@ -97,6 +97,13 @@ public actor JingleCall {
     public nonisolated let role: JingleRole
     public nonisolated let events: AsyncStream<CallEvent>
     public nonisolated let engine: JingleEngine
+    /// When the set-up steps happened: `initiate.sent`/`initiate.received`, `accept.sent`/`accept.received`,
+    /// the ICE link's `ice.*` and the media session's `dtls.*`/`media.*` marks.
+    public nonisolated let timeline: SetupTimeline
+    /// The SSRC our audio goes out with, as announced in our description (XEP-0339 `<source/>`).
+    public nonisolated let audioSSRC: UInt32
+    /// The RTCP CNAME announced with it (RFC 3550 §6.5.1).
+    public nonisolated let cname: String
 
     /// The XEP-0353 proposal id when the call was proposed to a bare JID first.
     public private(set) var proposalID: String?
@@ -118,8 +125,12 @@ public actor JingleCall {
     private var endedWaiters: [CheckedContinuation<Void, Never>] = []
     private var tasks: [Task<Void, Never>] = []
 
-    private init(engine: JingleEngine, id: JingleSessionID, role: JingleRole, link: ICEMediaLink, certificate: DTLSCertificate, options: CallOptions) {
+    private init(engine: JingleEngine, id: JingleSessionID, role: JingleRole, link: ICEMediaLink, certificate: DTLSCertificate,
+                 options: CallOptions, timeline: SetupTimeline, source: (ssrc: UInt32, cname: String)) {
         self.engine = engine
+        self.timeline = timeline
+        audioSSRC = source.ssrc
+        cname = source.cname
         self.id = id
         self.role = role
         self.link = link
@@ -138,11 +149,15 @@ public actor JingleCall {
     /// when the peer accepts (watch `events`).
     /// - Parameter sid: the session id to use; generated when nil (XEP-0353 passes the proposal id).
     public static func place(engine: JingleEngine, to peer: JID, options: CallOptions, sid: String? = nil) async throws(CallError) -> JingleCall {
-        let (link, certificate) = try await prepare(options, controlling: true)
+        let timeline = SetupTimeline()
+        timeline.mark("call.start")
+        let (link, certificate) = try await prepare(options, controlling: true, timeline: timeline)
         let gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])
         do { gathered = try await link.gatherAll() } catch { await link.close(); throw .media(error) }
+        let source = newSource()
         let offer = CallSDP.offer(CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
-                                               fingerprint: options.announcedFingerprintOverride ?? certificate.fingerprint(), video: options.video))
+                                               fingerprint: options.announcedFingerprintOverride ?? certificate.fingerprint(), video: options.video,
+                                               audioSSRC: source.ssrc, cname: source.cname))
         let payload: JinglePayload
         do {
             payload = try JingleSDPMapper().jingle(from: offer, context: .init(author: .initiator, action: .sessionInitiate, initiator: engine.localJID))
@@ -152,12 +167,14 @@ public actor JingleCall {
         }
         let handle: JingleSessionHandle
         do {
+            timeline.mark("initiate.sent")
             handle = try await engine.initiate(to: peer, contents: payload.contents, groups: payload.groups, sid: sid)
         } catch {
             await link.close()
             throw .engine(error)
         }
-        let call = JingleCall(engine: engine, id: handle.id, role: .initiator, link: link, certificate: certificate, options: options)
+        let call = JingleCall(engine: engine, id: handle.id, role: .initiator, link: link, certificate: certificate, options: options,
+                              timeline: timeline, source: source)
         await call.begin(offer: offer, gathered: gathered, events: handle.events)
         return call
     }
@@ -167,6 +184,8 @@ public actor JingleCall {
     /// Answers a session-initiate: sends `<ringing/>` (XEP-0167 §5), gathers, sends session-accept and starts
     /// media. A session-initiate that is not an RTP call is terminated with `unsupported-applications`.
     public static func answer(engine: JingleEngine, incoming: IncomingJingleSession, options: CallOptions) async throws(CallError) -> JingleCall {
+        let timeline = SetupTimeline()
+        timeline.mark("initiate.received")
         try? await engine.sendInfo(incoming.id, [JingleInfo(RTPSessionInfo.ringing)])
         let offer: SessionDescription
         do {
@@ -181,8 +200,9 @@ public actor JingleCall {
             try? await engine.terminate(incoming.id, reason: JingleReason(.failedApplication, text: "\(error)"))
             throw .mapping("\(error)")
         }
-        let (link, certificate) = try await prepare(options, controlling: false)
-        let call = JingleCall(engine: engine, id: incoming.id, role: .responder, link: link, certificate: certificate, options: options)
+        let (link, certificate) = try await prepare(options, controlling: false, timeline: timeline)
+        let call = JingleCall(engine: engine, id: incoming.id, role: .responder, link: link, certificate: certificate, options: options,
+                              timeline: timeline, source: newSource())
         call.continuation.yield(.ringing)
         do {
             try await call.accept(offer: offer, events: incoming.handle.events)
@@ -193,13 +213,18 @@ public actor JingleCall {
         return call
     }
 
-    private static func prepare(_ options: CallOptions, controlling: Bool) async throws(CallError) -> (ICEMediaLink, DTLSCertificate) {
+    /// A random SSRC (RFC 3550 §8.1) and CNAME (RFC 7022 §4.1: random per call) for our audio.
+    private static func newSource() -> (ssrc: UInt32, cname: String) {
+        (UInt32.random(in: 1...UInt32.max), UUID().uuidString.lowercased())
+    }
+
+    private static func prepare(_ options: CallOptions, controlling: Bool, timeline: SetupTimeline) async throws(CallError) -> (ICEMediaLink, DTLSCertificate) {
         var configuration = ICEConfiguration(role: controlling ? .controlling : .controlled)
         configuration.localAddresses = options.bindAddresses
         let certificate: DTLSCertificate
         do { certificate = try DTLSCertificate.generate() } catch { throw .media(.dtls(.openSSL(operation: "generate", reason: "\(error)"))) }
         do {
-            return (try await ICEMediaLink(configuration: configuration), certificate)
+            return (try await ICEMediaLink(configuration: configuration, timeline: timeline), certificate)
         } catch {
             throw .media(error)
         }
@@ -222,7 +247,7 @@ public actor JingleCall {
         do {
             answer = try CallSDP.answer(to: offer, CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
                                                                 fingerprint: options.announcedFingerprintOverride ?? certificate.fingerprint(),
-                                                                video: options.video))
+                                                                video: options.video, audioSSRC: audioSSRC, cname: cname))
             payload = try JingleSDPMapper().jingle(from: answer, context: .init(author: .responder, action: .sessionAccept, sid: id.sid,
                                                                                 initiator: id.peer, responder: engine.localJID))
         } catch let error as MediaError {
@@ -231,6 +256,7 @@ public actor JingleCall {
             throw .mapping("\(error)")
         }
         self.answer = answer
+        timeline.mark("accept.sent")
         do { try await engine.accept(id, contents: payload.contents, groups: payload.groups) } catch { throw .engine(error) }
         continuation.yield(.accepted)
         try await connect()
@@ -251,7 +277,8 @@ public actor JingleCall {
             session = try MediaSession(transport: link.transport, configuration: MediaConfiguration(
                 keying: .dtls(fingerprint: negotiated.remoteFingerprint, setup: negotiated.dtlsRole), certificate: certificate,
                 audioFormat: negotiated.audioFormat, audioSource: options.audioSource, recordURL: options.recordURL,
-                video: video, direction: negotiated.direction, reportInterval: options.reportInterval))
+                video: video, direction: negotiated.direction, cname: cname, reportInterval: options.reportInterval,
+                audioSSRC: audioSSRC, audioLevelExtensionID: negotiated.audioLevelExtensionID, nack: negotiated.nack), timeline: timeline)
         } catch {
             throw .media(error)
         }
@@ -267,6 +294,7 @@ public actor JingleCall {
             continuation.yield(.iceConnected(local: "\(pair.local.address):\(pair.local.port)", remote: "\(pair.remote.address):\(pair.remote.port)"))
         }
         if localHold || remoteHold || muted { session.hold() }
+        timeline.mark("media.start")
         session.start()
     }
 
@@ -289,6 +317,7 @@ public actor JingleCall {
         case .received(let payload):
             switch payload.action {
             case .sessionAccept where role == .initiator && answer == nil:
+                timeline.mark("accept.received")
                 do {
                     answer = try JingleSDPMapper().sdp(from: payload, author: .responder)
                 } catch {
@@ -401,7 +430,7 @@ public actor JingleCall {
     public func addVideo() async throws(CallError) {
         guard let gathered, !finished else { throw .unsupported("the call is not running") }
         let sdp = CallSDP.offer(CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
-                                             fingerprint: certificate.fingerprint(), video: true))
+                                             fingerprint: certificate.fingerprint(), video: true, audioSSRC: audioSSRC, cname: cname))
         let payload: JinglePayload
         do {
             payload = try JingleSDPMapper().jingle(from: sdp, context: .init(author: role, action: .contentAdd, sid: id.sid, creator: role))
