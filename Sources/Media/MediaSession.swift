@@ -508,8 +508,11 @@ public final class MediaSession: @unchecked Sendable {
         let now = ContinuousClock.now
         sendStart = now
         if case .rtp = configuration.audioSource {} else if case .silence = configuration.audioSource {} else {
+            // The first frame goes out now, while we are on the queue anyway: a timer firing "now" still
+            // waits for the queue and the scheduler, which added 1-3 ms to the call set-up time.
+            sendDueFrames()
             let timer = DispatchSource.makeTimerSource(flags: .strict, queue: queue)
-            timer.schedule(deadline: .now(), repeating: .milliseconds(20), leeway: .milliseconds(1))
+            timer.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(1))
             timer.setEventHandler { [weak self] in self?.sendDueFrames() }
             timer.resume()
             sendTimer = timer

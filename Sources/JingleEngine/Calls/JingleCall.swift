@@ -113,7 +113,8 @@ public actor JingleCall {
     private let link: ICEMediaLink
     private let certificate: DTLSCertificate
     private let options: CallOptions
-    private var gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])?
+    typealias Gathered = (credentials: ICECredentials, candidates: [ICE.ICECandidate])
+    private var gathered: Gathered?
     private var offer: SessionDescription?
     private var answer: SessionDescription?
     private var media: MediaSession?
@@ -186,6 +187,9 @@ public actor JingleCall {
     public static func answer(engine: JingleEngine, incoming: IncomingJingleSession, options: CallOptions) async throws(CallError) -> JingleCall {
         let timeline = SetupTimeline()
         timeline.mark("initiate.received")
+        // The agent, certificate and candidates do not depend on the offer: get them while <ringing/> goes out
+        // and the offer is read (they are most of the answerer's share of the set-up time).
+        let preparing = Task { await prepareAndGather(options, timeline: timeline) }
         try? await engine.sendInfo(incoming.id, [JingleInfo(RTPSessionInfo.ringing)])
         let offer: SessionDescription
         do {
@@ -194,23 +198,45 @@ public actor JingleCall {
                 throw CallError.mapping("the session-initiate has no RTP content")
             }
             offer = try JingleSDPMapper().sdp(from: incoming.initiate, author: .initiator)
-        } catch let error as CallError {
-            throw error
         } catch {
+            let prepared = await preparing.value
+            if case .success(let ready) = prepared { await ready.link.close() }
+            if let error = error as? CallError { throw error }
             try? await engine.terminate(incoming.id, reason: JingleReason(.failedApplication, text: "\(error)"))
             throw .mapping("\(error)")
         }
-        let (link, certificate) = try await prepare(options, controlling: false, timeline: timeline)
+        let prepared = await preparing.value
+        let link: ICEMediaLink, certificate: DTLSCertificate, gathered: Gathered
+        switch prepared {
+        case .success(let ready): (link, certificate, gathered) = (ready.link, ready.certificate, ready.gathered)
+        case .failure(let error): throw error
+        }
         let call = JingleCall(engine: engine, id: incoming.id, role: .responder, link: link, certificate: certificate, options: options,
                               timeline: timeline, source: newSource())
         call.continuation.yield(.ringing)
         do {
-            try await call.accept(offer: offer, events: incoming.handle.events)
+            try await call.accept(offer: offer, gathered: gathered, events: incoming.handle.events)
         } catch {
             await call.finish(reason: JingleReason(error.isSecurity ? .securityError : .failedApplication, text: "\(error)"), byPeer: false, send: true)
             throw error
         }
         return call
+    }
+
+    private static func prepareAndGather(_ options: CallOptions, timeline: SetupTimeline) async
+        -> Result<(link: ICEMediaLink, certificate: DTLSCertificate, gathered: Gathered), CallError> {
+        let link: ICEMediaLink, certificate: DTLSCertificate
+        do {
+            (link, certificate) = try await prepare(options, controlling: false, timeline: timeline)
+        } catch {
+            return .failure(error)
+        }
+        do {
+            return .success((link, certificate, try await link.gatherAll()))
+        } catch {
+            await link.close()
+            return .failure(.media(error))
+        }
     }
 
     /// A random SSRC (RFC 3550 §8.1) and CNAME (RFC 7022 §4.1: random per call) for our audio.
@@ -236,11 +262,9 @@ public actor JingleCall {
         watch(events)
     }
 
-    private func accept(offer: SessionDescription, events: AsyncStream<JingleEvent>) async throws(CallError) {
+    private func accept(offer: SessionDescription, gathered: Gathered, events: AsyncStream<JingleEvent>) async throws(CallError) {
         self.offer = offer
         watch(events)
-        let gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])
-        do { gathered = try await link.gatherAll() } catch { throw .media(error) }
         self.gathered = gathered
         let answer: SessionDescription
         let payload: JinglePayload
