@@ -51,8 +51,8 @@ public struct NegotiatedCall: Sendable {
 }
 
 /// Builds and reads the SDP of a WebRTC-style call: ICE (no trickle, all candidates and
-/// `a=end-of-candidates`), DTLS-SRTP over `UDP/TLS/RTP/SAVPF`, rtcp-mux, BUNDLE of one audio m-line (PCMU,
-/// PCMA, telephone-event) and optionally one video m-line (VP8, H264).
+/// `a=end-of-candidates`), DTLS-SRTP over `UDP/TLS/RTP/SAVPF`, rtcp-mux, BUNDLE of one audio m-line (Opus
+/// first, then PCMU, PCMA, telephone-event) and optionally one video m-line (VP8, H264).
 ///
 /// The audio m-line also carries what the media session implements: generic NACK feedback
 /// (`a=rtcp-fb:<pt> nack`, RFC 4585 §4.2; XEP-0293 in Jingle), the RFC 6464 audio level header extension
@@ -63,6 +63,8 @@ public enum CallSDP {
     static let audioMID = "0"
     static let videoMID = "1"
     static let telephoneEventPT: UInt8 = 101
+    /// RFC 7587 §7: Opus is always `opus/48000/2` in SDP; 111 is the dynamic type browsers use.
+    static let opusPT: UInt8 = 111
     static let vp8PT: UInt8 = 96
     static let h264PT: UInt8 = 97
     /// RFC 6464 §4: the client-to-mixer audio level extension.
@@ -83,9 +85,16 @@ public enum CallSDP {
             attributes: [.group(SDPGroup(semantics: "BUNDLE", identifiers: local.video ? [audioMID, videoMID] : [audioMID]))]
         )
         var audio = section(media: "audio", mid: audioMID, local: local, setup: .actpass, withCandidates: true)
-        audio.formats = ["0", "8", String(telephoneEventPT)]
+        // Opus first: the offer's order is our preference (RFC 3264 §5.1), and the answerer keeps it.
+        audio.formats = [String(opusPT), "0", "8", String(telephoneEventPT)]
         audio.attributes += [
             .extmap(SDPExtmap(id: audioLevelOfferedID, uri: audioLevelURI)),
+            .rtpmap(SDPRTPMap(payloadType: opusPT, encodingName: "opus", clockRate: 48000, channels: 2)),
+            // RFC 7587 §6.1: we send mono (stereo=0 is the default) with in-band FEC.
+            .fmtp(SDPFormatParameters(format: String(opusPT), parameters: [
+                SDPFormatParameter(name: "minptime", value: "10"), SDPFormatParameter(name: "useinbandfec", value: "1"),
+            ])),
+            .rtcpFeedback(SDPRTCPFeedback(format: .format(String(opusPT)), type: "nack")),
             .rtpmap(SDPRTPMap(payloadType: 0, encodingName: "PCMU", clockRate: 8000)),
             .rtcpFeedback(SDPRTCPFeedback(format: .format("0"), type: "nack")),
             .rtpmap(SDPRTPMap(payloadType: 8, encodingName: "PCMA", clockRate: 8000)),
@@ -118,6 +127,7 @@ public enum CallSDP {
     public static func answer(to offer: SessionDescription, _ local: CallSDPLocal,
                               sessionID: UInt64 = UInt64.random(in: 1...UInt64(Int64.max))) throws(MediaError) -> SessionDescription {
         var codecs = [
+            SDPCodecCapability(name: "opus", clockRate: 48000, channels: 2),
             SDPCodecCapability(name: "PCMU", clockRate: 8000),
             SDPCodecCapability(name: "PCMA", clockRate: 8000),
             SDPCodecCapability(name: "telephone-event", clockRate: 8000),
@@ -218,11 +228,13 @@ public enum CallSDP {
             switch map.encodingName.uppercased() {
             case "PCMU" where map.clockRate == 8000 && audioFormat == nil: audioFormat = AudioFormat(codec: .pcmu, payloadType: payloadType)
             case "PCMA" where map.clockRate == 8000 && audioFormat == nil: audioFormat = AudioFormat(codec: .pcma, payloadType: payloadType)
+            case "OPUS" where map.clockRate == 48000 && map.channels == 2 && audioFormat == nil:
+                audioFormat = AudioFormat(codec: .opus, payloadType: payloadType)
             case "TELEPHONE-EVENT" where map.clockRate == 8000: telephoneEvent = telephoneEvent ?? payloadType
             default: break
             }
         }
-        guard var chosen = audioFormat else { throw .negotiation("no PCMU or PCMA in the answer's audio m-line") }
+        guard var chosen = audioFormat else { throw .negotiation("no Opus, PCMU or PCMA in the answer's audio m-line") }
         chosen.telephoneEventPayloadType = telephoneEvent
 
         var videoPT: UInt8?

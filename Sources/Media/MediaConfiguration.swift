@@ -81,11 +81,16 @@ public enum AudioSource: Sendable, Hashable {
     }
 }
 
-/// The G.711 codec used for audio, with the payload types the offer/answer settled on.
+/// The audio codec (G.711 or Opus), with the payload types the offer/answer settled on.
 public struct AudioFormat: Sendable, Hashable {
     public enum Codec: String, Sendable, Hashable {
         case pcmu = "PCMU"
         case pcma = "PCMA"
+        /// Opus (RFC 7587) through libopus: 48 kHz mono, 20 ms frames.
+        case opus
+
+        /// The RTP clock rate (RFC 3551 §4.5.14: 8000 for G.711; RFC 7587 §4.1: always 48000 for Opus).
+        public var clockRate: UInt32 { self == .opus ? 48000 : 8000 }
     }
 
     public var codec: Codec

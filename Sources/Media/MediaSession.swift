@@ -80,6 +80,9 @@ public final class MediaSession: @unchecked Sendable {
     private var sentHistory: [UInt16: [UInt8]] = [:]
     private var sentHistoryOrder: [UInt16] = []
     private static let sentHistoryLimit = 64
+    /// Opus coder state, when the codec is Opus.
+    private var opusEncoder: OpusEncoder?
+    private var opusDecoder: OpusDecoder?
     /// The highest audio sequence number received (for gap detection, RFC 3550 A.1 without the cycles).
     private var highestReceivedSequence: UInt16?
 
@@ -140,6 +143,10 @@ public final class MediaSession: @unchecked Sendable {
             keysReady = true
         }
 
+        if configuration.audioFormat.codec == .opus {
+            opusEncoder = try OpusEncoder()
+            opusDecoder = try OpusDecoder()
+        }
         if let url = configuration.recordURL {
             do {
                 writer = try WAVWriter(url: url, format: WAVFormat(sampleRate: 8000, channels: 1))
@@ -461,11 +468,17 @@ public final class MediaSession: @unchecked Sendable {
                 stats.remoteAudioLevel = Int(first & 0x7F)
             }
             if packet.ssrc == audioSourceSSRC { detectLoss(packet.header.sequenceNumber, ssrc: packet.ssrc) }
-            let arrival = RTPSourceStatistics.timestampUnits(ContinuousClock.now - epoch, clockRate: 8000)
+            let arrival = RTPSourceStatistics.timestampUnits(ContinuousClock.now - epoch, clockRate: format.codec.clockRate)
             _ = reception.receive(packet.header, arrival: arrival)
             if let writer {
-                let result = playout.insert(packet, law: format.codec.law)
-                record(result.samples, to: writer)
+                if let law = format.codec.law {
+                    let result = playout.insert(packet, law: law)
+                    record(result.samples, to: writer)
+                } else if let opusDecoder {
+                    // Opus frames are recorded in arrival order (on loopback that is the sending order); a
+                    // packet libopus refuses counts as malformed.
+                    do { record(try opusDecoder.decodeNarrowband(packet.payload), to: writer) } catch { stats.malformed += 1 }
+                }
             }
             audioOut?.send(bytes)
             if !mediaFlowingReported {
@@ -540,11 +553,24 @@ public final class MediaSession: @unchecked Sendable {
         }
         while nextFrameIndex < due {
             let samples = source.nextFrame(count: Self.frameSamples)
-            let offset = UInt32(truncatingIfNeeded: nextFrameIndex &* UInt64(Self.frameSamples))
+            // RTP timestamp units per 20 ms frame: 160 at 8 kHz, 960 at Opus' 48 kHz (RFC 7587 §4.1).
+            let unitsPerFrame = UInt64(configuration.audioFormat.codec.clockRate / 50)
+            let offset = UInt32(truncatingIfNeeded: nextFrameIndex &* unitsPerFrame)
             nextFrameIndex += 1
+            let payload: [UInt8]
+            if let law = configuration.audioFormat.codec.law {
+                payload = law.encode(samples)
+            } else if let opusEncoder {
+                // Encoded even when not sending, so the encoder's state follows the source.
+                do { payload = try opusEncoder.encode(narrowband: samples) } catch {
+                    logger.warning("Opus encode failed: \(error)")
+                    continue
+                }
+            } else {
+                preconditionFailure("an Opus session without an encoder")
+            }
             guard direction.sends else { continue }
-            let law = configuration.audioFormat.codec.law
-            let packet = sender.makePacket(payloadType: configuration.audioFormat.payloadType, payload: law.encode(samples),
+            let packet = sender.makePacket(payloadType: configuration.audioFormat.payloadType, payload: payload,
                                            timestampOffset: offset, marker: markNextPacket, headerExtension: audioLevelExtension(samples))
             markNextPacket = false
             sendRTP(packet, payloadBytes: samples.count)
@@ -638,7 +664,9 @@ public final class MediaSession: @unchecked Sendable {
         var packets = [RTCPPacket]()
         let blocks = reception.makeReportBlocks(now: ContinuousClock.now - epoch)
         if sender.packetCount > 0 {
-            let offset = sendStart.map { RTPSourceStatistics.timestampUnits(ContinuousClock.now - $0, clockRate: 8000) } ?? 0
+            let offset = sendStart.map {
+                RTPSourceStatistics.timestampUnits(ContinuousClock.now - $0, clockRate: configuration.audioFormat.codec.clockRate)
+            } ?? 0
             packets.append(.senderReport(sender.makeSenderReport(ntpTimestamp: Self.ntpNow(), timestampOffset: offset, reportBlocks: blocks)))
         } else {
             packets.append(.receiverReport(RTCPReceiverReport(ssrc: audioSSRC, reportBlocks: blocks)))
@@ -746,10 +774,12 @@ public final class MediaSession: @unchecked Sendable {
 }
 
 extension AudioFormat.Codec {
-    var law: G711Law {
+    /// The G.711 law, nil for Opus.
+    var law: G711Law? {
         switch self {
         case .pcmu: .muLaw
         case .pcma: .aLaw
+        case .opus: nil
         }
     }
 }

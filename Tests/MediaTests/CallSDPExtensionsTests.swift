@@ -56,12 +56,13 @@ struct CallSDPExtensionsTests {
 
         """.replacingOccurrences(of: "\n", with: "\r\n")
 
-    @Test("the offer's audio m-line carries rtcp-fb nack per codec, the audio level extmap and our ssrc with its cname")
+    @Test("the offer's audio m-line carries rtcp-fb nack per codec (opus, PCMU, PCMA), the audio level extmap and our ssrc with its cname")
     func offerCarriesThem() throws {
         let offer = CallSDP.offer(try Self.local())
         let reparsed = try SessionDescription(parsing: offer.serialized())
         let audio = try #require(reparsed.media.first { $0.media == "audio" })
-        #expect(Set(audio.rtcpFeedback) == [SDPRTCPFeedback(format: .format("0"), type: "nack"), SDPRTCPFeedback(format: .format("8"), type: "nack")])
+        #expect(Set(audio.rtcpFeedback) == [SDPRTCPFeedback(format: .format("111"), type: "nack"), SDPRTCPFeedback(format: .format("0"), type: "nack"),
+                                            SDPRTCPFeedback(format: .format("8"), type: "nack")])
         #expect(audio.extmaps == [SDPExtmap(id: 1, uri: CallSDP.audioLevelURI)])
         #expect(audio.sources == [SDPSourceAttribute(ssrc: 0x1234_5678, name: "cname", value: "ours@example")])
     }

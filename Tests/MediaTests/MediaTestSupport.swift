@@ -88,7 +88,7 @@ func randomSDES(tag: Int = 1) -> SDESCryptoAttribute {
 /// `wrongFingerprintAtAnswerer` makes the answerer expect some other certificate.
 func makeCall(
     keying: TestKeying = .dtls, offererTone: Double = 440, answererTone: Double = 880,
-    wrongFingerprintAtAnswerer: Bool = false, directory: URL,
+    wrongFingerprintAtAnswerer: Bool = false, g711Only: Bool = false, directory: URL,
     configure: (_ offerer: Bool, _ configuration: inout MediaConfiguration) -> Void = { _, _ in }
 ) async throws -> (offerer: CallSide, answerer: CallSide) {
     let linkA = try await ICEMediaLink(configuration: ICEConfiguration(role: .controlling, localAddresses: ["127.0.0.1"]))
@@ -97,8 +97,9 @@ func makeCall(
     let certB = try DTLSCertificate.generate()
     let gatheredA = try await linkA.gatherAll()
     let ssrcA = UInt32.random(in: 1...UInt32.max), ssrcB = UInt32.random(in: 1...UInt32.max)
-    let offer = CallSDP.offer(CallSDPLocal(credentials: gatheredA.credentials, candidates: gatheredA.candidates, fingerprint: certA.fingerprint(),
+    var offer = CallSDP.offer(CallSDPLocal(credentials: gatheredA.credentials, candidates: gatheredA.candidates, fingerprint: certA.fingerprint(),
                                            audioSSRC: ssrcA, cname: "offerer"))
+    if g711Only { offer.media[0].formats.removeAll { $0 == "111" } }
     let offerOnWire = try SessionDescription(parsing: offer.serialized())
     let gatheredB = try await linkB.gatherAll()
     let answer = try CallSDP.answer(
