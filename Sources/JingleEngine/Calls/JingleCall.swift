@@ -83,7 +83,7 @@ public enum CallError: Error, Sendable, CustomStringConvertible {
 
 /// One Jingle RTP call (XEP-0167) over a `JingleEngine`: ICE-UDP (XEP-0176) with every candidate in the
 /// session-initiate/accept, DTLS-SRTP with the fingerprint of XEP-0320, rtcp-mux and a BUNDLE group
-/// (XEP-0338), audio (PCMU/PCMA/telephone-event) and optionally relayed video.
+/// (XEP-0338), audio (Opus/PCMU/PCMA/telephone-event, XEP-0293 nack, XEP-0294 audio level, XEP-0339 source) and optionally relayed video.
 ///
 /// The contents are the SDP of `CallSDP` mapped by `JingleSDPMapper`, so exactly what the SIP side speaks.
 ///
