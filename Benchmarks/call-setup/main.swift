@@ -11,6 +11,10 @@
 // Certificates are made before the baseline's clock starts (an endpoint keeps one ready). Medians of
 // N calls (default 20; `bench-call-setup N`). Per-step medians (relative to session-initiate sent) are
 // printed before the last line, for both parties.
+//
+// Last (release, 2 shared cores): ours=33.7ms baseline=26.7ms: initiate at the callee 1.8 ms, accept sent 4.3,
+// accept at the caller 7.1, ICE connected 29.0 (one libnice Ta tick), DTLS keys 33.1, decrypted 33.7.
+// With Prosody's default Nagle on, 75.8 ms (the first hop alone waited 40 ms for a delayed ACK).
 import DTLS
 import Foundation
 import ICE
