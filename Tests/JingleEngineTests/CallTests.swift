@@ -309,8 +309,11 @@ struct CallTests {
             let initiated = ContinuousClock.now
             let callee = try await answered
             #expect(await Self.eventually(.seconds(10)) { await callee.statistics.packetsReceived > 0 })
-            let end = ContinuousClock.now
-            fromInitiate.append(ms(end - initiated))
+            // The instants the call recorded, not the 50 ms polling above.
+            let sent = try #require(call.timeline.instant(of: "initiate.sent"))
+            let end = try #require(callee.timeline.instant(of: "media.firstReceived"))
+            #expect(sent <= initiated)
+            fromInitiate.append(ms(end - sent))
             total.append(ms(end - start))
             _ = await call.hangUp()
             await callee.waitUntilEnded()
