@@ -48,6 +48,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev", "libglib2.0-dev"])]),
+        .systemLibrary(name: "CLibOpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
 
         // ---- pure and thin-wrapper layers ----
         .target(name: "XMLStream", dependencies: ["CLibXML2"]),
@@ -65,7 +66,7 @@ let package = Package(
 
         // ---- I/O layers ----
         .target(name: "XMPPLink", dependencies: ["XMPPCore", "XMLStream", "Hashes", nioCore, nioPosix, nioTLS, nioSSL, log]),
-        .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", log]),
+        .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", "CLibOpus", log]),
         .target(name: "SIP", dependencies: ["Hashes", nioCore, nioPosix, log]),
         .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", log]),
         .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "SecureTransport", "PeerStream", "FileTransfer", "Media", "Hashes", log]),
@@ -109,7 +110,7 @@ let package = Package(
         .executableTarget(name: "bench-jingle-codec", dependencies: ["Jingle", "XMLStream"], path: "Benchmarks/jingle-codec"),
         .executableTarget(name: "bench-sdp-roundtrip", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], path: "Benchmarks/sdp-roundtrip"),
         .executableTarget(name: "bench-gateway-load", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "TestServers", log], path: "Benchmarks/gateway-load", exclude: ["uac.xml"]),
-        .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP"], path: "Benchmarks/call-setup"),
+        .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP", "Jingle", "JingleEngine", "XMPPLink", "XMPPCore", "TestServers"], path: "Benchmarks/call-setup"),
         .executableTarget(name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream", "TestServers"], path: "Benchmarks/transport-throughput", exclude: ["run"]),
 
         // ---- samples (public API only; see Samples/README.md) ----

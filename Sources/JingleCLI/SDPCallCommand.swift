@@ -166,7 +166,8 @@ struct SDPCallCommand: AsyncParsableCommand {
         let session = try MediaSession(transport: link.transport, configuration: MediaConfiguration(
             keying: .dtls(fingerprint: negotiated.remoteFingerprint, setup: negotiated.dtlsRole), certificate: certificate,
             audioFormat: negotiated.audioFormat, audioSource: source, recordURL: record.map { URL(fileURLWithPath: $0) },
-            audioRTPOutput: try audioRTPOut.map { try UDPEndpoint(url: $0) }, video: video, direction: negotiated.direction))
+            audioRTPOutput: try audioRTPOut.map { try UDPEndpoint(url: $0) }, video: video, direction: negotiated.direction,
+            audioLevelExtensionID: negotiated.audioLevelExtensionID, nack: negotiated.nack))
         let outcome = CallOutcome()
         let events = session.events
         let eventTask = Task {

@@ -10,14 +10,21 @@ public struct CallSDPLocal: Sendable {
     /// Offer (or accept) a video m-line in the BUNDLE group.
     public var video: Bool
     public var direction: MediaDirection
+    /// Our audio SSRC, announced as `a=ssrc:<ssrc> cname:<cname>` (RFC 5576 §4.1; in Jingle the XEP-0339
+    /// `<source/>`). The media session must send with it (`MediaConfiguration.audioSSRC`); nil announces none.
+    public var audioSSRC: UInt32?
+    /// The RTCP CNAME announced with `audioSSRC` (RFC 3550 §6.5.1; `MediaConfiguration.cname`).
+    public var cname: String?
 
     public init(credentials: ICECredentials, candidates: [ICECandidate], fingerprint: DTLSFingerprint,
-                video: Bool = false, direction: MediaDirection = .sendrecv) {
+                video: Bool = false, direction: MediaDirection = .sendrecv, audioSSRC: UInt32? = nil, cname: String? = nil) {
         self.credentials = credentials
         self.candidates = candidates
         self.fingerprint = fingerprint
         self.video = video
         self.direction = direction
+        self.audioSSRC = audioSSRC
+        self.cname = cname
     }
 }
 
@@ -34,17 +41,41 @@ public struct NegotiatedCall: Sendable {
     public var videoReceivePayloadTypes: Set<UInt8>
     /// The direction we may use (the answer's, reversed for the offerer).
     public var direction: MediaDirection
+    /// The audio SSRCs the peer announced (`a=ssrc`, XEP-0339 `<source/>`), in order; empty when it announced none.
+    public var remoteAudioSSRCs: [UInt32]
+    /// The one-byte header extension id both sides use for the RFC 6464 client-to-mixer audio level (the
+    /// answer's `a=extmap`, RFC 8285 §7), when it was agreed.
+    public var audioLevelExtensionID: UInt8?
+    /// Whether generic NACK (`a=rtcp-fb:<pt> nack`, RFC 4585 §4.2 / XEP-0293) was agreed for the audio codec.
+    public var nack: Bool
 }
 
 /// Builds and reads the SDP of a WebRTC-style call: ICE (no trickle, all candidates and
-/// `a=end-of-candidates`), DTLS-SRTP over `UDP/TLS/RTP/SAVPF`, rtcp-mux, BUNDLE of one audio m-line (PCMU,
-/// PCMA, telephone-event) and optionally one video m-line (VP8, H264).
+/// `a=end-of-candidates`), DTLS-SRTP over `UDP/TLS/RTP/SAVPF`, rtcp-mux, BUNDLE of one audio m-line (Opus
+/// first, then PCMU, PCMA, telephone-event) and optionally one video m-line (VP8, H264).
+///
+/// The audio m-line also carries what the media session implements: generic NACK feedback
+/// (`a=rtcp-fb:<pt> nack`, RFC 4585 §4.2; XEP-0293 in Jingle), the RFC 6464 audio level header extension
+/// (`a=extmap`, RFC 8285; XEP-0294) and our SSRC with its CNAME (`a=ssrc`, RFC 5576; XEP-0339). An answer keeps
+/// only those of the offered feedback types and extensions; video, which is relayed and not decoded, takes
+/// neither.
 public enum CallSDP {
     static let audioMID = "0"
     static let videoMID = "1"
     static let telephoneEventPT: UInt8 = 101
+    /// RFC 7587 §7: Opus is always `opus/48000/2` in SDP; 111 is the dynamic type browsers use.
+    static let opusPT: UInt8 = 111
     static let vp8PT: UInt8 = 96
     static let h264PT: UInt8 = 97
+    /// RFC 6464 §4: the client-to-mixer audio level extension.
+    public static let audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+    /// The id we offer it with (one-byte form, RFC 8285 §4.2: 1-14).
+    static let audioLevelOfferedID: UInt16 = 1
+
+    /// Whether the media session implements this RTCP feedback (only generic NACK, RFC 4585 §6.2.1).
+    static func supportsFeedback(_ feedback: SDPRTCPFeedback) -> Bool {
+        feedback.type == "nack" && feedback.parameter == nil
+    }
 
     /// The offer (RFC 3264 §5, RFC 8829 §5.2 layout; `a=setup:actpass` as RFC 5763 §5 asks of an offerer).
     public static func offer(_ local: CallSDPLocal, sessionID: UInt64 = UInt64.random(in: 1...UInt64(Int64.max))) -> SessionDescription {
@@ -54,14 +85,25 @@ public enum CallSDP {
             attributes: [.group(SDPGroup(semantics: "BUNDLE", identifiers: local.video ? [audioMID, videoMID] : [audioMID]))]
         )
         var audio = section(media: "audio", mid: audioMID, local: local, setup: .actpass, withCandidates: true)
-        audio.formats = ["0", "8", String(telephoneEventPT)]
+        // Opus first: the offer's order is our preference (RFC 3264 §5.1), and the answerer keeps it.
+        audio.formats = [String(opusPT), "0", "8", String(telephoneEventPT)]
         audio.attributes += [
+            .extmap(SDPExtmap(id: audioLevelOfferedID, uri: audioLevelURI)),
+            .rtpmap(SDPRTPMap(payloadType: opusPT, encodingName: "opus", clockRate: 48000, channels: 2)),
+            // RFC 7587 §6.1: we send mono (stereo=0 is the default) with in-band FEC.
+            .fmtp(SDPFormatParameters(format: String(opusPT), parameters: [
+                SDPFormatParameter(name: "minptime", value: "10"), SDPFormatParameter(name: "useinbandfec", value: "1"),
+            ])),
+            .rtcpFeedback(SDPRTCPFeedback(format: .format(String(opusPT)), type: "nack")),
             .rtpmap(SDPRTPMap(payloadType: 0, encodingName: "PCMU", clockRate: 8000)),
+            .rtcpFeedback(SDPRTCPFeedback(format: .format("0"), type: "nack")),
             .rtpmap(SDPRTPMap(payloadType: 8, encodingName: "PCMA", clockRate: 8000)),
+            .rtcpFeedback(SDPRTCPFeedback(format: .format("8"), type: "nack")),
             .rtpmap(SDPRTPMap(payloadType: telephoneEventPT, encodingName: "telephone-event", clockRate: 8000)),
             .fmtp(SDPFormatParameters(format: String(telephoneEventPT), parameters: [SDPFormatParameter(name: nil, value: "0-16")])),
             .ptime(20),
         ]
+        audio.attributes += sourceAttributes(local)
         description.media.append(audio)
         if local.video {
             var video = section(media: "video", mid: videoMID, local: local, setup: .actpass, withCandidates: false)
@@ -85,6 +127,7 @@ public enum CallSDP {
     public static func answer(to offer: SessionDescription, _ local: CallSDPLocal,
                               sessionID: UInt64 = UInt64.random(in: 1...UInt64(Int64.max))) throws(MediaError) -> SessionDescription {
         var codecs = [
+            SDPCodecCapability(name: "opus", clockRate: 48000, channels: 2),
             SDPCodecCapability(name: "PCMU", clockRate: 8000),
             SDPCodecCapability(name: "PCMA", clockRate: 8000),
             SDPCodecCapability(name: "telephone-event", clockRate: 8000),
@@ -97,15 +140,36 @@ public enum CallSDP {
             codecs: codecs, mediaKinds: local.video ? ["audio", "video"] : ["audio"], direction: sdpDirection(local.direction),
             iceUfrag: local.credentials.ufrag, icePwd: local.credentials.pwd,
             candidates: try local.candidates.map(sdpCandidate), candidatesComplete: true,
-            fingerprint: SDPFingerprint(hashFunction: local.fingerprint.algorithm, fingerprint: local.fingerprint.value)
+            fingerprint: SDPFingerprint(hashFunction: local.fingerprint.algorithm, fingerprint: local.fingerprint.value),
+            headerExtensions: [audioLevelURI]
         )
+        var answer: SessionDescription
         do {
-            return try SessionDescription.answer(
+            answer = try SessionDescription.answer(
                 to: offer, capabilities: capabilities,
                 origin: SDPOrigin(sessionID: String(sessionID), sessionVersion: 1, addressType: address.contains(":") ? "IP6" : "IP4", address: address))
         } catch {
             throw .negotiation("cannot answer the offer: \(error)")
         }
+        // The generic answer echoes every offered rtcp-fb of a kept codec; keep only the feedback we act on
+        // (RFC 4585 §4.2: the answerer removes what it does not support), and on video (relayed) none, nor
+        // the audio level extension. Our SSRC goes into the first accepted audio m-line (RFC 5576 §4.1).
+        var sourcesWritten = false
+        for index in answer.media.indices where !answer.media[index].isRejected {
+            let isAudio = answer.media[index].media == "audio"
+            answer.media[index].attributes.removeAll { attribute in
+                switch attribute {
+                case .rtcpFeedback(let feedback): !isAudio || !supportsFeedback(feedback)
+                case .extmap(let extmap): !isAudio || extmap.uri != audioLevelURI || extmap.id > 14
+                default: false
+                }
+            }
+            if isAudio, !sourcesWritten {
+                answer.media[index].attributes += sourceAttributes(local)
+                sourcesWritten = true
+            }
+        }
+        return answer
     }
 
     /// Reads what was agreed from the answer and the peer's description (the remote one is the answer for the
@@ -164,11 +228,13 @@ public enum CallSDP {
             switch map.encodingName.uppercased() {
             case "PCMU" where map.clockRate == 8000 && audioFormat == nil: audioFormat = AudioFormat(codec: .pcmu, payloadType: payloadType)
             case "PCMA" where map.clockRate == 8000 && audioFormat == nil: audioFormat = AudioFormat(codec: .pcma, payloadType: payloadType)
+            case "OPUS" where map.clockRate == 48000 && map.channels == 2 && audioFormat == nil:
+                audioFormat = AudioFormat(codec: .opus, payloadType: payloadType)
             case "TELEPHONE-EVENT" where map.clockRate == 8000: telephoneEvent = telephoneEvent ?? payloadType
             default: break
             }
         }
-        guard var chosen = audioFormat else { throw .negotiation("no PCMU or PCMA in the answer's audio m-line") }
+        guard var chosen = audioFormat else { throw .negotiation("no Opus, PCMU or PCMA in the answer's audio m-line") }
         chosen.telephoneEventPayloadType = telephoneEvent
 
         var videoPT: UInt8?
@@ -184,9 +250,25 @@ public enum CallSDP {
         }
         let answered = mediaDirection(answerAudio.effectiveDirection(in: answer))
         let direction = weAreOfferer ? answered.reversed : answered
+        var remoteSSRCs: [UInt32] = []
+        for source in remoteAudio.sources where !remoteSSRCs.contains(source.ssrc) { remoteSSRCs.append(source.ssrc) }
+        // RFC 8285 §7: the answer's id is the one both sides use; the one-byte form only carries ids 1-14.
+        let levelID = answerAudio.extmaps.first { $0.uri == audioLevelURI && (1...14).contains($0.id) && $0.direction != .inactive }
+            .map { UInt8($0.id) }
+        let chosenFormat = String(chosen.payloadType)
+        let nack = answerAudio.rtcpFeedback.contains { feedback in
+            supportsFeedback(feedback) && (feedback.format == .all || feedback.format == .format(chosenFormat))
+        }
         return NegotiatedCall(remoteCredentials: credentials, remoteCandidates: candidates, remoteFingerprint: fingerprint,
                               dtlsRole: role, audioFormat: chosen, videoPayloadType: videoPT,
-                              videoReceivePayloadTypes: videoReceive, direction: direction)
+                              videoReceivePayloadTypes: videoReceive, direction: direction, remoteAudioSSRCs: remoteSSRCs,
+                              audioLevelExtensionID: levelID, nack: nack)
+    }
+
+    /// `a=ssrc:<ssrc> cname:<cname>` for our audio source (RFC 5576 §4.1, §6.1: cname is the one required attribute).
+    private static func sourceAttributes(_ local: CallSDPLocal) -> [SDPAttribute] {
+        guard let ssrc = local.audioSSRC else { return [] }
+        return [.ssrc(SDPSourceAttribute(ssrc: ssrc, name: "cname", value: local.cname ?? "swiftjingle"))]
     }
 
     // MARK: - Helpers

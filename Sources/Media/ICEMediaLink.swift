@@ -8,16 +8,60 @@ import Synchronization
 public final class ICEMediaLink: Sendable {
     public let agent: ICEAgent
     public let stream: ICEStreamID
+    /// When gathering finished and component 1 reached each state (`ice.gathered`, `ice.connecting`,
+    /// `ice.connected`, `ice.ready`, `ice.selectedPair`), as the events arrived.
+    public let timeline: SetupTimeline
     private let log = EventRecord()
 
-    /// The recorded events (a class so the recording task can share it).
+    /// The recorded events and the waiters to wake when one arrives (a class so the recording task can share it).
     private final class EventRecord: Sendable {
-        let events = Mutex<[ICEEvent]>([])
-        func withLock<T>(_ body: (inout [ICEEvent]) -> T) -> T { events.withLock { body(&$0) } }
+        struct State {
+            var events: [ICEEvent] = []
+            var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+            var nextWaiter: UInt64 = 0
+        }
+        let state = Mutex(State())
+
+        func append(_ event: ICEEvent) {
+            let waiters = state.withLock { state in
+                state.events.append(event)
+                defer { state.waiters.removeAll() }
+                return Array(state.waiters.values)
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+
+        func events(from index: Int) -> [ICEEvent] { state.withLock { Array($0.events.dropFirst(index)) } }
+
+        /// Suspends until an event beyond `seen` arrives or `deadline` passes (whichever first).
+        func waitForEvent(after seen: Int, until deadline: ContinuousClock.Instant) async {
+            let id = state.withLock { state -> UInt64 in
+                state.nextWaiter += 1
+                return state.nextWaiter
+            }
+            let timer = Task { [weak self] in
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                self?.wake(id)
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.events.count > seen || ContinuousClock.now >= deadline { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+            timer.cancel()
+        }
+
+        private func wake(_ id: UInt64) {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
     }
 
     /// Creates the agent and its stream and starts recording events.
-    public init(configuration: ICEConfiguration) async throws(MediaError) {
+    public init(configuration: ICEConfiguration, timeline: SetupTimeline = SetupTimeline()) async throws(MediaError) {
+        self.timeline = timeline
         do {
             agent = try ICEAgent(configuration: configuration)
             stream = try await agent.addStream(components: 1)
@@ -25,8 +69,16 @@ public final class ICEMediaLink: Sendable {
             throw .ice("cannot create the ICE agent: \(error)")
         }
         let events = agent.events
-        Task { [log] in
-            for await event in events { log.withLock { $0.append(event) } }
+        Task { [log, timeline] in
+            for await event in events {
+                switch event {
+                case .gatheringDone: timeline.mark("ice.gathered")
+                case .stateChanged(_, 1, let state): timeline.mark("ice.\(state)")
+                case .selectedPair(_, 1, _, _): timeline.mark("ice.selectedPair")
+                default: break
+                }
+                log.append(event)
+            }
         }
     }
 
@@ -98,11 +150,11 @@ public final class ICEMediaLink: Sendable {
         let deadline = ContinuousClock.now + timeout
         var seen = 0
         while true {
-            let fresh = log.withLock { Array($0.dropFirst(seen)) }
+            let fresh = log.events(from: seen)
             seen += fresh.count
             for event in fresh where try match(event) == true { return }
             guard ContinuousClock.now < deadline else { throw .ice("timed out waiting for \(what)") }
-            try? await Task.sleep(for: .milliseconds(2))
+            await log.waitForEvent(after: seen, until: deadline)
         }
     }
 }

@@ -81,11 +81,16 @@ public enum AudioSource: Sendable, Hashable {
     }
 }
 
-/// The G.711 codec used for audio, with the payload types the offer/answer settled on.
+/// The audio codec (G.711 or Opus), with the payload types the offer/answer settled on.
 public struct AudioFormat: Sendable, Hashable {
     public enum Codec: String, Sendable, Hashable {
         case pcmu = "PCMU"
         case pcma = "PCMA"
+        /// Opus (RFC 7587) through libopus: 48 kHz mono, 20 ms frames.
+        case opus
+
+        /// The RTP clock rate (RFC 3551 §4.5.14: 8000 for G.711; RFC 7587 §4.1: always 48000 for Opus).
+        public var clockRate: UInt32 { self == .opus ? 48000 : 8000 }
     }
 
     public var codec: Codec
@@ -137,13 +142,25 @@ public struct MediaConfiguration: Sendable {
     public var cname: String?
     /// How often statistics (and RTCP reports, RFC 3550 §6.2) are produced.
     public var reportInterval: Duration
+    /// Our audio SSRC, when signalled beforehand (`a=ssrc`, XEP-0339); random when nil (RFC 3550 §8.1).
+    public var audioSSRC: UInt32?
+    /// Send the RFC 6464 audio level in every audio packet under this one-byte header extension id (1-14,
+    /// RFC 8285 §4.2), and read the peer's under the same id.
+    public var audioLevelExtensionID: UInt8?
+    /// Generic NACK (RFC 4585 §6.2.1) was agreed: lost audio packets are asked for again, and the packets the
+    /// peer asks for are sent again from a short history.
+    public var nack: Bool
 
     public init(
         keying: MediaKeying, certificate: DTLSCertificate? = nil, audioFormat: AudioFormat = .pcmu,
         audioSource: AudioSource = .silence, recordURL: URL? = nil, audioRTPOutput: UDPEndpoint? = nil,
         video: VideoRelay? = nil, direction: MediaDirection = .sendrecv, cname: String? = nil,
-        reportInterval: Duration = .seconds(1)
+        reportInterval: Duration = .seconds(1), audioSSRC: UInt32? = nil, audioLevelExtensionID: UInt8? = nil,
+        nack: Bool = false
     ) {
+        self.audioSSRC = audioSSRC
+        self.audioLevelExtensionID = audioLevelExtensionID
+        self.nack = nack
         self.keying = keying
         self.certificate = certificate
         self.audioFormat = audioFormat
@@ -181,6 +198,15 @@ public struct MediaStatistics: Sendable, Hashable {
     public var videoPacketsReceived = 0
     /// Samples written to the recording (silence for gaps included).
     public var recordedSamples = 0
+    /// The SSRC of the peer's audio (the first one received).
+    public var remoteAudioSSRC: UInt32?
+    /// The last audio level the peer sent (RFC 6464: 0 is the loudest, 127 silence, in -dBov).
+    public var remoteAudioLevel: Int?
+    /// Generic NACKs (RFC 4585 §6.2.1) sent for lost audio packets, and received from the peer.
+    public var nacksSent = 0
+    public var nacksReceived = 0
+    /// Audio packets sent again because the peer's NACK asked for them.
+    public var retransmissions = 0
 
     public init() {}
 }

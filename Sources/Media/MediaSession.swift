@@ -27,8 +27,11 @@ public final class MediaSession: @unchecked Sendable {
     /// Events in order; finishes after `.ended` or `.failed`.
     public let events: AsyncStream<MediaEvent>
     public let configuration: MediaConfiguration
-    /// Our audio SSRC (random, RFC 3550 §8.1).
+    /// Our audio SSRC: `MediaConfiguration.audioSSRC` when signalled, else random (RFC 3550 §8.1).
     public let audioSSRC: UInt32
+    /// When the DTLS and media steps first happened (`dtls.start`, `dtls.firstReceived`, `dtls.keys`,
+    /// `media.firstSent`, `media.firstReceived`).
+    public let timeline: SetupTimeline
 
     private let continuation: AsyncStream<MediaEvent>.Continuation
     private let transport: MediaTransport
@@ -71,6 +74,17 @@ public final class MediaSession: @unchecked Sendable {
     private var videoIn: UDPRelaySocket?
     /// Test hook: sees (and may alter) every received SRTP/SRTCP datagram before it is unprotected.
     var receiveTamperHook: (@Sendable (inout [UInt8]) -> Void)?
+    /// Test hook: returns false for an outgoing audio RTP packet (by sequence number) that is to be lost.
+    var sendFilterHook: (@Sendable (UInt16) -> Bool)?
+    /// Our last sent audio packets, protected, by sequence number, for NACK retransmission (RFC 4585 §6.2.1).
+    private var sentHistory: [UInt16: [UInt8]] = [:]
+    private var sentHistoryOrder: [UInt16] = []
+    private static let sentHistoryLimit = 64
+    /// Opus coder state, when the codec is Opus.
+    private var opusEncoder: OpusEncoder?
+    private var opusDecoder: OpusDecoder?
+    /// The highest audio sequence number received (for gap detection, RFC 3550 A.1 without the cycles).
+    private var highestReceivedSequence: UInt16?
 
     private static let frameSamples = 160
     private static let frameDuration = Duration.milliseconds(20)
@@ -78,13 +92,14 @@ public final class MediaSession: @unchecked Sendable {
     /// Sets the session up; nothing is sent before `start()`. Throws for an unusable configuration (DTLS
     /// without certificate, mismatched SDES suites, unreadable WAV, relay port in use, recording not writable).
     public init(transport: MediaTransport, configuration: MediaConfiguration,
-                logger: Logger = Logger(label: "swiftjingle.media")) throws(MediaError) {
+                logger: Logger = Logger(label: "swiftjingle.media"), timeline: SetupTimeline = SetupTimeline()) throws(MediaError) {
         self.transport = transport
+        self.timeline = timeline
         self.configuration = configuration
         self.logger = logger
         direction = configuration.direction
         (events, continuation) = AsyncStream<MediaEvent>.makeStream(bufferingPolicy: .unbounded)
-        audioSSRC = UInt32.random(in: 1...UInt32.max)
+        audioSSRC = configuration.audioSSRC ?? UInt32.random(in: 1...UInt32.max)
         sender = RTPSenderState(ssrc: audioSSRC, initialSequenceNumber: .random(in: 0...0x7FFF), initialTimestamp: .random(in: 0...UInt32.max))
         if configuration.video != nil {
             videoSender = RTPSenderState(ssrc: UInt32.random(in: 1...UInt32.max), initialSequenceNumber: .random(in: 0...0x7FFF),
@@ -128,6 +143,10 @@ public final class MediaSession: @unchecked Sendable {
             keysReady = true
         }
 
+        if configuration.audioFormat.codec == .opus {
+            opusEncoder = try OpusEncoder()
+            opusDecoder = try OpusDecoder()
+        }
         if let url = configuration.recordURL {
             do {
                 writer = try WAVWriter(url: url, format: WAVFormat(sampleRate: 8000, channels: 1))
@@ -218,6 +237,11 @@ public final class MediaSession: @unchecked Sendable {
         queue.async { self.receiveTamperHook = hook }
     }
 
+    /// Drops outgoing audio packets (with NACK on) whose sequence number the hook refuses, as a lossy path would.
+    func setSendFilterHook(_ hook: (@Sendable (UInt16) -> Bool)?) {
+        queue.async { self.sendFilterHook = hook }
+    }
+
     // MARK: - Start and keys
 
     private func startOnQueue() {
@@ -229,6 +253,7 @@ public final class MediaSession: @unchecked Sendable {
             if dtls.role == .client, dtls.state == .idle {
                 do {
                     let datagrams = try dtls.start(now: .now)
+                    timeline.mark("dtls.start")
                     send(datagrams)
                     scheduleDTLSTimer()
                 } catch {
@@ -257,6 +282,7 @@ public final class MediaSession: @unchecked Sendable {
             (outbound, inbound) = try SRTPSession.pair(profile: profile, localKey: material.localKey, localSalt: material.localSalt,
                                                        remoteKey: material.remoteKey, remoteSalt: material.remoteSalt)
             keysReady = true
+            timeline.mark("dtls.keys")
             logger.debug("DTLS-SRTP keys exported", metadata: ["profile": "\(profile.rawValue)"])
             if phase == .created { phase = .started }
             becomeConnected()
@@ -288,6 +314,7 @@ public final class MediaSession: @unchecked Sendable {
             stats.malformed += 1
             return
         }
+        timeline.mark("dtls.firstReceived")
         do {
             let output = try dtls.receive(datagram, now: .now)
             send(output.datagrams)
@@ -356,8 +383,71 @@ public final class MediaSession: @unchecked Sendable {
         }
         stats.rtcpReceived += 1
         for packet in packets {
-            if case .senderReport(let report) = packet { reception.receive(report, arrival: ContinuousClock.now - epoch) }
+            switch packet {
+            case .senderReport(let report): reception.receive(report, arrival: ContinuousClock.now - epoch)
+            case .other(let raw) where raw.packetType == Self.transportFeedback && raw.countOrFormat == Self.genericNACK:
+                handleNACK(raw.body)
+            default: break
+            }
         }
+    }
+
+    // MARK: - Generic NACK (RFC 4585 §6.2.1)
+
+    /// RTPFB (RFC 4585 §6.1) and its FMT for generic NACK.
+    private static let transportFeedback: UInt8 = 205
+    private static let genericNACK: UInt8 = 1
+
+    /// The peer lost packets of ours: each FCI entry names one sequence number (PID) and a bitmask of the 16
+    /// following (BLP). Packets still in the history are sent again unchanged (same SRTP packet: RFC 3711
+    /// §3.3.2 replay protection only drops it if the first copy did arrive).
+    private func handleNACK(_ body: [UInt8]) {
+        guard configuration.nack, body.count >= 12, (body.count - 8) % 4 == 0 else { return }
+        let mediaSSRC = UInt32(body[4]) << 24 | UInt32(body[5]) << 16 | UInt32(body[6]) << 8 | UInt32(body[7])
+        guard mediaSSRC == audioSSRC else { return }
+        stats.nacksReceived += 1
+        var index = 8
+        while index + 4 <= body.count {
+            let pid = UInt16(body[index]) << 8 | UInt16(body[index + 1])
+            let blp = UInt16(body[index + 2]) << 8 | UInt16(body[index + 3])
+            index += 4
+            var lost = [pid]
+            for bit in 0..<16 where blp & (1 << bit) != 0 { lost.append(pid &+ UInt16(bit + 1)) }
+            for sequence in lost {
+                guard let protected = sentHistory[sequence] else { continue }
+                if (try? transport.send(protected)) != nil { stats.retransmissions += 1 }
+            }
+        }
+    }
+
+    /// Asks for audio packets skipped between the highest sequence number so far and this one (at most 16;
+    /// a bigger jump is a burst not worth repairing at 20 ms a packet).
+    private func detectLoss(_ sequence: UInt16, ssrc: UInt32) {
+        defer {
+            if let highest = highestReceivedSequence {
+                if Int16(bitPattern: sequence &- highest) > 0 { highestReceivedSequence = sequence }
+            } else {
+                highestReceivedSequence = sequence
+            }
+        }
+        guard configuration.nack, keysReady, let highest = highestReceivedSequence else { return }
+        let gap = Int16(bitPattern: sequence &- highest)
+        guard gap > 1, gap <= 17 else { return }
+        let first = highest &+ 1
+        var blp: UInt16 = 0
+        for offset in 1..<Int(gap - 1) { blp |= 1 << (offset - 1) }
+        let body: [UInt8] = [
+            UInt8(audioSSRC >> 24), UInt8(audioSSRC >> 16 & 0xFF), UInt8(audioSSRC >> 8 & 0xFF), UInt8(audioSSRC & 0xFF),
+            UInt8(ssrc >> 24), UInt8(ssrc >> 16 & 0xFF), UInt8(ssrc >> 8 & 0xFF), UInt8(ssrc & 0xFF),
+            UInt8(first >> 8), UInt8(first & 0xFF), UInt8(blp >> 8), UInt8(blp & 0xFF),
+        ]
+        // RFC 4585 §3.1: feedback goes in a compound packet that starts with a report and carries the CNAME.
+        sendRTCP([
+            .receiverReport(RTCPReceiverReport(ssrc: audioSSRC)),
+            .sourceDescription(RTCPSourceDescription(chunks: [.init(ssrc: audioSSRC, items: [RTCPSDESItem(type: .cname, text: cname)])])),
+            .other(RTCPRawPacket(packetType: Self.transportFeedback, countOrFormat: Self.genericNACK, body: body)),
+        ])
+        stats.nacksSent += 1
     }
 
     private func handleRTP(_ bytes: [UInt8]) {
@@ -369,16 +459,31 @@ public final class MediaSession: @unchecked Sendable {
         if packet.payloadType == format.payloadType {
             stats.packetsReceived += 1
             stats.bytesReceived += packet.payload.count
-            if audioSourceSSRC == nil { audioSourceSSRC = packet.ssrc }
-            let arrival = RTPSourceStatistics.timestampUnits(ContinuousClock.now - epoch, clockRate: 8000)
+            if audioSourceSSRC == nil {
+                audioSourceSSRC = packet.ssrc
+                stats.remoteAudioSSRC = packet.ssrc
+            }
+            if let id = configuration.audioLevelExtensionID, let value = packet.header.headerExtension?.value(forID: id), let first = value.first {
+                // RFC 6464 §3: the low 7 bits are the level in -dBov; the top bit is the voice activity flag.
+                stats.remoteAudioLevel = Int(first & 0x7F)
+            }
+            if packet.ssrc == audioSourceSSRC { detectLoss(packet.header.sequenceNumber, ssrc: packet.ssrc) }
+            let arrival = RTPSourceStatistics.timestampUnits(ContinuousClock.now - epoch, clockRate: format.codec.clockRate)
             _ = reception.receive(packet.header, arrival: arrival)
             if let writer {
-                let result = playout.insert(packet, law: format.codec.law)
-                record(result.samples, to: writer)
+                if let law = format.codec.law {
+                    let result = playout.insert(packet, law: law)
+                    record(result.samples, to: writer)
+                } else if let opusDecoder {
+                    // Opus frames are recorded in arrival order (on loopback that is the sending order); a
+                    // packet libopus refuses counts as malformed.
+                    do { record(try opusDecoder.decodeNarrowband(packet.payload), to: writer) } catch { stats.malformed += 1 }
+                }
             }
             audioOut?.send(bytes)
             if !mediaFlowingReported {
                 mediaFlowingReported = true
+                timeline.mark("media.firstReceived")
                 continuation.yield(.mediaFlowing)
             }
         } else if packet.payloadType == format.telephoneEventPayloadType {
@@ -416,8 +521,11 @@ public final class MediaSession: @unchecked Sendable {
         let now = ContinuousClock.now
         sendStart = now
         if case .rtp = configuration.audioSource {} else if case .silence = configuration.audioSource {} else {
+            // The first frame goes out now, while we are on the queue anyway: a timer firing "now" still
+            // waits for the queue and the scheduler, which added 1-3 ms to the call set-up time.
+            sendDueFrames()
             let timer = DispatchSource.makeTimerSource(flags: .strict, queue: queue)
-            timer.schedule(deadline: .now(), repeating: .milliseconds(20), leeway: .milliseconds(1))
+            timer.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(1))
             timer.setEventHandler { [weak self] in self?.sendDueFrames() }
             timer.resume()
             sendTimer = timer
@@ -445,16 +553,39 @@ public final class MediaSession: @unchecked Sendable {
         }
         while nextFrameIndex < due {
             let samples = source.nextFrame(count: Self.frameSamples)
-            let offset = UInt32(truncatingIfNeeded: nextFrameIndex &* UInt64(Self.frameSamples))
+            // RTP timestamp units per 20 ms frame: 160 at 8 kHz, 960 at Opus' 48 kHz (RFC 7587 §4.1).
+            let unitsPerFrame = UInt64(configuration.audioFormat.codec.clockRate / 50)
+            let offset = UInt32(truncatingIfNeeded: nextFrameIndex &* unitsPerFrame)
             nextFrameIndex += 1
+            let payload: [UInt8]
+            if let law = configuration.audioFormat.codec.law {
+                payload = law.encode(samples)
+            } else if let opusEncoder {
+                // Encoded even when not sending, so the encoder's state follows the source.
+                do { payload = try opusEncoder.encode(narrowband: samples) } catch {
+                    logger.warning("Opus encode failed: \(error)")
+                    continue
+                }
+            } else {
+                preconditionFailure("an Opus session without an encoder")
+            }
             guard direction.sends else { continue }
-            let law = configuration.audioFormat.codec.law
-            let packet = sender.makePacket(payloadType: configuration.audioFormat.payloadType, payload: law.encode(samples),
-                                           timestampOffset: offset, marker: markNextPacket)
+            let packet = sender.makePacket(payloadType: configuration.audioFormat.payloadType, payload: payload,
+                                           timestampOffset: offset, marker: markNextPacket, headerExtension: audioLevelExtension(samples))
             markNextPacket = false
             sendRTP(packet, payloadBytes: samples.count)
         }
         publish()
+    }
+
+    /// RFC 6464 §3 level of one frame: its RMS in -dBov (0 loudest … 127 silence), the V bit set when it is
+    /// not silence.
+    private func audioLevelExtension(_ samples: [Int16]) -> RTPHeaderExtension? {
+        guard let id = configuration.audioLevelExtensionID, !samples.isEmpty else { return nil }
+        let power = samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(samples.count)
+        let level = power > 0 ? min(127, max(0, Int((-10 * log10(power / (32768.0 * 32768.0))).rounded()))) : 127
+        let voice: UInt8 = level < 127 ? 0x80 : 0
+        return .oneByte([RTPHeaderExtensionElement(id: id, value: [voice | UInt8(level)])])
     }
 
     private func sendRTP(_ packet: RTPPacket, payloadBytes: Int) {
@@ -466,8 +597,20 @@ public final class MediaSession: @unchecked Sendable {
             logger.warning("SRTP protect failed: \(error)")
             return
         }
+        if configuration.nack, packet.header.ssrc == audioSSRC {
+            let sequence = packet.header.sequenceNumber
+            sentHistory[sequence] = protected
+            sentHistoryOrder.append(sequence)
+            if sentHistoryOrder.count > Self.sentHistoryLimit { sentHistory[sentHistoryOrder.removeFirst()] = nil }
+        }
+        if packet.header.ssrc == audioSSRC, let filter = sendFilterHook, !filter(packet.header.sequenceNumber) {
+            stats.packetsSent += 1
+            stats.bytesSent += payloadBytes
+            return
+        }
         do {
             try transport.send(protected)
+            if stats.packetsSent == 0 { timeline.mark("media.firstSent") }
             stats.packetsSent += 1
             stats.bytesSent += payloadBytes
         } catch {
@@ -521,7 +664,9 @@ public final class MediaSession: @unchecked Sendable {
         var packets = [RTCPPacket]()
         let blocks = reception.makeReportBlocks(now: ContinuousClock.now - epoch)
         if sender.packetCount > 0 {
-            let offset = sendStart.map { RTPSourceStatistics.timestampUnits(ContinuousClock.now - $0, clockRate: 8000) } ?? 0
+            let offset = sendStart.map {
+                RTPSourceStatistics.timestampUnits(ContinuousClock.now - $0, clockRate: configuration.audioFormat.codec.clockRate)
+            } ?? 0
             packets.append(.senderReport(sender.makeSenderReport(ntpTimestamp: Self.ntpNow(), timestampOffset: offset, reportBlocks: blocks)))
         } else {
             packets.append(.receiverReport(RTCPReceiverReport(ssrc: audioSSRC, reportBlocks: blocks)))
@@ -629,10 +774,12 @@ public final class MediaSession: @unchecked Sendable {
 }
 
 extension AudioFormat.Codec {
-    var law: G711Law {
+    /// The G.711 law, nil for Opus.
+    var law: G711Law? {
         switch self {
         case .pcmu: .muLaw
         case .pcma: .aLaw
+        case .opus: nil
         }
     }
 }

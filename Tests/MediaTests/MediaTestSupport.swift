@@ -67,6 +67,9 @@ struct CallSide {
     let log: MediaEventLog
     let recording: URL
     let certificate: DTLSCertificate
+    /// What offer/answer settled for this side, and the SSRC this side announced in its description.
+    let negotiated: NegotiatedCall
+    let announcedSSRC: UInt32
 }
 
 func temporaryDirectory() throws -> URL {
@@ -85,7 +88,7 @@ func randomSDES(tag: Int = 1) -> SDESCryptoAttribute {
 /// `wrongFingerprintAtAnswerer` makes the answerer expect some other certificate.
 func makeCall(
     keying: TestKeying = .dtls, offererTone: Double = 440, answererTone: Double = 880,
-    wrongFingerprintAtAnswerer: Bool = false, directory: URL,
+    wrongFingerprintAtAnswerer: Bool = false, g711Only: Bool = false, directory: URL,
     configure: (_ offerer: Bool, _ configuration: inout MediaConfiguration) -> Void = { _, _ in }
 ) async throws -> (offerer: CallSide, answerer: CallSide) {
     let linkA = try await ICEMediaLink(configuration: ICEConfiguration(role: .controlling, localAddresses: ["127.0.0.1"]))
@@ -93,11 +96,15 @@ func makeCall(
     let certA = try DTLSCertificate.generate()
     let certB = try DTLSCertificate.generate()
     let gatheredA = try await linkA.gatherAll()
-    let offer = CallSDP.offer(CallSDPLocal(credentials: gatheredA.credentials, candidates: gatheredA.candidates, fingerprint: certA.fingerprint()))
+    let ssrcA = UInt32.random(in: 1...UInt32.max), ssrcB = UInt32.random(in: 1...UInt32.max)
+    var offer = CallSDP.offer(CallSDPLocal(credentials: gatheredA.credentials, candidates: gatheredA.candidates, fingerprint: certA.fingerprint(),
+                                           audioSSRC: ssrcA, cname: "offerer"))
+    if g711Only { offer.media[0].formats.removeAll { $0 == "111" } }
     let offerOnWire = try SessionDescription(parsing: offer.serialized())
     let gatheredB = try await linkB.gatherAll()
     let answer = try CallSDP.answer(
-        to: offerOnWire, CallSDPLocal(credentials: gatheredB.credentials, candidates: gatheredB.candidates, fingerprint: certB.fingerprint()))
+        to: offerOnWire, CallSDPLocal(credentials: gatheredB.credentials, candidates: gatheredB.candidates, fingerprint: certB.fingerprint(),
+                                      audioSSRC: ssrcB, cname: "answerer"))
     let answerOnWire = try SessionDescription(parsing: answer.serialized())
     let negotiatedA = try CallSDP.negotiate(offer: offer, answer: answerOnWire, weAreOfferer: true)
     var negotiatedB = try CallSDP.negotiate(offer: offerOnWire, answer: answer, weAreOfferer: false)
@@ -115,10 +122,12 @@ func makeCall(
     let recordB = directory.appendingPathComponent("answerer.wav")
     var configurationA = MediaConfiguration(
         keying: keyingMode(negotiatedA, local: sdesA, remote: sdesB), certificate: certA, audioFormat: negotiatedA.audioFormat,
-        audioSource: .tone(offererTone), recordURL: recordA)
+        audioSource: .tone(offererTone), recordURL: recordA, cname: "offerer", audioSSRC: ssrcA,
+        audioLevelExtensionID: negotiatedA.audioLevelExtensionID, nack: negotiatedA.nack)
     var configurationB = MediaConfiguration(
         keying: keyingMode(negotiatedB, local: sdesB, remote: sdesA), certificate: certB, audioFormat: negotiatedB.audioFormat,
-        audioSource: .tone(answererTone), recordURL: recordB)
+        audioSource: .tone(answererTone), recordURL: recordB, cname: "answerer", audioSSRC: ssrcB,
+        audioLevelExtensionID: negotiatedB.audioLevelExtensionID, nack: negotiatedB.nack)
     configure(true, &configurationA)
     configure(false, &configurationB)
     let sessionA = try MediaSession(transport: linkA.transport, configuration: configurationA)
@@ -132,8 +141,8 @@ func makeCall(
     try await linkB.waitUntilConnected()
     sessionA.start()
     sessionB.start()
-    return (CallSide(link: linkA, session: sessionA, log: logA, recording: recordA, certificate: certA),
-            CallSide(link: linkB, session: sessionB, log: logB, recording: recordB, certificate: certB))
+    return (CallSide(link: linkA, session: sessionA, log: logA, recording: recordA, certificate: certA, negotiated: negotiatedA, announcedSSRC: ssrcA),
+            CallSide(link: linkB, session: sessionB, log: logB, recording: recordB, certificate: certB, negotiated: negotiatedB, announcedSSRC: ssrcB))
 }
 
 func hangUp(_ sides: CallSide...) async {

@@ -83,7 +83,7 @@ public enum CallError: Error, Sendable, CustomStringConvertible {
 
 /// One Jingle RTP call (XEP-0167) over a `JingleEngine`: ICE-UDP (XEP-0176) with every candidate in the
 /// session-initiate/accept, DTLS-SRTP with the fingerprint of XEP-0320, rtcp-mux and a BUNDLE group
-/// (XEP-0338), audio (PCMU/PCMA/telephone-event) and optionally relayed video.
+/// (XEP-0338), audio (Opus/PCMU/PCMA/telephone-event, XEP-0293 nack, XEP-0294 audio level, XEP-0339 source) and optionally relayed video.
 ///
 /// The contents are the SDP of `CallSDP` mapped by `JingleSDPMapper`, so exactly what the SIP side speaks.
 ///
@@ -97,6 +97,13 @@ public actor JingleCall {
     public nonisolated let role: JingleRole
     public nonisolated let events: AsyncStream<CallEvent>
     public nonisolated let engine: JingleEngine
+    /// When the set-up steps happened: `initiate.sent`/`initiate.received`, `accept.sent`/`accept.received`,
+    /// the ICE link's `ice.*` and the media session's `dtls.*`/`media.*` marks.
+    public nonisolated let timeline: SetupTimeline
+    /// The SSRC our audio goes out with, as announced in our description (XEP-0339 `<source/>`).
+    public nonisolated let audioSSRC: UInt32
+    /// The RTCP CNAME announced with it (RFC 3550 §6.5.1).
+    public nonisolated let cname: String
 
     /// The XEP-0353 proposal id when the call was proposed to a bare JID first.
     public private(set) var proposalID: String?
@@ -106,7 +113,8 @@ public actor JingleCall {
     private let link: ICEMediaLink
     private let certificate: DTLSCertificate
     private let options: CallOptions
-    private var gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])?
+    typealias Gathered = (credentials: ICECredentials, candidates: [ICE.ICECandidate])
+    private var gathered: Gathered?
     private var offer: SessionDescription?
     private var answer: SessionDescription?
     private var media: MediaSession?
@@ -118,8 +126,12 @@ public actor JingleCall {
     private var endedWaiters: [CheckedContinuation<Void, Never>] = []
     private var tasks: [Task<Void, Never>] = []
 
-    private init(engine: JingleEngine, id: JingleSessionID, role: JingleRole, link: ICEMediaLink, certificate: DTLSCertificate, options: CallOptions) {
+    private init(engine: JingleEngine, id: JingleSessionID, role: JingleRole, link: ICEMediaLink, certificate: DTLSCertificate,
+                 options: CallOptions, timeline: SetupTimeline, source: (ssrc: UInt32, cname: String)) {
         self.engine = engine
+        self.timeline = timeline
+        audioSSRC = source.ssrc
+        cname = source.cname
         self.id = id
         self.role = role
         self.link = link
@@ -138,11 +150,15 @@ public actor JingleCall {
     /// when the peer accepts (watch `events`).
     /// - Parameter sid: the session id to use; generated when nil (XEP-0353 passes the proposal id).
     public static func place(engine: JingleEngine, to peer: JID, options: CallOptions, sid: String? = nil) async throws(CallError) -> JingleCall {
-        let (link, certificate) = try await prepare(options, controlling: true)
+        let timeline = SetupTimeline()
+        timeline.mark("call.start")
+        let (link, certificate) = try await prepare(options, controlling: true, timeline: timeline)
         let gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])
         do { gathered = try await link.gatherAll() } catch { await link.close(); throw .media(error) }
+        let source = newSource()
         let offer = CallSDP.offer(CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
-                                               fingerprint: options.announcedFingerprintOverride ?? certificate.fingerprint(), video: options.video))
+                                               fingerprint: options.announcedFingerprintOverride ?? certificate.fingerprint(), video: options.video,
+                                               audioSSRC: source.ssrc, cname: source.cname))
         let payload: JinglePayload
         do {
             payload = try JingleSDPMapper().jingle(from: offer, context: .init(author: .initiator, action: .sessionInitiate, initiator: engine.localJID))
@@ -152,12 +168,14 @@ public actor JingleCall {
         }
         let handle: JingleSessionHandle
         do {
+            timeline.mark("initiate.sent")
             handle = try await engine.initiate(to: peer, contents: payload.contents, groups: payload.groups, sid: sid)
         } catch {
             await link.close()
             throw .engine(error)
         }
-        let call = JingleCall(engine: engine, id: handle.id, role: .initiator, link: link, certificate: certificate, options: options)
+        let call = JingleCall(engine: engine, id: handle.id, role: .initiator, link: link, certificate: certificate, options: options,
+                              timeline: timeline, source: source)
         await call.begin(offer: offer, gathered: gathered, events: handle.events)
         return call
     }
@@ -167,6 +185,11 @@ public actor JingleCall {
     /// Answers a session-initiate: sends `<ringing/>` (XEP-0167 §5), gathers, sends session-accept and starts
     /// media. A session-initiate that is not an RTP call is terminated with `unsupported-applications`.
     public static func answer(engine: JingleEngine, incoming: IncomingJingleSession, options: CallOptions) async throws(CallError) -> JingleCall {
+        let timeline = SetupTimeline()
+        timeline.mark("initiate.received")
+        // The agent, certificate and candidates do not depend on the offer: get them while <ringing/> goes out
+        // and the offer is read (they are most of the answerer's share of the set-up time).
+        let preparing = Task { await prepareAndGather(options, timeline: timeline) }
         try? await engine.sendInfo(incoming.id, [JingleInfo(RTPSessionInfo.ringing)])
         let offer: SessionDescription
         do {
@@ -175,17 +198,24 @@ public actor JingleCall {
                 throw CallError.mapping("the session-initiate has no RTP content")
             }
             offer = try JingleSDPMapper().sdp(from: incoming.initiate, author: .initiator)
-        } catch let error as CallError {
-            throw error
         } catch {
+            let prepared = await preparing.value
+            if case .success(let ready) = prepared { await ready.link.close() }
+            if let error = error as? CallError { throw error }
             try? await engine.terminate(incoming.id, reason: JingleReason(.failedApplication, text: "\(error)"))
             throw .mapping("\(error)")
         }
-        let (link, certificate) = try await prepare(options, controlling: false)
-        let call = JingleCall(engine: engine, id: incoming.id, role: .responder, link: link, certificate: certificate, options: options)
+        let prepared = await preparing.value
+        let link: ICEMediaLink, certificate: DTLSCertificate, gathered: Gathered
+        switch prepared {
+        case .success(let ready): (link, certificate, gathered) = (ready.link, ready.certificate, ready.gathered)
+        case .failure(let error): throw error
+        }
+        let call = JingleCall(engine: engine, id: incoming.id, role: .responder, link: link, certificate: certificate, options: options,
+                              timeline: timeline, source: newSource())
         call.continuation.yield(.ringing)
         do {
-            try await call.accept(offer: offer, events: incoming.handle.events)
+            try await call.accept(offer: offer, gathered: gathered, events: incoming.handle.events)
         } catch {
             await call.finish(reason: JingleReason(error.isSecurity ? .securityError : .failedApplication, text: "\(error)"), byPeer: false, send: true)
             throw error
@@ -193,13 +223,34 @@ public actor JingleCall {
         return call
     }
 
-    private static func prepare(_ options: CallOptions, controlling: Bool) async throws(CallError) -> (ICEMediaLink, DTLSCertificate) {
+    private static func prepareAndGather(_ options: CallOptions, timeline: SetupTimeline) async
+        -> Result<(link: ICEMediaLink, certificate: DTLSCertificate, gathered: Gathered), CallError> {
+        let link: ICEMediaLink, certificate: DTLSCertificate
+        do {
+            (link, certificate) = try await prepare(options, controlling: false, timeline: timeline)
+        } catch {
+            return .failure(error)
+        }
+        do {
+            return .success((link, certificate, try await link.gatherAll()))
+        } catch {
+            await link.close()
+            return .failure(.media(error))
+        }
+    }
+
+    /// A random SSRC (RFC 3550 §8.1) and CNAME (RFC 7022 §4.1: random per call) for our audio.
+    private static func newSource() -> (ssrc: UInt32, cname: String) {
+        (UInt32.random(in: 1...UInt32.max), UUID().uuidString.lowercased())
+    }
+
+    private static func prepare(_ options: CallOptions, controlling: Bool, timeline: SetupTimeline) async throws(CallError) -> (ICEMediaLink, DTLSCertificate) {
         var configuration = ICEConfiguration(role: controlling ? .controlling : .controlled)
         configuration.localAddresses = options.bindAddresses
         let certificate: DTLSCertificate
         do { certificate = try DTLSCertificate.generate() } catch { throw .media(.dtls(.openSSL(operation: "generate", reason: "\(error)"))) }
         do {
-            return (try await ICEMediaLink(configuration: configuration), certificate)
+            return (try await ICEMediaLink(configuration: configuration, timeline: timeline), certificate)
         } catch {
             throw .media(error)
         }
@@ -211,18 +262,16 @@ public actor JingleCall {
         watch(events)
     }
 
-    private func accept(offer: SessionDescription, events: AsyncStream<JingleEvent>) async throws(CallError) {
+    private func accept(offer: SessionDescription, gathered: Gathered, events: AsyncStream<JingleEvent>) async throws(CallError) {
         self.offer = offer
         watch(events)
-        let gathered: (credentials: ICECredentials, candidates: [ICE.ICECandidate])
-        do { gathered = try await link.gatherAll() } catch { throw .media(error) }
         self.gathered = gathered
         let answer: SessionDescription
         let payload: JinglePayload
         do {
             answer = try CallSDP.answer(to: offer, CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
                                                                 fingerprint: options.announcedFingerprintOverride ?? certificate.fingerprint(),
-                                                                video: options.video))
+                                                                video: options.video, audioSSRC: audioSSRC, cname: cname))
             payload = try JingleSDPMapper().jingle(from: answer, context: .init(author: .responder, action: .sessionAccept, sid: id.sid,
                                                                                 initiator: id.peer, responder: engine.localJID))
         } catch let error as MediaError {
@@ -231,6 +280,7 @@ public actor JingleCall {
             throw .mapping("\(error)")
         }
         self.answer = answer
+        timeline.mark("accept.sent")
         do { try await engine.accept(id, contents: payload.contents, groups: payload.groups) } catch { throw .engine(error) }
         continuation.yield(.accepted)
         try await connect()
@@ -251,7 +301,8 @@ public actor JingleCall {
             session = try MediaSession(transport: link.transport, configuration: MediaConfiguration(
                 keying: .dtls(fingerprint: negotiated.remoteFingerprint, setup: negotiated.dtlsRole), certificate: certificate,
                 audioFormat: negotiated.audioFormat, audioSource: options.audioSource, recordURL: options.recordURL,
-                video: video, direction: negotiated.direction, reportInterval: options.reportInterval))
+                video: video, direction: negotiated.direction, cname: cname, reportInterval: options.reportInterval,
+                audioSSRC: audioSSRC, audioLevelExtensionID: negotiated.audioLevelExtensionID, nack: negotiated.nack), timeline: timeline)
         } catch {
             throw .media(error)
         }
@@ -267,6 +318,7 @@ public actor JingleCall {
             continuation.yield(.iceConnected(local: "\(pair.local.address):\(pair.local.port)", remote: "\(pair.remote.address):\(pair.remote.port)"))
         }
         if localHold || remoteHold || muted { session.hold() }
+        timeline.mark("media.start")
         session.start()
     }
 
@@ -289,6 +341,7 @@ public actor JingleCall {
         case .received(let payload):
             switch payload.action {
             case .sessionAccept where role == .initiator && answer == nil:
+                timeline.mark("accept.received")
                 do {
                     answer = try JingleSDPMapper().sdp(from: payload, author: .responder)
                 } catch {
@@ -401,7 +454,7 @@ public actor JingleCall {
     public func addVideo() async throws(CallError) {
         guard let gathered, !finished else { throw .unsupported("the call is not running") }
         let sdp = CallSDP.offer(CallSDPLocal(credentials: gathered.credentials, candidates: gathered.candidates,
-                                             fingerprint: certificate.fingerprint(), video: true))
+                                             fingerprint: certificate.fingerprint(), video: true, audioSSRC: audioSSRC, cname: cname))
         let payload: JinglePayload
         do {
             payload = try JingleSDPMapper().jingle(from: sdp, context: .init(author: role, action: .contentAdd, sid: id.sid, creator: role))
