@@ -47,9 +47,8 @@ storage = "internal"
 c2s_require_encryption = $REQTLS
 allow_unencrypted_plain_auth = true       -- loopback only; the client decides whether PLAIN is acceptable
 smacks_hibernation_time = 10              -- seconds a dropped XEP-0198 session waits for resumption
--- Nagle off (server_epoll): with it on, a stanza that follows another within ~40 ms waits for the
--- client's delayed ACK, which cost each Jingle set-up hop ~40 ms (Benchmarks/call-setup).
-network_settings = { nagle = false }
+-- Nagle stays at Prosody's default (on), as on a real server: our client sets TCP_QUICKACK after every
+-- read, so a stanza that follows another does not wait ~40 ms for a delayed ACK (Benchmarks/call-setup).
 $SSLCFG
 external_service_secret = "turnsecret"
 external_services = {
