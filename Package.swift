@@ -110,6 +110,8 @@ let package = Package(
         .executableTarget(name: "bench-sdp-roundtrip", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], path: "Benchmarks/sdp-roundtrip"),
         .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP"], path: "Benchmarks/call-setup"),
         .executableTarget(name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream", "TestServers"], path: "Benchmarks/transport-throughput", exclude: ["run"]),
+        .executableTarget(name: "bench-parallel-transfers", dependencies: ["JingleEngine", "Jingle", "FileTransfer", "Hashes", "ICE", "XMPPLink", "XMPPCore", "TestServers"], path: "Benchmarks/parallel-transfers"),
+        .executableTarget(name: "bench-sessions-memory", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore"], path: "Benchmarks/sessions-memory"),
 
         // ---- samples (public API only; see Samples/README.md) ----
         .executableTarget(name: "SDPBridge", dependencies: ["JingleSDP", "Jingle", "SDP", "XMPPCore", "XMLStream"], path: "Samples/SDPBridge", exclude: ["README.md"]),
