@@ -201,6 +201,8 @@ extension PeerStreamConnection {
             sendBase = max(sendBase, first.upperBound)
             ackedOffsets.removeFirst()
         }
+        // Acknowledged bytes are never sent again: their ring segments can go.
+        sendBuffer.discard(below: sendBase)
         detectLosses(now: now)
         if writeBlocked && sendBufferSpace > 0 {
             writeBlocked = false

@@ -347,6 +347,7 @@ public struct PeerStreamConnection: Sendable {
         receiveBuffer.read(at: readOffset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
         readOffset += UInt64(count)
         stats.bytesRead += UInt64(count)
+        receiveBuffer.discard(below: readOffset)
         // Window update once the limit has moved by a quarter window (RFC 9000 §4.2 leaves the policy open;
         // a quarter keeps updates rare yet the sender far from blocking).
         let newLimit = readOffset + UInt64(receiveBuffer.capacity)

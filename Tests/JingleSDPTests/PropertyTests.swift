@@ -2,26 +2,14 @@ import Testing
 import Jingle
 import SDP
 @testable import JingleSDP
-
-/// SplitMix64: deterministic, so every run checks the same descriptions.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestServers
 
 /// Random session descriptions inside what the mapping covers: RTP m-lines with every mapped attribute, ICE or
 /// raw UDP transports, DTLS or SDES, data channels, rejected m-lines, BUNDLE, plus a few lines that are dropped
 /// on purpose (TCP candidates, libwebrtc candidate tokens, a=msid).
 struct DescriptionGenerator {
-    var rng: SeededGenerator
-    init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
+    var rng: SplitMix64
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
     mutating func bool() -> Bool { Bool.random(using: &rng) }

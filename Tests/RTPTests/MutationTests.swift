@@ -1,10 +1,11 @@
 import Testing
 import RTP
+import TestServers
 
 /// Random byte flips, truncations and extensions of valid inputs: every parser must either succeed or throw
 /// its typed error; a trap here fails the whole test run.
 @Test func mutatedInputsNeverCrashTheParsers() throws {
-    var random = SplitMix64(state: 0xF00D)
+    var random = SplitMix64(seed: 0xF00D)
     let rtpSeeds = rtpVectors.map(\.bytes)
     let rtcpSeeds = rtcpVectors.map(\.bytes)
     let wavSeed = try WAVAudio(format: WAVFormat(sampleRate: 8000, channels: 2), samples: [1, 2, 3, 4]).serialized()

@@ -1,5 +1,6 @@
 import Testing
 import RTP
+import TestServers
 
 struct RTPVector: Sendable, CustomTestStringConvertible {
     let name: String
@@ -118,7 +119,7 @@ func rtpViewPointsAtThePayloadWithoutCopying(_ vector: RTPVector) throws {
 }
 
 @Test func randomPacketsRoundTrip() throws {
-    var random = SplitMix64(state: 0x5EED)
+    var random = SplitMix64(seed: 0x5EED)
     for _ in 0..<500 {
         let csrcs = (0..<Int.random(in: 0...15, using: &random)).map { _ in UInt32.random(in: .min ... .max, using: &random) }
         let extensionChoice = Int.random(in: 0...3, using: &random)

@@ -1,22 +1,10 @@
 @testable import SDP
-
-/// SplitMix64: a small deterministic generator so that every run tests the same inputs.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestServers
 
 /// Builds random but valid session descriptions: every value follows the grammar the parser accepts,
 /// so `parse(serialize(model)) == model` must hold for each of them.
 struct ModelGenerator {
-    var rng: SeededGenerator
+    var rng: SplitMix64
 
     private static let tokenCharacters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._+!#$%&'^`{|}~")
     private static let textCharacters = Array("abc XYZ 019 :;=/-_.,@<>()[]\"'*é☎ü")
@@ -28,7 +16,7 @@ struct ModelGenerator {
         "sendonly", "recvonly", "inactive", "sctp-port", "max-message-size", "sctpmap", "msid", "msid-semantic",
     ]
 
-    init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
     mutating func bool() -> Bool { Bool.random(using: &rng) }

@@ -1,17 +1,6 @@
 import Testing
 @testable import SIP
-
-/// SplitMix64: a small deterministic generator so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TestServers
 
 @Suite("SIP parser robustness")
 struct SIPFuzzTests {
@@ -21,7 +10,7 @@ struct SIPFuzzTests {
     /// something that parses again, and the user agent core takes it without trapping.
     @Test(arguments: 0..<3)
     func mutatedMessagesNeverTrap(seedIndex: Int) throws {
-        var random = SplitMix64(state: UInt64(seedIndex + 1) * 7919)
+        var random = SplitMix64(seed: UInt64(seedIndex + 1) * 7919)
         var agent = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5060))
         let source = SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5070)
         var parsed = 0
@@ -52,7 +41,7 @@ struct SIPFuzzTests {
     /// Any chunking of a byte stream frames the same messages.
     @Test func randomChunkingFramesTheSameMessages() throws {
         let stream = SIPStreamFramerTests.one + SIPStreamFramerTests.two + [13, 10] + SIPStreamFramerTests.one
-        var random = SplitMix64(state: 42)
+        var random = SplitMix64(seed: 42)
         for _ in 0..<200 {
             var framer = SIPStreamFramer()
             var messages: [SIPMessage] = []

@@ -1,0 +1,280 @@
+// Benchmarks/sessions-memory: what 1000 idle Jingle sessions cost one JingleEngine in resident memory.
+//
+// Two processes, so nothing needs attributing: this one runs the initiating engine only; a child (this binary
+// with --peer) runs the responding engine, connected over the serverless peer link on 127.0.0.1. Each session
+// is a XEP-0234 file offer as `jingle send` makes it (file description with name, size, date and media type;
+// ICE-UDP transport with ufrag, pwd, a DTLS fingerprint and two host candidates), acknowledged and accepted
+// (the answer carries the same kind of transport), then left idle. No ICE agent, socket or DTLS context
+// exists: JingleEngine keeps only signalling state per session (the session machine with its contents, an
+// event stream, timers while a request is unanswered); agents belong to the application (JingleFileTransfer
+// makes one per content when it runs a transfer), so an idle session does not inherently allocate one.
+//
+// Baseline: the same process with 0 live sessions, measured right before the 1000 are made, after the link
+// is up and after 20 warm-up sessions were set up and terminated (so the Swift runtime, the link's buffers
+// and the engine's code paths are already resident, and only what the sessions hold is in the delta).
+// Process RSS is VmRSS of /proc/self/status. The run fails (exit 1) when the delta exceeds --limit-mb
+// (default 50) or when any session is not live on both sides.
+//
+// Usage: scripts/bench sessions-memory [--count N] [--limit-mb MB]
+// Last line: sessions-memory: ours=<RSS with N sessions>MB baseline=<RSS with 0 sessions>MB ratio=<x>
+import Foundation
+import Jingle
+import JingleEngine
+import XMPPCore
+import XMPPLink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("sessions-memory failed: \(message)\n".utf8))
+    exit(1)
+}
+
+func option(_ name: String) -> String? {
+    let arguments = CommandLine.arguments
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+
+/// A field of /proc/self/status in kB.
+func procStatus(_ field: String) -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+    for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+        return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? -1
+    }
+    return -1
+}
+
+/// Resident set after giving freed memory back where glibc can (malloc_trim), so the figure is what is in
+/// use rather than what an arena happens to keep.
+func residentKB() -> Int {
+    trimMalloc()
+    return procStatus("VmRSS")
+}
+
+let initiatorJID = try JID("initiator@localhost/mem"), responderJID = try JID("responder@localhost/mem")
+
+/// One content of a file offer (or its answer), the size `jingle send` produces for one file.
+func fileContent(index: Int, setup: Jingle.DTLSSetup, prefix: String) -> JingleContent {
+    var file = FileTransferFile(date: "2026-11-21T12:00:00Z", name: "file-\(index).bin", size: 4 << 20)
+    file.mediaType = "application/octet-stream"
+    let fingerprint = Jingle.DTLSFingerprint(hash: "sha-256", setup: setup, value: (0..<32).map { _ in "A5" }.joined(separator: ":"))
+    let candidates = (0..<2).map { n in
+        Jingle.ICECandidate(component: 1, foundation: "\(n + 1)", id: "\(prefix)\(n)", ip: "127.0.0.1", network: 0,
+                            port: UInt16(40000 + (index * 2 + n) % 20000), priority: 2_130_706_431 - UInt32(n), type: .host)
+    }
+    let transport = ICEUDPTransport(ufrag: String(format: "u%07d", index), pwd: "p\(String(repeating: "0", count: 21))\(index)",
+                                    candidates: candidates, fingerprints: [fingerprint])
+    return JingleContent(creator: .initiator, name: "file0", senders: .initiator,
+                         description: FileTransferDescription(file: file), transport: transport)
+}
+
+// MARK: - responder (child process)
+
+/// `--peer`: listens, prints `port N`, accepts every session with an answer of the same shape, and on each
+/// `report` line from stdin prints `rss <kB> live <n>`. Exits at end of input.
+func runPeer() async throws {
+    let listener = try await XMPPPeerLink.listen(local: responderJID, host: "127.0.0.1", port: 0)
+    say("port \(listener.port)")
+    let link = try await listener.accept()
+    let engine = JingleEngine(link: link, localJID: responderJID)
+    await engine.start()
+    let accepted = Accepted()
+    Task {
+        for await incoming in engine.incomingSessions {
+            let index = await accepted.add(incoming.id)
+            // Keep reading the session's events as an application would, so nothing piles up in its stream.
+            Task { for await _ in incoming.handle.events {} }
+            do { try await engine.accept(incoming.id, contents: [fileContent(index: index, setup: .active, prefix: "r")]) } catch {
+                FileHandle.standardError.write(Data("accept failed: \(error)\n".utf8))
+            }
+        }
+    }
+    while let line = readLine() {
+        if line == "report" {
+            var live = 0
+            for id in await accepted.ids where await engine.session(id) != nil { live += 1 }
+            say("rss \(residentKB()) live \(live)")
+        }
+    }
+    await engine.stop()
+    await link.close()
+}
+
+actor Accepted {
+    var ids: [JingleSessionID] = []
+    func add(_ id: JingleSessionID) -> Int {
+        ids.append(id)
+        return ids.count
+    }
+}
+
+// MARK: - initiator (this process)
+
+/// Initiates one session and waits for its session-accept; the handle's events are then drained in the
+/// background, as an application keeps listening to an idle session.
+func makeSession(_ engine: JingleEngine, index: Int) async throws -> JingleSessionID {
+    let handle = try await engine.initiate(to: responderJID, contents: [fileContent(index: index, setup: .actpass, prefix: "i")])
+    var events = handle.events.makeAsyncIterator()
+    while let event = await events.next() {
+        if case .received(let payload) = event, payload.action == .sessionAccept {
+            let rest = handle.events
+            Task { for await _ in rest {} }
+            return handle.id
+        }
+        if case .ended = event { break }
+    }
+    throw BenchError("session \(index) was not accepted")
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Sets up `count` sessions, at most `parallel` at a time (like a gateway taking a burst of calls).
+func makeSessions(_ engine: JingleEngine, range: Range<Int>, parallel: Int = 50) async throws -> [JingleSessionID] {
+    var ids: [JingleSessionID] = []
+    var next = range.lowerBound
+    try await withThrowingTaskGroup(of: JingleSessionID.self) { group in
+        while next < range.upperBound && next - range.lowerBound < parallel {
+            let i = next
+            group.addTask { try await makeSession(engine, index: i) }
+            next += 1
+        }
+        while let id = try await group.next() {
+            ids.append(id)
+            if next < range.upperBound {
+                let i = next
+                group.addTask { try await makeSession(engine, index: i) }
+                next += 1
+            }
+        }
+    }
+    return ids
+}
+
+final class Peer: @unchecked Sendable {
+    let process = Process()
+    let input = Pipe(), output = Pipe()
+    private var buffered = Data()
+
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["--peer"]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+    }
+
+    func line() -> String? {
+        while true {
+            if let nl = buffered.firstIndex(of: 10) {
+                let text = String(decoding: buffered[buffered.startIndex..<nl], as: UTF8.self)
+                buffered = Data(buffered[(nl + 1)...])
+                return text
+            }
+            let more = output.fileHandleForReading.availableData
+            if more.isEmpty { return nil }
+            buffered += more
+        }
+    }
+
+    func report() -> (rssKB: Int, live: Int)? {
+        input.fileHandleForWriting.write(Data("report\n".utf8))
+        guard let text = line() else { return nil }
+        let parts = text.split(separator: " ")
+        guard parts.count == 4, let rss = Int(parts[1]), let live = Int(parts[3]) else { return nil }
+        return (rss, live)
+    }
+
+    func finish() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+}
+
+func mb(_ kb: Int) -> String { String(format: "%.1f", Double(kb) / 1024) }
+
+func runMeasurement(count: Int, limitMB: Int) async throws -> Bool {
+    let peer = try Peer()
+    guard let portLine = peer.line(), portLine.hasPrefix("port "), let port = Int(portLine.dropFirst(5)) else {
+        throw BenchError("the peer process did not report its port")
+    }
+    let link = try await XMPPPeerLink.connect(local: initiatorJID, remote: responderJID, host: "127.0.0.1", port: port)
+    let engine = JingleEngine(link: link, localJID: initiatorJID)
+    await engine.start()
+    let startRSS = residentKB()
+
+    // Warm-up: sessions made and ended, so code paths and the link's buffers are resident before the baseline.
+    for id in try await makeSessions(engine, range: 0..<20) { try await engine.terminate(id, reason: JingleReason(.success)) }
+    try await Task.sleep(for: .milliseconds(300))
+    let peerBaseline = peer.report()
+    let baseline = residentKB()
+
+    let started = ContinuousClock.now
+    let ids = try await makeSessions(engine, range: 1000..<(1000 + count))
+    let setupTime = ContinuousClock.now - started
+    try await Task.sleep(for: .milliseconds(300))
+    let loaded = residentKB()
+    var live = 0
+    for id in ids where await engine.session(id) != nil { live += 1 }
+    let peerLoaded = peer.report()
+
+    for id in ids { try? await engine.terminate(id, reason: JingleReason(.success)) }
+    try await Task.sleep(for: .milliseconds(500))
+    let afterTerminate = residentKB()
+    var remaining = 0
+    for id in ids where await engine.session(id) != nil { remaining += 1 }
+    let peerAfter = peer.report()
+    await engine.stop()
+    await link.close()
+    peer.finish()
+
+    let delta = loaded - baseline
+    let perSession = Double(delta) * 1024 / Double(count)
+    say("sessions-memory: \(count) idle Jingle sessions (XEP-0234 offer + ICE-UDP/DTLS transport, accepted), release build, \(ProcessInfo.processInfo.activeProcessorCount) cores (shared machine)")
+    say("  initiating engine (this process): RSS at start \(mb(startRSS)) MB, 0 sessions after warm-up \(mb(baseline)) MB, \(count) live \(mb(loaded)) MB"
+        + " → +\(mb(delta)) MB, \(Int(perSession)) B/session; after terminating all \(mb(afterTerminate)) MB")
+    if let a = peerBaseline, let b = peerLoaded {
+        say("  responding engine (child process): 0 sessions \(mb(a.rssKB)) MB, \(b.live) live \(mb(b.rssKB)) MB → +\(mb(b.rssKB - a.rssKB)) MB, "
+            + "\(Int(Double(b.rssKB - a.rssKB) * 1024 / Double(count))) B/session; after terminating \(peerAfter.map { "\(mb($0.rssKB)) MB, \($0.live) live" } ?? "?")")
+    }
+    say("  set-up of \(count) sessions (50 at a time) took \(setupTime); \(live) live here, \(remaining) left after terminate")
+
+    var passed = true
+    if live != count || (peerLoaded?.live ?? -1) != count { say("  FAIL: not every session is live on both sides"); passed = false }
+    if remaining != 0 { say("  FAIL: \(remaining) sessions survived session-terminate"); passed = false }
+    if delta > limitMB * 1024 { say("  FAIL: +\(mb(delta)) MB for \(count) sessions exceeds \(limitMB) MB"); passed = false }
+    if let b = peerLoaded, let a = peerBaseline, b.rssKB - a.rssKB > limitMB * 1024 { say("  FAIL: responder +\(mb(b.rssKB - a.rssKB)) MB exceeds \(limitMB) MB"); passed = false }
+    say("sessions-memory: ours=\(mb(loaded))MB baseline=\(mb(baseline))MB ratio=\(String(format: "%.2f", Double(loaded) / Double(baseline)))")
+    return passed
+}
+
+if CommandLine.arguments.contains("--peer") {
+    do { try await runPeer() } catch { fail("peer: \(error)") }
+    exit(0)
+}
+guard let count = Int(option("--count") ?? "1000"), count > 0, let limitMB = Int(option("--limit-mb") ?? "50") else {
+    FileHandle.standardError.write(Data("usage: bench-sessions-memory [--count N] [--limit-mb MB]\n".utf8))
+    exit(64)
+}
+do {
+    exit(try await runMeasurement(count: count, limitMB: limitMB) ? 0 : 1)
+} catch {
+    fail("\(error)")
+}
+
+/// glibc's malloc_trim(3) (not in the Swift Glibc module): returns free heap pages to the kernel, so RSS
+/// shows what is in use rather than what an arena keeps.
+func trimMalloc() {
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let symbol = dlsym(nil, "malloc_trim") else { return }
+    _ = unsafeBitCast(symbol, to: Trim.self)(0)
+}
