@@ -105,6 +105,19 @@ struct InteropJingleCallTests {
         }
     }
 
+    /// Known limitation, pinned: one content whose application has no SDP form (here a made-up colibri
+    /// description beside Jicofo's audio and video) fails the whole Jingle -> SDP mapping with a typed error,
+    /// instead of becoming a refused m-line. A gateway answers such an offer as a whole (SIP 488 / terminate).
+    @Test func unknownApplicationInOneContentFailsTheWholeMapping() throws {
+        var payload = try Self.payload("jitsi-jicofo-offer")
+        let index = try #require(payload.contents.firstIndex { $0.name == "data" })
+        payload.contents[index].description = UnknownJinglePayload(element: XMLElement(name: "description", namespace: "http://jitsi.org/protocol/colibri"))
+        #expect(throws: JingleSDPError(.unsupportedMedia,
+                                       "content 'data': application 'http://jitsi.org/protocol/colibri' has no SDP form (only RTP and WebRTC data channels do)")) {
+            try mapper.sdp(from: payload, author: .initiator)
+        }
+    }
+
     /// Trickled candidates one per transport-info (Dino) map to an SDP fragment and back.
     @Test func dinoTransportInfoWithOneCandidate() throws {
         let payload = try Self.payload("dino-transport-info")
