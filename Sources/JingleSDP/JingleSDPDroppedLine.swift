@@ -129,6 +129,15 @@ extension JingleSDPMapper {
             }
             if let description = content.description, let rtp = try? rtpDescription(description) {
                 if let ssrc = rtp.ssrc { drop(index, "ssrc='\(ssrc)'", "the deprecated description ssrc (XEP-0167 §4) has no line; XEP-0339 <source/> has") }
+                // Dino sends <source ssrc/> without parameters; a=ssrc needs an attribute (RFC 5576 §4.1), so it has no line.
+                for source in rtp.sources {
+                    if source.parameters.isEmpty {
+                        drop(index, "<source ssrc='\(source.ssrc)'/>", "a=ssrc needs an attribute (RFC 5576 §4.1); a source without <parameter/> has no SDP line")
+                    }
+                    // Jitsi's <ssrc-info owner/> and name/videoType attributes on <source/> have no a=ssrc form.
+                    for a in source.extraAttributes { drop(index, "\(a.name)='\(a.value)'", "unknown source attribute") }
+                    for e in source.extensions { drop(index, "<\(e.name) xmlns='\(e.namespace)'/>", "unknown source child") }
+                }
                 for a in rtp.extraAttributes { drop(index, "\(a.name)='\(a.value)'", "unknown description attribute") }
                 for e in rtp.extensions where e.namespace != SDPMappingExtension.namespace {
                     drop(index, "<\(e.name) xmlns='\(e.namespace)'/>", "unknown description child")

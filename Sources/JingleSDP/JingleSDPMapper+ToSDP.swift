@@ -108,7 +108,11 @@ extension JingleSDPMapper {
 
         var descriptionAttributes: [SDPAttribute] = []
         if let description = content.description {
-            if let rtp = try Self.rtpDescription(description) {
+            if let rtp = try Self.rtpDescription(description), rtp.media == "application", rtp.payloadTypes.isEmpty, sctp != nil {
+                // Jitsi (Jicofo, lib-jitsi-meet) writes its data channel as an RTP description of media 'application'
+                // with the XEP-0343 <sctpmap/> in the transport: an SCTP m-line, not an RTP one without formats.
+                Self.dataChannelLine(sctp, section: &section, attributes: &dataAttributes)
+            } else if let rtp = try Self.rtpDescription(description) {
                 section.media = rtp.media
                 section.proto = hasFingerprint ? "UDP/TLS/RTP/SAVPF"
                     : (rtp.encryption.map { !$0.cryptos.isEmpty } ?? false) ? "RTP/SAVP" : "RTP/AVP"

@@ -98,6 +98,9 @@ public struct JingleSession: Sendable {
     private var contentStates: [ContentState]
     private var outstanding: [String: Outstanding] = [:]
     private var ids: any JingleIDGenerator
+    /// The `initiator` attribute of the session-initiate when it differs from the sender (interop: Jicofo sends
+    /// from the MUC occupant JID but names its real JID; XEP-0166 §7.1 lets the two differ).
+    private var announcedInitiator: JID?
 
     public var id: JingleSessionID { JingleSessionID(peer: peer, sid: sid) }
     public var initiator: JID { role == .initiator ? local : peer }
@@ -192,12 +195,12 @@ public struct JingleSession: Sendable {
         if Set(payload.contents.map(ContentKey.init)).count != payload.contents.count {
             return (nil, [.reply(iq.makeError(StanzaError(.badRequest, text: "session-initiate names the same content twice (XEP-0166 §7.1)")))])
         }
-        // XEP-0166 §7.1: the initiator attribute, when present, names the sender.
-        if let claimed = payload.initiator, claimed != peer {
-            return (nil, [.reply(iq.makeError(StanzaError(.badRequest, text: "initiator attribute does not match the sender")))])
-        }
+        // XEP-0166 §7.1: the initiator attribute "MAY be different from the 'from' address on the IQ-set" (a MUC
+        // focus such as Jicofo sends from room@conference/focus and names focus@auth/focus). The session stays
+        // keyed by the sender, which the server vouches for; the attribute is remembered for later requests.
         var session = JingleSession(sid: payload.sid, role: .responder, local: local, peer: peer, configuration: configuration, ids: ids,
                                     contents: payload.contents.map { ContentState(content: $0, accepted: true, addedBy: .initiator) })
+        if let claimed = payload.initiator, claimed != peer { session.announcedInitiator = claimed }
         var actions: [JingleAction] = [.reply(iq.makeResult())]
         // XEP-0166 §6.3.2: the responder acknowledges, then terminates with unsupported-applications or
         // unsupported-transports when it can use none of what is offered.
@@ -243,7 +246,7 @@ public struct JingleSession: Sendable {
         guard payload.sid == sid else { return [.reply(iq.makeError(JingleErrorCondition.unknownSession.stanzaError))] }
         // XEP-0166 §6.7: once ended (by either side), every further request is for an unknown session.
         if case .ended = state { return [.reply(iq.makeError(JingleErrorCondition.unknownSession.stanzaError))] }
-        if let claimed = payload.initiator, claimed != initiator {
+        if let claimed = payload.initiator, claimed != initiator, claimed != announcedInitiator {
             return [.reply(iq.makeError(StanzaError(.badRequest, text: "initiator attribute does not match the session")))]
         }
         switch payload.action {
