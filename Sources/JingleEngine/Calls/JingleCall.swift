@@ -148,7 +148,7 @@ public actor JingleCall {
 
     /// Gathers candidates, sends session-initiate to `peer` (a full JID) and returns at once; the call goes on
     /// when the peer accepts (watch `events`).
-    /// - Parameter sid: the session id to use; generated when nil (XEP-0353 passes the proposal id).
+    /// `sid` is the session id to use, generated when nil (XEP-0353 passes the proposal id).
     public static func place(engine: JingleEngine, to peer: JID, options: CallOptions, sid: String? = nil) async throws(CallError) -> JingleCall {
         let timeline = SetupTimeline()
         timeline.mark("call.start")

@@ -19,8 +19,8 @@ public enum JingleFileTransfer {
     /// Offers `paths` to `peer` in one session (one content per file, senders=initiator), sends each from the
     /// offset the receiver asks for (§7), then a `checksum` (§8.1), and waits for `received` (§8.2).
     /// Returns once every file was confirmed; throws otherwise.
-    /// - Parameter offeredNames: names to offer instead of the files' base names (`send as`; tests use it
-    ///   to play a hostile sender).
+    /// `offeredNames` are offered instead of the files' base names (`send as`; tests use it to play a
+    /// hostile sender).
     public static func send(engine: JingleEngine, to peer: JID, paths: [String], offeredNames: [String]? = nil, options: FileTransferOptions,
                             progress: ProgressHandler? = nil) async throws(FileTransferSessionError) -> [FileTransferResult] {
         guard !paths.isEmpty else { throw .file("no file to send") }
