@@ -34,4 +34,10 @@ static inline int sj_xmlCtxtDictOwns(xmlParserCtxtPtr ctxt, const xmlChar *str) 
 
 /* Whether the parser has hit a fatal well-formedness error. */
 static inline int sj_xmlCtxtWellFormed(xmlParserCtxtPtr ctxt) { return ctxt->wellFormed; }
+/* libxml2 2.9 reports some errors (character-encoding conversion, I/O) through the calling thread's generic
+   error handler, which prints them to stderr ("encoding error : input conversion failed …"). We take every
+   error from the parser context (xmlCtxtGetLastError) instead, so the parser silences it for its thread. */
+__attribute__((unused)) static void sj_xmlSilentGenericError(void *ctx, const char *msg, ...) { (void)ctx; (void)msg; }
+static inline void sj_xmlSilenceGenericErrors(void) { xmlSetGenericErrorFunc(NULL, sj_xmlSilentGenericError); }
+
 #endif

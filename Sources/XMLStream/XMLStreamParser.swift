@@ -203,6 +203,7 @@ public final class XMLStreamParser {
 
     private func parseChunk(_ chunk: UnsafeBufferPointer<UInt8>, terminate: Bool) throws(XMLStreamError) {
         state.pointee.bytesFed += chunk.count
+        sj_xmlSilenceGenericErrors()
         let rc = chunk.withMemoryRebound(to: CChar.self) { chars in
             xmlParseChunk(context, chars.baseAddress, Int32(chars.count), terminate ? 1 : 0)
         }
