@@ -101,9 +101,14 @@ public final class SecureToPlainRelay: @unchecked Sendable {
     /// Sets the relay up; the secure leg's receive handler is installed at once (a DTLS server may get the
     /// ClientHello before `start()`), the plain sockets are read from now on too.
     /// - Parameters:
+    ///   - secure: the ICE (or other) transport of the DTLS-SRTP leg.
     ///   - certificate: ours, whose fingerprint the secure leg's signalling carries.
     ///   - remoteFingerprint: the secure peer's (SDP `a=fingerprint`, XEP-0320).
     ///   - role: `.client` when our `a=setup` is `active` (RFC 5763 §5).
+    ///   - plain: the gateway's RTP/RTCP port pair for the plain leg.
+    ///   - peer: where the plain leg's RTP and RTCP go (the SIP party's `c=`/`m=` and `a=rtcp`).
+    ///   - plainKeying: `.none` for RTP/AVP, or SDES keys for RTP/SAVP (RFC 4568).
+    ///   - logger: where relay events are logged.
     public init(secure: MediaTransport, certificate: DTLSCertificate, remoteFingerprint: DTLSFingerprint, role: DTLSRole,
                 plain: PlainRTPPort, peer: PlainLegPeer, plainKeying: PlainLegKeying = .none,
                 logger: Logger = Logger(label: "swiftjingle.relay")) throws(MediaError) {
