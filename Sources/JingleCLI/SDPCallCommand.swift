@@ -328,7 +328,8 @@ struct CallReporter: Sendable {
         if json { emit(.object(["event": .string("summary"), "codec": .string(codec), "stats": Self.json(stats)])) }
         FileHandle.standardError.write(Data("""
             summary: codec \(codec); sent \(stats.packetsSent) packets (\(stats.bytesSent) bytes); received \(stats.packetsReceived) \
-            packets (\(stats.bytesReceived) bytes); lost \(stats.packetsLost); SRTP auth failures \(stats.authFailures), replays \
+            packets (\(stats.bytesReceived) bytes); lost \(stats.packetsLost); NACKs sent \(stats.nacksSent)/received \
+            \(stats.nacksReceived), retransmitted \(stats.retransmissions); SRTP auth failures \(stats.authFailures), replays \
             \(stats.replays); RTCP sent \(stats.rtcpSent)/received \(stats.rtcpReceived); recorded \(stats.recordedSamples) samples
 
             """.utf8))
@@ -346,6 +347,8 @@ struct CallReporter: Sendable {
             "replays": .number(stats.replays), "jitterMs": .double(stats.jitterMilliseconds),
             "rtcpSent": .number(stats.rtcpSent), "rtcpReceived": .number(stats.rtcpReceived),
             "videoPacketsSent": .number(stats.videoPacketsSent), "videoPacketsReceived": .number(stats.videoPacketsReceived),
+            "nacksSent": .number(stats.nacksSent), "nacksReceived": .number(stats.nacksReceived),
+            "retransmissions": .number(stats.retransmissions),
         ])
     }
 }
