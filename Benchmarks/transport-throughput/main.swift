@@ -10,7 +10,8 @@
 //        bench-transport-throughput --ours-only [--size …]   ((a) alone, for perf record)
 // Tuning experiments for (a) without rebuilding: SJ_NO_PACING=1, SJ_PACING_US=<pacing granularity µs>,
 // SJ_ACK_EVERY=<ack-eliciting threshold>, SJ_ACK_DELAY_US=<max ACK delay µs>, SJ_BURST=<max burst packets>,
-// SJ_BETA=<loss reduction factor>, SJ_WINDOW=<receive window and send buffer bytes>.
+// SJ_BETA=<loss reduction factor>, SJ_WINDOW=<receive window and send buffer bytes>, SJ_ACK_RANGES=<SACK ranges
+// per ACK>, SJ_MTU=<DTLS datagram size on the wire>.
 // Last line: transport-throughput: ours=<N>MB/s baseline=<N>MB/s ratio=<x>   (baseline = pseudo-TCP)
 //
 // Measured 2026-11-21 on the shared 2-core machine (load average 2.3-2.6 from other builds), 512 MiB:
@@ -19,6 +20,14 @@
 // After batching (ICEAgent.sendBatch: sendmmsg/UDP GSO on the selected pair; one SecureStream settle per burst of
 // received datagrams; 1 MiB socket buffers), load average 2.8-2.9, 256 MiB: ours 274.8 / 259.1 MB/s, raw 302-305,
 // pseudo-TCP 186.1 / 173.9 (ratio 1.48 / 1.49), kernel TCP 3052-3674; impaired 32 MiB: ours 10.3, kernel TCP 11.7.
+// Impaired, after a refused datagram stopped taking the rest of its sendmmsg batch with it (ICE) and ACKs carry at
+// most 4 SACK ranges (SecureStream), 32 MiB, load average 5-9: ours 11.3 MB/s (lost packets ~600 = the filter's
+// 2 %, was ~1500-2200), kernel TCP 11.4-11.7 (ratio 0.97-0.99); loopback 512 MiB at load 9: ours 153.9, pseudo-TCP
+// 102.2 (1.51). Ours is then at its framing limit on this path: per 1242-byte frame a 1200-byte record carries
+// 1139 bytes (IP/UDP 28 + DTLS 37 + PeerStream 24 + lo's 14) plus an ACK per 4 packets, against TCP's 1448 in
+// 1514 with an ACK per 2 (12.5 MB/s x 0.917 / 1.036 = 11.1 against 12.5 x 0.956 / 1.022 = 11.7). SJ_MTU=1472
+// (records sized to lo's 1500-byte MTU, as TCP's segments are) gives 11.6 MB/s (0.99). The receiver line counts
+// duplicates (spurious retransmissions) and the sender's ICE send failures.
 // Switches: SJ_NO_DIRECT=1 (every datagram through nice_agent_send), SJ_SOCKBUF=<bytes> (0: system default).
 // Where the time went before batching (perf): ~half in the kernel's per-datagram sendmsg/recvmsg and wakeups (libnice sends
 // and receives one datagram per system call), OpenSSL ~15 %, our Swift ~15 %; the two ICE threads do the work.
@@ -54,6 +63,9 @@ if let index = arguments.firstIndex(of: "--size"), arguments.index(after: index)
 
 // MARK: - (a) ours
 
+/// What the receiving end of the last `oursThroughput` counted (duplicates = spurious retransmissions).
+nonisolated(unsafe) var receiverSummary = ""
+
 func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environment["SJ_NO_PACING"] == nil) async throws -> (Duration, SecureStreamStatistics) {
     let (a, b) = try await connectedSides()
     let certificateA = try DTLSCertificate.generate()
@@ -80,6 +92,14 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     if let text = ProcessInfo.processInfo.environment["SJ_BURST"], let n = Int(text) {
         configuration.stream.maxBurstPackets = n
     }
+    if let text = ProcessInfo.processInfo.environment["SJ_ACK_RANGES"], let n = Int(text) {
+        configuration.stream.maxAckRanges = n
+    }
+    if let text = ProcessInfo.processInfo.environment["SJ_MTU"], let bytes = Int(text) {
+        // Wire MTU of the DTLS records; the PeerStream budget leaves the 37 bytes of AES-GCM record overhead.
+        configuration.transport.mtu = bytes
+        configuration.stream.maxDatagramSize = bytes - 37
+    }
     async let client = SecureStream.connect(
         agent: a.agent, stream: a.stream, role: .client, certificate: certificateA,
         remoteFingerprint: certificateB.fingerprint(), configuration: configuration)
@@ -103,6 +123,8 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     let elapsed = ContinuousClock.now - started
     try await writing
     let statistics = sender.statistics
+    let peer = receiver.statistics
+    receiverSummary = "receiver: \(peer.stream.packetsReceived) packets, \(peer.stream.duplicatePacketsReceived) duplicates, \(peer.stream.packetsRejected) rejected; sender ICE send failures \(statistics.transport.sendFailures)"
     sender.close()
     receiver.close()
     await a.close()
@@ -212,6 +234,7 @@ func impairedRun(total: Int) async throws {
     let (oursElapsed, statistics) = try await oursThroughput(total: total)
     let ours = megabytesPerSecond(total, oursElapsed)
     say("  ours, SecureStream over ICE: \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), probe timeouts \(statistics.stream.probeTimeouts), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"), min rtt \(statistics.stream.minRTT.map { "\($0)" } ?? "-"))")
+    say("    \(receiverSummary)")
     let tcpElapsed = try kernelTCPThroughput(total: total)
     let tcp = megabytesPerSecond(total, tcpElapsed)
     say("  kernel TCP: \(format(tcp)) MB/s  (\(tcpElapsed))")

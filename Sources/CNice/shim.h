@@ -51,12 +51,19 @@ struct sj_mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; };
 
 /* Sends `count` datagrams to `to` with as few system calls as possible. `gso` (in/out): when non-zero, runs
  * of equal-sized datagrams (the last of a run may be shorter) go out as one UDP GSO send (UDP_SEGMENT,
- * Linux 4.18+, at most 64 segments and 64 KiB); when the kernel refuses GSO it is set to 0 and sendmmsg(2)
- * is used. Returns how many datagrams were handed to the kernel (a prefix), or -1 with errno if none was. */
+ * Linux 4.18+, at most 64 segments and 64 KiB); when the kernel refuses GSO itself (EINVAL, EIO, EOPNOTSUPP,
+ * ENOPROTOOPT) it is set to 0 and sendmmsg(2) is used. A datagram the kernel refuses for its own reason
+ * (EPERM from a local netfilter drop, a pending ICMP error such as ECONNREFUSED) is lost like a datagram
+ * dropped by the network and the rest still go: ending the batch there would turn one drop into the loss
+ * of the whole batch tail. A refused GSO run is lost whole (the filter judged it as one packet). Sending
+ * stops at a full socket buffer (EAGAIN, ENOBUFS): the rest would meet it too. Returns how many datagrams
+ * were handed to the kernel (not necessarily a prefix); `*last_error` is the errno of the last refusal, or 0. */
 static inline int sj_udp_send_batch(int fd, const struct sockaddr *to, socklen_t tolen,
-                                    const void *const *bufs, const unsigned *lens, unsigned count, int *gso) {
+                                    const void *const *bufs, const unsigned *lens, unsigned count, int *gso,
+                                    int *last_error) {
     enum { CHUNK = 64, GSO_MAX_SEGS = 64, GSO_MAX_BYTES = 65000 };
-    unsigned done = 0;
+    unsigned done = 0, sent = 0;
+    *last_error = 0;
     while (done < count) {
         if (gso && *gso) {
             unsigned seg = lens[done], n = 1, total = lens[done];
@@ -82,9 +89,15 @@ static inline int sj_udp_send_batch(int fd, const struct sockaddr *to, socklen_t
                 memcpy(CMSG_DATA(cm), &size, sizeof size);
                 ssize_t r;
                 do { r = sendmsg(fd, &msg, 0); } while (r < 0 && errno == EINTR);
-                if (r >= 0) { done += n; continue; }
-                if (errno == EAGAIN || errno == ENOBUFS) return done > 0 ? (int)done : -1;
-                *gso = 0; /* not supported here (old kernel, no checksum offload): plain sendmmsg from now on */
+                if (r >= 0) { done += n; sent += n; continue; }
+                *last_error = errno;
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return (int)sent;
+                if (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP || errno == ENOPROTOOPT) {
+                    *gso = 0; /* not supported here (old kernel, no checksum offload): plain sendmmsg from now on */
+                } else {
+                    done += n; /* refused as one packet: lost as one */
+                    continue;
+                }
             }
         }
         unsigned n = count - done < CHUNK ? count - done : CHUNK;
@@ -98,12 +111,21 @@ static inline int sj_udp_send_batch(int fd, const struct sockaddr *to, socklen_t
         }
         long r;
         do { r = syscall(SYS_sendmmsg, fd, msgs, n, 0); } while (r < 0 && errno == EINTR);
-        if (r <= 0) return done > 0 ? (int)done : -1;
+        if (r < 0) {
+            /* The first datagram of this call was refused. */
+            *last_error = errno;
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return (int)sent;
+            done += 1;
+            continue;
+        }
         done += (unsigned)r;
-        if ((unsigned)r < n) break;
-        if (gso && *gso) continue;
+        sent += (unsigned)r;
+        /* Fewer than asked: the next one was refused, and the kernel does not say why; sending it alone
+         * would be a second try at a datagram already refused, so go on after it. Were the buffer full,
+         * the next call fails at once with EAGAIN and ends the batch. */
+        if ((unsigned)r < n) done += 1;
     }
-    return (int)done;
+    return (int)sent;
 }
 
 /* Grows a socket's kernel buffers (capped by net.core.[rw]mem_max). */

@@ -74,8 +74,8 @@ extension NiceAgentCore {
         for path in dropped { g_object_unref(UnsafeMutableRawPointer(path.socket)) }
     }
 
-    /// Any thread: sends the datagrams in order; returns how many were handed on (a prefix: the rest met a
-    /// full socket buffer and are lost, as on the network). Throws only when not even the first could go.
+    /// Any thread: sends the datagrams in order; returns how many were handed on (the others met a full
+    /// socket buffer or a local filter and are lost, as on the network). Throws only when none could go.
     func sendBatch(_ datagrams: [[UInt8]], stream: ICEStreamID, component: Int) throws(ICEError) -> Int {
         guard !datagrams.isEmpty else { return 0 }
         guard let s = UInt32(exactly: stream.rawValue), let c = UInt32(exactly: component) else {
@@ -84,20 +84,20 @@ extension NiceAgentCore {
         let key = ComponentKey(stream: s, component: c)
         var sent = 0
         if configuration.directSend, !configuration.reliable {
-            let direct = directPaths.withLock { paths -> Int? in
+            let direct = directPaths.withLock { paths -> (sent: Int, error: Int32)? in
                 guard var path = paths[key] else { return nil }
-                let n = Self.sendDirect(datagrams, on: &path)
+                let result = Self.sendDirect(datagrams, on: &path)
                 paths[key] = path
-                return n
+                return result
             }
             if let direct {
-                if direct == datagrams.count { return direct }
-                // A full socket buffer: what did not fit is dropped (the layer above retransmits), as
-                // `nice_agent_send` would. Anything else (e.g. an ICMP error reported on this send) is left
-                // to libnice's path below, which reports it the usual way.
-                if direct > 0 { return direct }
-                let error = errno
-                if error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS { return 0 }
+                // What the kernel refused (full socket buffer, a local filter) is dropped, as the network
+                // would (the layer above retransmits); the rest of the batch still went. Only when nothing
+                // went for another reason (e.g. an ICMP error reported on this send) is it left to libnice's
+                // path below, which reports it the usual way.
+                if direct.sent > 0 || direct.error == 0 { return direct.sent }
+                let error = direct.error
+                if error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == EPERM { return 0 }
             }
         }
         for datagram in datagrams {
@@ -116,8 +116,8 @@ extension NiceAgentCore {
     }
 
     /// Under the `directPaths` lock: the datagrams go from one contiguous copy so the C side gets stable
-    /// pointers. Returns the count sent, or -1 (errno set) when none was.
-    private static func sendDirect(_ datagrams: [[UInt8]], on path: inout DirectPath) -> Int {
+    /// pointers. Returns the count sent and the errno of the last datagram refused (0: none was).
+    private static func sendDirect(_ datagrams: [[UInt8]], on path: inout DirectPath) -> (sent: Int, error: Int32) {
         var total = 0
         for d in datagrams { total += d.count }
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 16)
@@ -133,15 +133,16 @@ extension NiceAgentCore {
             offset += d.count
         }
         var gso = path.gso
+        var lastError: Int32 = 0
         let fd = path.fd
         let length = path.addressLength
         let result = withUnsafePointer(to: &path.address) { address in
             address.withMemoryRebound(to: sockaddr.self, capacity: 1) { to in
-                sj_udp_send_batch(fd, to, length, pointers, lengths, UInt32(datagrams.count), &gso)
+                sj_udp_send_batch(fd, to, length, pointers, lengths, UInt32(datagrams.count), &gso, &lastError)
             }
         }
         path.gso = gso
-        return Int(result)
+        return (Int(result), lastError)
     }
 }
 

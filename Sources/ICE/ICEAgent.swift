@@ -173,7 +173,8 @@ public final class ICEAgent: Sendable {
     /// host/server-reflexive/peer-reflexive local candidate over UDP (and `configuration.directSend`), one
     /// sendmmsg(2) or UDP GSO send per batch straight on the pair's socket; otherwise (relayed local
     /// candidate: TURN framing, reliable mode, not yet connected) one `nice_agent_send` each. Returns how many
-    /// were sent, a prefix: the rest met a full socket buffer and are dropped, as the network would.
+    /// were sent; the others met a full socket buffer (then the rest of the batch too) or a local filter and are
+    /// dropped, as the network would.
     /// Throws when not even the first could be sent (`notConnected`, `sendFailed`, `closed`, …).
     @discardableResult
     public func sendBatch(_ datagrams: [[UInt8]], stream: ICEStreamID, component: Int = 1) throws(ICEError) -> Int {

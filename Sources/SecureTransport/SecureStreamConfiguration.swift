@@ -26,8 +26,15 @@ public struct SecureStreamConfiguration: Sendable, Hashable {
     /// 8 stalls on lossy paths, where the congestion window holds fewer than 8 packets; 4 is the balance.
     /// Both ends must use the same `maxAckDelay` (the peer's probe timeout assumes it). A 0.7 loss reduction
     /// and a 16- or 64-packet window floor did not help and were left out.
+    ///
+    /// At most 4 SACK ranges per ACK instead of 32, as TCP's SACK option carries at most 4 blocks (RFC 2018
+    /// §3) and RFC 9000 §13.2.4 lets a receiver limit the ranges it reports. On a lossy path every ACK
+    /// otherwise soon carries all 32 (35 + 32 × 16 bytes + the DTLS record, ~620 bytes on the wire per 4 data
+    /// packets, ~12 % of the path's capacity spent on ACKs). One gap stays in ~4 successive gaps' worth of
+    /// ACKs (~50 ACKs at 2 % loss), so a few lost ACKs do not hide it. Measured (impaired benchmark, 32 MiB,
+    /// 2 % loss, 100 Mbit/s): 32 ranges 10.9 MB/s, 4 ranges 11.3 MB/s, kernel TCP 11.0.
     public static var defaultStream: PeerStreamConfiguration {
-        PeerStreamConfiguration(connectionID: 1, maxAckDelay: .milliseconds(1), ackElicitingThreshold: 4)
+        PeerStreamConfiguration(connectionID: 1, maxAckDelay: .milliseconds(1), ackElicitingThreshold: 4, maxAckRanges: 4)
     }
 
     /// Checks what `PeerStreamConnection` would otherwise stop on with a precondition, and that a PeerStream
