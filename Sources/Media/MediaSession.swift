@@ -124,20 +124,7 @@ public final class MediaSession: @unchecked Sendable {
                 throw .dtls(.openSSL(operation: "DTLSConnection", reason: "\(error)"))
             }
         case .sdes(let local, let remote):
-            guard local.profile == remote.profile else {
-                throw .keyingMismatch("local suite \(local.profile.sdesName) but remote \(remote.profile.sdesName) (RFC 4568 §7.1.2)")
-            }
-            guard let localKey = local.keyParams.first, let remoteKey = remote.keyParams.first else {
-                throw .keyingMismatch("a=crypto without key parameters")
-            }
-            do {
-                (outbound, inbound) = try SRTPSession.pair(profile: local.profile, localKey: localKey.key, localSalt: localKey.salt,
-                                                           remoteKey: remoteKey.key, remoteSalt: remoteKey.salt)
-            } catch let error as SRTPError {
-                throw .srtp(error)
-            } catch {
-                throw .srtp(.unsupported("\(error)"))
-            }
+            (outbound, inbound) = try sdesSessions(local: local, remote: remote)
             keysReady = true
         case .none:
             keysReady = true
@@ -781,5 +768,24 @@ extension AudioFormat.Codec {
         case .pcma: .aLaw
         case .opus: nil
         }
+    }
+}
+
+/// SDES keying (RFC 4568): our sending and receiving SRTP sessions from the local and remote `a=crypto`
+/// lines, which must name the same suite (§7.1.2) and carry key parameters.
+func sdesSessions(local: SDESCryptoAttribute, remote: SDESCryptoAttribute) throws(MediaError) -> (outbound: SRTPSession, inbound: SRTPSession) {
+    guard local.profile == remote.profile else {
+        throw .keyingMismatch("local suite \(local.profile.sdesName) but remote \(remote.profile.sdesName) (RFC 4568 §7.1.2)")
+    }
+    guard let localKey = local.keyParams.first, let remoteKey = remote.keyParams.first else {
+        throw .keyingMismatch("a=crypto without key parameters")
+    }
+    do {
+        return try SRTPSession.pair(profile: local.profile, localKey: localKey.key, localSalt: localKey.salt,
+                                    remoteKey: remoteKey.key, remoteSalt: remoteKey.salt)
+    } catch let error as SRTPError {
+        throw .srtp(error)
+    } catch {
+        throw .srtp(.unsupported("\(error)"))
     }
 }

@@ -126,20 +126,7 @@ public final class SecureToPlainRelay: @unchecked Sendable {
         rtpPeer = try SocketAddress(host: peer.rtp.host, port: peer.rtp.port)
         rtcpPeer = try SocketAddress(host: (peer.rtcp ?? peer.rtp).host, port: (peer.rtcp ?? peer.rtp).port)
         if case .sdes(let local, let remote) = plainKeying {
-            guard local.profile == remote.profile else {
-                throw .keyingMismatch("local suite \(local.profile.sdesName) but remote \(remote.profile.sdesName) (RFC 4568 §7.1.2)")
-            }
-            guard let localKey = local.keyParams.first, let remoteKey = remote.keyParams.first else {
-                throw .keyingMismatch("a=crypto without key parameters")
-            }
-            do {
-                (plainOutbound, plainInbound) = try SRTPSession.pair(profile: local.profile, localKey: localKey.key, localSalt: localKey.salt,
-                                                                     remoteKey: remoteKey.key, remoteSalt: remoteKey.salt)
-            } catch let error as SRTPError {
-                throw .srtp(error)
-            } catch {
-                throw .srtp(.unsupported("\(error)"))
-            }
+            (plainOutbound, plainInbound) = try sdesSessions(local: local, remote: remote)
         }
         let queue = queue
         secure.setReceiveHandler { [weak self] datagram in

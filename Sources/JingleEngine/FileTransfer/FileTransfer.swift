@@ -345,28 +345,8 @@ public enum JingleFileTransfer {
                 if let size = sink.expectedSize, sink.received != size {
                     throw FileTransferSessionError.transport("the stream ended after \(sink.received) of \(size) bytes")
                 }
-                let name = offer.content.name
-                let expected: [UInt8]
-                if let h = offer.file.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) {
-                    expected = h.digest
-                } else {
-                    expected = try await events.take(timeout: options.answerTimeout, "the sender's checksum") { event -> [UInt8]? in
-                        guard case .received(let p) = event, p.action == .sessionInfo else { return nil }
-                        for info in p.info {
-                            if case .checksum(_, let n, let f)? = info.payload as? FileTransferInfo, n == name,
-                               let h = f.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) { return h.digest }
-                        }
-                        return nil
-                    }
-                }
-                let path: String
-                do { path = try sink.finish(expectedHash: expected) } catch {
-                    try? await engine.terminate(id, reason: JingleReason(.mediaError, text: error.description))
-                    throw FileTransferSessionError.verification(error.description)
-                }
-                do { try await engine.sendInfo(id, [JingleInfo(FileTransferInfo.received(creator: offer.content.creator, name: name))]) } catch {
-                    throw FileTransferSessionError.protocolError(error.description)
-                }
+                let (path, expected) = try await verifyAndConfirm(engine: engine, id: id, events: events, creator: offer.content.creator,
+                                                                  name: offer.content.name, file: offer.file, sink: sink, options: options)
                 let elapsed = ContinuousClock.now - started
                 results.append(FileTransferResult(name: sink.name, path: path, size: total, offset: offset, transferred: sink.received - offset,
                                                   sha256: expected, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
@@ -385,5 +365,37 @@ public enum JingleFileTransfer {
             }
             throw error
         }
+    }
+}
+
+extension JingleFileTransfer {
+    /// The receiver's end of one file (push or pull): the sha-256 from the offer, else from the sender's
+    /// `checksum` session-info (XEP-0234 §8.1); the `.part` file is kept only if it matches (otherwise the
+    /// session ends with media-error and nothing is kept), then `received` (§8.2). Returns the kept path and hash.
+    static func verifyAndConfirm(engine: JingleEngine, id: JingleSessionID, events: SessionEventBuffer, creator: JingleRole,
+                                 name: String, file: FileTransferFile, sink: FileSink,
+                                 options: FileTransferOptions) async throws(FileTransferSessionError) -> (path: String, sha256: [UInt8]) {
+        let expected: [UInt8]
+        if let h = file.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) {
+            expected = h.digest
+        } else {
+            expected = try await events.take(timeout: options.answerTimeout, "the sender's checksum") { event -> [UInt8]? in
+                guard case .received(let p) = event, p.action == .sessionInfo else { return nil }
+                for info in p.info {
+                    if case .checksum(_, let n, let f)? = info.payload as? FileTransferInfo, n == name,
+                       let h = f.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) { return h.digest }
+                }
+                return nil
+            }
+        }
+        let path: String
+        do { path = try sink.finish(expectedHash: expected) } catch {
+            try? await engine.terminate(id, reason: JingleReason(.mediaError, text: error.description))
+            throw FileTransferSessionError.verification(error.description)
+        }
+        do { try await engine.sendInfo(id, [JingleInfo(FileTransferInfo.received(creator: creator, name: name))]) } catch {
+            throw FileTransferSessionError.protocolError(error.description)
+        }
+        return (path, expected)
     }
 }

@@ -182,28 +182,8 @@ extension JingleFileTransfer {
             }
         }
         progress?(FileTransferProgress(name: sink.name, done: sink.received, total: total, transferred: sink.received - offset, offset: offset))
-        let name = content.name
-        let expected: [UInt8]
-        if let h = file.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) {
-            expected = h.digest
-        } else {
-            expected = try await events.take(timeout: options.answerTimeout, "the sender's checksum") { event -> [UInt8]? in
-                guard case .received(let p) = event, p.action == .sessionInfo else { return nil }
-                for info in p.info {
-                    if case .checksum(_, let n, let f)? = info.payload as? FileTransferInfo, n == name,
-                       let h = f.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) { return h.digest }
-                }
-                return nil
-            }
-        }
-        let path: String
-        do { path = try sink.finish(expectedHash: expected) } catch {
-            try? await engine.terminate(id, reason: JingleReason(.mediaError, text: error.description))
-            throw FileTransferSessionError.verification(error.description)
-        }
-        do { try await engine.sendInfo(id, [JingleInfo(FileTransferInfo.received(creator: content.creator, name: name))]) } catch {
-            throw FileTransferSessionError.protocolError(error.description)
-        }
+        let (path, expected) = try await verifyAndConfirm(engine: engine, id: id, events: events, creator: content.creator,
+                                                          name: content.name, file: file, sink: sink, options: options)
         let elapsed = ContinuousClock.now - started
         return FileTransferResult(name: sink.name, path: path, size: total, offset: offset, transferred: sink.received - offset,
                                   sha256: expected, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
