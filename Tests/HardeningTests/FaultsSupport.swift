@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,13 +10,7 @@ enum Faults {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The `jingle` executable next to the test bundle in the build directory.
-    static var jingle: String {
-        var directory = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("jingle").path), directory.pathComponents.count > 1 {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("jingle").path
-    }
+    static var jingle: String { builtProduct("jingle").path }
 
     static func workDirectory(_ tag: String) throws -> String {
         let path = NSTemporaryDirectory() + "faults-\(tag)-\(UUID().uuidString)"

@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 
 /// Runs the built `jingle` executable (it sits next to the test bundle in the build directory).
 enum CLI {
@@ -8,15 +9,7 @@ enum CLI {
         let stderr: String
     }
 
-    static var executable: URL {
-        var directory = Bundle.main.bundleURL
-        // swift-testing's runner is the .xctest bundle or an executable inside the build directory.
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("jingle").path),
-              directory.pathComponents.count > 1 {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("jingle")
-    }
+    static var executable: URL { builtProduct("jingle") }
 
     static func run(_ arguments: [String], stdin: String? = nil, timeout: TimeInterval = 60) throws -> Result {
         let process = Process()

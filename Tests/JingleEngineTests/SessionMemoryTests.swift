@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 import Testing
 
 /// Idle sessions must stay cheap: a gateway or answering service holds thousands. This is the CI-sized form
@@ -13,14 +14,7 @@ struct SessionMemoryTests {
     /// 50 MB for 1000 sessions is the target (51 KB each).
     static let budgetBytes = 50_000
 
-    static var benchmark: URL {
-        var directory = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("bench-sessions-memory").path),
-              directory.pathComponents.count > 1 {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("bench-sessions-memory")
-    }
+    static var benchmark: URL { builtProduct("bench-sessions-memory") }
 
     @Test("200 accepted idle sessions stay under the per-session budget on both engines and are freed at terminate",
           .timeLimit(.minutes(1)))

@@ -17,14 +17,7 @@ final class GatewayProcess: @unchecked Sendable {
     let outputFile: URL
     let sipPort: Int
 
-    static var executable: URL {
-        var directory = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("jingle").path),
-              directory.pathComponents.count > 1 {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("jingle")
-    }
+    static var executable: URL { builtProduct("jingle") }
 
     init(arguments: [String], sipPort: Int) throws {
         self.sipPort = sipPort

@@ -13,14 +13,7 @@ final class PeerProcess: Sendable {
     private let input: FileHandle
     private let received = LineBuffer()
 
-    static var executable: URL {
-        var directory = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("bench-transport-throughput").path),
-              directory.pathComponents.count > 1 {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("bench-transport-throughput")
-    }
+    static var executable: URL { builtProduct("bench-transport-throughput") }
 
     init() throws {
         process = Process()
