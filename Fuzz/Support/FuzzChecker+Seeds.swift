@@ -13,7 +13,7 @@ extension FuzzChecker {
         case .rtp: Self.rtpSeeds()
         case .datagram: datagramSeeds()
         case .filename: Self.fileNameSeeds.map { Array($0.utf8) }
-        case .sip: Self.sipSeeds.map { Array($0.replacingOccurrences(of: "\n", with: "\r\n").utf8) }
+        case .sip: Self.sipSeeds.map { Array($0.replacing("\n", with: "\r\n").utf8) }
         }
     }
 

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// An ICE agent (RFC 8445) over libnice. Each agent owns a GLib main context and a thread iterating it;

@@ -118,7 +118,7 @@ extension JingleSDPMapper {
                     : (rtp.encryption.map { !$0.cryptos.isEmpty } ?? false) ? "RTP/SAVP" : "RTP/AVP"
                 section.formats = rtp.payloadTypes.map { String($0.id) }
                 if let bandwidth = rtp.bandwidth {
-                    guard let value = UInt64(bandwidth.value.trimmingCharacters(in: .whitespaces)) else {
+                    guard let value = UInt64(bandwidth.value.trimmingSpacesAndTabs) else {
                         throw JingleSDPError(.invalidValue, "content '\(content.name)': <bandwidth type='\(bandwidth.type)'> value '\(bandwidth.value)' is not a number (RFC 8866 §5.8)")
                     }
                     section.bandwidths = [SDPBandwidth(type: bandwidth.type, value: value)]
@@ -330,5 +330,14 @@ extension JingleSDPMapper {
             for bandwidth in section.bandwidths { try token(bandwidth.type, "bandwidth type") }
             for attribute in section.attributes { try check(attribute) }
         }
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs (XML text around a number).
+    var trimmingSpacesAndTabs: Substring {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else { return "" }
+        return self[first...last]
     }
 }

@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import RTP
 
 /// 8 kHz mono PCM for the sender, one 20 ms frame at a time: a continuous tone, or a WAV file looped.
@@ -26,7 +34,7 @@ struct AudioSampleSource {
         do {
             bytes = try [UInt8](Data(contentsOf: url))
         } catch {
-            throw .io("cannot read \(url.path): \(error.localizedDescription)")
+            throw .io("cannot read \(url.path): \(error)")
         }
         let audio: WAVAudio
         do {

@@ -1,5 +1,9 @@
 public import DTLS
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 public import SRTP
 
 /// How the media of a `MediaSession` is keyed.

@@ -1,5 +1,13 @@
 import DTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Logging
 import RTP
 import SRTP

@@ -1,4 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,8 +22,8 @@ public final class PlainRTPPort: @unchecked Sendable {
 
     let rtpDescriptor: Int32
     let rtcpDescriptor: Int32
-    private var closed = false
-    private let lock = NSLock()
+    /// Whether the descriptors are closed or handed over.
+    private let closed = Mutex(false)
 
     /// Binds an even RTP port and the RTCP port above it on `host` (an IPv4 or IPv6 literal), trying ports the
     /// system hands out until a pair is free.
@@ -43,19 +49,18 @@ public final class PlainRTPPort: @unchecked Sendable {
 
     /// Closes both sockets (also done by the relay that uses them when it stops).
     public func close() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !closed else { return }
-        closed = true
+        let wasClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
         _ = Glibc.close(rtpDescriptor)
         _ = Glibc.close(rtcpDescriptor)
     }
 
     /// Marks the descriptors as owned by someone else (a relay's read sources close them).
     func handOver() {
-        lock.lock()
-        closed = true
-        lock.unlock()
+        closed.withLock { $0 = true }
     }
 
     static func bind(host: String, port: UInt16) throws(MediaError) -> Int32 {

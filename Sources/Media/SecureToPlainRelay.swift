@@ -1,5 +1,10 @@
 public import DTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 public import Logging
 import RTP
 public import SRTP

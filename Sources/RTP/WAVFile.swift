@@ -1,31 +1,45 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// close(2), outside `WAVWriter` whose own `close()` would shadow it.
+private func closeDescriptor(_ fd: Int32) {
+    _ = close(fd)
+}
 
 /// Streams 16-bit PCM to a WAV file: the header is written first with zero sizes and fixed up on `close()`,
 /// so a recording of unknown length needs no buffering in memory.
 public final class WAVWriter {
     public let format: WAVFormat
     public private(set) var dataBytes: UInt32 = 0
-    private var handle: FileHandle?
+    /// The open file descriptor; -1 once closed.
+    private var fd: Int32
 
     /// Creates (or truncates) the file at `url` and writes the header.
     public init(url: URL, format: WAVFormat) throws(WAVError) {
         try format.validate()
         self.format = format
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw .io("cannot create \(url.path)")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: url)
-            self.handle = handle
-            try handle.write(contentsOf: format.header(dataBytes: 0))
+        fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("cannot create \(url.path): \(String(cString: strerror(errno)))") }
+        do throws(WAVError) {
+            try writeAll(format.header(dataBytes: 0), at: 0)
         } catch {
-            throw .io(String(describing: error))
+            closeDescriptor(fd)
+            fd = -1
+            throw error
         }
     }
 
     /// Appends interleaved samples; their count must be whole frames.
     public func write(_ samples: [Int16]) throws(WAVError) {
-        guard let handle else { throw .invalidWrite("write after close") }
+        guard fd >= 0 else { throw .invalidWrite("write after close") }
         guard samples.count % Int(format.channels) == 0 else {
             throw .invalidWrite("\(samples.count) samples are not whole \(format.channels)-channel frames")
         }
@@ -35,30 +49,35 @@ public final class WAVWriter {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(added)
         bytes.appendLittleEndianSamples(samples)
-        do {
-            try handle.write(contentsOf: bytes)
-        } catch {
-            throw .io(String(describing: error))
-        }
+        try writeAll(bytes, at: 44 + Int(dataBytes))
         dataBytes += UInt32(added)
     }
 
     /// Writes the final RIFF and data sizes into the header and closes the file. Calling it again does nothing.
     public func close() throws(WAVError) {
-        guard let handle else { return }
-        self.handle = nil
+        guard fd >= 0 else { return }
+        defer {
+            closeDescriptor(fd)
+            fd = -1
+        }
         var riffSize: [UInt8] = []
         riffSize.appendLittleEndian32(36 + dataBytes)
         var dataSize: [UInt8] = []
         dataSize.appendLittleEndian32(dataBytes)
-        do {
-            try handle.seek(toOffset: 4)
-            try handle.write(contentsOf: riffSize)
-            try handle.seek(toOffset: 40)
-            try handle.write(contentsOf: dataSize)
-            try handle.close()
-        } catch {
-            throw .io(String(describing: error))
+        try writeAll(riffSize, at: 4)
+        try writeAll(dataSize, at: 40)
+    }
+
+    /// pwrite(2) until every byte is written (a short write only happens on signals or a full disk).
+    private func writeAll(_ bytes: [UInt8], at offset: Int) throws(WAVError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io("write failed: \(String(cString: strerror(errno)))")
+            }
+            done += n
         }
     }
 

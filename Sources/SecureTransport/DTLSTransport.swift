@@ -1,6 +1,5 @@
 public import DTLS
 public import ICE
-import Foundation
 
 /// DTLS over one ICE component (RFC 5764 §4, RFC 8842): the handshake in the role that the signalled
 /// `a=setup` gave us (`active` = client, RFC 4145 §4, RFC 8842 §5), the peer's certificate checked against
@@ -30,7 +29,7 @@ public final class DTLSTransport: @unchecked Sendable {
     public let role: DTLSRole
     public let configuration: DTLSTransportConfiguration
 
-    private let lock = NSLock()
+    private let lock = PosixLock()
     // Guarded by `lock`.
     private let dtls: DTLSConnection
     private var handshakeDone = false

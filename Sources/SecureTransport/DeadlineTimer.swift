@@ -1,4 +1,3 @@
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,9 +32,7 @@ final class DeadlineTimer: @unchecked Sendable {
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(condition, &attributes)
         pthread_condattr_destroy(&attributes)
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
+        startPosixThread(name: name) { [self] in run() }
     }
 
     deinit {

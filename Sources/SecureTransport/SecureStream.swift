@@ -1,7 +1,6 @@
 public import DTLS
 public import ICE
 public import PeerStream
-import Foundation
 
 /// A reliable, ordered, encrypted byte stream in each direction over one ICE component: a PeerStream
 /// connection (loss recovery, congestion and flow control) whose datagrams travel as DTLS application data
@@ -20,7 +19,7 @@ public final class SecureStream: @unchecked Sendable {
     public let transport: DTLSTransport
     public let configuration: SecureStreamConfiguration
 
-    private let lock = NSLock()
+    private let lock = PosixLock()
     // Guarded by `lock`.
     private var connection: PeerStreamConnection
     private var terminal: SecureTransportError?
@@ -40,7 +39,7 @@ public final class SecureStream: @unchecked Sendable {
     /// rise), even when the ICE thread, the timer thread and the writer each send one after the lock is
     /// released: a batch waits for its ticket's turn. Reordered packets would look lost to PeerStream's
     /// packet-threshold loss detection (RFC 9002 §6.1.1) and be retransmitted for nothing.
-    private let sendOrder = NSCondition()
+    private let sendOrder = PosixCondition()
     /// Guarded by `lock`.
     private var nextTicket: UInt64 = 0
     /// Guarded by `sendOrder`.

@@ -1,4 +1,3 @@
-import Foundation
 
 /// An XMPP address (RFC 7622): `[localpart@]domainpart[/resourcepart]`.
 ///
@@ -101,8 +100,8 @@ extension JID {
     /// RFC 7622 §3.3: PRECIS IdentifierClass (UsernameCaseMapped) plus the characters `"&'/:<>@`.
     static func enforceLocalpart(_ raw: String) throws(JIDError) -> String {
         // Width mapping and case mapping (RFC 8265 §3.3.2), then NFC.
-        let prepared = raw.applyingTransform(.fullwidthToHalfwidth, reverse: false) ?? raw
-        let value = prepared.lowercased().precomposedStringWithCanonicalMapping
+        let prepared = PRECISWidth.map(raw)
+        let value = prepared.lowercased().nfc
         if value.isEmpty { throw .emptyLocalpart }
         let octets = value.utf8.count
         if octets > maxPartOctets { throw .localpartTooLong(octets: octets) }
@@ -126,7 +125,7 @@ extension JID {
 
     /// RFC 7622 §3.2: a domain name (IDNA2008 labels, lower case) or an IP literal.
     static func enforceDomainpart(_ raw: String) throws(JIDError) -> String {
-        var value = raw.lowercased().precomposedStringWithCanonicalMapping
+        var value = raw.lowercased().nfc
         // §3.2: a trailing dot is stripped before comparison or storage.
         if value.hasSuffix(".") { value.removeLast() }
         if value.isEmpty { throw .emptyDomainpart }
@@ -158,7 +157,7 @@ extension JID {
         for scalar in raw.unicodeScalars {
             scalars.append(scalar.properties.generalCategory == .spaceSeparator ? " " : scalar)
         }
-        let value = String(scalars).precomposedStringWithCanonicalMapping
+        let value = String(scalars).nfc
         if value.isEmpty { throw .emptyResourcepart }
         let octets = value.utf8.count
         if octets > maxPartOctets { throw .resourcepartTooLong(octets: octets) }

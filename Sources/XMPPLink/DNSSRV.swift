@@ -3,7 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A minimal DNS SRV resolver (RFC 2782) for RFC 6120 §3.2.1: one UDP query to the first `nameserver` of
 /// /etc/resolv.conf, no recursion of our own, no TCP fallback. The message codec is pure and tested; the

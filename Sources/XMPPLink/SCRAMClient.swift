@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hashes
 
 /// The client side of SCRAM (RFC 5802), for SCRAM-SHA-1 and SCRAM-SHA-256 (RFC 7677), without channel
@@ -30,7 +34,7 @@ public struct SCRAMClient: Sendable {
 
     /// RFC 5802 §5.1: `=` and `,` in the username are escaped as `=3D` and `=2C`.
     private var saslName: String {
-        username.replacingOccurrences(of: "=", with: "=3D").replacingOccurrences(of: ",", with: "=2C")
+        username.replacing("=", with: "=3D").replacing(",", with: "=2C")
     }
 
     private var clientFirstBare: String { "n=\(saslName),r=\(clientNonce)" }

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 import Logging
 import XMLStream
 import XMPPCore
@@ -98,9 +103,9 @@ public struct XMPPClientConfiguration: Sendable {
         if let host { return (host, port ?? 5222) }
         if let port { return (jid.domainpart, port) }
         let name = "_xmpp-client._tcp." + jid.domainpart
-        // The lookup blocks (up to its timeout), so it runs on its own thread, not the cooperative pool.
+        // The lookup blocks (up to its timeout), so it runs on a Dispatch thread, not the cooperative pool.
         let records = await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: DNSSRV.lookup(name)) }
+            DispatchQueue.global().async { continuation.resume(returning: DNSSRV.lookup(name)) }
         }
         if let record = records.first { return (record.target, record.port) }
         // RFC 6120 §3.2.2: no SRV answer, so the domain itself on the default port.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hashes
 import XMLStream
 import XMPPCore
@@ -206,7 +210,7 @@ public struct XMPPStreamMachine: Sendable {
         for (name, value) in attributes {
             var escaped = ""
             XMLEscaping.appendAttribute(value, to: &escaped)
-            out += " \(name)='\(escaped.replacingOccurrences(of: "'", with: "&apos;"))'"
+            out += " \(name)='\(escaped.replacing("'", with: "&apos;"))'"
         }
         return out + " xml:lang='en'>"
     }
@@ -678,7 +682,7 @@ private func base64(_ text: String) -> String {
 }
 
 private func unbase64(_ text: String) -> String? {
-    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    let trimmed = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     if trimmed.isEmpty || trimmed == "=" { return "" }
     return Data(base64Encoded: trimmed).map { String(decoding: $0, as: UTF8.self) }
 }
@@ -686,5 +690,5 @@ private func unbase64(_ text: String) -> String? {
 private func escape(_ value: String) -> String {
     var out = ""
     XMLEscaping.appendAttribute(value, to: &out)
-    return out.replacingOccurrences(of: "'", with: "&apos;")
+    return out.replacing("'", with: "&apos;")
 }

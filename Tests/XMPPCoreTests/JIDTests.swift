@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import XMPPCore
 
@@ -98,6 +99,46 @@ struct JIDTests {
         let b = try JID("cafe\u{301}@example.com/re\u{301}")
         #expect(a == b)
         #expect(a.description.utf8.count == b.description.utf8.count)
+    }
+
+    @Test func nfcMatchesFoundationOnCombiningSequences() throws {
+        // The standard library's normaliser must agree with ICU's (Foundation) on what NFC is.
+        let samples = ["e\u{301}", "A\u{30A}", "\u{1100}\u{1161}\u{11A8}", "o\u{308}\u{304}", "\u{212B}", "\u{FB01}", "ﾊﾟ", "a\u{323}\u{302}"]
+        for sample in samples {
+            let jid = try JID("x@example.com/\(sample)")
+            #expect(jid.resourcepart == sample.precomposedStringWithCanonicalMapping, "NFC of \(sample.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
+    @Test func widthMappingFollowsPRECISNotICU() throws {
+        // RFC 8265 §3.3.2 / RFC 8264 §9.1: fullwidth and halfwidth code points map to their <wide>/<narrow>
+        // decompositions. Fullwidth ASCII becomes ASCII (then case-mapped)...
+        let fullwidth = String(String.UnicodeScalarView((0xFF21...0xFF3A).compactMap(Unicode.Scalar.init)))
+        #expect(try JID("\(fullwidth)@example.com").localpart == "abcdefghijklmnopqrstuvwxyz")
+        for offset in UInt32(0)..<94 {
+            let wide = Unicode.Scalar(0xFF01 + offset)!, narrow = Unicode.Scalar(0x21 + offset)!
+            #expect(PRECISWidth.mapped(wide) == narrow)
+        }
+        // ...halfwidth katakana and hangul become the ordinary (wide) forms, and ordinary katakana stays as it is
+        // (an ICU "Fullwidth-Halfwidth" transform would turn it into halfwidth forms instead).
+        #expect(try JID("\u{FF71}\u{FF72}@example.com").localpart == "\u{30A2}\u{30A4}")
+        #expect(try JID("\u{30A2}@example.com").localpart == "\u{30A2}")
+        #expect(PRECISWidth.mapped("\u{FFA1}") == "\u{3131}")
+        #expect(PRECISWidth.mapped("\u{FFE0}") == "\u{A2}")
+        #expect(PRECISWidth.mapped("\u{FFEE}") == "\u{25CB}")
+        #expect(PRECISWidth.mapped("\u{3000}") == " ")
+        // Nothing outside U+3000 and the Halfwidth and Fullwidth Forms block is touched.
+        for value in [0x41, 0xE9, 0x30A2, 0x3001, 0xFF00, 0xFFEF, 0x1F600] as [UInt32] {
+            #expect(PRECISWidth.mapped(Unicode.Scalar(value)!) == nil)
+        }
+        // The table is sorted and disjoint (the binary search relies on it) and maps 226 code points.
+        var previous: UInt32 = 0, count = 0
+        for run in PRECISWidth.runs {
+            #expect(run.first > previous && run.last >= run.first)
+            previous = run.last
+            count += Int(run.last - run.first) + 1
+        }
+        #expect(count == 226)
     }
 
     @Test func codableAsString() throws {

@@ -1,5 +1,9 @@
 import DTLS
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 import ICE
 public import Jingle
 import JingleSDP

@@ -1,5 +1,9 @@
 import DTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ICE
 import Jingle
 import PeerStream

@@ -1,6 +1,10 @@
 import DTLS
 import FileTransfer
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hashes
 import ICE
 import Jingle

@@ -1,5 +1,9 @@
 import FileTransfer
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Hashes
 import ICE
 import Jingle
@@ -323,7 +327,7 @@ extension JingleFileTransfer {
     /// are given). Hashes are computed only for a request by hash.
     static func servedFile(matching name: String?, sha256: [UInt8]?, in files: [String], hashes: ServedHashesCache) throws(FileTransferError) -> String? {
         for path in files {
-            if let name, (path as NSString).lastPathComponent != name { continue }
+            if let name, path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) != name { continue }
             if let sha256, try hashes.sha256(path) != sha256 { continue }
             return path
         }

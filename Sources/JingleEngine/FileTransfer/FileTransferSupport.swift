@@ -1,5 +1,9 @@
 import DTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ICE
 import Jingle
 import Synchronization
@@ -320,8 +324,7 @@ struct SecureStreamBox: Sendable { let stream: SecureStream }
 
 enum XEP0082 {
     static func format(_ seconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+        // XEP-0082 DateTime, UTC with a Z, whole seconds (what ISO 8601 "internet date time" gives).
+        Date(timeIntervalSince1970: seconds).formatted(.iso8601)
     }
 }
