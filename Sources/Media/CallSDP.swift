@@ -48,6 +48,10 @@ public struct NegotiatedCall: Sendable {
     public var audioLevelExtensionID: UInt8?
     /// Whether generic NACK (`a=rtcp-fb:<pt> nack`, RFC 4585 §4.2 / XEP-0293) was agreed for the audio codec.
     public var nack: Bool
+    /// Whether the remote description said its candidate list is complete (`a=end-of-candidates`, RFC 8840
+    /// §8.2). Peers that trickle (RFC 8838; XEP-0176 transport-info after session-initiate, as most Jingle
+    /// clients do) leave it out and send more candidates later.
+    public var remoteEndOfCandidates = false
 }
 
 /// Builds and reads the SDP of a WebRTC-style call: ICE (no trickle, all candidates and
@@ -259,10 +263,12 @@ public enum CallSDP {
         let nack = answerAudio.rtcpFeedback.contains { feedback in
             supportsFeedback(feedback) && (feedback.format == .all || feedback.format == .format(chosenFormat))
         }
-        return NegotiatedCall(remoteCredentials: credentials, remoteCandidates: candidates, remoteFingerprint: fingerprint,
-                              dtlsRole: role, audioFormat: chosen, videoPayloadType: videoPT,
-                              videoReceivePayloadTypes: videoReceive, direction: direction, remoteAudioSSRCs: remoteSSRCs,
-                              audioLevelExtensionID: levelID, nack: nack)
+        var negotiated = NegotiatedCall(remoteCredentials: credentials, remoteCandidates: candidates, remoteFingerprint: fingerprint,
+                                        dtlsRole: role, audioFormat: chosen, videoPayloadType: videoPT,
+                                        videoReceivePayloadTypes: videoReceive, direction: direction, remoteAudioSSRCs: remoteSSRCs,
+                                        audioLevelExtensionID: levelID, nack: nack)
+        negotiated.remoteEndOfCandidates = remote.media.contains { !$0.isRejected && $0.endOfCandidates }
+        return negotiated
     }
 
     /// `a=ssrc:<ssrc> cname:<cname>` for our audio source (RFC 5576 §4.1, §6.1: cname is the one required attribute).

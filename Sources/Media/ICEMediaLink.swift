@@ -111,15 +111,29 @@ public final class ICEMediaLink: Sendable {
         }
     }
 
-    /// Applies the peer's credentials and full candidate list (then end-of-candidates, RFC 8838 §13).
-    public func setRemote(credentials: ICECredentials, candidates: [ICECandidate]) async throws(MediaError) {
+    /// Applies the peer's credentials and candidates. `complete` (the default) also signals end-of-candidates
+    /// (RFC 8838 §13), so ICE fails as soon as every pair has failed; a peer that trickles has not finished,
+    /// so pass false and hand later candidates to `addRemoteCandidates`.
+    public func setRemote(credentials: ICECredentials, candidates: [ICECandidate], complete: Bool = true) async throws(MediaError) {
         do {
             try await agent.setRemoteCredentials(credentials, stream: stream)
             let usable = candidates.filter { $0.component == 1 }
             if !usable.isEmpty { try await agent.addRemoteCandidates(usable, stream: stream) }
-            try await agent.endOfRemoteCandidates(stream: stream)
+            if complete { try await agent.endOfRemoteCandidates(stream: stream) }
         } catch {
             throw .ice("remote description refused: \(error)")
+        }
+    }
+
+    /// Candidates the peer trickled after its description (RFC 8838 §11; XEP-0176 transport-info), and
+    /// end-of-candidates when `complete`. Call after `setRemote`.
+    public func addRemoteCandidates(_ candidates: [ICECandidate], complete: Bool) async throws(MediaError) {
+        do {
+            let usable = candidates.filter { $0.component == 1 }
+            if !usable.isEmpty { try await agent.addRemoteCandidates(usable, stream: stream) }
+            if complete { try await agent.endOfRemoteCandidates(stream: stream) }
+        } catch {
+            throw .ice("trickled candidates refused: \(error)")
         }
     }
 

@@ -40,6 +40,8 @@ enum AnchoredSDP {
         var candidates: [ICECandidate]
         var fingerprint: DTLS.DTLSFingerprint
         var setup: SDPSetupRole?
+        /// `a=end-of-candidates` (RFC 8840 §8.2): the list is complete; without it more may be trickled.
+        var endOfCandidates = false
     }
 
     /// The index of the anchored (first usable audio) m-line.
@@ -158,8 +160,10 @@ enum AnchoredSDP {
                 candidates.append(parsed)
             }
         }
-        return SecurePeer(credentials: ICECredentials(ufrag: ufrag, pwd: pwd), candidates: candidates, fingerprint: fingerprint,
-                          setup: description.setup(for: section))
+        var peer = SecurePeer(credentials: ICECredentials(ufrag: ufrag, pwd: pwd), candidates: candidates, fingerprint: fingerprint,
+                              setup: description.setup(for: section))
+        peer.endOfCandidates = section.endOfCandidates
+        return peer
     }
 
     /// Where the SIP peer receives RTP and RTCP (RFC 3605 `a=rtcp`, RFC 5761 `a=rtcp-mux`).

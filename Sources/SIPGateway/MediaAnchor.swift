@@ -1,5 +1,9 @@
 import DTLS
 import ICE
+import struct Jingle.ICEUDPTransport
+import struct Jingle.JingleContent
+import enum JingleEngine.TransportMapping
+import enum JingleSDP.SDPMappingExtension
 import Logging
 import Media
 import SDP
@@ -16,6 +20,10 @@ actor MediaAnchor {
     let candidates: [ICECandidate]
     private var relay: SecureToPlainRelay?
     private var stopped = false
+    /// Candidates the Jingle party trickled (transport-info) after its description, before `run` applied it.
+    private var trickled: [ICECandidate] = []
+    private var trickledEnd = false
+    private var remoteApplied = false
 
     private init(link: ICEMediaLink, certificate: DTLSCertificate, port: PlainRTPPort, credentials: ICECredentials, candidates: [ICECandidate]) {
         self.link = link
@@ -65,10 +73,41 @@ actor MediaAnchor {
         let relay = try SecureToPlainRelay(secure: link.transport, certificate: certificate, remoteFingerprint: peer.fingerprint, role: role,
                                            plain: port, peer: plain, plainKeying: keying, logger: logger)
         self.relay = relay
-        try await link.setRemote(credentials: peer.credentials, candidates: peer.candidates)
+        // A Jingle party that trickles (no end-of-candidates yet) may still send the candidates that work,
+        // so ICE must not give up on the first ones; `timeout` then bounds the attempt.
+        let early = trickled
+        trickled = []
+        try await link.setRemote(credentials: peer.credentials, candidates: peer.candidates + early, complete: peer.endOfCandidates || trickledEnd)
+        remoteApplied = true
+        if !trickled.isEmpty || (trickledEnd && !peer.endOfCandidates) {
+            let late = trickled
+            trickled = []
+            try await link.addRemoteCandidates(late, complete: trickledEnd)
+        }
         try await link.waitUntilConnected(timeout: timeout)
         guard !stopped else { return }
         relay.start()
+    }
+
+    /// Candidates from a transport-info of the Jingle party (XEP-0176 §6, RFC 8838), with its end-of-candidates.
+    func trickle(_ contents: [JingleContent]) async {
+        guard !stopped else { return }
+        var candidates: [ICECandidate] = []
+        var end = false
+        for content in contents {
+            guard let transport = content.transport as? ICEUDPTransport else { continue }
+            let usable: [ICECandidate] = transport.candidates.compactMap { TransportMapping.iceCandidate($0) }
+            candidates += usable.filter { $0.component == 1 && $0.transport == .udp }
+            end = end || transport.extensions.contains { $0.name == "end-of-candidates" && $0.namespace == SDPMappingExtension.namespace }
+        }
+        guard !candidates.isEmpty || end else { return }
+        if !remoteApplied {
+            trickled += candidates
+            trickledEnd = trickledEnd || end
+            return
+        }
+        // A refusal leaves ICE to succeed with what it has or to time out; the call's own timeout reports it.
+        try? await link.addRemoteCandidates(candidates, complete: end)
     }
 
     /// The relay's events (nil before `run`).

@@ -279,6 +279,9 @@ public actor SIPGateway {
                     } else if answered, configuration.media == .passthrough {
                         // Trickle after the answer: SIP INFO (RFC 8840).
                         trickled(await jingleTrickle(p, call: incoming.call, jingleAuthor: .responder))
+                    } else if answered, let anchor {
+                        // Anchored: the gateway's own ICE agent takes them.
+                        await anchor.trickle(p.contents)
                     } else {
                         logger.debug("call sip=\(callID) jingle=\(sid): late transport-info dropped")
                     }
@@ -476,6 +479,9 @@ public actor SIPGateway {
                 } else if let call, configuration.media == .passthrough {
                     // After the INVITE: SIP INFO (RFC 8840), which needs the dialog (a 1xx with tag or the 2xx).
                     trickled(await jingleTrickle(p, call: call, jingleAuthor: .initiator))
+                } else if let anchor {
+                    // Anchored: the gateway's own ICE agent takes them.
+                    await anchor.trickle(p.contents)
                 } else {
                     logger.debug("call jingle=\(id.sid): late transport-info dropped")
                 }

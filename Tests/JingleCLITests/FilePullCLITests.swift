@@ -118,8 +118,8 @@ struct FilePullCLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try F.randomFile(dir + "/private-notes.txt", size: 100)
         let r = try Self.pull(dir, serve: [dir + "/private-notes.txt"], request: ["--request", "passwd"])
-        #expect(r.ps == 1 && r.ss == 1)
-        #expect(r.puller.stderr.contains("no served file matches \"passwd\""), "\(r.puller.stderr)")
+        #expect(r.ps == 1 && r.ss == 1, "pull: \(r.puller.stderr)\nserve: \(r.server.stderr)")
+        #expect(r.puller.stderr.contains("no served file matches \"passwd\""), "\(r.puller.stderr)\nserve: \(r.server.stderr)")
         #expect(!r.puller.stderr.contains("private-notes"))
         #expect(r.puller.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") || $0.hasPrefix("error:") }.count == 1)
         #expect(F.listing(dir + "/in").isEmpty)

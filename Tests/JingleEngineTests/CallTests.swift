@@ -109,6 +109,36 @@ struct CallTests {
         await p.close()
     }
 
+    /// Most Jingle clients send session-initiate (or -accept) without candidates and trickle them in
+    /// transport-info (XEP-0176 §6, RFC 8838), often never saying the list is complete. Both sides trickle
+    /// here, so neither description has a candidate and ICE can only work if the trickled ones are applied.
+    @Test("candidates trickled in transport-info by both sides are used, with and without end-of-candidates",
+          .timeLimit(.minutes(1)), arguments: [(false, false), (false, true)])
+    func trickledCandidates(callerEnds: Bool, calleeEnds: Bool) async throws {
+        let p = try await Self.parties()
+        var callerOptions = CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"])
+        var calleeOptions = CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"])
+        callerOptions.trickleLate = .init(end: callerEnds)
+        calleeOptions.trickleLate = .init(end: calleeEnds)
+        var incoming = p.bob.incomingSessions.makeAsyncIterator()
+        async let answered: JingleCall = {
+            let session = try #require(await incoming.next())
+            let transport = try #require(session.initiate.contents.first?.transport as? ICEUDPTransport)
+            #expect(transport.candidates.isEmpty, "the session-initiate carries no candidates")
+            return try await JingleCall.answer(engine: p.bob, incoming: session, options: calleeOptions)
+        }()
+        let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: callerOptions)
+        let log = EventLog(call)
+        let callee = try await answered
+        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 20 && b > 20 },
+                "media both ways: \(log.all)")
+        let selected = log.all.compactMap { event -> String? in if case .iceConnected(_, let remote) = event { remote } else { nil } }
+        #expect(selected.count == 1 && selected.first?.hasPrefix("127.0.0.1:") == true, "\(log.all)")
+        _ = await call.hangUp()
+        await callee.waitUntilEnded()
+        await p.close()
+    }
+
     @Test("a wrong DTLS fingerprint in our session-initiate ends the call with security-error", .timeLimit(.minutes(1)))
     func wrongFingerprint() async throws {
         let p = try await Self.parties()

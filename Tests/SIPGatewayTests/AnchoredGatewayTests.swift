@@ -1,6 +1,6 @@
 import Foundation
 import Jingle
-import JingleEngine
+@testable import JingleEngine
 import JingleSDP
 import Media
 import RTP
@@ -152,6 +152,28 @@ extension GatewayIntegrationTests {
         }
         await bob.close()
         #expect(dominantFrequency(try readWAV(heard)) == 440)
+    }
+
+    /// The Jingle party answers without candidates and trickles them a second later (after the gateway's 200
+    /// went to SIPp), without end-of-candidates, as most Jingle clients do: the anchored gateway's own ICE
+    /// agent must take them, and the echo comes back through the relay.
+    @Test func anchoredGatewayTakesCandidatesTrickledAfterItsAnswer() async throws {
+        let server = try ProsodyServer.get()
+        var options = CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"])
+        options.trickleLate = .init(end: false, delay: .seconds(1))
+        let bob = try await CallAnswerer(server: server, resource: "sipp-trickle", options: options)
+        try await withGateway(server, media: .anchored) { gateway in
+            let (status, log) = try await runUAC("uac_anchored", service: "bob-sipp-trickle", gateway: gateway, extra: ["-rtp_echo"])
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.completed == 1 && counters.relayedRTP > 100, "\(counters)")
+            let events = bob.events.withLock { $0 }
+            #expect(events.contains { if case .iceConnected = $0 { true } else { false } }, "\(events)")
+            let statistics = events.compactMap { if case .stats(let s) = $0 { s } else { nil } }.last
+            #expect((statistics?.packetsReceived ?? 0) > 40, "the echo should come back through the relay: \(String(describing: statistics))")
+        }
+        await bob.close()
     }
 
     /// SIPp holds with a re-INVITE a=sendonly and resumes with a=sendrecv; the Jingle side gets <hold/> and

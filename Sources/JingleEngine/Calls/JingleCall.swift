@@ -29,6 +29,14 @@ public struct CallOptions: Sendable {
     /// Test hook: announce this fingerprint instead of our certificate's (the peer must then end the call
     /// with `security-error`, XEP-0320 §3 / RFC 5763 §5).
     var announcedFingerprintOverride: DTLS.DTLSFingerprint?
+    /// Test hook: behave like clients that trickle (Conversations, Dino): our session-initiate/accept carries
+    /// no candidates, and one transport-info `delay` after it carries them all, with our
+    /// `<end-of-candidates/>` only when `end`.
+    var trickleLate: LateCandidates?
+    struct LateCandidates: Sendable {
+        var end: Bool
+        var delay: Duration = .zero
+    }
 
     public init(audioSource: AudioSource = .tone(440), recordURL: URL? = nil, bindAddresses: [String] = [], video: Bool = false,
                 videoInput: UDPEndpoint? = nil, videoOutput: UDPEndpoint? = nil, connectTimeout: Duration = .seconds(20),
@@ -128,6 +136,11 @@ public actor JingleCall {
     private var finished = false
     private var finalStatistics: MediaStatistics?
     private var endedWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Candidates the peer trickled (transport-info) before its description reached the ICE agent.
+    private var trickledEarly: [ICE.ICECandidate] = []
+    private var trickledEnd = false
+    /// Whether `setRemote` ran, so trickled candidates go straight to the agent.
+    private var remoteApplied = false
     private var tasks: [Task<Void, Never>] = []
 
     private init(engine: JingleEngine, id: JingleSessionID, role: JingleRole, link: ICEMediaLink, certificate: DTLSCertificate,
@@ -173,7 +186,12 @@ public actor JingleCall {
         let handle: JingleSessionHandle
         do {
             timeline.mark("initiate.sent")
-            handle = try await engine.initiate(to: peer, contents: payload.contents, groups: payload.groups, sid: sid)
+            let contents = options.trickleLate == nil ? payload.contents : Self.withoutCandidates(payload.contents)
+            handle = try await engine.initiate(to: peer, contents: contents, groups: payload.groups, sid: sid)
+            if let late = options.trickleLate {
+                try? await Task.sleep(for: late.delay)
+                try await engine.sendTransportInfo(handle.id, contents: Self.trickled(payload.contents, end: late.end))
+            }
         } catch {
             await link.close()
             throw .engine(error)
@@ -285,7 +303,17 @@ public actor JingleCall {
         }
         self.answer = answer
         timeline.mark("accept.sent")
-        do { try await engine.accept(id, contents: payload.contents, groups: payload.groups) } catch { throw .engine(error) }
+        do {
+            if let late = options.trickleLate {
+                try await engine.accept(id, contents: Self.withoutCandidates(payload.contents), groups: payload.groups)
+                try? await Task.sleep(for: late.delay)
+                try await engine.sendTransportInfo(id, contents: Self.trickled(payload.contents, end: late.end))
+            } else {
+                try await engine.accept(id, contents: payload.contents, groups: payload.groups)
+            }
+        } catch {
+            throw .engine(error)
+        }
         continuation.yield(.accepted)
         try await connect()
     }
@@ -313,7 +341,19 @@ public actor JingleCall {
         media = session
         watch(session.events)
         do {
-            try await link.setRemote(credentials: negotiated.remoteCredentials, candidates: negotiated.remoteCandidates)
+            // A peer that trickles (no end-of-candidates yet) may still send the candidates that work, so ICE
+            // must not give up when the first ones fail; then only `connectTimeout` ends the attempt.
+            let early = trickledEarly
+            trickledEarly = []
+            try await link.setRemote(credentials: negotiated.remoteCredentials, candidates: negotiated.remoteCandidates + early,
+                                     complete: negotiated.remoteEndOfCandidates || trickledEnd)
+            remoteApplied = true
+            // Candidates trickled while the agent took the description.
+            if !trickledEarly.isEmpty || (trickledEnd && !negotiated.remoteEndOfCandidates) {
+                let late = trickledEarly
+                trickledEarly = []
+                try await link.addRemoteCandidates(late, complete: trickledEnd)
+            }
             try await link.waitUntilConnected(timeout: options.connectTimeout)
         } catch {
             throw .media(error)
@@ -366,6 +406,8 @@ public actor JingleCall {
                     }
                     applySending()
                 }
+            case .transportInfo:
+                await applyTrickled(payload)
             case .contentAdd:
                 // The media session's streams are fixed when it starts, so contents added mid-call (video,
                 // XEP-0166 §7.2.1) are refused with content-reject (§7.2.5); offer video at session-initiate.
@@ -389,6 +431,57 @@ public actor JingleCall {
             await finish(reason: reason, byPeer: byPeer, send: false)
         default:
             break
+        }
+    }
+
+    /// XEP-0176 §6 / RFC 8838: candidates the peer sends in transport-info after its description. Before the
+    /// description reached the ICE agent they wait in `trickledEarly`; a transport with other credentials
+    /// (an ICE restart, XEP-0176 §7) is not supported by a running call and is ignored.
+    private func applyTrickled(_ payload: JinglePayload) async {
+        var candidates: [ICE.ICECandidate] = []
+        var end = false
+        let remoteUfrag = (role == .initiator ? answer : offer).flatMap { description in
+            description.media.first { !$0.isRejected && $0.iceUfrag != nil }.flatMap { description.iceUfrag(for: $0) }
+        }
+        for content in payload.contents {
+            guard let transport = content.transport as? ICEUDPTransport else { continue }
+            if let ufrag = transport.ufrag, let remoteUfrag, ufrag != remoteUfrag { continue }
+            candidates += transport.candidates.compactMap(TransportMapping.iceCandidate).filter { $0.component == 1 && $0.transport == .udp }
+            end = end || transport.extensions.contains { $0.name == "end-of-candidates" && $0.namespace == SDPMappingExtension.namespace }
+        }
+        guard !candidates.isEmpty || end else { return }
+        if !remoteApplied {
+            trickledEarly += candidates
+            trickledEnd = trickledEnd || end
+            return
+        }
+        do {
+            try await link.addRemoteCandidates(candidates, complete: end)
+        } catch {
+            await finish(reason: JingleReason(.failedTransport, text: "\(error)"), byPeer: false, send: true)
+        }
+    }
+
+    /// The contents with their ICE-UDP transports' candidates (and our end-of-candidates) taken out.
+    static func withoutCandidates(_ contents: [JingleContent]) -> [JingleContent] {
+        contents.map { content in
+            var content = content
+            if var transport = content.transport as? ICEUDPTransport {
+                transport.candidates = []
+                transport.extensions.removeAll { $0.name == "end-of-candidates" && $0.namespace == SDPMappingExtension.namespace }
+                content.transport = transport
+            }
+            return content
+        }
+    }
+
+    /// A transport-info's contents: each content's name and creator with its ICE-UDP transport (candidates,
+    /// and end-of-candidates when `end`), no description (XEP-0176 §6).
+    static func trickled(_ contents: [JingleContent], end: Bool) -> [JingleContent] {
+        contents.compactMap { content in
+            guard var transport = content.transport as? ICEUDPTransport, !transport.candidates.isEmpty else { return nil }
+            if !end { transport.extensions.removeAll { $0.name == "end-of-candidates" && $0.namespace == SDPMappingExtension.namespace } }
+            return JingleContent(creator: content.creator, name: content.name, senders: content.senders, description: nil, transport: transport)
         }
     }
 
