@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(name: "GatewayScenario", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", log], path: "Samples/GatewayScenario", exclude: ["README.md", "uac_call.xml"]),
 
         // ---- tests ----
-        .target(name: "TestServers", dependencies: ["XMPPLink", "XMPPCore"], path: "Tests/TestServers"),
+        .target(name: "TestServers", dependencies: ["XMPPLink", "XMPPCore", "RTP"], path: "Tests/TestServers"),
         .testTarget(name: "XMLStreamTests", dependencies: ["XMLStream", "TestServers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "XMPPCoreTests", dependencies: ["XMPPCore"]),
         .testTarget(name: "CLibrariesTests", dependencies: ["Hashes", "CLibXML2", "COpenSSL", "CSRTP", "CNice"]),

@@ -14,9 +14,10 @@
 // and the engine's code paths are already resident, and only what the sessions hold is in the delta).
 // Process RSS is VmRSS of /proc/self/status. The run fails (exit 1) when the process with the sessions is
 // at or over --limit-mb (default 50: "1000 idle sessions in one engine under 50 MB RSS"), on either side,
-// or when any session is not live on both sides.
+// or when any session is not live on both sides; with --max-growth-mb also when either engine grew by more
+// than that from 0 sessions (the CI test's per-session budget).
 //
-// Usage: scripts/bench sessions-memory [--count N] [--limit-mb MB]
+// Usage: scripts/bench sessions-memory [--count N] [--limit-mb MB] [--max-growth-mb MB]
 // Last line: sessions-memory: ours=<RSS with N sessions>MB baseline=<RSS with 0 sessions>MB ratio=<x>
 // The engine libraries need only FoundationEssentials, not Foundation (whose ICU data alone is ~5 MB of
 // resident pages), and this program imports neither, so the figures are what an embedding application that
@@ -244,7 +245,7 @@ final class Peer: @unchecked Sendable {
 
 func mb(_ kb: Int) -> String { fixed(Double(kb) / 1024, 1) }
 
-func runMeasurement(count: Int, limitMB: Int) async throws -> Bool {
+func runMeasurement(count: Int, limitMB: Int, maxGrowthMB: Int?) async throws -> Bool {
     let peer = try Peer()
     guard let portLine = peer.line(), portLine.hasPrefix("port "), let port = Int(portLine.dropFirst(5)) else {
         throw BenchError("the peer process did not report its port")
@@ -295,6 +296,12 @@ func runMeasurement(count: Int, limitMB: Int) async throws -> Bool {
     if remaining != 0 { say("  FAIL: \(remaining) sessions survived session-terminate"); passed = false }
     if loaded >= limitMB * 1024 { say("  FAIL: \(mb(loaded)) MB RSS with \(count) sessions is not under \(limitMB) MB"); passed = false }
     if let b = peerLoaded, b.rssKB >= limitMB * 1024 { say("  FAIL: responder \(mb(b.rssKB)) MB RSS is not under \(limitMB) MB"); passed = false }
+    if let maxGrowthMB {
+        if delta > maxGrowthMB * 1024 { say("  FAIL: +\(mb(delta)) MB for \(count) sessions exceeds \(maxGrowthMB) MB"); passed = false }
+        if let b = peerLoaded, let a = peerBaseline, b.rssKB - a.rssKB > maxGrowthMB * 1024 {
+            say("  FAIL: responder +\(mb(b.rssKB - a.rssKB)) MB exceeds \(maxGrowthMB) MB"); passed = false
+        }
+    }
     say("sessions-memory: ours=\(mb(loaded))MB baseline=\(mb(baseline))MB ratio=\(fixed(Double(loaded) / Double(baseline), 2))")
     return passed
 }
@@ -303,12 +310,14 @@ if CommandLine.arguments.contains("--peer") {
     do { try await runPeer() } catch { fail("peer: \(error)") }
     exit(0)
 }
-guard let count = Int(option("--count") ?? "1000"), count > 0, let limitMB = Int(option("--limit-mb") ?? "50") else {
-    warn("usage: bench-sessions-memory [--count N] [--limit-mb MB]")
+let maxGrowth = option("--max-growth-mb")
+guard let count = Int(option("--count") ?? "1000"), count > 0, let limitMB = Int(option("--limit-mb") ?? "50"),
+      maxGrowth == nil || Int(maxGrowth!) != nil else {
+    warn("usage: bench-sessions-memory [--count N] [--limit-mb MB] [--max-growth-mb MB]")
     exit(64)
 }
 do {
-    exit(try await runMeasurement(count: count, limitMB: limitMB) ? 0 : 1)
+    exit(try await runMeasurement(count: count, limitMB: limitMB, maxGrowthMB: maxGrowth.flatMap { Int($0) }) ? 0 : 1)
 } catch {
     fail("\(error)")
 }

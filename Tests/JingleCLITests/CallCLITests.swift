@@ -16,12 +16,6 @@ struct CallCLITests {
         return url
     }
 
-    func dominantTone(_ url: URL) throws -> (Double?, Int) {
-        let audio = try WAVAudio(parsing: [UInt8](Data(contentsOf: url)))
-        let samples = audio.channel(0)
-        return (Goertzel.dominantFrequency(in: samples, sampleRate: Double(audio.format.sampleRate), candidates: [440, 880]), samples.count)
-    }
-
     /// Runs `answer` and, once it had time to log in (or, given `listenPort`, once it listens there), `call`;
     /// returns both results.
     func callAndAnswer(call: [String], answer: [String], listenPort: Int? = nil) async throws -> (call: CLI.Result, answer: CLI.Result) {
@@ -74,8 +68,8 @@ struct CallCLITests {
         #expect(lines.contains { $0.contains("\"state\":\"media-flowing\"") })
         #expect(lines.contains { $0.contains("\"event\":\"stats\"") })
         #expect(a.stderr.contains("summary:") && a.stderr.contains("media flowing"))
-        let (toneAtCaller, countC) = try dominantTone(heardByCaller)
-        let (toneAtCallee, countA) = try dominantTone(heardByCallee)
+        let (toneAtCaller, countC) = try dominantTone(inWAV: heardByCaller)
+        let (toneAtCallee, countA) = try dominantTone(inWAV: heardByCallee)
         #expect(toneAtCaller == 880)
         #expect(toneAtCallee == 440)
         #expect(countC >= 8000 && countA >= 8000, "at least a second of audio each way")
@@ -99,7 +93,7 @@ struct CallCLITests {
         #expect(a.status == 0, "callee: \(a.stderr)")
         #expect(c.stderr.contains("proposing") && c.stderr.contains("bob@localhost/jmi proceeded"))
         #expect(a.stderr.contains("proposal from alice@localhost/caller"))
-        #expect(try dominantTone(heardByCallee).0 == 440)
+        #expect(try dominantTone(inWAV: heardByCallee).0 == 440)
     }
 
     @Test("jingle call --peer and jingle answer --listen over the serverless link", .timeLimit(.minutes(1)))
@@ -116,7 +110,7 @@ struct CallCLITests {
         #expect(c.status == 0, "caller: \(c.stderr)")
         #expect(a.status == 0, "callee: \(a.stderr)")
         #expect(c.stderr.contains("ringing") && c.stderr.contains("summary:"))
-        #expect(try dominantTone(heardByCallee).0 == 440)
+        #expect(try dominantTone(inWAV: heardByCallee).0 == 440)
     }
 
     @Test("usage errors exit 64 with a reason", arguments: [

@@ -10,22 +10,11 @@ import Glibc
 /// `jingle call` / `jingle answer` (ICE + DTLS-SRTP) through a private Prosody.
 @Suite("jingle gateway", .serialized)
 struct GatewayCLITests {
-    static let baresipAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/baresip")
 
     func workDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
-    }
-
-    /// The dominant tone between 300 and 1000 Hz after the first 0.3 s.
-    func dominantTone(_ url: URL) throws -> Double? {
-        let audio = try WAVAudio(parsing: [UInt8](Data(contentsOf: url)))
-        let samples = audio.channel(0)
-        let rate = Double(audio.format.sampleRate)
-        let start = min(samples.count, Int(0.3 * rate))
-        guard samples.count - start > Int(rate / 2) else { return nil }
-        return Goertzel.dominantFrequency(in: Array(samples[start...]), sampleRate: rate, range: 300...1000, step: 10)
     }
 
     @Test("--help describes the anchored mode")
@@ -92,56 +81,6 @@ struct GatewayCLITests {
         }
     }
 
-    /// Writes a headless baresip configuration (UDP SIP on loopback, account `peer` auto-answering, PCMU,
-    /// ausine 440 Hz as microphone, sndfile dumping what it decodes) and starts it for `seconds`.
-    func startBaresip(in directory: URL, sipPort: Int, seconds: Int, dial: String? = nil) throws -> Process {
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("wav"), withIntermediateDirectories: true)
-        let rtpBase = 20_000 + 2 * Int.random(in: 0..<10_000)
-        let config = """
-        poll_method     epoll
-        sip_listen      127.0.0.1:\(sipPort)
-        net_interface   127.0.0.1
-        dns_server      127.0.0.1:53
-        audio_player    aubridge,nil
-        audio_source    ausine,440
-        audio_alert     aubridge,nil
-        ausrc_srate     48000
-        ausrc_channels  2
-        auplay_srate    48000
-        auplay_channels 2
-        rtp_ports       \(rtpBase)-\(rtpBase + 40)
-        rtcp_mux        yes
-        jitter_buffer_delay 1-10
-        snd_path        \(directory.appendingPathComponent("wav").path)
-        module_path     /usr/lib/baresip/modules
-        module          g711.so
-        module          ausine.so
-        module          aubridge.so
-        module          sndfile.so
-        module_tmp      account.so
-        module_app      menu.so
-
-        """
-        try config.write(to: directory.appendingPathComponent("config"), atomically: true, encoding: .utf8)
-        try "<sip:peer@127.0.0.1:\(sipPort)>;regint=0;answermode=auto;audio_codecs=PCMU\n"
-            .write(to: directory.appendingPathComponent("accounts"), atomically: true, encoding: .utf8)
-        try "".write(to: directory.appendingPathComponent("contacts"), atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/baresip")
-        process.arguments = ["-f", directory.path, "-t", "\(seconds)"] + (dial.map { ["-e", "/dial \($0)"] } ?? [])
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    func baresipDecoded(_ directory: URL) throws -> URL? {
-        let wav = directory.appendingPathComponent("wav")
-        let name = try FileManager.default.contentsOfDirectory(atPath: wav.path).filter { $0.hasSuffix("dec.wav") }.sorted().first
-        return name.map { wav.appendingPathComponent($0) }
-    }
-
     /// Starts `jingle gateway --media anchored` on the client account alice@localhost/`resource` (not the
     /// component, which the library tests use meanwhile): SIP `NAME@127.0.0.1` reaches bob@localhost/NAME,
     /// a Jingle call to alice@localhost/`resource` reaches sip:peer@127.0.0.1:`baresipPort`.
@@ -190,17 +129,17 @@ struct GatewayCLITests {
                          "--record", heardByBob.path] + account, timeout: 30)
         }.value
         try await Task.sleep(for: .seconds(1.5))
-        let dialler = try startBaresip(in: dir.appendingPathComponent("dialler"), sipPort: baresipPort, seconds: 8,
-                                       dial: "sip:gwcli@127.0.0.1:\(gatewayPort)")
+        let dialler = try BaresipPeer(sipPort: baresipPort)
+        try dialler.run(seconds: 8, dial: "sip:gwcli@127.0.0.1:\(gatewayPort)")
         let answer = try await answered
         try await Task.sleep(for: .milliseconds(300))
-        dialler.terminate()
-        dialler.waitUntilExit()
+        dialler.process.terminate()
+        _ = await dialler.wait(timeout: 3)
         let output = await gateway.stop()
         #expect(answer.status == 0, "answer: \(answer.stderr)\ngateway: \(output)")
-        #expect(try dominantTone(heardByBob) == 440, "jingle answer should record baresip's 440 Hz")
-        let decoded = try #require(try baresipDecoded(dir.appendingPathComponent("dialler")))
-        #expect(try dominantTone(decoded) == 880, "baresip should hear jingle answer's 880 Hz")
+        #expect(dominantFrequency(try WAVAudio(parsing: [UInt8](Data(contentsOf: heardByBob)))) == 440, "jingle answer should record baresip's 440 Hz")
+        let decoded = try #require(try dialler.decodedAudio(), "baresip wrote no recording: \(dialler.log)")
+        #expect(dominantFrequency(decoded) == 880, "baresip should hear jingle answer's 880 Hz")
         try checkCounters(output)
     }
 
@@ -214,7 +153,8 @@ struct GatewayCLITests {
         try Data("bobpw\n".utf8).write(to: bobPW)
         let baresipPort = try #require(freePort())
         let (gateway, _) = try await startAnchoredGateway(server, directory: dir, resource: "gw-out", baresipPort: baresipPort)
-        let answerer = try startBaresip(in: dir.appendingPathComponent("answerer"), sipPort: baresipPort, seconds: 12)
+        let answerer = try BaresipPeer(sipPort: baresipPort)
+        try answerer.run(seconds: 12)
         try await Task.sleep(for: .milliseconds(500))
         let heardByBob = dir.appendingPathComponent("bob.wav")
         let account = account(server)
@@ -223,13 +163,13 @@ struct GatewayCLITests {
                          "--audio", "tone:880", "--record", heardByBob.path] + account, timeout: 30)
         }.value
         try await Task.sleep(for: .milliseconds(300))
-        answerer.terminate()
-        answerer.waitUntilExit()
+        answerer.process.terminate()
+        _ = await answerer.wait(timeout: 3)
         let output = await gateway.stop()
         #expect(call.status == 0, "call: \(call.stderr)\ngateway: \(output)")
-        #expect(try dominantTone(heardByBob) == 440, "jingle call should record baresip's 440 Hz")
-        let decoded = try #require(try baresipDecoded(dir.appendingPathComponent("answerer")))
-        #expect(try dominantTone(decoded) == 880, "baresip should hear jingle call's 880 Hz")
+        #expect(dominantFrequency(try WAVAudio(parsing: [UInt8](Data(contentsOf: heardByBob)))) == 440, "jingle call should record baresip's 440 Hz")
+        let decoded = try #require(try answerer.decodedAudio(), "baresip wrote no recording: \(answerer.log)")
+        #expect(dominantFrequency(decoded) == 880, "baresip should hear jingle call's 880 Hz")
         try checkCounters(output)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RTP
+import TestServers
 import Testing
 
 /// `jingle sdp-call` end to end on loopback: two of our processes, and aiortc in both roles.
@@ -17,13 +18,6 @@ struct SDPCallTests {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("sdp-call-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
-    }
-
-    /// The dominant one of 440/880 Hz in the first channel of a WAV file, with the number of samples.
-    func dominantTone(_ url: URL) throws -> (Double?, Int) {
-        let audio = try WAVAudio(parsing: [UInt8](Data(contentsOf: url)))
-        let samples = audio.channel(0)
-        return (Goertzel.dominantFrequency(in: samples, sampleRate: Double(audio.format.sampleRate), candidates: [440, 880]), samples.count)
     }
 
     @Test("two sdp-call processes exchange SDP through files, each records the other's tone, both exit 0")
@@ -52,8 +46,8 @@ struct SDPCallTests {
         let offerText = try String(contentsOfFile: offer, encoding: .utf8)
         #expect(offerText.contains("a=group:BUNDLE 0") && offerText.contains("UDP/TLS/RTP/SAVPF") && offerText.contains("a=end-of-candidates"))
 
-        let (toneAtOfferer, countO) = try dominantTone(heardByOfferer)
-        let (toneAtAnswerer, countA) = try dominantTone(heardByAnswerer)
+        let (toneAtOfferer, countO) = try dominantTone(inWAV: heardByOfferer)
+        let (toneAtAnswerer, countA) = try dominantTone(inWAV: heardByAnswerer)
         #expect(toneAtOfferer == 880)
         #expect(toneAtAnswerer == 440)
         #expect(countO >= 8000 && countA >= 8000, "at least a second of audio each way")
@@ -105,10 +99,10 @@ struct SDPCallTests {
 
         #expect(ours.status == 0, "jingle: \(ours.stderr)\naiortc: \(peerText)")
         #expect(peer.terminationStatus == 0, "aiortc: \(peerText)")
-        let (toneAtUs, countUs) = try dominantTone(heardByUs)
+        let (toneAtUs, countUs) = try dominantTone(inWAV: heardByUs)
         #expect(toneAtUs == 880)
         #expect(countUs >= 8000)
-        let (toneAtAiortc, countAiortc) = try dominantTone(heardByAiortc)
+        let (toneAtAiortc, countAiortc) = try dominantTone(inWAV: heardByAiortc)
         #expect(toneAtAiortc == 440, "aiortc heard \(String(describing: toneAtAiortc)) in \(countAiortc) samples")
     }
 

@@ -71,12 +71,6 @@ struct CallTests {
         return await condition()
     }
 
-    static func dominantTone(_ url: URL) throws -> (Double?, Int) {
-        let audio = try WAVAudio(parsing: [UInt8](Data(contentsOf: url)))
-        let samples = audio.channel(0)
-        return (Goertzel.dominantFrequency(in: samples, sampleRate: Double(audio.format.sampleRate), candidates: [440, 880]), samples.count)
-    }
-
     static func temporaryWAV(_ name: String) -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("call-\(name)-\(UUID().uuidString).wav")
     }
@@ -101,8 +95,8 @@ struct CallTests {
         #expect(aliceStats.packetsSent > 100 && bobStats.packetsSent > 100)
         #expect(Double(bobStats.packetsReceived) >= 0.95 * Double(aliceStats.packetsSent), "bob got \(bobStats.packetsReceived) of \(aliceStats.packetsSent)")
         #expect(Double(aliceStats.packetsReceived) >= 0.95 * Double(bobStats.packetsSent), "alice got \(aliceStats.packetsReceived) of \(bobStats.packetsSent)")
-        let (toneAtAlice, countA) = try Self.dominantTone(heardByAlice)
-        let (toneAtBob, countB) = try Self.dominantTone(heardByBob)
+        let (toneAtAlice, countA) = try dominantTone(inWAV: heardByAlice)
+        let (toneAtBob, countB) = try dominantTone(inWAV: heardByBob)
         #expect(toneAtAlice == 880)
         #expect(toneAtBob == 440)
         #expect(countA >= 16000 && countB >= 16000, "at least two seconds each way")

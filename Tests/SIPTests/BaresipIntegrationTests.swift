@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TestServers
 import Testing
 @testable import SIP
 

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import NIOCore
 import NIOPosix
+import TestServers
 import Testing
 @testable import SIP
 

@@ -104,8 +104,13 @@ public struct ProsodyServer: Sendable {
 nonisolated(unsafe) private var prosodyPID: Int32 = 0
 
 /// A TCP port nothing listens on right now (bind to port 0, read it back, close).
-public func freePort() -> Int? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+public func freePort() -> Int? { freePort(type: Int32(SOCK_STREAM.rawValue)) }
+
+/// A UDP port that was free a moment ago (bound on 127.0.0.1 and released).
+public func freeUDPPort() -> Int { freePort(type: Int32(SOCK_DGRAM.rawValue)) ?? 0 }
+
+private func freePort(type: Int32) -> Int? {
+    let fd = socket(AF_INET, type, 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var address = sockaddr_in()

@@ -4,22 +4,23 @@ import RTP
 import Glibc
 #endif
 
-let baresipAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/baresip")
+public let baresipAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/baresip")
 
 /// A headless baresip on loopback (ausine runs at 48 kHz only, hence the 48 kHz stereo audio): UDP SIP on 127.0.0.1 only, account `peer` auto-answering, PCMU only, a
 /// 440 Hz sine as microphone (ausine), a silent speaker (aubridge) and both directions dumped to WAV files
 /// by the sndfile module (`*-dec.wav` is what it decoded from the peer).
-final class BaresipPeer: @unchecked Sendable {
-    let directory: URL
-    let sipPort: Int
-    let process = Process()
+public final class BaresipPeer: @unchecked Sendable {
+    public let directory: URL
+    public let sipPort: Int
+    public let process = Process()
 
-    /// Writes the configuration; `run` starts it.
-    init() throws {
+    /// Writes the configuration (SIP on `sipPort`, a free one when nil); `run` starts it.
+    public init(sipPort requestedPort: Int? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-baresip-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("wav"), withIntermediateDirectories: true)
         // baresip also listens for SIP over TCP on this port and TLS on the next one.
-        sipPort = freeUDPPort()
+        let sipPort = requestedPort ?? freeUDPPort()
+        self.sipPort = sipPort
         let rtpBase = 20_000 + 2 * Int.random(in: 0..<10_000)
         let config = """
         poll_method     epoll
@@ -55,7 +56,7 @@ final class BaresipPeer: @unchecked Sendable {
     }
 
     /// Starts baresip for `seconds` (it quits by itself, hanging up), optionally dialling `dial` at once.
-    func run(seconds: Int, dial: String? = nil) throws {
+    public func run(seconds: Int, dial: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/baresip")
         var arguments = ["-f", directory.path, "-t", "\(seconds)"]
         if let dial { arguments += ["-e", "/dial \(dial)"] }
@@ -69,7 +70,7 @@ final class BaresipPeer: @unchecked Sendable {
         try process.run()
     }
 
-    func wait(timeout seconds: Double) async -> Int32? {
+    public func wait(timeout seconds: Double) async -> Int32? {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while process.isRunning {
             if ContinuousClock.now > deadline {
@@ -83,12 +84,12 @@ final class BaresipPeer: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    var log: String {
+    public var log: String {
         String(((try? String(contentsOf: directory.appendingPathComponent("out.log"), encoding: .utf8)) ?? "").suffix(3000))
     }
 
     /// The audio baresip decoded from its peer (the sndfile module's `…-dec.wav`).
-    func decodedAudio() throws -> WAVAudio? {
+    public func decodedAudio() throws -> WAVAudio? {
         let wav = directory.appendingPathComponent("wav")
         let names = try FileManager.default.contentsOfDirectory(atPath: wav.path).filter { $0.hasSuffix("dec.wav") }.sorted()
         guard let name = names.first else { return nil }
@@ -101,9 +102,17 @@ final class BaresipPeer: @unchecked Sendable {
     }
 }
 
+/// The dominant one of 440 and 880 Hz (the tones the call tests send) in the first channel of a WAV file,
+/// with the number of samples.
+public func dominantTone(inWAV url: URL) throws -> (Double?, Int) {
+    let audio = try WAVAudio(parsing: [UInt8](Data(contentsOf: url)))
+    let samples = audio.channel(0)
+    return (Goertzel.dominantFrequency(in: samples, sampleRate: Double(audio.format.sampleRate), candidates: [440, 880]), samples.count)
+}
+
 /// The dominant frequency of a recording between 300 and 1000 Hz, skipping the first `skip` seconds
 /// (jitter-buffer start-up and silence before media).
-func dominantFrequency(_ audio: WAVAudio, skip: Double = 0.3) -> Double? {
+public func dominantFrequency(_ audio: WAVAudio, skip: Double = 0.3) -> Double? {
     let samples = audio.channel(0)
     let rate = Double(audio.format.sampleRate)
     let start = min(samples.count, Int(skip * rate))
