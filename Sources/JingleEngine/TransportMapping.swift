@@ -1,6 +1,7 @@
 import DTLS
 import ICE
 import Jingle
+import JingleSDP
 
 /// Mapping between the ICE layer's candidates and XEP-0176's `<candidate/>`, and between the DTLS layer's
 /// fingerprints and XEP-0320's `<fingerprint/>`. The lower layers know nothing of Jingle (ARCHITECTURE:
@@ -46,6 +47,21 @@ public enum TransportMapping {
     }
 
     /// XEP-0320: our certificate's fingerprint with the setup role we offer or answer.
+    /// The usable candidates (component 1, UDP) and whether `<end-of-candidates/>` (our SDP-mapping
+    /// extension) came, in a transport-info's ICE-UDP transports (XEP-0176 §6, RFC 8838). Transports whose
+    /// ufrag differs from `remoteUfrag` belong to another ICE generation (a restart) and are skipped.
+    public static func trickled(in contents: [JingleContent], remoteUfrag: String? = nil) -> (candidates: [ICE.ICECandidate], end: Bool) {
+        var candidates: [ICE.ICECandidate] = []
+        var end = false
+        for content in contents {
+            guard let transport = content.transport as? ICEUDPTransport else { continue }
+            if let ufrag = transport.ufrag, let remoteUfrag, ufrag != remoteUfrag { continue }
+            candidates += transport.candidates.compactMap(iceCandidate).filter { $0.component == 1 && $0.transport == .udp }
+            end = end || transport.extensions.contains { $0.name == "end-of-candidates" && $0.namespace == SDPMappingExtension.namespace }
+        }
+        return (candidates, end)
+    }
+
     public static func jingleFingerprint(_ f: DTLS.DTLSFingerprint, setup: DTLSSetup) -> Jingle.DTLSFingerprint {
         Jingle.DTLSFingerprint(hash: f.algorithm, setup: setup, value: f.value)
     }

@@ -1,9 +1,7 @@
 import DTLS
 import ICE
-import struct Jingle.ICEUDPTransport
 import struct Jingle.JingleContent
 import enum JingleEngine.TransportMapping
-import enum JingleSDP.SDPMappingExtension
 import Logging
 import Media
 import SDP
@@ -24,6 +22,8 @@ actor MediaAnchor {
     private var trickled: [ICECandidate] = []
     private var trickledEnd = false
     private var remoteApplied = false
+    /// The Jingle party's ufrag once `run` has it: trickled transports with another one are skipped.
+    private var peerUfrag: String?
 
     private init(link: ICEMediaLink, certificate: DTLSCertificate, port: PlainRTPPort, credentials: ICECredentials, candidates: [ICECandidate]) {
         self.link = link
@@ -75,6 +75,7 @@ actor MediaAnchor {
         self.relay = relay
         // A Jingle party that trickles (no end-of-candidates yet) may still send the candidates that work,
         // so ICE must not give up on the first ones; `timeout` then bounds the attempt.
+        peerUfrag = peer.credentials.ufrag
         let early = trickled
         trickled = []
         try await link.setRemote(credentials: peer.credentials, candidates: peer.candidates + early, complete: peer.endOfCandidates || trickledEnd)
@@ -92,14 +93,7 @@ actor MediaAnchor {
     /// Candidates from a transport-info of the Jingle party (XEP-0176 §6, RFC 8838), with its end-of-candidates.
     func trickle(_ contents: [JingleContent]) async {
         guard !stopped else { return }
-        var candidates: [ICECandidate] = []
-        var end = false
-        for content in contents {
-            guard let transport = content.transport as? ICEUDPTransport else { continue }
-            let usable: [ICECandidate] = transport.candidates.compactMap { TransportMapping.iceCandidate($0) }
-            candidates += usable.filter { $0.component == 1 && $0.transport == .udp }
-            end = end || transport.extensions.contains { $0.name == "end-of-candidates" && $0.namespace == SDPMappingExtension.namespace }
-        }
+        let (candidates, end) = TransportMapping.trickled(in: contents, remoteUfrag: peerUfrag)
         guard !candidates.isEmpty || end else { return }
         if !remoteApplied {
             trickled += candidates

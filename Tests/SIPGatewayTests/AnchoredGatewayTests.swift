@@ -104,10 +104,8 @@ extension GatewayIntegrationTests {
         try baresip.run(seconds: 14)
         try await Task.sleep(for: .milliseconds(400))
         try await withGateway(server, sipPeerPort: baresip.sipPort, media: .anchored) { gateway in
-            let client = XMPPClient(try server.configuration("alice", resource: "anchored-caller"))
-            let alice = try await client.connect()
-            let engine = JingleEngine(link: client, localJID: alice)
-            await engine.start()
+            let party = try await JingleParty(try server.configuration("alice", resource: "anchored-caller"))
+            let engine = party.engine
             let call = try await JingleCall.place(engine: engine, to: try JID("peer@jingle.localhost"), options: CallOptions(
                 audioSource: .tone(880), recordURL: heard, bindAddresses: ["127.0.0.1"]))
             let flowing = await eventually(10) { await call.statistics.packetsReceived > 100 }
@@ -125,8 +123,7 @@ extension GatewayIntegrationTests {
             let counters = await gateway.counterSnapshot()
             #expect(counters.relayedRTP > 200 && counters.completed == 1, "\(counters)")
             print("anchored jingle->baresip: \(counters); alice sent \(statistics.packetsSent) received \(statistics.packetsReceived)")
-            await engine.stop()
-            await client.close()
+            await party.close()
         }
     }
 
@@ -217,10 +214,8 @@ extension GatewayIntegrationTests {
         let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_hold"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
                                                "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
         try await withGateway(server, sipPeerPort: uasPort, media: media) { gateway in
-            let client = XMPPClient(try server.configuration("alice", resource: "hold-\(media.rawValue)"))
-            let alice = try await client.connect()
-            let engine = JingleEngine(link: client, localJID: alice)
-            await engine.start()
+            let party = try await JingleParty(try server.configuration("alice", resource: "hold-\(media.rawValue)"))
+            let engine = party.engine
             let carol = try JID("carol@jingle.localhost")
             switch media {
             case .anchored:
@@ -232,19 +227,8 @@ extension GatewayIntegrationTests {
                 try await Task.sleep(for: .milliseconds(400))
                 _ = await call.hangUp()
             case .passthrough:
-                let offerSDP = try SessionDescription(parsing: """
-                v=0\r
-                o=- 5 5 IN IP4 127.0.0.1\r
-                s=-\r
-                c=IN IP4 127.0.0.1\r
-                t=0 0\r
-                m=audio 42000 RTP/AVP 0\r
-                a=rtpmap:0 PCMU/8000\r
-
-                """)
-                let offer = try JingleSDPMapper().jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
-                let handle = try await engine.initiate(to: carol, contents: offer.contents)
-                let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+                let (handle, _) = try await party.initiate(to: carol)
+                let timeout = party.watchdog(handle)
                 for await event in handle.events {
                     if case .received(let p) = event, p.action == .sessionAccept {
                         try await engine.sendInfo(handle.id, [JingleInfo(RTPSessionInfo.hold)])
@@ -262,8 +246,7 @@ extension GatewayIntegrationTests {
             #expect(await eventually { await gateway.counterSnapshot().active == 0 })
             let counters = await gateway.counterSnapshot()
             #expect(counters.holds == 1 && counters.resumes == 1 && counters.completed == 1, "\(counters)")
-            await engine.stop()
-            await client.close()
+            await party.close()
         }
     }
 }
@@ -319,28 +302,11 @@ extension GatewayIntegrationTests {
         let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_trickle"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
                                                "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
         try await withGateway(server, sipPeerPort: uasPort) { gateway in
-            let client = XMPPClient(try server.configuration("alice", resource: "trickle"))
-            let alice = try await client.connect()
-            let engine = JingleEngine(link: client, localJID: alice)
-            await engine.start()
-            let offerSDP = try SessionDescription(parsing: """
-            v=0\r
-            o=- 5 5 IN IP4 127.0.0.1\r
-            s=-\r
-            c=IN IP4 127.0.0.1\r
-            t=0 0\r
-            a=ice-ufrag:AliceUf1\r
-            a=ice-pwd:AliceIcePasswordAbcdefgh\r
-            m=audio 42000 RTP/AVP 0\r
-            a=mid:0\r
-            a=rtpmap:0 PCMU/8000\r
-            a=candidate:1 1 UDP 2130706431 127.0.0.1 42000 typ host\r
-
-            """)
+            let party = try await JingleParty(try server.configuration("alice", resource: "trickle"))
+            let engine = party.engine, alice = party.jid
             let mapper = JingleSDPMapper()
-            let offer = try mapper.jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
             let dave = try JID("dave@jingle.localhost")
-            let handle = try await engine.initiate(to: dave, contents: offer.contents)
+            let (handle, _) = try await party.initiate(to: dave, sdp: JingleParty.plainRTPOffer(session: ["a=ice-ufrag:AliceUf1", "a=ice-pwd:AliceIcePasswordAbcdefgh"], media: ["a=mid:0", "a=candidate:1 1 UDP 2130706431 127.0.0.1 42000 typ host"]))
             let fragment = try SessionDescription(parsing: """
             v=0\r
             o=- 5 6 IN IP4 127.0.0.1\r
@@ -355,7 +321,7 @@ extension GatewayIntegrationTests {
             """)
             let trickle = try mapper.jingle(from: fragment, context: .init(author: .initiator, action: .transportInfo, sid: handle.id.sid,
                                                                           initiator: alice, responder: dave))
-            let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+            let timeout = party.watchdog(handle)
             for await event in handle.events {
                 if case .received(let p) = event, p.action == .sessionAccept {
                     try await engine.sendTransportInfo(handle.id, contents: trickle.contents)
@@ -368,8 +334,7 @@ extension GatewayIntegrationTests {
             let status = await sipp.wait(timeout: 10)
             #expect(status == 0, "sipp: \(sipp.log)")
             #expect(await eventually { await gateway.counterSnapshot().trickledCandidates == 1 })
-            await engine.stop()
-            await client.close()
+            await party.close()
         }
     }
 }
@@ -383,24 +348,10 @@ extension GatewayIntegrationTests {
         let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_hold"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
                                                "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
         try await withGateway(server, sipPeerPort: uasPort) { gateway in
-            let client = XMPPClient(try server.configuration("alice", resource: "senders"))
-            let alice = try await client.connect()
-            let engine = JingleEngine(link: client, localJID: alice)
-            await engine.start()
-            let offerSDP = try SessionDescription(parsing: """
-            v=0\r
-            o=- 5 5 IN IP4 127.0.0.1\r
-            s=-\r
-            c=IN IP4 127.0.0.1\r
-            t=0 0\r
-            m=audio 42000 RTP/AVP 0\r
-            a=mid:0\r
-            a=rtpmap:0 PCMU/8000\r
-
-            """)
-            let offer = try JingleSDPMapper().jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
-            let handle = try await engine.initiate(to: try JID("erin@jingle.localhost"), contents: offer.contents)
-            let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+            let party = try await JingleParty(try server.configuration("alice", resource: "senders"))
+            let engine = party.engine
+            let (handle, offer) = try await party.initiate(to: try JID("erin@jingle.localhost"), sdp: JingleParty.plainRTPOffer(media: ["a=mid:0"]))
+            let timeout = party.watchdog(handle)
             for await event in handle.events {
                 if case .received(let p) = event, p.action == .sessionAccept {
                     for senders in [JingleSenders.initiator, .both] {
@@ -424,8 +375,7 @@ extension GatewayIntegrationTests {
             #expect(await eventually { await gateway.counterSnapshot().active == 0 })
             let counters = await gateway.counterSnapshot()
             #expect(counters.holds == 1 && counters.resumes == 1 && counters.completed == 1, "\(counters)")
-            await engine.stop()
-            await client.close()
+            await party.close()
         }
     }
 }

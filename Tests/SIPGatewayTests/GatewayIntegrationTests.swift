@@ -122,25 +122,12 @@ struct GatewayIntegrationTests {
         let sipp = try SIPpProcess(arguments: ["-sn", "uas", "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
                                                "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
         try await withGateway(server, sipPeerPort: uasPort) { gateway in
-            let client = XMPPClient(try server.configuration("alice", resource: "caller"))
-            let alice = try await client.connect()
-            let engine = JingleEngine(link: client, localJID: alice)
-            await engine.start()
-            let offerSDP = try SessionDescription(parsing: """
-            v=0\r
-            o=- 5 5 IN IP4 127.0.0.1\r
-            s=-\r
-            c=IN IP4 127.0.0.1\r
-            t=0 0\r
-            m=audio 42000 RTP/AVP 0\r
-            a=rtpmap:0 PCMU/8000\r
-
-            """)
-            let offer = try JingleSDPMapper().jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: alice))
-            let handle = try await engine.initiate(to: try JID("carol@jingle.localhost"), contents: offer.contents)
+            let party = try await JingleParty(try server.configuration("alice", resource: "caller"))
+            let engine = party.engine
+            let (handle, _) = try await party.initiate(to: try JID("carol@jingle.localhost"))
             var rang = false
             var acceptSDP: String?
-            let timeout = Task { try? await Task.sleep(for: .seconds(8)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+            let timeout = party.watchdog(handle)
         for await event in handle.events {
                 if case .received(let p) = event {
                     if p.action == .sessionInfo, p.info.contains(where: { ($0.payload as? RTPSessionInfo) == .ringing }) { rang = true }
@@ -158,8 +145,7 @@ struct GatewayIntegrationTests {
             let status = await sipp.wait(timeout: 10)
             #expect(status == 0, "sipp: \(sipp.log)")
             #expect(await eventually { await gateway.counterSnapshot().completed == 1 })
-            await engine.stop()
-            await client.close()
+            await party.close()
         }
     }
 }

@@ -119,23 +119,10 @@ struct GatewayScaleOutTests {
         var configuration = XMPPClientConfiguration(jid: try JID("\(user)@localhost/\(resource)"), password: "\(user)pw",
                                                     host: "127.0.0.1", port: server.c2sPort)
         configuration.trust = .caFile(server.caFile)
-        let client = XMPPClient(configuration)
-        let me = try await client.connect()
-        let engine = JingleEngine(link: client, localJID: me)
-        await engine.start()
-        let offerSDP = try SessionDescription(parsing: """
-        v=0\r
-        o=- 5 5 IN IP4 127.0.0.1\r
-        s=-\r
-        c=IN IP4 127.0.0.1\r
-        t=0 0\r
-        m=audio 42000 RTP/AVP 0\r
-        a=rtpmap:0 PCMU/8000\r
-
-        """)
-        let offer = try JingleSDPMapper().jingle(from: offerSDP, context: .init(author: .initiator, action: .sessionInitiate, initiator: me))
-        let handle = try await engine.initiate(to: try JID("carol@jingle.localhost"), contents: offer.contents)
-        let timeout = Task { try? await Task.sleep(for: .seconds(20)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+        let party = try await JingleParty(configuration)
+        let engine = party.engine
+        let (handle, _) = try await party.initiate(to: try JID("carol@jingle.localhost"))
+        let timeout = party.watchdog(handle, seconds: 20)
         var accepted = false
         var ended = false
         for await event in handle.events {
@@ -146,8 +133,7 @@ struct GatewayScaleOutTests {
             if case .ended = event { ended = true; break }
         }
         timeout.cancel()
-        await engine.stop()
-        await client.close()
+        await party.close()
         return accepted && ended
     }
 }

@@ -32,19 +32,7 @@ final class SIPpProcess: @unchecked Sendable {
         try process.run()
     }
 
-    func wait(timeout seconds: Double) async -> Int32? {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                try? await Task.sleep(for: .milliseconds(200))
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return process.terminationStatus
-    }
+    func wait(timeout seconds: Double) async -> Int32? { await waitForExit(process, timeout: seconds) }
 
     var log: String { String((((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")).suffix(3000)) }
 
@@ -158,4 +146,45 @@ func eventually(_ seconds: Double = 5, _ condition: @Sendable () async -> Bool) 
         try? await Task.sleep(for: .milliseconds(50))
     }
     return await condition()
+}
+
+/// An XMPP account with a started `JingleEngine`: the Jingle side of a gateway test that speaks Jingle
+/// directly (a plain-RTP offer, as a SIP phone's SDP maps to Jingle) rather than through `JingleCall`.
+struct JingleParty {
+    let client: XMPPClient
+    let engine: JingleEngine
+    let jid: JID
+
+    init(_ configuration: XMPPClientConfiguration) async throws {
+        client = XMPPClient(configuration)
+        jid = try await client.connect()
+        engine = JingleEngine(link: client, localJID: jid)
+        await engine.start()
+    }
+
+    /// A SIP phone's offer: PCMU on 127.0.0.1:42000, with `session` lines before the m-line and `media`
+    /// lines after it.
+    static func plainRTPOffer(session: [String] = [], media: [String] = []) -> String {
+        (["v=0", "o=- 5 5 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0"] + session
+            + ["m=audio 42000 RTP/AVP 0"] + media + ["a=rtpmap:0 PCMU/8000"]).map { $0 + "\r\n" }.joined()
+    }
+
+    /// Sends session-initiate to `callee` with `sdp` mapped to Jingle; returns the session and the payload sent.
+    func initiate(to callee: JID, sdp: String = plainRTPOffer()) async throws -> (handle: JingleSessionHandle, offer: JinglePayload) {
+        let offer = try JingleSDPMapper().jingle(from: try SessionDescription(parsing: sdp),
+                                                 context: .init(author: .initiator, action: .sessionInitiate, initiator: jid))
+        return (try await engine.initiate(to: callee, contents: offer.contents), offer)
+    }
+
+    /// Terminates the session with `timeout` after `seconds` unless the test is done first (cancel the task),
+    /// so a missing answer cannot hang the test.
+    func watchdog(_ handle: JingleSessionHandle, seconds: Double = 8) -> Task<Void, Never> {
+        let engine = engine
+        return Task { try? await Task.sleep(for: .seconds(seconds)); try? await engine.terminate(handle.id, reason: JingleReason(.timeout)) }
+    }
+
+    func close() async {
+        await engine.stop()
+        await client.close()
+    }
 }

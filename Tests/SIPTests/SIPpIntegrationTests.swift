@@ -19,19 +19,7 @@ final class SIPpProcess: @unchecked Sendable {
     }
 
     /// Waits for exit (polling, so a stuck SIPp cannot hang the test); returns the exit status.
-    func wait(timeout seconds: Double) async -> Int32? {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                try? await Task.sleep(for: .milliseconds(200))
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return process.terminationStatus
-    }
+    func wait(timeout seconds: Double) async -> Int32? { await waitForExit(process, timeout: seconds) }
 
     /// Ends the process now (SIGTERM, then SIGKILL if it lingers).
     func stop() async {

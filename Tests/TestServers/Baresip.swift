@@ -70,19 +70,7 @@ public final class BaresipPeer: @unchecked Sendable {
         try process.run()
     }
 
-    public func wait(timeout seconds: Double) async -> Int32? {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                try? await Task.sleep(for: .milliseconds(200))
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return process.terminationStatus
-    }
+    public func wait(timeout seconds: Double) async -> Int32? { await waitForExit(process, timeout: seconds) }
 
     public var log: String {
         String(((try? String(contentsOf: directory.appendingPathComponent("out.log"), encoding: .utf8)) ?? "").suffix(3000))
@@ -119,4 +107,20 @@ public func dominantFrequency(_ audio: WAVAudio, skip: Double = 0.3) -> Double? 
     let window = Array(samples[start...])
     guard window.count > Int(rate / 2) else { return nil }
     return Goertzel.dominantFrequency(in: window, sampleRate: rate, range: 300...1000, step: 10)
+}
+
+/// Waits for `process` to exit, polling so a stuck program cannot hang a test; after `seconds` it is sent
+/// SIGTERM, then SIGKILL, and nil is returned. Otherwise its exit status.
+public func waitForExit(_ process: Process, timeout seconds: Double) async -> Int32? {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while process.isRunning {
+        if ContinuousClock.now > deadline {
+            process.terminate()
+            try? await Task.sleep(for: .milliseconds(200))
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            return nil
+        }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return process.terminationStatus
 }

@@ -438,17 +438,10 @@ public actor JingleCall {
     /// description reached the ICE agent they wait in `trickledEarly`; a transport with other credentials
     /// (an ICE restart, XEP-0176 §7) is not supported by a running call and is ignored.
     private func applyTrickled(_ payload: JinglePayload) async {
-        var candidates: [ICE.ICECandidate] = []
-        var end = false
         let remoteUfrag = (role == .initiator ? answer : offer).flatMap { description in
             description.media.first { !$0.isRejected && $0.iceUfrag != nil }.flatMap { description.iceUfrag(for: $0) }
         }
-        for content in payload.contents {
-            guard let transport = content.transport as? ICEUDPTransport else { continue }
-            if let ufrag = transport.ufrag, let remoteUfrag, ufrag != remoteUfrag { continue }
-            candidates += transport.candidates.compactMap(TransportMapping.iceCandidate).filter { $0.component == 1 && $0.transport == .udp }
-            end = end || transport.extensions.contains { $0.name == "end-of-candidates" && $0.namespace == SDPMappingExtension.namespace }
-        }
+        let (candidates, end) = TransportMapping.trickled(in: payload.contents, remoteUfrag: remoteUfrag)
         guard !candidates.isEmpty || end else { return }
         if !remoteApplied {
             trickledEarly += candidates
