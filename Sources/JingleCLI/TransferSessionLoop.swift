@@ -70,7 +70,7 @@ enum TransferSessionLoop {
 
         var listener: XMPPPeerListener?
         if let listen = link.listen {
-            let address = try HostPort(listen, option: "--listen")
+            let address = try HostPort(listen, option: "--listen", anyPort: true)
             let local = try JID(link.jid ?? "receiver@localhost/jingle")
             let opened = try await XMPPPeerLink.listen(local: local, host: address.host, port: address.port)
             listener = opened

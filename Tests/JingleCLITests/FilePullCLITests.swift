@@ -42,6 +42,15 @@ struct FilePullCLITests {
 
     static func waitForListener(_ running: Running) { waitFor("listening on", in: running) }
 
+    /// The port a `--listen 127.0.0.1:0` process announced ("listening on 127.0.0.1:PORT as JID"), once it
+    /// did. Letting the process take a free port itself avoids the race of picking one first and binding it
+    /// later, when another process may have taken it meanwhile.
+    static func listeningPort(_ running: Running) -> Int {
+        waitForListener(running)
+        guard let range = running.stderr.range(of: "listening on 127.0.0.1:") else { return 0 }
+        return Int(running.stderr[range.upperBound...].prefix(while: \.isNumber)) ?? 0
+    }
+
     static func sha256Hex(_ path: String) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
@@ -63,10 +72,9 @@ struct FilePullCLITests {
     /// A serving `jingle send --serve` on the peer link and a pulling `jingle receive --request` against it.
     static func pull(_ dir: String, serve: [String], request: [String], serveExtra: [String] = ["--yes"]) throws
         -> (server: Running, ss: Int32, puller: Running, ps: Int32) {
-        let port = F.freeTCPPort()
-        let server = try Running(["send", "--serve"] + serve + ["--listen", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json"] + serveExtra,
+        let server = try Running(["send", "--serve"] + serve + ["--listen", "127.0.0.1:0", "--bind", "127.0.0.1", "--json"] + serveExtra,
                                  in: dir, tag: "serve")
-        Self.waitForListener(server)
+        let port = Self.listeningPort(server)
         let puller = try Running(["receive"] + request + ["--peer", "127.0.0.1:\(port)", "--dir", dir + "/in", "--bind", "127.0.0.1", "--json"],
                                  in: dir, tag: "pull")
         let ps = puller.wait()
@@ -146,10 +154,9 @@ struct FilePullCLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try F.randomFile(dir + "/first.bin", size: 400_000)
         try F.randomFile(dir + "/second.bin", size: 3)
-        let port = F.freeTCPPort()
-        let receiver = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--yes", "--keep-listening",
+        let receiver = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--keep-listening",
                                     "--bind", "127.0.0.1", "--json"], in: dir, tag: "receive")
-        Self.waitForListener(receiver)
+        let port = Self.listeningPort(receiver)
         var senders: [Running] = []
         for name in ["first.bin", "second.bin"] {
             let sender = try Running(["send", dir + "/" + name, "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json"], in: dir, tag: "send-\(name)")
@@ -171,10 +178,9 @@ struct FilePullCLITests {
         let dir = try F.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try F.randomFile(dir + "/big.bin", size: 5000)
-        let port = F.freeTCPPort()
-        let receiver = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--yes", "--keep-listening",
+        let receiver = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--keep-listening",
                                     "--max-size", "1K", "--bind", "127.0.0.1", "--json"], in: dir, tag: "receive")
-        Self.waitForListener(receiver)
+        let port = Self.listeningPort(receiver)
         let sender = try Running(["send", dir + "/big.bin", "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1"], in: dir, tag: "send")
         #expect(sender.wait() == 1)
         kill(receiver.process.processIdentifier, SIGINT)
