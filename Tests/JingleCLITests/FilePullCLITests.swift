@@ -11,45 +11,10 @@ import Glibc
 struct FilePullCLITests {
     typealias F = FileTransferCLITests
 
-    /// A background process with its output in files (like `FileTransferCLITests.Running`, any executable).
-    final class Running: @unchecked Sendable {
-        let process = Process()
-        let outPath: String, errPath: String
-
-        init(_ arguments: [String], in dir: String, tag: String, executable: URL = CLI.executable) throws {
-            outPath = dir + "/\(tag).out"; errPath = dir + "/\(tag).err"
-            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-            process.executableURL = executable
-            process.arguments = arguments
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        }
-
-        func wait(timeout: Double = 45) -> Int32 {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); usleep(100_000) }
-            while process.isRunning { usleep(10_000) }
-            return process.terminationStatus
-        }
-
-        var stdout: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
-        var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
-    }
+    typealias Running = F.Running
 
     static func waitForListener(_ running: Running) { waitFor("listening on", in: running) }
 
-    /// The port a `--listen 127.0.0.1:0` process announced ("listening on 127.0.0.1:PORT as JID"), once it
-    /// did. Letting the process take a free port itself avoids the race of picking one first and binding it
-    /// later, when another process may have taken it meanwhile.
-    static func listeningPort(_ running: Running) -> Int {
-        waitForListener(running)
-        guard let range = running.stderr.range(of: "listening on 127.0.0.1:") else { return 0 }
-        return Int(running.stderr[range.upperBound...].prefix(while: \.isNumber)) ?? 0
-    }
 
     static func sha256Hex(_ path: String) throws -> String {
         let p = Process()
@@ -74,7 +39,7 @@ struct FilePullCLITests {
         -> (server: Running, ss: Int32, puller: Running, ps: Int32) {
         let server = try Running(["send", "--serve"] + serve + ["--listen", "127.0.0.1:0", "--bind", "127.0.0.1", "--json"] + serveExtra,
                                  in: dir, tag: "serve")
-        let port = Self.listeningPort(server)
+        let port = F.listeningPort(server)
         let puller = try Running(["receive"] + request + ["--peer", "127.0.0.1:\(port)", "--dir", dir + "/in", "--bind", "127.0.0.1", "--json"],
                                  in: dir, tag: "pull")
         let ps = puller.wait()
@@ -156,7 +121,7 @@ struct FilePullCLITests {
         try F.randomFile(dir + "/second.bin", size: 3)
         let receiver = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--keep-listening",
                                     "--bind", "127.0.0.1", "--json"], in: dir, tag: "receive")
-        let port = Self.listeningPort(receiver)
+        let port = F.listeningPort(receiver)
         var senders: [Running] = []
         for name in ["first.bin", "second.bin"] {
             let sender = try Running(["send", dir + "/" + name, "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json"], in: dir, tag: "send-\(name)")
@@ -180,7 +145,7 @@ struct FilePullCLITests {
         try F.randomFile(dir + "/big.bin", size: 5000)
         let receiver = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--keep-listening",
                                     "--max-size", "1K", "--bind", "127.0.0.1", "--json"], in: dir, tag: "receive")
-        let port = Self.listeningPort(receiver)
+        let port = F.listeningPort(receiver)
         let sender = try Running(["send", dir + "/big.bin", "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1"], in: dir, tag: "send")
         #expect(sender.wait() == 1)
         kill(receiver.process.processIdentifier, SIGINT)

@@ -7,16 +7,16 @@ import Glibc
 /// `jingle send` / `jingle receive` end to end over the serverless peer link on loopback: two processes.
 @Suite("jingle send/receive", .serialized)
 struct FileTransferCLITests {
-    /// A running `jingle` process with its output in files (so a killed process leaves what it wrote).
+    /// A running `jingle` (or other) process with its output in files (so a killed process leaves what it wrote).
     final class Running: @unchecked Sendable {
         let process = Process()
         let outPath: String, errPath: String
 
-        init(_ arguments: [String], environment: [String: String] = [:], in dir: String, tag: String) throws {
+        init(_ arguments: [String], environment: [String: String] = [:], in dir: String, tag: String, executable: URL = CLI.executable) throws {
             outPath = dir + "/\(tag).out"; errPath = dir + "/\(tag).err"
             _ = FileManager.default.createFile(atPath: outPath, contents: nil)
             _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-            process.executableURL = CLI.executable
+            process.executableURL = executable
             process.arguments = arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
@@ -51,6 +51,15 @@ struct FileTransferCLITests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// The port a `--listen 127.0.0.1:0` process announced ("listening on 127.0.0.1:PORT as JID"), once it
+    /// did. Letting the process take a free port itself avoids the race of picking one first and binding it
+    /// later, when another process may have taken it meanwhile.
+    static func listeningPort(_ running: Running) -> Int {
+        waitForListener(running)
+        guard let range = running.stderr.range(of: "listening on 127.0.0.1:") else { return 0 }
+        return Int(running.stderr[range.upperBound...].prefix(while: \.isNumber)) ?? 0
+    }
+
     /// Waits until the receiver says it listens (a probe connection would be taken for the peer).
     static func waitForListener(_ receiver: Running) {
         for _ in 0..<1000 where !receiver.stderr.contains("listening on") { usleep(10_000) }
@@ -81,10 +90,9 @@ struct FileTransferCLITests {
 
     /// Receiver in the background, sender in front; returns both.
     static func pair(_ dir: String, receive: [String], send: [String], sendEnvironment: [String: String] = [:]) throws -> (receive: Running, rs: Int32, send: Running, ss: Int32) {
-        let port = freeTCPPort()
-        let receiver = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--bind", "127.0.0.1", "--json"] + receive,
+        let receiver = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--bind", "127.0.0.1", "--json"] + receive,
                                    in: dir, tag: "receive")
-        waitForListener(receiver)
+        let port = listeningPort(receiver)
         let sender = try Running(["send"] + send + ["--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json"],
                                  environment: sendEnvironment, in: dir, tag: "send")
         let ss = sender.wait()
@@ -190,10 +198,9 @@ struct FileTransferCLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let size = 96 << 20
         try Self.randomFile(dir + "/big.bin", size: size)
-        var port = Self.freeTCPPort()
-        let first = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--yes", "--bind", "127.0.0.1", "--json"],
+        let first = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--bind", "127.0.0.1", "--json"],
                                 in: dir, tag: "receive1")
-        Self.waitForListener(first)
+        var port = Self.listeningPort(first)
         let sender1 = try Running(["send", dir + "/big.bin", "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json", "--timeout", "5s"],
                                   in: dir, tag: "send1")
         let part = dir + "/in/big.bin.part"
@@ -211,10 +218,9 @@ struct FileTransferCLITests {
         let kept = ((try? FileManager.default.attributesOfItem(atPath: part))?[.size] as? Int) ?? 0
         #expect(kept > 0 && kept < size)
 
-        port = Self.freeTCPPort()
-        let second = try Running(["receive", "--listen", "127.0.0.1:\(port)", "--dir", dir + "/in", "--yes", "--resume", "--bind", "127.0.0.1", "--json"],
+        let second = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--resume", "--bind", "127.0.0.1", "--json"],
                                  in: dir, tag: "receive2")
-        Self.waitForListener(second)
+        port = Self.listeningPort(second)
         let sender2 = try Running(["send", dir + "/big.bin", "--peer", "127.0.0.1:\(port)", "--bind", "127.0.0.1", "--json"], in: dir, tag: "send2")
         #expect(sender2.wait() == 0, "send: \(sender2.stderr)")
         #expect(second.wait() == 0, "receive: \(second.stderr)")
