@@ -34,7 +34,16 @@ public struct SCRAMClient: Sendable {
 
     /// RFC 5802 §5.1: `=` and `,` in the username are escaped as `=3D` and `=2C`.
     private var saslName: String {
-        username.replacing("=", with: "=3D").replacing(",", with: "=2C")
+        // By scalar: "=" or "," followed by a combining mark is one Character and must be escaped too.
+        var scalars = String.UnicodeScalarView()
+        for scalar in username.unicodeScalars {
+            switch scalar {
+            case "=": scalars.append(contentsOf: "=3D".unicodeScalars)
+            case ",": scalars.append(contentsOf: "=2C".unicodeScalars)
+            default: scalars.append(scalar)
+            }
+        }
+        return String(scalars)
     }
 
     private var clientFirstBare: String { "n=\(saslName),r=\(clientNonce)" }

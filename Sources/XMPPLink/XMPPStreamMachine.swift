@@ -208,9 +208,7 @@ public struct XMPPStreamMachine: Sendable {
         }
         var out = "<stream:stream xmlns='\(contentNamespace)' xmlns:stream='\(NS.stream)'"
         for (name, value) in attributes {
-            var escaped = ""
-            XMLEscaping.appendAttribute(value, to: &escaped)
-            out += " \(name)='\(escaped.replacing("'", with: "&apos;"))'"
+            out += " \(name)='\(escape(value))'"
         }
         return out + " xml:lang='en'>"
     }
@@ -687,8 +685,16 @@ private func unbase64(_ text: String) -> String? {
     return Data(base64Encoded: trimmed).map { String(decoding: $0, as: UTF8.self) }
 }
 
+/// `value` escaped for a single-quoted attribute: XMLEscaping escapes for double quotes, and `'` is replaced
+/// here scalar by scalar (a `'` followed by a combining mark is one Character, which a Character-level
+/// replacement would miss).
 private func escape(_ value: String) -> String {
     var out = ""
     XMLEscaping.appendAttribute(value, to: &out)
-    return out.replacing("'", with: "&apos;")
+    guard out.unicodeScalars.contains("'") else { return out }
+    var scalars = String.UnicodeScalarView()
+    for scalar in out.unicodeScalars {
+        if scalar == "'" { scalars.append(contentsOf: "&apos;".unicodeScalars) } else { scalars.append(scalar) }
+    }
+    return String(scalars)
 }

@@ -67,4 +67,10 @@ let scramVectors = [
         let scram = SCRAMClient(algorithm: .sha256, username: "a=b,c", password: "p", clientNonce: "n")
         #expect(scram.clientFirstMessage == "n,,n=a=3Db=2Cc,r=n")
     }
+
+    @Test func escapingIsPerScalarNotPerCharacter() {
+        // "=" + U+0301 and "," + U+0301 are single Characters; the "=" and "," inside them need escaping too.
+        let scram = SCRAMClient(algorithm: .sha256, username: "a=\u{301}b,\u{301}", password: "p", clientNonce: "n")
+        #expect(scram.clientFirstMessage.unicodeScalars.elementsEqual("n,,n=a=3D\u{301}b=2C\u{301},r=n".unicodeScalars))
+    }
 }
