@@ -11,7 +11,8 @@
 // Tuning experiments for (a) without rebuilding: SJ_NO_PACING=1, SJ_PACING_US=<pacing granularity µs>,
 // SJ_ACK_EVERY=<ack-eliciting threshold>, SJ_ACK_DELAY_US=<max ACK delay µs>, SJ_BURST=<max burst packets>,
 // SJ_BETA=<loss reduction factor>, SJ_WINDOW=<receive window and send buffer bytes>, SJ_ACK_RANGES=<SACK ranges
-// per ACK>, SJ_MTU=<DTLS datagram size on the wire>.
+// per ACK>, SJ_MTU=<DTLS datagram size on the wire to start with>, SJ_MAX_MTU=<largest DTLS datagram path MTU discovery
+// may reach; default 1472, 1200 = discovery off>. Every line for (a) says which datagram size was used.
 // Last line: transport-throughput: ours=<N>MB/s baseline=<N>MB/s ratio=<x>   (baseline = pseudo-TCP)
 //
 // Measured 2026-11-21 on the shared 2-core machine (load average 2.3-2.6 from other builds), 512 MiB:
@@ -98,7 +99,12 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     if let text = ProcessInfo.processInfo.environment["SJ_MTU"], let bytes = Int(text) {
         // Wire MTU of the DTLS records; the PeerStream budget leaves the 37 bytes of AES-GCM record overhead.
         configuration.transport.mtu = bytes
+        configuration.transport.maxMTU = max(configuration.transport.maxMTU, bytes)
         configuration.stream.maxDatagramSize = bytes - 37
+    }
+    if let text = ProcessInfo.processInfo.environment["SJ_MAX_MTU"], let bytes = Int(text) {
+        // Largest wire datagram path MTU discovery may reach (RFC 8899); SJ_MAX_MTU=1200 turns it off.
+        configuration.transport.maxMTU = max(bytes, configuration.transport.mtu)
     }
     async let client = SecureStream.connect(
         agent: a.agent, stream: a.stream, role: .client, certificate: certificateA,
@@ -131,6 +137,12 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     await b.close()
     guard received == total else { throw BenchError("SecureStream delivered \(received) of \(total)") }
     return (elapsed, statistics)
+}
+
+/// Which datagram size ours ended with (path MTU discovery, RFC 8899), so a gain from larger datagrams shows.
+func sizeNote(_ statistics: SecureStreamStatistics) -> String {
+    let s = statistics.stream
+    return "datagrams \(statistics.udpPayloadSize) B UDP payload (PeerStream \(statistics.datagramSize) B; PMTU probes sent \(s.pathMTUProbesSent), acked \(s.pathMTUProbesAcknowledged), lost \(s.pathMTUProbesLost), black holes \(s.pathMTUBlackHoles))"
 }
 
 // MARK: - (b) raw libnice datagrams
@@ -216,6 +228,7 @@ func normalRun(total: Int) async throws {
     let (oursElapsed, statistics) = try await oursThroughput(total: total)
     let ours = megabytesPerSecond(total, oursElapsed)
     say("  (a) ours, SecureStream over ICE (DTLS AES-GCM):     \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"))")
+    say("      \(sizeNote(statistics))")
     let raw = try await rawDatagramThroughput(total: total)
     let rawRate = megabytesPerSecond(raw.bytes, raw.elapsed)
     say("  (b) libnice raw 1200-byte datagrams (unencrypted):  \(format(rawRate)) MB/s  (\(raw.bytes / 1200) of \(raw.sent) received)  ours/raw = \(ratio(ours / rawRate))")
@@ -234,6 +247,7 @@ func impairedRun(total: Int) async throws {
     let (oursElapsed, statistics) = try await oursThroughput(total: total)
     let ours = megabytesPerSecond(total, oursElapsed)
     say("  ours, SecureStream over ICE: \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), probe timeouts \(statistics.stream.probeTimeouts), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"), min rtt \(statistics.stream.minRTT.map { "\($0)" } ?? "-"))")
+    say("    \(sizeNote(statistics))")
     say("    \(receiverSummary)")
     let tcpElapsed = try kernelTCPThroughput(total: total)
     let tcp = megabytesPerSecond(total, tcpElapsed)
@@ -248,7 +262,7 @@ do {
         // For profiling: (a) alone.
         let total = size ?? (512 << 20)
         let (elapsed, statistics) = try await oursThroughput(total: total)
-        say("ours: \(format(megabytesPerSecond(total, elapsed))) MB/s, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), ICE send failures \(statistics.transport.sendFailures)")
+        say("ours: \(format(megabytesPerSecond(total, elapsed))) MB/s, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), ICE send failures \(statistics.transport.sendFailures), \(sizeNote(statistics))")
     } else if arguments.contains("--impaired-inside") {
         try await impairedRun(total: size ?? (32 << 20))
     } else if arguments.contains("--impaired") {

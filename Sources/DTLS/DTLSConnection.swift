@@ -39,7 +39,7 @@ public final class DTLSConnection {
 
     public let role: DTLSRole
     /// The largest datagram this connection emits.
-    public let mtu: Int
+    public private(set) var mtu: Int
     public private(set) var state: State = .idle
     /// When to call `handleTimeout`, or nil when no retransmission timer runs.
     public private(set) var nextTimeout: ContinuousClock.Instant?
@@ -301,6 +301,18 @@ public final class DTLSConnection {
         }
         nextTimeout = nil
         return drainOutgoing()
+    }
+
+    /// Changes the largest datagram, for a layer above that discovers the path MTU itself (RFC 8899, DPLPMTUD):
+    /// handshake flights keep the MTU they started with; application data records may fill the new one.
+    public func setLinkMTU(_ newMTU: Int) throws {
+        guard newMTU >= 256, newMTU <= 65_507 else { throw DTLSError.invalidMTU(newMTU) }
+        // After the handshake OpenSSL no longer derives the record MTU from the link MTU: set both (with
+        // memory BIOs there is no transport overhead between them).
+        guard sj_DTLS_set_link_mtu(ssl, newMTU) == 1, sj_SSL_set_mtu(ssl, newMTU) != 0 else {
+            throw DTLSError.invalidMTU(newMTU)
+        }
+        mtu = newMTU
     }
 
     /// The largest message `send` accepts: what fits one record in one datagram under the MTU with the

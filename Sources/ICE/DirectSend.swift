@@ -48,6 +48,7 @@ extension NiceAgentCore {
             case AF_INET6: length = socklen_t(MemoryLayout<sockaddr_in6>.size)
             default: length = 0
             }
+            if fd >= 0 { Self.forbidFragmentation(fd: fd, family: Int32(storage.ss_family)) }
             if fd >= 0, length > 0, configuration.directSend, !configuration.reliable {
                 fresh = DirectPath(socket: socket, fd: fd, address: storage, addressLength: length)
             } else {
@@ -61,6 +62,25 @@ extension NiceAgentCore {
             return old
         }
         if let old { g_object_unref(UnsafeMutableRawPointer(old.socket)) }
+    }
+
+    /// DF on, and the kernel never fragments nor shrinks datagrams to a cached path MTU: a datagram larger than
+    /// the interface MTU fails with EMSGSIZE, a larger one than the path carries is dropped on the way. That is
+    /// what path MTU discovery in the layer above needs (RFC 8899 §3, §6.1: probes must not be fragmented), and
+    /// ICE's own STUN checks are far smaller than any MTU. IP_PMTUDISC_PROBE (Linux ip(7), ipv6(7)).
+    static func forbidFragmentation(fd: Int32, family: Int32) {
+        var probe: Int32 = 3  // IP_PMTUDISC_PROBE / IPV6_PMTUDISC_PROBE
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        switch family {
+        case AF_INET:
+            _ = setsockopt(fd, Int32(IPPROTO_IP), 10 /* IP_MTU_DISCOVER */, &probe, size)
+        case AF_INET6:
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), 23 /* IPV6_MTU_DISCOVER */, &probe, size)
+            var on: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), 62 /* IPV6_DONTFRAG */, &on, size)
+        default:
+            break
+        }
     }
 
     /// Loop thread: forgets the direct paths of one stream (nil: of all streams) before libnice may close

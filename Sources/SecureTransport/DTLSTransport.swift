@@ -223,6 +223,27 @@ public final class DTLSTransport: @unchecked Sendable {
         lock.withLock { dtls.maximumApplicationDataSize }
     }
 
+    /// The largest datagram records are cut to now (`configuration.mtu` until `setLinkMTU`).
+    public var linkMTU: Int {
+        lock.withLock { dtls.mtu }
+    }
+
+    /// Lets application data records fill datagrams of up to `mtu` bytes, once the layer above has found
+    /// that the path carries them (RFC 8899: the packetization layer above DTLS probes, DTLS only must not
+    /// refuse the larger records). At most `configuration.maxMTU`.
+    public func setLinkMTU(_ mtu: Int) throws(SecureTransportError) {
+        guard mtu >= configuration.mtu, mtu <= configuration.maxMTU else {
+            throw .invalidConfiguration("link MTU \(mtu) outside mtu \(configuration.mtu)…maxMTU \(configuration.maxMTU)")
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            try dtls.setLinkMTU(mtu)
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
     /// SRTP master keys and salts for a call on this component (RFC 5764 §4.2).
     public func exportSRTPKeyingMaterial() throws(SecureTransportError) -> DTLSSRTPKeyingMaterial {
         lock.lock()

@@ -5,7 +5,11 @@ import Foundation
 
 /// A reliable, ordered, encrypted byte stream in each direction over one ICE component: a PeerStream
 /// connection (loss recovery, congestion and flow control) whose datagrams travel as DTLS application data
-/// records, one PeerStream datagram per record, at most `transport.mtu` (1200) bytes on the wire.
+/// records, one PeerStream datagram per record, at first at most `transport.mtu` (1200) bytes on the wire.
+/// With `transport.maxMTU` above that (1472 by default) PeerStream runs path MTU discovery (RFC 8899): padded
+/// probes test larger records, the datagram size grows once one is acknowledged, and falls back on a black
+/// hole. The ICE agent sends with DF set and never lets the kernel fragment (IP_PMTUDISC_PROBE), so a probe
+/// too large for the path is lost, not fragmented. `statistics.datagramSize` is the size in use.
 ///
 /// Driving: there is no Task per datagram. Received records are processed on the ICE agent's thread as
 /// they arrive (decrypt, `PeerStreamConnection.receive`, then every datagram the machine may now send is
@@ -47,6 +51,8 @@ public final class SecureStream: @unchecked Sendable {
     private var sendTurn: UInt64 = 0
     private let origin: ContinuousClock.Instant
     private let timer: DeadlineTimer
+    /// DTLS record overhead on the wire (37 bytes with AES-GCM).
+    private let recordOverhead: Int
 
     /// ICE must be connected (or about to be) on `component`. Runs the DTLS handshake as `role` (client when
     /// our signalled `a=setup` is `active`, RFC 8842 §5), checks the peer's certificate against
@@ -66,17 +72,36 @@ public final class SecureStream: @unchecked Sendable {
             transport.close()
             throw .invalidConfiguration("stream.maxDatagramSize \(configuration.stream.maxDatagramSize) exceeds the DTLS record limit \(limit)")
         }
+        if configuration.transport.maxMTU > configuration.transport.mtu {
+            // The handshake ran at `mtu`; records may now be as large as discovery may find (RFC 8899 §6: the
+            // packetization layer above DTLS probes, DTLS must accept its larger records).
+            do {
+                try transport.setLinkMTU(configuration.transport.maxMTU)
+            } catch {
+                transport.close()
+                throw error
+            }
+        }
         return SecureStream(transport: transport, configuration: configuration)
     }
 
     /// Builds the stream on a transport whose handshake is done. Call `configuration.validate()` first
     /// (`connect` does): an invalid PeerStream configuration stops the process.
+    /// When the transport's link MTU is above `transport.mtu` (`connect` raises it to `transport.maxMTU`) and
+    /// `stream.maxProbedDatagramSize` is nil, PeerStream probes up to the largest record that link MTU holds.
     public init(transport: DTLSTransport, configuration: SecureStreamConfiguration) {
         self.transport = transport
         self.configuration = configuration
         origin = .now
-        connection = PeerStreamConnection(configuration: configuration.stream, now: .zero)
-        scratch = .allocate(byteCount: max(configuration.stream.maxDatagramSize, 2048), alignment: 16)
+        let recordLimit = transport.maximumApplicationDataSize
+        let linkMTU = transport.linkMTU
+        recordOverhead = max(0, linkMTU - recordLimit)
+        var stream = configuration.stream
+        if stream.maxProbedDatagramSize == nil, linkMTU > transport.configuration.mtu, recordLimit > stream.maxDatagramSize {
+            stream.maxProbedDatagramSize = recordLimit
+        }
+        connection = PeerStreamConnection(configuration: stream, now: .zero)
+        scratch = .allocate(byteCount: max(stream.largestDatagramSize, 2048), alignment: 16)
         timer = DeadlineTimer(name: "secure-stream-timer")
         timer.setHandler { [weak self] in self?.timerFired() }
         transport.setRecordHandler { [weak self] records in self?.receivedRecords(records) }
@@ -179,6 +204,8 @@ public final class SecureStream: @unchecked Sendable {
         return lock.withLock {
             SecureStreamStatistics(
                 stream: connection.statistics, transport: transportStatistics,
+                datagramSize: connection.statistics.datagramSize,
+                udpPayloadSize: connection.statistics.datagramSize + recordOverhead,
                 bufferedForSending: connection.unacknowledgedBytes, bufferedForReading: connection.receiveBufferOccupancy)
         }
     }

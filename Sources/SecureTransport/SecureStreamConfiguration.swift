@@ -58,6 +58,13 @@ public struct SecureStreamConfiguration: Sendable, Hashable {
         try require(s.maxBurstPackets >= 1, "stream.maxBurstPackets must be at least 1")
         try require(s.pacingGranularity >= .zero, "stream.pacingGranularity must not be negative")
         try require((0...1).contains(transport.lossInjection), "transport.lossInjection must be within 0…1")
+        try require(transport.maxMTU >= transport.mtu && transport.maxMTU <= 65_507,
+                    "transport.maxMTU \(transport.maxMTU) must be within mtu \(transport.mtu)…65507")
+        if let probed = s.maxProbedDatagramSize {
+            try require(probed >= s.maxDatagramSize && probed + 37 <= transport.maxMTU,
+                        "stream.maxProbedDatagramSize \(probed) + 37 bytes of DTLS record overhead must fit maxMTU \(transport.maxMTU)")
+        }
+        try require(s.pathMTURaiseInterval > .zero, "stream.pathMTURaiseInterval must be positive")
     }
 
     /// Test and benchmark facility, forwarded to `transport.lossInjection`: drop this fraction (0…1) of
@@ -74,6 +81,10 @@ public struct SecureStreamStatistics: Sendable, Hashable {
     public var stream: PeerStreamStatistics
     /// The DTLS transport's counters (datagrams, injected losses).
     public var transport: DTLSTransportStatistics
+    /// The PeerStream datagram size in use (`stream.datagramSize`: the base size, or larger once path MTU
+    /// discovery confirmed it) and the UDP payload it makes with the DTLS record overhead.
+    public var datagramSize: Int
+    public var udpPayloadSize: Int
     /// Bytes accepted by `write` and not yet acknowledged by the peer (≤ `sendBufferCapacity`).
     public var bufferedForSending: Int
     /// Bytes of the receive buffer in use: received, not yet read (≤ `receiveWindow`).

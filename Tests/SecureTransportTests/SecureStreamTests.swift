@@ -45,6 +45,42 @@ struct SecureStreamTests {
         await controlled.agent.close()
     }
 
+    /// RFC 8899 over the real path: loopback carries 1472-byte UDP payloads (its MTU is 65536), so the search
+    /// ends at the configured maximum on its first probe; with maxMTU = mtu nothing is probed.
+    @Test("path MTU discovery raises records from 1200 to 1472 bytes on loopback", arguments: [1472, 1200])
+    func pathMTUDiscovery(maxMTU: Int) async throws {
+        let (a, b) = try await connectedSides()
+        var configuration = testConfiguration()
+        configuration.transport.maxMTU = maxMTU
+        let (c, s) = await secureStreams(client: a, server: b, configuration: configuration)
+        let sender = try c.get()
+        let receiver = try s.get()
+        let total = 8 << 20
+        let outcome = try await within(.seconds(20), "8 MiB transfer") {
+            async let written: Void = writePattern(sender, total: total, seed: 21)
+            let result = try await readAndVerify(receiver, seed: 21)
+            try await written
+            return result
+        }
+        #expect(outcome.count == total)
+        #expect(outcome.firstMismatch == nil)
+        let statistics = sender.statistics
+        #expect(statistics.udpPayloadSize == maxMTU)
+        #expect(statistics.datagramSize == maxMTU - 37)
+        #expect(statistics.stream.datagramSize == statistics.datagramSize)
+        #expect(sender.transport.linkMTU == maxMTU)
+        if maxMTU > 1200 {
+            #expect(statistics.stream.pathMTUProbesAcknowledged >= 1)
+            #expect(statistics.stream.pathMTUBlackHoles == 0)
+        } else {
+            #expect(statistics.stream.pathMTUProbesSent == 0)
+        }
+        sender.close()
+        receiver.close()
+        await a.agent.close()
+        await b.agent.close()
+    }
+
     @Test("the SRTP keys of both ends agree (calls reuse the handshake)")
     func srtpKeys() async throws {
         let (a, b) = try await connectedSides()
@@ -207,6 +243,9 @@ struct SecureStreamTests {
         ("minimum window above the initial one", { $0.stream.minimumWindowPackets = 20 }),
         ("loss reduction of 1", { $0.stream.lossReductionFactor = 1 }),
         ("loss injection above 1", { $0.lossInjection = 1.5 }),
+        ("maxMTU below the MTU", { $0.transport.maxMTU = 1000 }),
+        ("probed datagram size beyond maxMTU", { $0.stream.maxProbedDatagramSize = 1500 }),
+        ("probed datagram size below the base", { $0.stream.maxProbedDatagramSize = 1000 }),
     ]
 
     @Test("configurations PeerStream or DTLS cannot run are refused with a typed error",
