@@ -1,6 +1,6 @@
 // Benchmarks/transport-throughput: SecureStream (PeerStream in DTLS records over ICE) against what the same
 // loopback path gives without our layers, in one run:
-//   (a) ours: SecureStream between two in-process ICE agents, encrypted (DTLS 1.2 AES-128-GCM)
+//   (a) ours: SecureStream between two in-process ICE agents, encrypted (AES-128-GCM keyed by a DTLS 1.2 handshake)
 //   (b) libnice raw datagrams: 1200-byte packets through ICEAgent.send, unencrypted, counted at the receiver
 //   (c) libnice pseudo-TCP: reliable agents, unencrypted (the baseline of the last line)
 //   (d) kernel TCP on 127.0.0.1
@@ -12,7 +12,8 @@
 // SJ_ACK_EVERY=<ack-eliciting threshold>, SJ_ACK_DELAY_US=<max ACK delay µs>, SJ_BURST=<max burst packets>,
 // SJ_BETA=<loss reduction factor>, SJ_WINDOW=<receive window and send buffer bytes>, SJ_ACK_RANGES=<SACK ranges
 // per ACK>, SJ_MTU=<DTLS datagram size on the wire to start with>, SJ_MAX_MTU=<largest DTLS datagram path MTU discovery
-// may reach; default 1472, 1200 = discovery off>. Every line for (a) says which datagram size was used.
+// may reach; default 1472, 1200 = discovery off>, SJ_DTLS_RECORDS=1 (PeerStream datagrams in DTLS records instead of
+// exported-key AES-GCM packet protection). Every line for (a) says which datagram size and protection were used.
 // Last line: transport-throughput: ours=<N>MB/s baseline=<N>MB/s ratio=<x>   (baseline = pseudo-TCP)
 //
 // Measured 2026-11-21 on the shared 2-core machine (load average 2.3-2.6 from other builds), 512 MiB:
@@ -96,11 +97,17 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     if let text = ProcessInfo.processInfo.environment["SJ_ACK_RANGES"], let n = Int(text) {
         configuration.stream.maxAckRanges = n
     }
+    if ProcessInfo.processInfo.environment["SJ_DTLS_RECORDS"] != nil {
+        // Every PeerStream datagram in a DTLS record (37 bytes of AES-GCM record overhead) instead of
+        // exported-key packet protection (16).
+        configuration.packetProtection = .dtlsRecords
+        configuration.stream.maxDatagramSize = configuration.transport.mtu - 37
+    }
     if let text = ProcessInfo.processInfo.environment["SJ_MTU"], let bytes = Int(text) {
-        // Wire MTU of the DTLS records; the PeerStream budget leaves the 37 bytes of AES-GCM record overhead.
+        // Wire MTU to start with; the PeerStream budget leaves the protection overhead.
         configuration.transport.mtu = bytes
         configuration.transport.maxMTU = max(configuration.transport.maxMTU, bytes)
-        configuration.stream.maxDatagramSize = bytes - 37
+        configuration.stream.maxDatagramSize = bytes - configuration.packetProtection.overhead
     }
     if let text = ProcessInfo.processInfo.environment["SJ_MAX_MTU"], let bytes = Int(text) {
         // Largest wire datagram path MTU discovery may reach (RFC 8899); SJ_MAX_MTU=1200 turns it off.
@@ -142,7 +149,8 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
 /// Which datagram size ours ended with (path MTU discovery, RFC 8899), so a gain from larger datagrams shows.
 func sizeNote(_ statistics: SecureStreamStatistics) -> String {
     let s = statistics.stream
-    return "datagrams \(statistics.udpPayloadSize) B UDP payload (PeerStream \(statistics.datagramSize) B; PMTU probes sent \(s.pathMTUProbesSent), acked \(s.pathMTUProbesAcknowledged), lost \(s.pathMTUProbesLost), black holes \(s.pathMTUBlackHoles))"
+    let protection = statistics.udpPayloadSize - statistics.datagramSize == 16 ? "exported-key AES-128-GCM" : "DTLS records"
+    return "\(protection), datagrams \(statistics.udpPayloadSize) B UDP payload (PeerStream \(statistics.datagramSize) B; PMTU probes sent \(s.pathMTUProbesSent), acked \(s.pathMTUProbesAcknowledged), lost \(s.pathMTUProbesLost), black holes \(s.pathMTUBlackHoles))"
 }
 
 // MARK: - (b) raw libnice datagrams
@@ -227,7 +235,7 @@ func normalRun(total: Int) async throws {
     say("transport-throughput: \(total >> 20) MiB one way on 127.0.0.1, release build; load average \(load) on \(ProcessInfo.processInfo.activeProcessorCount) cores (shared machine)")
     let (oursElapsed, statistics) = try await oursThroughput(total: total)
     let ours = megabytesPerSecond(total, oursElapsed)
-    say("  (a) ours, SecureStream over ICE (DTLS AES-GCM):     \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"))")
+    say("  (a) ours, SecureStream over ICE (AES-128-GCM):      \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"))")
     say("      \(sizeNote(statistics))")
     let raw = try await rawDatagramThroughput(total: total)
     let rawRate = megabytesPerSecond(raw.bytes, raw.elapsed)

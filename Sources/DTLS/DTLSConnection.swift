@@ -326,6 +326,21 @@ public final class DTLSConnection {
         peerCertificateDER.map { DTLSFingerprint(algorithm: algorithm, bytes: Digest.hash(algorithm, $0)) }
     }
 
+    /// Exports `length` bytes of keying material under `label` (RFC 5705 §4, no context), once connected. Labels
+    /// beginning with "EXPORTER" are for private use without registration (RFC 5705 §4).
+    public func exportKeyingMaterial(label: String, length: Int) throws -> [UInt8] {
+        guard state == .connected else { throw DTLSError.notConnected }
+        var exported = [UInt8](repeating: 0, count: length)
+        OpenSSLErrorQueue.clear()
+        let result = exported.withUnsafeMutableBufferPointer { out in
+            label.withCString { SSL_export_keying_material(ssl, out.baseAddress, length, $0, label.utf8.count, nil, 0, 0) }
+        }
+        guard result == 1 else {
+            throw DTLSError.openSSL(operation: "SSL_export_keying_material", reason: OpenSSLErrorQueue.drain())
+        }
+        return exported
+    }
+
     /// Exports the SRTP master keys and salts (RFC 5764 §4.2) with the `EXTRACTOR-dtls_srtp` label
     /// (RFC 5705 §4). Only once connected and a profile was negotiated.
     public func exportSRTPKeyingMaterial() throws -> DTLSSRTPKeyingMaterial {

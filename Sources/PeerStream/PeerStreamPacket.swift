@@ -46,6 +46,21 @@ public enum PeerStreamPacket: Hashable, Sendable {
         1 + varintLength(UInt64(connectionID)) + varintLength(packetNumber)
     }
 
+    /// The header's length (version/type byte, connection id, packet number) and the packet number, without
+    /// validating anything else; nil when the datagram ends inside the header. For packet protection below
+    /// PeerStream that authenticates the header and encrypts the rest, with the packet number in the nonce.
+    public static func header(of datagram: UnsafeRawBufferPointer) -> (length: Int, packetNumber: UInt64)? {
+        var reader = ByteReader(datagram)
+        do {
+            _ = try reader.u8()
+            _ = try reader.varint()
+            let pn = try reader.varint()
+            return (reader.position, pn)
+        } catch {
+            return nil
+        }
+    }
+
     /// Decodes and validates one datagram; DATA packets larger than `maxDatagramSize` are rejected.
     public static func parse(_ datagram: [UInt8], connectionID: UInt32,
                              maxDatagramSize: Int = PeerStreamConfiguration.defaultMaxDatagramSize) throws(PeerStreamError) -> PeerStreamPacket {
