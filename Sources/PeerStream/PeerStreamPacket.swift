@@ -34,6 +34,9 @@ public enum PeerStreamPacket: Hashable, Sendable {
         }
     }
 
+    /// The first byte of a path MTU probe (version 2, type PROBE), for drivers that send probes apart.
+    public static let probeFirstByte: UInt8 = PacketType.probe.firstByte
+
     /// Bytes a QUIC variable-length integer takes for `value` (RFC 9000 §16): 1, 2, 4 or 8.
     @inline(__always)
     public static func varintLength(_ value: UInt64) -> Int {

@@ -498,10 +498,12 @@ public final class SecureStream: @unchecked Sendable {
             }
         }
         do {
-            if let protection {
-                try transport.send(packets: try Self.seal(wakeups.records, with: protection))
-            } else {
-                try transport.send(records: wakeups.records)
+            for batch in Self.isolatingProbes(wakeups.records) {
+                if let protection {
+                    try transport.send(packets: try Self.seal(batch, with: protection))
+                } else {
+                    try transport.send(records: batch)
+                }
             }
         } catch {
             lock.lock()
@@ -512,6 +514,27 @@ public final class SecureStream: @unchecked Sendable {
             more.resume()
         }
         wakeups.resume()
+    }
+
+    /// A path MTU probe goes out alone: in a batch, UDP GSO would make it the segment size of the datagrams
+    /// after it, and a probe larger than the local interface's MTU would then fail the whole group (and turn
+    /// GSO off); alone it just fails (EMSGSIZE under IP_PMTUDISC_PROBE) and counts as a lost probe.
+    static func isolatingProbes(_ datagrams: [[UInt8]]) -> [[[UInt8]]] {
+        let probe = PeerStreamPacket.probeFirstByte
+        guard datagrams.contains(where: { $0.first == probe }) else { return [datagrams] }
+        var batches: [[[UInt8]]] = []
+        var current: [[UInt8]] = []
+        for datagram in datagrams {
+            if datagram.first == probe {
+                if !current.isEmpty { batches.append(current) }
+                batches.append([datagram])
+                current = []
+            } else {
+                current.append(datagram)
+            }
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
     }
 
     /// Protects PeerStream datagrams for the wire: first byte moved into 80…127, header authenticated, the
