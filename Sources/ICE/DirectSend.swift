@@ -97,7 +97,14 @@ extension NiceAgentCore {
     /// Any thread: sends the datagrams in order; returns how many were handed on (the others met a full
     /// socket buffer or a local filter and are lost, as on the network). Throws only when none could go.
     func sendBatch(_ datagrams: [[UInt8]], stream: ICEStreamID, component: Int) throws(ICEError) -> Int {
-        guard !datagrams.isEmpty else { return 0 }
+        try sendBatchReporting(datagrams, stream: stream, component: component).sent
+    }
+
+    /// As `sendBatch`, also returning the errno of the last datagram the direct path refused (0: none).
+    /// EMSGSIZE means larger than the local interface's MTU allows with fragmentation forbidden
+    /// (`forbidFragmentation`): what a path MTU probe that is too large meets first (RFC 8899 §4.6.2).
+    func sendBatchReporting(_ datagrams: [[UInt8]], stream: ICEStreamID, component: Int) throws(ICEError) -> (sent: Int, error: Int32) {
+        guard !datagrams.isEmpty else { return (0, 0) }
         guard let s = UInt32(exactly: stream.rawValue), let c = UInt32(exactly: component) else {
             throw .unknownStream(stream.rawValue)
         }
@@ -115,9 +122,11 @@ extension NiceAgentCore {
                 // would (the layer above retransmits); the rest of the batch still went. Only when nothing
                 // went for another reason (e.g. an ICMP error reported on this send) is it left to libnice's
                 // path below, which reports it the usual way.
-                if direct.sent > 0 || direct.error == 0 { return direct.sent }
+                if direct.sent > 0 || direct.error == 0 { return direct }
                 let error = direct.error
-                if error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == EPERM { return 0 }
+                if error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == EPERM || error == EMSGSIZE {
+                    return (0, error)
+                }
             }
         }
         for datagram in datagrams {
@@ -129,10 +138,10 @@ extension NiceAgentCore {
                 sent += 1
             } catch {
                 if sent == 0 { throw error }
-                return sent
+                return (sent, 0)
             }
         }
-        return sent
+        return (sent, 0)
     }
 
     /// Under the `directPaths` lock: the datagrams go from one contiguous copy so the C side gets stable

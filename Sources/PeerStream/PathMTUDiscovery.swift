@@ -94,6 +94,17 @@ struct PathMTUDiscovery: Sendable {
         advance(now: now)
     }
 
+    /// The driver could not even send a probe of `size`: the local interface's MTU is smaller (EMSGSIZE with
+    /// fragmentation forbidden, RFC 8899 §4.6.2 treats such local knowledge like a PTB message). The size fails
+    /// at once; the probe packet itself is later declared lost and ignored then.
+    mutating func probeRefused(size: Int, now: Int64) {
+        guard phase == .searching, size == probeSize else { return }
+        outstanding = nil
+        failures = 0
+        high = size - 1
+        advance(now: now)
+    }
+
     /// RFC 8899 §4.3: packets of the size in use keep getting lost while smaller ones are not: back to the
     /// base size, search again after the raise interval. Returns true when the size fell.
     mutating func blackHole(now: Int64) -> Bool {

@@ -163,6 +163,14 @@ extension PeerStreamConnection {
             - PeerStreamPacket.varintLength(offset)
     }
 
+    /// Tells path MTU discovery that a PROBE of `size` bytes could not be sent at all because the local
+    /// interface's MTU is smaller (EMSGSIZE with fragmentation forbidden): that size fails at once instead of
+    /// after `PathMTUSearch.maxProbes` losses (RFC 8899 §4.6.2). Poll afterwards (the next probe may be due).
+    public mutating func pathMTUProbeRefused(size: Int, now: PeerStreamInstant) {
+        stats.pathMTUProbesRefused += 1
+        pathMTU.probeRefused(size: size, now: now.nanoseconds)
+    }
+
     /// Changes the size of the datagrams we produce (path MTU discovery); packets in flight keep theirs.
     mutating func setDatagramSize(_ size: Int) {
         maxDatagramSize = size

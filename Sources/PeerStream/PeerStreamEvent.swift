@@ -92,6 +92,8 @@ public struct PeerStreamStatistics: Hashable, Sendable {
     public var pathMTUProbesSent = 0
     public var pathMTUProbesAcknowledged = 0
     public var pathMTUProbesLost = 0
+    /// Probes the driver could not send because the local interface's MTU is smaller (`pathMTUProbeRefused`).
+    public var pathMTUProbesRefused = 0
     /// Times full-size packets kept being lost and the size fell back to `maxDatagramSize` (RFC 8899 §4.3).
     public var pathMTUBlackHoles = 0
 }

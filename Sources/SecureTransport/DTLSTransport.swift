@@ -181,9 +181,11 @@ public final class DTLSTransport: @unchecked Sendable {
 
     /// Encrypts each message as its own DTLS record (one record per datagram, as `send(record:)`) and sends
     /// them together with `ICEAgent.sendBatch` (one or a few system calls on a direct UDP pair). Records are
-    /// never merged: each stays one datagram within the MTU.
-    public func send(records: [[UInt8]]) throws(SecureTransportError) {
-        guard !records.isEmpty else { return }
+    /// never merged: each stays one datagram within the MTU. Returns whether the kernel refused a datagram as
+    /// larger than the local interface's MTU allows (EMSGSIZE; for path MTU probes sent alone).
+    @discardableResult
+    public func send(records: [[UInt8]]) throws(SecureTransportError) -> Bool {
+        guard !records.isEmpty else { return false }
         lock.lock()
         if let failure {
             lock.unlock()
@@ -210,13 +212,15 @@ public final class DTLSTransport: @unchecked Sendable {
         }
         counters.datagramsSent += datagrams.count
         lock.unlock()
-        sendRaw(datagrams, counted: true)
+        return sendRaw(datagrams, counted: true)
     }
 
     /// Sends datagrams the caller protected itself (first byte 80…127, RFC 9443 §5), with the same loss
-    /// injection and counters as records, in one `ICEAgent.sendBatch`.
-    public func send(packets: [[UInt8]]) throws(SecureTransportError) {
-        guard !packets.isEmpty else { return }
+    /// injection and counters as records, in one `ICEAgent.sendBatch`. Returns whether the kernel refused a
+    /// datagram as larger than the local interface's MTU allows (EMSGSIZE; for path MTU probes sent alone).
+    @discardableResult
+    public func send(packets: [[UInt8]]) throws(SecureTransportError) -> Bool {
+        guard !packets.isEmpty else { return false }
         for packet in packets where !Self.isProtectedPacket(packet.first) {
             throw .invalidConfiguration("send(packets:) takes datagrams whose first byte is 80…127 (RFC 9443 §5)")
         }
@@ -239,7 +243,7 @@ public final class DTLSTransport: @unchecked Sendable {
         }
         counters.datagramsSent += datagrams.count
         lock.unlock()
-        sendRaw(datagrams, counted: true)
+        return sendRaw(datagrams, counted: true)
     }
 
     static func isProtectedPacket(_ first: UInt8?) -> Bool {
@@ -575,18 +579,21 @@ public final class DTLSTransport: @unchecked Sendable {
         return handler
     }
 
-    /// Sends on the ICE component. `counted`: the caller already added them to `datagramsSent`.
-    private func sendRaw(_ datagrams: [[UInt8]], counted: Bool = false) {
-        guard !datagrams.isEmpty else { return }
+    /// Sends on the ICE component. `counted`: the caller already added them to `datagramsSent`. Returns
+    /// whether the kernel refused a datagram as larger than the local interface's MTU (EMSGSIZE).
+    @discardableResult
+    private func sendRaw(_ datagrams: [[UInt8]], counted: Bool = false) -> Bool {
+        guard !datagrams.isEmpty else { return false }
         // Not connected yet, or the socket buffer is full: what is not sent is lost, as on the network;
         // DTLS retransmits handshake flights and PeerStream retransmits data.
-        let sent = (try? agent.sendBatch(datagrams, stream: stream, component: component)) ?? 0
+        let (sent, tooLarge) = (try? agent.sendBatchReportingSize(datagrams, stream: stream, component: component)) ?? (0, false)
         let failed = datagrams.count - sent
-        guard failed > 0 || !counted else { return }
+        guard failed > 0 || !counted else { return tooLarge }
         lock.withLock {
             counters.datagramsSent += counted ? -failed : sent
             counters.sendFailures += failed
         }
+        return tooLarge
     }
 
     static func translate(_ error: any Error) -> SecureTransportError {

@@ -498,12 +498,22 @@ public final class SecureStream: @unchecked Sendable {
             }
         }
         do {
+            var refused: [Int] = []
             for batch in Self.isolatingProbes(wakeups.records) {
+                let tooLarge: Bool
                 if let protection {
-                    try transport.send(packets: try Self.seal(batch, with: protection))
+                    tooLarge = try transport.send(packets: try Self.seal(batch, with: protection))
                 } else {
-                    try transport.send(records: batch)
+                    tooLarge = try transport.send(records: batch)
                 }
+                // A probe goes alone, so EMSGSIZE on its batch is about the probe (RFC 8899 §4.6.2).
+                if tooLarge, batch.count == 1, batch[0].first == PeerStreamPacket.probeFirstByte { refused.append(batch[0].count) }
+            }
+            if !refused.isEmpty {
+                lock.lock()
+                let instant = now()
+                for size in refused { connection.pathMTUProbeRefused(size: size, now: instant) }
+                lock.unlock()
             }
         } catch {
             lock.lock()

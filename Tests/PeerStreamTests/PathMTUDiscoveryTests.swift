@@ -106,3 +106,51 @@ func discoveryRaisesTheSizeToThePathButNotBeyond(pathMTU: Int) {
     #expect(stats.datagramSize == base)
     #expect(run.largestData == base)
 }
+
+/// A driver whose interface MTU is smaller than the probe (EMSGSIZE under IP_PMTUDISC_PROBE) reports it: that
+/// size fails on its first probe instead of after three losses, and the search still ends at the interface's
+/// size.
+@Test func aProbeTheDriverCannotSendFailsItsSizeAtOnce() throws {
+    let interface = 1300
+    var a = PeerStreamConnection(configuration: configuration(), now: .zero)
+    var b = PeerStreamConnection(configuration: configuration(), now: .zero)
+    let pattern = StreamPattern(seed: 5)
+    var writer = PatternWriter(pattern: pattern, total: 8 << 20)
+    var reader = PatternReader(pattern: pattern)
+    var probesBySize: [Int: Int] = [:]
+    var now: Int64 = 0
+    var buffer = [UInt8](repeating: 0, count: configuration().largestDatagramSize)
+    // Both ends exchange everything at once each millisecond (a 1 ms path); nothing is lost on the way.
+    for _ in 0..<2_000 where reader.received < 8 << 20 {
+        now += 1_000_000
+        let t = PeerStreamInstant(nanoseconds: now)
+        try writer.step(&a)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { a.nextDatagram(now: t, into: $0) }
+            if count == 0 { break }
+            let datagram = Array(buffer[0..<count])
+            if datagram[0] == PeerStreamPacket.probeFirstByte {
+                probesBySize[count, default: 0] += 1
+                if count > interface {
+                    a.pathMTUProbeRefused(size: count, now: t)
+                    continue
+                }
+            }
+            _ = try b.receive(datagram, now: t)
+        }
+        reader.step(&b)
+        for datagram in b.poll(now: t) { _ = try a.receive(datagram, now: t) }
+        if let deadline = a.nextDeadline, deadline <= t { _ = a.handleTimeout(now: t) }
+        if let deadline = b.nextDeadline, deadline <= t { _ = b.handleTimeout(now: t) }
+    }
+    #expect(reader.received == 8 << 20 && reader.mismatches == 0)
+    let stats = a.statistics
+    #expect(stats.datagramSize <= interface)
+    #expect(stats.datagramSize > interface - PathMTUSearch.granularity)
+    // Every size above the interface was tried once, not three times.
+    let tooLarge = probesBySize.filter { $0.key > interface }
+    #expect(!tooLarge.isEmpty)
+    #expect(tooLarge.values.allSatisfy { $0 == 1 })
+    #expect(stats.pathMTUProbesRefused == tooLarge.count)
+    #expect(stats.congestionEvents == 0)
+}
