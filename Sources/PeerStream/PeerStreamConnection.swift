@@ -50,7 +50,9 @@
 /// it starts at `maxDatagramSize`, sends PROBE packets of larger sizes (largest allowed first, then a binary
 /// search, three lost probes fail a size) and raises its datagram size when one is acknowledged. Three probe
 /// timeouts in a row with nothing acknowledged above the base size is taken for a black hole (§4.3): back to
-/// `maxDatagramSize`, probing again after `pathMTURaiseInterval`. `statistics.datagramSize` is the size in use.
+/// `maxDatagramSize`, probing again after `pathMTURaiseInterval`. A driver that cannot send a probe because the
+/// local interface's MTU is smaller (EMSGSIZE) calls `pathMTUProbeRefused`: that size fails at once.
+/// `statistics.datagramSize` is the size in use.
 ///
 /// A datagram with any field out of bounds, a short read, or trailing bytes is rejected with a
 /// `PeerStreamError` and ignored; so are packets breaking the protocol (data beyond the advertised window or
