@@ -1,6 +1,6 @@
-// Benchmarks/transport-throughput: SecureStream (PeerStream in DTLS records over ICE) against what the same
+// Benchmarks/transport-throughput: SecureStream (PeerStream over ICE, AES-128-GCM) against what the same
 // loopback path gives without our layers, in one run:
-//   (a) ours: SecureStream between two in-process ICE agents, encrypted (DTLS 1.2 AES-128-GCM)
+//   (a) ours: SecureStream between two in-process ICE agents, encrypted (AES-128-GCM keyed by a DTLS 1.2 handshake)
 //   (b) libnice raw datagrams: 1200-byte packets through ICEAgent.send, unencrypted, counted at the receiver
 //   (c) libnice pseudo-TCP: reliable agents, unencrypted (the baseline of the last line)
 //   (d) kernel TCP on 127.0.0.1
@@ -11,7 +11,9 @@
 // Tuning experiments for (a) without rebuilding: SJ_NO_PACING=1, SJ_PACING_US=<pacing granularity µs>,
 // SJ_ACK_EVERY=<ack-eliciting threshold>, SJ_ACK_DELAY_US=<max ACK delay µs>, SJ_BURST=<max burst packets>,
 // SJ_BETA=<loss reduction factor>, SJ_WINDOW=<receive window and send buffer bytes>, SJ_ACK_RANGES=<SACK ranges
-// per ACK>, SJ_MTU=<DTLS datagram size on the wire>.
+// per ACK>, SJ_MTU=<DTLS datagram size on the wire to start with>, SJ_MAX_MTU=<largest DTLS datagram path MTU discovery
+// may reach; default 1472, 1200 = discovery off>, SJ_DTLS_RECORDS=1 (PeerStream datagrams in DTLS records instead of
+// exported-key AES-GCM packet protection). Every line for (a) says which datagram size and protection were used.
 // Last line: transport-throughput: ours=<N>MB/s baseline=<N>MB/s ratio=<x>   (baseline = pseudo-TCP)
 //
 // Measured 2026-11-21 on the shared 2-core machine (load average 2.3-2.6 from other builds), 512 MiB:
@@ -28,6 +30,13 @@
 // 1514 with an ACK per 2 (12.5 MB/s x 0.917 / 1.036 = 11.1 against 12.5 x 0.956 / 1.022 = 11.7). SJ_MTU=1472
 // (records sized to lo's 1500-byte MTU, as TCP's segments are) gives 11.6 MB/s (0.99). The receiver line counts
 // duplicates (spurious retransmissions) and the sender's ICE send failures.
+// After PeerStream wire v2 (10-byte DATA header, ~12-byte ACKs), path MTU discovery (1200 -> 1472-byte UDP payloads,
+// RFC 8899) and exported-key AES-128-GCM packet protection (16 bytes per datagram instead of a 37-byte DTLS record
+// and OpenSSL's record layer), 512 MiB, load average 1.2-1.7: ours 525.9 / 468.4 MB/s, pseudo-TCP 198.9 / 201.0
+// (ratio 2.64 / 2.33) at 1472 bytes; at 1200 bytes (SJ_MAX_MTU=1200) 435.6 (2.09); DTLS records at 1472
+// (SJ_DTLS_RECORDS=1) 339.4 (1.76), at 1200 284.2 (1.57). Impaired 32 MiB: ours 11.9-12.0, kernel TCP 11.0-11.7
+// (ratio 1.02-1.09 in 15 runs, one outlier 0.76): per 1514-byte frame 1446 payload bytes (PeerStream 10 + tag 16
+// + IP/UDP 28 + lo's 14) against TCP's 1448 plus an ACK per 2 segments.
 // Switches: SJ_NO_DIRECT=1 (every datagram through nice_agent_send), SJ_SOCKBUF=<bytes> (0: system default).
 // Where the time went before batching (perf): ~half in the kernel's per-datagram sendmsg/recvmsg and wakeups (libnice sends
 // and receives one datagram per system call), OpenSSL ~15 %, our Swift ~15 %; the two ICE threads do the work.
@@ -95,10 +104,21 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     if let text = ProcessInfo.processInfo.environment["SJ_ACK_RANGES"], let n = Int(text) {
         configuration.stream.maxAckRanges = n
     }
+    if ProcessInfo.processInfo.environment["SJ_DTLS_RECORDS"] != nil {
+        // Every PeerStream datagram in a DTLS record (37 bytes of AES-GCM record overhead) instead of
+        // exported-key packet protection (16).
+        configuration.packetProtection = .dtlsRecords
+        configuration.stream.maxDatagramSize = configuration.transport.mtu - 37
+    }
     if let text = ProcessInfo.processInfo.environment["SJ_MTU"], let bytes = Int(text) {
-        // Wire MTU of the DTLS records; the PeerStream budget leaves the 37 bytes of AES-GCM record overhead.
+        // Wire MTU to start with; the PeerStream budget leaves the protection overhead.
         configuration.transport.mtu = bytes
-        configuration.stream.maxDatagramSize = bytes - 37
+        configuration.transport.maxMTU = max(configuration.transport.maxMTU, bytes)
+        configuration.stream.maxDatagramSize = bytes - configuration.packetProtection.overhead
+    }
+    if let text = ProcessInfo.processInfo.environment["SJ_MAX_MTU"], let bytes = Int(text) {
+        // Largest wire datagram path MTU discovery may reach (RFC 8899); SJ_MAX_MTU=1200 turns it off.
+        configuration.transport.maxMTU = max(bytes, configuration.transport.mtu)
     }
     async let client = SecureStream.connect(
         agent: a.agent, stream: a.stream, role: .client, certificate: certificateA,
@@ -131,6 +151,13 @@ func oursThroughput(total: Int, pacing: Bool = ProcessInfo.processInfo.environme
     await b.close()
     guard received == total else { throw BenchError("SecureStream delivered \(received) of \(total)") }
     return (elapsed, statistics)
+}
+
+/// Which datagram size ours ended with (path MTU discovery, RFC 8899), so a gain from larger datagrams shows.
+func sizeNote(_ statistics: SecureStreamStatistics) -> String {
+    let s = statistics.stream
+    let protection = statistics.udpPayloadSize - statistics.datagramSize == 16 ? "exported-key AES-128-GCM" : "DTLS records"
+    return "\(protection), datagrams \(statistics.udpPayloadSize) B UDP payload (PeerStream \(statistics.datagramSize) B; PMTU probes sent \(s.pathMTUProbesSent), acked \(s.pathMTUProbesAcknowledged), lost \(s.pathMTUProbesLost), black holes \(s.pathMTUBlackHoles))"
 }
 
 // MARK: - (b) raw libnice datagrams
@@ -215,7 +242,8 @@ func normalRun(total: Int) async throws {
     say("transport-throughput: \(total >> 20) MiB one way on 127.0.0.1, release build; load average \(load) on \(ProcessInfo.processInfo.activeProcessorCount) cores (shared machine)")
     let (oursElapsed, statistics) = try await oursThroughput(total: total)
     let ours = megabytesPerSecond(total, oursElapsed)
-    say("  (a) ours, SecureStream over ICE (DTLS AES-GCM):     \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"))")
+    say("  (a) ours, SecureStream over ICE (AES-128-GCM):      \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"))")
+    say("      \(sizeNote(statistics))")
     let raw = try await rawDatagramThroughput(total: total)
     let rawRate = megabytesPerSecond(raw.bytes, raw.elapsed)
     say("  (b) libnice raw 1200-byte datagrams (unencrypted):  \(format(rawRate)) MB/s  (\(raw.bytes / 1200) of \(raw.sent) received)  ours/raw = \(ratio(ours / rawRate))")
@@ -234,6 +262,7 @@ func impairedRun(total: Int) async throws {
     let (oursElapsed, statistics) = try await oursThroughput(total: total)
     let ours = megabytesPerSecond(total, oursElapsed)
     say("  ours, SecureStream over ICE: \(format(ours)) MB/s  (\(oursElapsed); retransmitted \(statistics.stream.bytesRetransmitted) B, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), probe timeouts \(statistics.stream.probeTimeouts), cwnd \(statistics.stream.congestionWindow) B, srtt \(statistics.stream.smoothedRTT.map { "\($0)" } ?? "-"), min rtt \(statistics.stream.minRTT.map { "\($0)" } ?? "-"))")
+    say("    \(sizeNote(statistics))")
     say("    \(receiverSummary)")
     let tcpElapsed = try kernelTCPThroughput(total: total)
     let tcp = megabytesPerSecond(total, tcpElapsed)
@@ -248,7 +277,7 @@ do {
         // For profiling: (a) alone.
         let total = size ?? (512 << 20)
         let (elapsed, statistics) = try await oursThroughput(total: total)
-        say("ours: \(format(megabytesPerSecond(total, elapsed))) MB/s, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), ICE send failures \(statistics.transport.sendFailures)")
+        say("ours: \(format(megabytesPerSecond(total, elapsed))) MB/s, lost packets \(statistics.stream.packetsLost), congestion events \(statistics.stream.congestionEvents), ICE send failures \(statistics.transport.sendFailures), \(sizeNote(statistics))")
     } else if arguments.contains("--impaired-inside") {
         try await impairedRun(total: size ?? (32 << 20))
     } else if arguments.contains("--impaired") {

@@ -39,7 +39,7 @@ public final class DTLSConnection {
 
     public let role: DTLSRole
     /// The largest datagram this connection emits.
-    public let mtu: Int
+    public private(set) var mtu: Int
     public private(set) var state: State = .idle
     /// When to call `handleTimeout`, or nil when no retransmission timer runs.
     public private(set) var nextTimeout: ContinuousClock.Instant?
@@ -303,6 +303,18 @@ public final class DTLSConnection {
         return drainOutgoing()
     }
 
+    /// Changes the largest datagram, for a layer above that discovers the path MTU itself (RFC 8899, DPLPMTUD):
+    /// handshake flights keep the MTU they started with; application data records may fill the new one.
+    public func setLinkMTU(_ newMTU: Int) throws {
+        guard newMTU >= 256, newMTU <= 65_507 else { throw DTLSError.invalidMTU(newMTU) }
+        // After the handshake OpenSSL no longer derives the record MTU from the link MTU: set both (with
+        // memory BIOs there is no transport overhead between them).
+        guard sj_DTLS_set_link_mtu(ssl, newMTU) == 1, sj_SSL_set_mtu(ssl, newMTU) != 0 else {
+            throw DTLSError.invalidMTU(newMTU)
+        }
+        mtu = newMTU
+    }
+
     /// The largest message `send` accepts: what fits one record in one datagram under the MTU with the
     /// negotiated cipher's overhead. Zero before the handshake has chosen a cipher.
     public var maximumApplicationDataSize: Int {
@@ -312,6 +324,21 @@ public final class DTLSConnection {
     /// The fingerprint of the peer's certificate with `algorithm`, once the handshake completed.
     public func peerCertificateFingerprint(_ algorithm: HashAlgorithm = .sha256) -> DTLSFingerprint? {
         peerCertificateDER.map { DTLSFingerprint(algorithm: algorithm, bytes: Digest.hash(algorithm, $0)) }
+    }
+
+    /// Exports `length` bytes of keying material under `label` (RFC 5705 §4, no context), once connected. Labels
+    /// beginning with "EXPORTER" are for private use without registration (RFC 5705 §4).
+    public func exportKeyingMaterial(label: String, length: Int) throws -> [UInt8] {
+        guard state == .connected else { throw DTLSError.notConnected }
+        var exported = [UInt8](repeating: 0, count: length)
+        OpenSSLErrorQueue.clear()
+        let result = exported.withUnsafeMutableBufferPointer { out in
+            label.withCString { SSL_export_keying_material(ssl, out.baseAddress, length, $0, label.utf8.count, nil, 0, 0) }
+        }
+        guard result == 1 else {
+            throw DTLSError.openSSL(operation: "SSL_export_keying_material", reason: OpenSSLErrorQueue.drain())
+        }
+        return exported
     }
 
     /// Exports the SRTP master keys and salts (RFC 5764 §4.2) with the `EXTRACTOR-dtls_srtp` label

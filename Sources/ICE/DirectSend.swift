@@ -48,6 +48,7 @@ extension NiceAgentCore {
             case AF_INET6: length = socklen_t(MemoryLayout<sockaddr_in6>.size)
             default: length = 0
             }
+            if fd >= 0 { Self.forbidFragmentation(fd: fd, family: Int32(storage.ss_family)) }
             if fd >= 0, length > 0, configuration.directSend, !configuration.reliable {
                 fresh = DirectPath(socket: socket, fd: fd, address: storage, addressLength: length)
             } else {
@@ -61,6 +62,25 @@ extension NiceAgentCore {
             return old
         }
         if let old { g_object_unref(UnsafeMutableRawPointer(old.socket)) }
+    }
+
+    /// DF on, and the kernel never fragments nor shrinks datagrams to a cached path MTU: a datagram larger than
+    /// the interface MTU fails with EMSGSIZE, a larger one than the path carries is dropped on the way. That is
+    /// what path MTU discovery in the layer above needs (RFC 8899 §3, §6.1: probes must not be fragmented), and
+    /// ICE's own STUN checks are far smaller than any MTU. IP_PMTUDISC_PROBE (Linux ip(7), ipv6(7)).
+    static func forbidFragmentation(fd: Int32, family: Int32) {
+        var probe: Int32 = 3  // IP_PMTUDISC_PROBE / IPV6_PMTUDISC_PROBE
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        switch family {
+        case AF_INET:
+            _ = setsockopt(fd, Int32(IPPROTO_IP), 10 /* IP_MTU_DISCOVER */, &probe, size)
+        case AF_INET6:
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), 23 /* IPV6_MTU_DISCOVER */, &probe, size)
+            var on: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), 62 /* IPV6_DONTFRAG */, &on, size)
+        default:
+            break
+        }
     }
 
     /// Loop thread: forgets the direct paths of one stream (nil: of all streams) before libnice may close
@@ -77,7 +97,14 @@ extension NiceAgentCore {
     /// Any thread: sends the datagrams in order; returns how many were handed on (the others met a full
     /// socket buffer or a local filter and are lost, as on the network). Throws only when none could go.
     func sendBatch(_ datagrams: [[UInt8]], stream: ICEStreamID, component: Int) throws(ICEError) -> Int {
-        guard !datagrams.isEmpty else { return 0 }
+        try sendBatchReporting(datagrams, stream: stream, component: component).sent
+    }
+
+    /// As `sendBatch`, also returning the errno of the last datagram the direct path refused (0: none).
+    /// EMSGSIZE means larger than the local interface's MTU allows with fragmentation forbidden
+    /// (`forbidFragmentation`): what a path MTU probe that is too large meets first (RFC 8899 §4.6.2).
+    func sendBatchReporting(_ datagrams: [[UInt8]], stream: ICEStreamID, component: Int) throws(ICEError) -> (sent: Int, error: Int32) {
+        guard !datagrams.isEmpty else { return (0, 0) }
         guard let s = UInt32(exactly: stream.rawValue), let c = UInt32(exactly: component) else {
             throw .unknownStream(stream.rawValue)
         }
@@ -95,9 +122,11 @@ extension NiceAgentCore {
                 // would (the layer above retransmits); the rest of the batch still went. Only when nothing
                 // went for another reason (e.g. an ICMP error reported on this send) is it left to libnice's
                 // path below, which reports it the usual way.
-                if direct.sent > 0 || direct.error == 0 { return direct.sent }
+                if direct.sent > 0 || direct.error == 0 { return direct }
                 let error = direct.error
-                if error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == EPERM { return 0 }
+                if error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS || error == EPERM || error == EMSGSIZE {
+                    return (0, error)
+                }
             }
         }
         for datagram in datagrams {
@@ -109,10 +138,10 @@ extension NiceAgentCore {
                 sent += 1
             } catch {
                 if sent == 0 { throw error }
-                return sent
+                return (sent, 0)
             }
         }
-        return sent
+        return (sent, 0)
     }
 
     /// Under the `directPaths` lock: the datagrams go from one contiguous copy so the C side gets stable

@@ -189,6 +189,14 @@ public final class ICEAgent: Sendable {
         try core.sendBatch(datagrams, stream: stream, component: component)
     }
 
+    /// As `sendBatch`, and whether the kernel refused a datagram as larger than the local interface's MTU
+    /// allows (EMSGSIZE: direct sends never fragment, see `sendBatch`), which a path MTU probe takes as a failed
+    /// size at once (RFC 8899 §4.6.2). Only the direct path can tell; through libnice `tooLarge` stays false.
+    public func sendBatchReportingSize(_ datagrams: [[UInt8]], stream: ICEStreamID, component: Int = 1) throws(ICEError) -> (sent: Int, tooLarge: Bool) {
+        let result = try core.sendBatchReporting(datagrams, stream: stream, component: component)
+        return (result.sent, result.error == EMSGSIZE)
+    }
+
     /// Whether `sendBatch` currently bypasses libnice on this component (the selected pair allows it).
     public func usesDirectSend(stream: ICEStreamID, component: Int = 1) -> Bool {
         core.hasDirectPath(stream: stream, component: component)

@@ -2,8 +2,9 @@
 /// reduction per recovery period, persistent congestion. Loss is signalled by the SACK-driven detector of the
 /// connection (packet threshold 3, time threshold 9/8 RTT).
 struct NewRenoController: Sendable {
-    let maxDatagramSize: Int
-    let minimumWindow: Int
+    private(set) var maxDatagramSize: Int
+    private(set) var minimumWindow: Int
+    let minimumWindowPackets: Int
     let lossReductionFactor: Double
     private(set) var congestionWindow: Int
     private(set) var slowStartThreshold = Int.max
@@ -14,6 +15,7 @@ struct NewRenoController: Sendable {
 
     init(maxDatagramSize: Int, initialWindowPackets: Int, minimumWindowPackets: Int, lossReductionFactor: Double) {
         self.maxDatagramSize = maxDatagramSize
+        self.minimumWindowPackets = minimumWindowPackets
         self.minimumWindow = minimumWindowPackets * maxDatagramSize
         self.lossReductionFactor = lossReductionFactor
         self.congestionWindow = initialWindowPackets * maxDatagramSize
@@ -58,5 +60,14 @@ struct NewRenoController: Sendable {
         congestionWindow = minimumWindow
         recoveryStartTime = now
         bytesAckedInAvoidance = 0
+    }
+
+    /// The datagram size changed (path MTU discovery, RFC 8899 §5): the window stays in bytes (RFC 9000 §14.4
+    /// leaves it so), its floor and the avoidance increment follow the new size.
+    mutating func setMaxDatagramSize(_ size: Int) {
+        maxDatagramSize = size
+        minimumWindow = minimumWindowPackets * size
+        congestionWindow = max(congestionWindow, minimumWindow)
+        slowStartThreshold = slowStartThreshold == .max ? .max : max(slowStartThreshold, minimumWindow)
     }
 }

@@ -5,6 +5,15 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
     /// Largest datagram this side produces, headers included. The default is the 1200-byte ICE path budget
     /// minus the DTLS 1.2 AES-GCM record overhead (13-byte header + 8-byte explicit nonce + 16-byte tag).
     public var maxDatagramSize: Int
+    /// Largest datagram Datagram Packetization Layer PMTU Discovery (RFC 8899) may raise the size to; nil
+    /// (the default) keeps every datagram at `maxDatagramSize`. The connection starts at `maxDatagramSize`
+    /// (the base size, RFC 8899 §5.1.2: the path is assumed to carry it), probes larger sizes with padded
+    /// PROBE packets and raises the size once a probe is acknowledged. Both ends must set it alike: a
+    /// receiver accepts datagrams up to `largestDatagramSize` only (a larger probe then simply fails).
+    public var maxProbedDatagramSize: Int?
+    /// How long a completed search (or a fall-back after a black hole) stands before probing again
+    /// (RFC 8899 §5.1.1 PMTU_RAISE_TIMER: 600 s).
+    public var pathMTURaiseInterval: Duration
     /// Receive buffer = the most this side ever lets the peer have outstanding beyond what the application
     /// has read (the advertised flow-control window). At least `PeerStreamConnection.initialFlowControlLimit`.
     public var receiveWindow: Int
@@ -41,6 +50,8 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
     public init(
         connectionID: UInt32,
         maxDatagramSize: Int = PeerStreamConfiguration.defaultMaxDatagramSize,
+        maxProbedDatagramSize: Int? = nil,
+        pathMTURaiseInterval: Duration = .seconds(600),
         receiveWindow: Int = 4 << 20,
         sendBufferCapacity: Int = 4 << 20,
         maxAckDelay: Duration = .milliseconds(5),
@@ -58,6 +69,8 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
     ) {
         self.connectionID = connectionID
         self.maxDatagramSize = maxDatagramSize
+        self.maxProbedDatagramSize = maxProbedDatagramSize
+        self.pathMTURaiseInterval = pathMTURaiseInterval
         self.receiveWindow = receiveWindow
         self.sendBufferCapacity = sendBufferCapacity
         self.maxAckDelay = maxAckDelay
@@ -77,6 +90,11 @@ public struct PeerStreamConfiguration: Hashable, Sendable {
     /// 1200 − 37: the ICE path budget minus DTLS 1.2 AES-GCM record overhead.
     public static let defaultMaxDatagramSize = 1163
 
-    /// Largest DATA payload under `maxDatagramSize`.
+    /// Largest DATA payload under `maxDatagramSize` whatever the packet number and offset (the usual header
+    /// is smaller: 7 bytes up to packet 2^30 and offset 1 GiB, so a packet usually carries more).
     public var maxPayload: Int { maxDatagramSize - PeerStreamPacket.dataHeaderSize }
+
+    /// The largest datagram either end may send: the most this side accepts and the size of the buffer
+    /// `nextDatagram` needs.
+    public var largestDatagramSize: Int { max(maxDatagramSize, maxProbedDatagramSize ?? 0) }
 }

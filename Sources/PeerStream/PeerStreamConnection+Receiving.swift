@@ -12,7 +12,7 @@ extension PeerStreamConnection {
         let now = instant.nanoseconds
         var events: [PeerStreamEvent] = []
         do {
-            let view = try PacketView.parse(datagram, connectionID: connectionID, maxPayload: maxPayload)
+            let view = try PacketView.parse(datagram, connectionID: connectionID, maxDatagramSize: receiveLimit)
             switch lifecycle {
             case .open, .closed:
                 try apply(view, datagram, now: now, events: &events)
@@ -61,10 +61,11 @@ extension PeerStreamConnection {
             peerFinalOffset = final
             checkPeerFinished(events: &events)
 
-        case .ping(let pn):
+        case .ping(let pn), .probe(let pn, _):
             lastReceiveTime = now
             recordPacket(pn, ackEliciting: true, now: now)
-            // A PING is a keepalive or a window probe; the peer waits for the answer.
+            // A PING is a keepalive or a window probe, a PROBE tests a datagram size (RFC 8899 §4.1): the
+            // peer waits for the answer.
             ackNow = true
 
         case .ack(let pn, let ack):
@@ -159,7 +160,7 @@ extension PeerStreamConnection {
                 let pn = sent[index].packetNumber
                 while r >= 0 && ranges[r].upperBound < pn { r -= 1 }
                 if r >= 0 && ranges[r].lowerBound <= pn {
-                    onPacketAcked(index: index, inFlightBefore: inFlightBefore)
+                    onPacketAcked(index: index, inFlightBefore: inFlightBefore, now: now)
                     anyNewlyAcked = true
                 } else {
                     holes[kept] = slot
@@ -179,7 +180,7 @@ extension PeerStreamConnection {
                 while r >= 0 && ranges[r].upperBound < pn { r -= 1 }
                 if r >= 0 && ranges[r].lowerBound <= pn {
                     if pn == ack.largestAcknowledged { largestNewlyAckedSentTime = sent[index].timeSent }
-                    onPacketAcked(index: index, inFlightBefore: inFlightBefore)
+                    onPacketAcked(index: index, inFlightBefore: inFlightBefore, now: now)
                     anyNewlyAcked = true
                 } else {
                     holes.append(scanSlot)
@@ -211,7 +212,7 @@ extension PeerStreamConnection {
         checkClosed(events: &events)
     }
 
-    private mutating func onPacketAcked(index: Int, inFlightBefore: Int) {
+    private mutating func onPacketAcked(index: Int, inFlightBefore: Int, now: Int64) {
         let packet = sent[index]
         sent[index].state = .acked
         bytesInFlight -= Int(packet.size)
@@ -220,6 +221,13 @@ extension PeerStreamConnection {
         case .data: ackedOffsets.insert(packet.offset..<(packet.offset + UInt64(packet.length)))
         case .fin: finAcked = true
         case .ping: break
+        case .probe:
+            // RFC 8899 §5.2: an acknowledged probe confirms its size; probes are outside congestion control.
+            stats.pathMTUProbesAcknowledged += 1
+            if let size = pathMTU.probeAcknowledged(packetNumber: packet.packetNumber, size: Int(packet.offset), now: now) {
+                setDatagramSize(size)
+            }
+            return
         }
         congestion.onPacketAcked(size: Int(packet.size), sentTime: packet.timeSent, bytesInFlightBefore: inFlightBefore)
     }
@@ -245,8 +253,10 @@ extension PeerStreamConnection {
                 lossTime = packet.timeSent + delay
                 break
             }
-            markLost(index: index)
+            markLost(index: index, now: now)
             lost += 1
+            // RFC 8899 §3: a lost probe says the size is too large, nothing about congestion.
+            if packet.kind == .probe { continue }
             largestLostSentTime = packet.timeSent
             if let previous = previousSlot, anyAcknowledged(between: previous, and: slot) { runStart = nil }
             if let sampleTime = firstRTTSampleTime, packet.timeSent > sampleTime {
@@ -280,17 +290,21 @@ extension PeerStreamConnection {
         return false
     }
 
-    private mutating func markLost(index: Int) {
+    private mutating func markLost(index: Int, now: Int64) {
         let packet = sent[index]
         sent[index].state = .lost
         bytesInFlight -= Int(packet.size)
         ackElicitingInFlight -= 1
-        stats.packetsLost += 1
         switch packet.kind {
         case .data: retransmitQueue.append(packet.offset..<(packet.offset + UInt64(packet.length)))
         case .fin: if !finAcked { finPending = true }
         case .ping: break
+        case .probe:
+            stats.pathMTUProbesLost += 1
+            pathMTU.probeLost(packetNumber: packet.packetNumber, size: Int(packet.offset), now: now)
+            return
         }
+        stats.packetsLost += 1
     }
 
     /// Drops book-keeping of packets that are settled (acknowledged or lost) from the front.

@@ -1,10 +1,10 @@
 extension PeerStreamConnection {
-    /// Writes the next datagram that may go out now into `buffer` (at least `maxDatagramSize` bytes) and
-    /// returns its length; 0 when nothing may be sent now (see `nextDeadline`). Call until it returns 0.
-    /// Order: RESET, ACK, probes, PING, then — within the congestion window and the pacer — lost data, FIN,
-    /// new data.
+    /// Writes the next datagram that may go out now into `buffer` (at least `largestDatagramSize` bytes of
+    /// the configuration) and returns its length; 0 when nothing may be sent now (see `nextDeadline`). Call
+    /// until it returns 0. Order: RESET, ACK, PTO probes, PING, path MTU probe, then — within the congestion
+    /// window and the pacer — lost data, FIN, new data.
     public mutating func nextDatagram(now instant: PeerStreamInstant, into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        precondition(buffer.count >= maxDatagramSize, "datagram buffer smaller than maxDatagramSize")
+        precondition(buffer.count >= receiveLimit, "datagram buffer smaller than largestDatagramSize")
         let now = instant.nanoseconds
         switch lifecycle {
         case .timedOut:
@@ -29,6 +29,11 @@ extension PeerStreamConnection {
             pingPending = false
             return encodePing(now: now, into: buffer)
         }
+        // RFC 8899 §5.2: probe while the connection is in use and has an RTT (so the peer is there), one
+        // probe at a time; probes stay outside the congestion window, their loss is no congestion signal.
+        if rtt.hasSample, ackElicitingInFlight > 0 || hasSomethingToSend, let size = pathMTU.probeDue(now: now) {
+            return encodePathMTUProbe(size: size, now: now, into: buffer)
+        }
         guard hasSomethingToSend else {
             pacingBlockedUntil = nil
             return 0
@@ -48,7 +53,7 @@ extension PeerStreamConnection {
     public mutating func poll(now: PeerStreamInstant) -> [[UInt8]] {
         var datagrams: [[UInt8]] = []
         while true {
-            let datagram = [UInt8](unsafeUninitializedCapacity: maxDatagramSize) { buffer, count in
+            let datagram = [UInt8](unsafeUninitializedCapacity: receiveLimit) { buffer, count in
                 count = nextDatagram(now: now, into: UnsafeMutableRawBufferPointer(buffer))
             }
             if datagram.isEmpty { return datagrams }
@@ -108,6 +113,12 @@ extension PeerStreamConnection {
             ptoCount += 1
             stats.probeTimeouts += 1
             probesPending = 2
+            // RFC 8899 §4.3 black hole: three probe timeouts in a row, nothing acknowledged, while sending above
+            // the base size. Smaller packets (the PTO probes from now on) then show whether the path is alive.
+            if ptoCount >= 3, pathMTU.blackHole(now: now) {
+                stats.pathMTUBlackHoles += 1
+                setDatagramSize(pathMTU.current)
+            }
         }
         if let deadline = persistDeadline, deadline <= now {
             persistCount += 1
@@ -141,7 +152,29 @@ extension PeerStreamConnection {
 
     private var newDataLength: Int {
         guard nextSendOffset < peerMaxData, nextSendOffset < writeOffset else { return 0 }
-        return Int(min(UInt64(maxPayload), writeOffset - nextSendOffset, peerMaxData - nextSendOffset))
+        return Int(min(UInt64(payloadBudget(offset: nextSendOffset)), writeOffset - nextSendOffset, peerMaxData - nextSendOffset))
+    }
+
+    /// Payload room of the next packet if it carries data from `offset`: the header's varints grow with the
+    /// packet number and the offset.
+    @inline(__always)
+    private func payloadBudget(offset: UInt64) -> Int {
+        maxDatagramSize - PeerStreamPacket.headerLength(connectionID: connectionID, packetNumber: nextPacketNumber)
+            - PeerStreamPacket.varintLength(offset)
+    }
+
+    /// Tells path MTU discovery that a PROBE of `size` bytes could not be sent at all because the local
+    /// interface's MTU is smaller (EMSGSIZE with fragmentation forbidden): that size fails at once instead of
+    /// after `PathMTUSearch.maxProbes` losses (RFC 8899 §4.6.2). Poll afterwards (the next probe may be due).
+    public mutating func pathMTUProbeRefused(size: Int, now: PeerStreamInstant) {
+        stats.pathMTUProbesRefused += 1
+        pathMTU.probeRefused(size: size, now: now.nanoseconds)
+    }
+
+    /// Changes the size of the datagrams we produce (path MTU discovery); packets in flight keep theirs.
+    mutating func setDatagramSize(_ size: Int) {
+        maxDatagramSize = size
+        congestion.setMaxDatagramSize(size)
     }
 
     private var finSendable: Bool {
@@ -216,13 +249,13 @@ extension PeerStreamConnection {
         var start = max(range.lowerBound, sendBase)
         while start < range.upperBound {
             guard let acked = ackedOffsets.range(containingOrAbove: start) else {
-                return start..<min(range.upperBound, start + UInt64(maxPayload))
+                return start..<min(range.upperBound, start + UInt64(payloadBudget(offset: start)))
             }
             if acked.lowerBound <= start {
                 start = acked.upperBound
                 continue
             }
-            return start..<min(range.upperBound, acked.lowerBound, start + UInt64(maxPayload))
+            return start..<min(range.upperBound, acked.lowerBound, start + UInt64(payloadBudget(offset: start)))
         }
         return nil
     }
@@ -244,7 +277,7 @@ extension PeerStreamConnection {
                 }
             case .fin:
                 if !finAcked { return encodeFin(now: now, into: buffer) }
-            case .ping:
+            case .ping, .probe:
                 break
             }
         }
@@ -265,6 +298,20 @@ extension PeerStreamConnection {
         stats.packetsSent += 1
     }
 
+    /// RFC 8899 §4.1: a PROBE (a PING padded to `size`), ack-eliciting, never retransmitted.
+    private mutating func encodePathMTUProbe(size: Int, now: Int64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let pn = takePacketNumber()
+        var writer = BufferWriter(buffer)
+        writer.header(.probe, connectionID, pn)
+        let padding = writer.reserve(size - writer.position)
+        padding.initializeMemory(as: UInt8.self, repeating: 0)
+        recordSent(SentPacket(packetNumber: pn, timeSent: now, offset: UInt64(size), length: 0,
+                              size: 0, kind: .probe, state: .inFlight))
+        pathMTU.probeSent(packetNumber: pn)
+        stats.pathMTUProbesSent += 1
+        return writer.position
+    }
+
     private mutating func encodeData(_ range: Range<UInt64>, retransmission: Bool, now: Int64,
                                      into buffer: UnsafeMutableRawBufferPointer) -> Int {
         precondition(range.lowerBound >= sendBase && range.upperBound <= writeOffset, "sending bytes not in the send buffer")
@@ -272,8 +319,7 @@ extension PeerStreamConnection {
         let pn = takePacketNumber()
         var writer = BufferWriter(buffer)
         writer.header(.data, connectionID, pn)
-        writer.u64(range.lowerBound)
-        writer.u16(UInt16(length))
+        writer.varint(range.lowerBound)
         sendBuffer.read(at: range.lowerBound, into: writer.reserve(length))
         recordSent(SentPacket(packetNumber: pn, timeSent: now, offset: range.lowerBound, length: Int32(length),
                               size: Int32(writer.position), kind: .data, state: .inFlight))
@@ -288,7 +334,7 @@ extension PeerStreamConnection {
         let pn = takePacketNumber()
         var writer = BufferWriter(buffer)
         writer.header(.fin, connectionID, pn)
-        writer.u64(final)
+        writer.varint(final)
         recordSent(SentPacket(packetNumber: pn, timeSent: now, offset: final, length: 0,
                               size: Int32(writer.position), kind: .fin, state: .inFlight))
         return writer.position
@@ -313,13 +359,21 @@ extension PeerStreamConnection {
         let pn = takePacketNumber()
         var writer = BufferWriter(buffer)
         writer.header(.ack, connectionID, pn)
-        writer.u64(largest)
-        writer.u32(delayMicros)
-        writer.u64(advertisedMaxData)
-        writer.u8(UInt8(count))
-        for index in stride(from: ranges.count - 1, through: ranges.count - count, by: -1) {
-            writer.u64(ranges[index].upperBound - 1)
-            writer.u64(ranges[index].lowerBound)
+        writer.varint(largest)
+        writer.varint(UInt64(delayMicros))
+        writer.varint(advertisedMaxData)
+        writer.varint(UInt64(count))
+        // RFC 9000 §19.3.1: first range length, then (gap, length) pairs going down.
+        let top = ranges.count - 1
+        writer.varint(largest - ranges[top].lowerBound)
+        var smallest = ranges[top].lowerBound
+        if count > 1 {
+            for index in stride(from: top - 1, through: ranges.count - count, by: -1) {
+                let high = ranges[index].upperBound - 1
+                writer.varint(smallest - high - 2)
+                writer.varint(high - ranges[index].lowerBound)
+                smallest = ranges[index].lowerBound
+            }
         }
         ackNow = false
         ackDeadline = nil
@@ -334,9 +388,7 @@ extension PeerStreamConnection {
         var writer = BufferWriter(buffer)
         writer.header(.reset, connectionID, pn)
         writer.u16(reason.code)
-        let utf8 = reason.message.utf8
-        writer.u16(UInt16(utf8.count))
-        writer.append(utf8)
+        writer.append(reason.message.utf8)
         stats.packetsSent += 1
         return writer.position
     }

@@ -6,37 +6,53 @@
 /// returns nothing, calls `handleTimeout(now:)` when `nextDeadline` passes, and moves bytes with
 /// `write`/`read`. After every `receive`, `handleTimeout`, `write`, `read`, `finish` or `abort`, poll again.
 ///
-/// ## Wire format, version 1
+/// ## Wire format, version 2
 ///
-/// One packet per datagram, all integers big-endian. Every packet starts with the same 14-byte header:
+/// One packet per datagram. Integers are QUIC variable-length integers (RFC 9000 §16: the two high bits of the
+/// first byte say 1, 2, 4 or 8 bytes, the value is big-endian, at most 2^62 − 1) unless a width is given.
+/// Every packet starts with the same header:
 ///
 /// ```
-///  0      version      UInt8   = 1
-///  1      type         UInt8   0x01 DATA, 0x02 ACK, 0x03 FIN, 0x04 RESET, 0x05 PING
-///  2..5   connection   UInt32  agreed out of band; other values are rejected
-///  6..13  packet no.   UInt64  < 2^62, one counter per sender, every packet a new number (never reused,
-///                              retransmissions included, as QUIC RFC 9000 §12.3), so every ACK is unambiguous
-///                              for RTT (no Karn ambiguity)
+///  version/type  1 byte   high nibble: version 2; low nibble: 1 DATA, 2 ACK, 3 FIN, 4 RESET, 5 PING, 6 PROBE
+///  connection    varint   agreed out of band (1 byte for ids below 64); other values are rejected
+///  packet no.    varint   < 2^62, one counter per sender, every packet a new number (never reused,
+///                         retransmissions included, as QUIC RFC 9000 §12.3), so every ACK is unambiguous
+///                         for RTT (no Karn ambiguity)
 /// ```
 ///
 /// Bodies:
 ///
 /// ```
-/// DATA  (ack-eliciting) offset UInt64 | length UInt16 | payload[length]
-///                       offset + length <= 2^62; length <= maxDatagramSize - 24 (the datagram budget)
-/// ACK                   largest acknowledged UInt64 | ack delay µs UInt32 | max data UInt64 |
-///                       range count UInt8 (1...64) | count × (largest UInt64, smallest UInt64)
-///                       ranges descending, disjoint, non-adjacent, the first ending at largest acknowledged.
+/// DATA  (ack-eliciting) offset varint | payload = the rest of the datagram (DATA is the only frame)
+///                       offset + length <= 2^62; the whole datagram <= the receiver's largest datagram size
+/// ACK                   largest acknowledged | ack delay µs | max data | range count (1...64) |
+///                       first range length | (count − 1) × (gap, range length)      all varints
+///                       RFC 9000 §19.3.1: the first range is [largest − length, largest]; each further range
+///                       ends gap + 2 below the previous smallest. A range running below zero is rejected, so
+///                       ranges are descending, disjoint and non-adjacent by construction.
 ///                       max data = the flow-control limit: the offset the peer may send up to (exclusive).
 ///                       ACKs are not ack-eliciting; they are never retransmitted (a later ACK repeats them).
-/// FIN   (ack-eliciting) final offset UInt64 (= total bytes of the stream; data beyond it is a violation)
-/// RESET                 code UInt16 | reason length UInt16 | reason UTF-8 — aborts both directions
+/// FIN   (ack-eliciting) final offset varint (= total bytes of the stream; data beyond it is a violation)
+/// RESET                 code UInt16 big-endian | reason UTF-8 = the rest of the datagram — aborts both ways
 /// PING  (ack-eliciting) empty — keepalive and flow-control window probe; answered by an immediate ACK
+/// PROBE (ack-eliciting) padding to the size being probed (content ignored) — path MTU probe (RFC 8899 §4.1),
+///                       answered by an immediate ACK; never retransmitted, its loss is no congestion signal
 /// ```
 ///
-/// ACK-only packets take packet numbers too and receivers record them, so SACK ranges only have gaps where
-/// packets were really lost. Before the first ACK a sender may send up to `initialFlowControlLimit` (64 KiB).
-/// Both ends use the same `maxDatagramSize` (the receiver rejects larger DATA payloads).
+/// A data packet of a transfer below 1 GiB with fewer than 2^30 packets has a 10-byte header (version 1 had
+/// 24). ACK-only packets take packet numbers too and receivers record them, so SACK ranges only have gaps
+/// where packets were really lost. Before the first ACK a sender may send up to `initialFlowControlLimit`
+/// (64 KiB). A receiver accepts datagrams up to its `largestDatagramSize`.
+///
+/// ## Path MTU discovery
+///
+/// With `maxProbedDatagramSize` set, the sender runs Datagram Packetization Layer PMTU Discovery (RFC 8899):
+/// it starts at `maxDatagramSize`, sends PROBE packets of larger sizes (largest allowed first, then a binary
+/// search, three lost probes fail a size) and raises its datagram size when one is acknowledged. Three probe
+/// timeouts in a row with nothing acknowledged above the base size is taken for a black hole (§4.3): back to
+/// `maxDatagramSize`, probing again after `pathMTURaiseInterval`. A driver that cannot send a probe because the
+/// local interface's MTU is smaller (EMSGSIZE) calls `pathMTUProbeRefused`: that size fails at once.
+/// `statistics.datagramSize` is the size in use.
 ///
 /// A datagram with any field out of bounds, a short read, or trailing bytes is rejected with a
 /// `PeerStreamError` and ignored; so are packets breaking the protocol (data beyond the advertised window or
@@ -90,8 +106,11 @@ public struct PeerStreamConnection: Sendable {
     // MARK: Derived configuration
 
     let connectionID: UInt32
-    let maxPayload: Int
-    let maxDatagramSize: Int
+    /// The size of the datagrams we produce now (the base size, or what path MTU discovery confirmed).
+    var maxDatagramSize: Int
+    /// The largest datagram we accept (`configuration.largestDatagramSize`).
+    let receiveLimit: Int
+    var pathMTU: PathMTUDiscovery
     let maxAckDelay: Int64
     let idleTimeout: Int64
     let keepaliveInterval: Int64?
@@ -181,6 +200,8 @@ public struct PeerStreamConnection: Sendable {
     public init(configuration: PeerStreamConfiguration, now: PeerStreamInstant) {
         let c = configuration
         precondition(c.maxDatagramSize >= 64 && c.maxDatagramSize <= 65_535, "maxDatagramSize out of range")
+        precondition(c.largestDatagramSize <= 65_535, "maxProbedDatagramSize out of range")
+        precondition(c.pathMTURaiseInterval > .zero, "pathMTURaiseInterval must be positive")
         precondition(c.receiveWindow >= Int(PeerStreamConnection.initialFlowControlLimit), "receiveWindow below 64 KiB")
         precondition(c.sendBufferCapacity > 0, "sendBufferCapacity must be positive")
         precondition(c.ackElicitingThreshold >= 1, "ackElicitingThreshold must be >= 1")
@@ -194,7 +215,9 @@ public struct PeerStreamConnection: Sendable {
         self.configuration = c
         connectionID = c.connectionID
         maxDatagramSize = c.maxDatagramSize
-        maxPayload = c.maxPayload
+        receiveLimit = c.largestDatagramSize
+        pathMTU = PathMTUDiscovery(base: c.maxDatagramSize, limit: c.maxProbedDatagramSize,
+                                   raiseInterval: c.pathMTURaiseInterval.peerStreamNanoseconds)
         maxAckDelay = c.maxAckDelay.peerStreamNanoseconds
         idleTimeout = c.idleTimeout.peerStreamNanoseconds
         keepaliveInterval = c.keepaliveInterval?.peerStreamNanoseconds
@@ -266,6 +289,7 @@ public struct PeerStreamConnection: Sendable {
         s.slowStartThreshold = congestion.slowStartThreshold == .max ? nil : congestion.slowStartThreshold
         s.congestionEvents = congestion.congestionEvents
         s.bytesInFlight = bytesInFlight
+        s.datagramSize = maxDatagramSize
         return s
     }
 
@@ -323,7 +347,7 @@ public struct PeerStreamConnection: Sendable {
         case .open, .closed: break
         case .aborted, .timedOut: return
         }
-        let limit = maxDatagramSize - PeerStreamPacket.headerSize - 4
+        let limit = maxDatagramSize - PeerStreamPacket.headerSize - 2
         var text = ""
         var length = 0
         for scalar in message.unicodeScalars {
@@ -375,7 +399,9 @@ public struct PeerStreamConnection: Sendable {
 
 /// Book-keeping for one ack-eliciting packet sent.
 struct SentPacket: Sendable {
-    enum Kind: UInt8, Sendable { case data, fin, ping }
+    /// A `probe` keeps its size in `offset`; its `size` is 0 because probes are not counted in flight for
+    /// congestion control (RFC 8899 §3: their loss is no congestion signal).
+    enum Kind: UInt8, Sendable { case data, fin, ping, probe }
     enum State: UInt8, Sendable { case inFlight, acked, lost }
 
     var packetNumber: UInt64

@@ -85,4 +85,15 @@ public struct PeerStreamStatistics: Hashable, Sendable {
     public var slowStartThreshold: Int?
     /// Bytes of ack-eliciting packets in flight.
     public var bytesInFlight = 0
+    /// Largest datagram the sender produces now: `maxDatagramSize`, or larger once path MTU discovery
+    /// confirmed a bigger size (RFC 8899).
+    public var datagramSize = 0
+    /// Path MTU probes sent, acknowledged and declared lost (RFC 8899 §4.1; lost probes are not congestion).
+    public var pathMTUProbesSent = 0
+    public var pathMTUProbesAcknowledged = 0
+    public var pathMTUProbesLost = 0
+    /// Probes the driver could not send because the local interface's MTU is smaller (`pathMTUProbeRefused`).
+    public var pathMTUProbesRefused = 0
+    /// Times full-size packets kept being lost and the size fell back to `maxDatagramSize` (RFC 8899 §4.3).
+    public var pathMTUBlackHoles = 0
 }

@@ -18,6 +18,9 @@ public final class DTLSTransport: @unchecked Sendable {
     /// Application data records as received, in order, one element per DTLS record (so one per datagram
     /// the peer's upper layer sent).
     public typealias RecordHandler = @Sendable (_ records: [[UInt8]]) -> Void
+    /// Datagrams whose first byte is in 80…127 (the range RFC 9443 §5 gives QUIC): packets a layer above
+    /// protects itself with keys from `exportKeyingMaterial` (`SecureStream`'s PeerStream packets), in order.
+    public typealias PacketHandler = @Sendable (_ packets: [[UInt8]]) -> Void
     /// An RTP or RTCP datagram (RFC 7983 first byte 128…191); the buffer is valid during the call only.
     public typealias MediaHandler = @Sendable (_ datagram: UnsafeRawBufferPointer) -> Void
     /// The transport ended: peer close_notify (`closedByPeer`) or a fatal error. Called once, not after `close()`.
@@ -36,6 +39,11 @@ public final class DTLSTransport: @unchecked Sendable {
     private var failure: SecureTransportError?
     private var handshakeWaiter: CheckedContinuation<Void, any Error>?
     private var recordHandler: RecordHandler?
+    private var packetHandler: PacketHandler?
+    /// Protected packets of the current burst (delivered at the flush, as records) and those that arrived
+    /// before a packet handler was installed (the peer may finish its handshake and send first).
+    private var pendingPackets: [[UInt8]] = []
+    private var earlyPackets: [[UInt8]] = []
     private var mediaHandler: MediaHandler?
     private var terminationHandler: TerminationHandler?
     /// Records that arrived after the handshake but before a record handler was installed.
@@ -172,9 +180,11 @@ public final class DTLSTransport: @unchecked Sendable {
 
     /// Encrypts each message as its own DTLS record (one record per datagram, as `send(record:)`) and sends
     /// them together with `ICEAgent.sendBatch` (one or a few system calls on a direct UDP pair). Records are
-    /// never merged: each stays one datagram within the MTU.
-    public func send(records: [[UInt8]]) throws(SecureTransportError) {
-        guard !records.isEmpty else { return }
+    /// never merged: each stays one datagram within the MTU. Returns whether the kernel refused a datagram as
+    /// larger than the local interface's MTU allows (EMSGSIZE; for path MTU probes sent alone).
+    @discardableResult
+    public func send(records: [[UInt8]]) throws(SecureTransportError) -> Bool {
+        guard !records.isEmpty else { return false }
         lock.lock()
         if let failure {
             lock.unlock()
@@ -201,7 +211,65 @@ public final class DTLSTransport: @unchecked Sendable {
         }
         counters.datagramsSent += datagrams.count
         lock.unlock()
-        sendRaw(datagrams, counted: true)
+        return sendRaw(datagrams, counted: true)
+    }
+
+    /// Sends datagrams the caller protected itself (first byte 80…127, RFC 9443 §5), with the same loss
+    /// injection and counters as records, in one `ICEAgent.sendBatch`. Returns whether the kernel refused a
+    /// datagram as larger than the local interface's MTU allows (EMSGSIZE; for path MTU probes sent alone).
+    @discardableResult
+    public func send(packets: [[UInt8]]) throws(SecureTransportError) -> Bool {
+        guard !packets.isEmpty else { return false }
+        for packet in packets where !Self.isProtectedPacket(packet.first) {
+            throw .invalidConfiguration("send(packets:) takes datagrams whose first byte is 80…127 (RFC 9443 §5)")
+        }
+        lock.lock()
+        if let failure {
+            lock.unlock()
+            throw failure
+        }
+        var datagrams = packets
+        if configuration.lossInjection > 0 {
+            datagrams = []
+            datagrams.reserveCapacity(packets.count)
+            for packet in packets {
+                if Double(generator.next() >> 11) * 0x1p-53 < configuration.lossInjection {
+                    counters.datagramsDroppedByLossInjection += 1
+                } else {
+                    datagrams.append(packet)
+                }
+            }
+        }
+        counters.datagramsSent += datagrams.count
+        lock.unlock()
+        return sendRaw(datagrams, counted: true)
+    }
+
+    static func isProtectedPacket(_ first: UInt8?) -> Bool {
+        guard let first else { return false }
+        return (80...127).contains(first)
+    }
+
+    /// Keying material from the handshake under the caller's label (RFC 5705), e.g. for `PacketProtection`.
+    public func exportKeyingMaterial(label: String, length: Int) throws(SecureTransportError) -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            return try dtls.exportKeyingMaterial(label: label, length: length)
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// Installs the receiver of protected packets (first byte 80…127); those that arrived before are
+    /// delivered now.
+    public func setPacketHandler(_ handler: PacketHandler?) {
+        lock.lock()
+        packetHandler = handler
+        let early = handler == nil ? [] : earlyPackets
+        if handler != nil { earlyPackets = [] }
+        lock.unlock()
+        if let handler, !early.isEmpty { handler(early) }
     }
 
     /// Sends an RTP/RTCP datagram (already SRTP-protected by the caller) on the same component, unencrypted
@@ -220,6 +288,27 @@ public final class DTLSTransport: @unchecked Sendable {
     /// The largest record `send(record:)` accepts under the MTU with the negotiated cipher.
     public var maximumApplicationDataSize: Int {
         lock.withLock { dtls.maximumApplicationDataSize }
+    }
+
+    /// The largest datagram records are cut to now (`configuration.mtu` until `setLinkMTU`).
+    public var linkMTU: Int {
+        lock.withLock { dtls.mtu }
+    }
+
+    /// Lets application data records fill datagrams of up to `mtu` bytes, once the layer above has found
+    /// that the path carries them (RFC 8899: the packetization layer above DTLS probes, DTLS only must not
+    /// refuse the larger records). At most `configuration.maxMTU`.
+    public func setLinkMTU(_ mtu: Int) throws(SecureTransportError) {
+        guard mtu >= configuration.mtu, mtu <= configuration.maxMTU else {
+            throw .invalidConfiguration("link MTU \(mtu) outside mtu \(configuration.mtu)…maxMTU \(configuration.maxMTU)")
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            try dtls.setLinkMTU(mtu)
+        } catch {
+            throw Self.translate(error)
+        }
     }
 
     /// SRTP master keys and salts for a call on this component (RFC 5764 §4.2).
@@ -272,6 +361,7 @@ public final class DTLSTransport: @unchecked Sendable {
         let waiter = handshakeWaiter
         handshakeWaiter = nil
         recordHandler = nil
+        packetHandler = nil
         mediaHandler = nil
         terminationHandler = nil
         lock.unlock()
@@ -294,20 +384,55 @@ public final class DTLSTransport: @unchecked Sendable {
                 return mediaHandler
             }
             handler?(bytes)
+        case .unknown where Self.isProtectedPacket(bytes.first):
+            receivedPacket(bytes)
         case .stun, .zrtp, .turnChannel, .unknown:
             // STUN is libnice's; the rest has no user here (RFC 7983 §7: drop).
             lock.withLock { counters.datagramsDiscarded += 1 }
         }
     }
 
-    /// ICE thread, after a burst: hands the burst's records to the record handler.
+    /// ICE thread: a protected packet, kept for the flush (or for the handler to come).
+    private func receivedPacket(_ bytes: UnsafeRawBufferPointer) {
+        lock.lock()
+        guard failure == nil else {
+            lock.unlock()
+            return
+        }
+        counters.datagramsReceived += 1
+        var deliver: (PacketHandler, [[UInt8]])?
+        if let packetHandler {
+            pendingPackets.append(Array(bytes))
+            if pendingPackets.count >= Self.pendingRecordLimit {
+                deliver = (packetHandler, pendingPackets)
+                pendingPackets = []
+            }
+        } else if earlyPackets.count < Self.earlyRecordLimit {
+            earlyPackets.append(Array(bytes))
+        }
+        lock.unlock()
+        if let (handler, packets) = deliver { handler(packets) }
+    }
+
+    /// ICE thread, after a burst: hands the burst's records and packets to their handlers.
     private func flushRecords() {
         lock.lock()
         let records = pendingRecords
         pendingRecords = []
         let handler = records.isEmpty ? nil : recordHandler
+        let packets = pendingPackets
+        pendingPackets = []
+        let onPackets = packets.isEmpty ? nil : packetHandler
         lock.unlock()
         handler?(records)
+        onPackets?(packets)
+    }
+
+    /// Lock held. Takes the pending protected packets with their handler (delivered after unlocking).
+    private func takePendingPackets() -> (PacketHandler, [[UInt8]])? {
+        guard !pendingPackets.isEmpty, let packetHandler else { return nil }
+        defer { pendingPackets = [] }
+        return (packetHandler, pendingPackets)
     }
 
     /// Lock held. Takes the pending records with the handler to give them to (after unlocking).
@@ -339,8 +464,10 @@ public final class DTLSTransport: @unchecked Sendable {
             let handler = handshakeDone ? terminationHandler : nil
             if handshakeDone { terminationHandler = nil }
             let pending = takePending()
+            let packets = takePendingPackets()
             lock.unlock()
             if let (deliver, records) = pending { deliver(records) }
+            if let (deliver, list) = packets { deliver(list) }
             sendRaw(alerts)
             waiter?.resume(throwing: translated)
             handler?(translated)
@@ -379,10 +506,12 @@ public final class DTLSTransport: @unchecked Sendable {
         // Delivered at the flush, unless the burst is long or the transport ends (whose handler must see
         // every record first: the peer's FIN may be among them).
         let pending = terminated != nil || pendingRecords.count >= Self.pendingRecordLimit ? takePending() : nil
+        let packets = terminated != nil ? takePendingPackets() : nil
         lock.unlock()
         sendRaw(output.datagrams)
         waiter?.resume()
         if let (deliver, records) = pending { deliver(records) }
+        if let (deliver, list) = packets { deliver(list) }
         if let (handler, reason) = terminated { handler(reason) }
     }
 
@@ -449,18 +578,21 @@ public final class DTLSTransport: @unchecked Sendable {
         return handler
     }
 
-    /// Sends on the ICE component. `counted`: the caller already added them to `datagramsSent`.
-    private func sendRaw(_ datagrams: [[UInt8]], counted: Bool = false) {
-        guard !datagrams.isEmpty else { return }
+    /// Sends on the ICE component. `counted`: the caller already added them to `datagramsSent`. Returns
+    /// whether the kernel refused a datagram as larger than the local interface's MTU (EMSGSIZE).
+    @discardableResult
+    private func sendRaw(_ datagrams: [[UInt8]], counted: Bool = false) -> Bool {
+        guard !datagrams.isEmpty else { return false }
         // Not connected yet, or the socket buffer is full: what is not sent is lost, as on the network;
         // DTLS retransmits handshake flights and PeerStream retransmits data.
-        let sent = (try? agent.sendBatch(datagrams, stream: stream, component: component)) ?? 0
+        let (sent, tooLarge) = (try? agent.sendBatchReportingSize(datagrams, stream: stream, component: component)) ?? (0, false)
         let failed = datagrams.count - sent
-        guard failed > 0 || !counted else { return }
+        guard failed > 0 || !counted else { return tooLarge }
         lock.withLock {
             counters.datagramsSent += counted ? -failed : sent
             counters.sendFailures += failed
         }
+        return tooLarge
     }
 
     static func translate(_ error: any Error) -> SecureTransportError {

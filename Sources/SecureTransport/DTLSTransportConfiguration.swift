@@ -4,6 +4,11 @@ public import DTLS
 public struct DTLSTransportConfiguration: Sendable, Hashable {
     /// Largest datagram on the wire (RFC 8445 leaves it to the application; 1200 fits every IPv6 path).
     public var mtu: Int
+    /// Largest datagram on the wire that path MTU discovery above DTLS (`SecureStream`, RFC 8899) may reach:
+    /// by default the UDP payload of a 1500-byte Ethernet frame over IPv4 (1500 − 20 − 8 = 1472; over IPv6 the
+    /// search settles 20 bytes lower). Records start at `mtu` and only grow once a probe of the larger size
+    /// came through. Equal to `mtu` turns discovery off; 8972 suits a jumbo-frame LAN (9000).
+    public var maxMTU: Int
     /// `use_srtp` profiles offered (client) or accepted (server), RFC 5764 §4.1.1; empty for plain DTLS.
     /// Offered by default so that calls can take SRTP keys from the same handshake.
     public var srtpProfiles: [DTLSSRTPProfile]
@@ -20,6 +25,7 @@ public struct DTLSTransportConfiguration: Sendable, Hashable {
 
     public init(
         mtu: Int = 1200,
+        maxMTU: Int = 1472,
         srtpProfiles: [DTLSSRTPProfile] = [.aeadAES128GCM, .aesCM128HmacSHA1_80],
         initialRetransmissionTimeout: Duration = .seconds(1),
         handshakeTimeout: Duration = .seconds(15),
@@ -27,6 +33,7 @@ public struct DTLSTransportConfiguration: Sendable, Hashable {
         lossInjectionSeed: UInt64 = 0x5EC0_12E5_7EA4
     ) {
         self.mtu = mtu
+        self.maxMTU = maxMTU
         self.srtpProfiles = srtpProfiles
         self.initialRetransmissionTimeout = initialRetransmissionTimeout
         self.handshakeTimeout = handshakeTimeout

@@ -3,8 +3,17 @@ public import ICE
 public import PeerStream
 
 /// A reliable, ordered, encrypted byte stream in each direction over one ICE component: a PeerStream
-/// connection (loss recovery, congestion and flow control) whose datagrams travel as DTLS application data
-/// records, one PeerStream datagram per record, at most `transport.mtu` (1200) bytes on the wire.
+/// connection (loss recovery, congestion and flow control) over a DTLS 1.2 association. By default
+/// (`packetProtection = .exportedKeys`) each PeerStream datagram is protected with AES-128-GCM under keys
+/// exported from the handshake (RFC 5705, label `exporterLabel`): header authenticated in the clear with its
+/// first byte moved into 80…127 (RFC 9443 §5, so RFC 7983 demultiplexing still separates it from DTLS, STUN
+/// and RTP), the rest encrypted, a 16-byte tag, the packet number as nonce (as QUIC, RFC 9001 §5.3); DTLS
+/// keeps the handshake and close_notify. With `.dtlsRecords` every datagram is one DTLS application data
+/// record instead (37 bytes of overhead). Datagrams start at `transport.mtu` (1200) bytes on the wire.
+/// With `transport.maxMTU` above that (1472 by default) PeerStream runs path MTU discovery (RFC 8899): padded
+/// probes test larger datagrams, the size grows once one is acknowledged, and falls back on a black
+/// hole. The ICE agent sends with DF set and never lets the kernel fragment (IP_PMTUDISC_PROBE), so a probe
+/// too large for the path is lost, not fragmented. `statistics.datagramSize` is the size in use.
 ///
 /// Driving: there is no Task per datagram. Received records are processed on the ICE agent's thread as
 /// they arrive (decrypt, `PeerStreamConnection.receive`, then every datagram the machine may now send is
@@ -46,6 +55,15 @@ public final class SecureStream: @unchecked Sendable {
     private var sendTurn: UInt64 = 0
     private let origin: ContinuousClock.Instant
     private let timer: DeadlineTimer
+    /// Protection overhead on the wire per datagram (16 bytes with exported keys, 37 with DTLS records).
+    private let recordOverhead: Int
+    /// Exported-key protection (nil: DTLS records). Seals happen in send order (one batch at a time, see
+    /// `sendOrder`), opens under `lock`.
+    private let protection: PacketProtection?
+    /// Guarded by `lock`: where received packets are decrypted.
+    private let openScratch: UnsafeMutableRawBufferPointer
+    /// Guarded by `lock`: protected packets that did not authenticate or parse.
+    private var packetsDiscarded = 0
 
     /// ICE must be connected (or about to be) on `component`. Runs the DTLS handshake as `role` (client when
     /// our signalled `a=setup` is `active`, RFC 8842 §5), checks the peer's certificate against
@@ -61,24 +79,72 @@ public final class SecureStream: @unchecked Sendable {
             agent: agent, stream: stream, component: component, role: role, certificate: certificate,
             remoteFingerprint: remoteFingerprint, configuration: configuration.transport)
         let limit = transport.maximumApplicationDataSize
-        guard configuration.stream.maxDatagramSize <= limit else {
+        if configuration.packetProtection == .dtlsRecords, configuration.stream.maxDatagramSize > limit {
             transport.close()
             throw .invalidConfiguration("stream.maxDatagramSize \(configuration.stream.maxDatagramSize) exceeds the DTLS record limit \(limit)")
         }
-        return SecureStream(transport: transport, configuration: configuration)
+        if configuration.packetProtection == .dtlsRecords, configuration.transport.maxMTU > configuration.transport.mtu {
+            // The handshake ran at `mtu`; records may now be as large as discovery may find (RFC 8899 §6: the
+            // packetization layer above DTLS probes, DTLS must accept its larger records).
+            do {
+                try transport.setLinkMTU(configuration.transport.maxMTU)
+            } catch {
+                transport.close()
+                throw error
+            }
+        }
+        do {
+            return try SecureStream(transport: transport, configuration: configuration)
+        } catch {
+            transport.close()
+            throw error
+        }
     }
+
+    /// RFC 5705 §4: a label of our own under the "EXPORTER" prefix reserved for private use.
+    public static let exporterLabel = "EXPORTER-SwiftJingle-PeerStream-AES-128-GCM"
+    /// PeerStream's first bytes (0x21…0x27, version 2) move up by this into 0x51…0x57, inside 80…127.
+    static let firstByteShift: UInt8 = 0x30
 
     /// Builds the stream on a transport whose handshake is done. Call `configuration.validate()` first
     /// (`connect` does): an invalid PeerStream configuration stops the process.
-    public init(transport: DTLSTransport, configuration: SecureStreamConfiguration) {
+    /// With exported keys, derives them here (a transport without a completed handshake throws). When
+    /// `stream.maxProbedDatagramSize` is nil, PeerStream probes up to what `transport.maxMTU` holds (with DTLS
+    /// records: what the transport's link MTU holds; `connect` raises it to `transport.maxMTU`).
+    public init(transport: DTLSTransport, configuration: SecureStreamConfiguration) throws(SecureTransportError) {
         self.transport = transport
         self.configuration = configuration
         origin = .now
-        connection = PeerStreamConnection(configuration: configuration.stream, now: .zero)
-        scratch = .allocate(byteCount: max(configuration.stream.maxDatagramSize, 2048), alignment: 16)
+        var stream = configuration.stream
+        let largestRecord: Int
+        switch configuration.packetProtection {
+        case .exportedKeys:
+            let exported = try transport.exportKeyingMaterial(label: Self.exporterLabel, length: PacketProtection.exportLength)
+            do {
+                protection = try PacketProtection(exported: exported, role: transport.role)
+            } catch {
+                throw DTLSTransport.translate(error)
+            }
+            recordOverhead = PacketProtection.tagLength
+            largestRecord = transport.configuration.maxMTU - recordOverhead
+        case .dtlsRecords:
+            protection = nil
+            largestRecord = transport.maximumApplicationDataSize
+            recordOverhead = max(0, transport.linkMTU - largestRecord)
+        }
+        if stream.maxProbedDatagramSize == nil, largestRecord > stream.maxDatagramSize {
+            stream.maxProbedDatagramSize = largestRecord
+        }
+        connection = PeerStreamConnection(configuration: stream, now: .zero)
+        scratch = .allocate(byteCount: max(stream.largestDatagramSize, 2048), alignment: 16)
+        openScratch = .allocate(byteCount: max(stream.largestDatagramSize, 2048), alignment: 16)
         timer = DeadlineTimer(name: "secure-stream-timer")
         timer.setHandler { [weak self] in self?.timerFired() }
-        transport.setRecordHandler { [weak self] records in self?.receivedRecords(records) }
+        if protection != nil {
+            transport.setPacketHandler { [weak self] packets in self?.receivedPackets(packets) }
+        } else {
+            transport.setRecordHandler { [weak self] records in self?.receivedRecords(records) }
+        }
         transport.setTerminationHandler { [weak self] reason in self?.transportEnded(reason) }
         lock.lock()
         var wakeups = Wakeups()
@@ -90,6 +156,7 @@ public final class SecureStream: @unchecked Sendable {
     deinit {
         timer.stop()
         scratch.deallocate()
+        openScratch.deallocate()
     }
 
     // MARK: - Public API
@@ -178,6 +245,9 @@ public final class SecureStream: @unchecked Sendable {
         return lock.withLock {
             SecureStreamStatistics(
                 stream: connection.statistics, transport: transportStatistics,
+                datagramSize: connection.statistics.datagramSize,
+                udpPayloadSize: connection.statistics.datagramSize + recordOverhead,
+                packetsDiscarded: packetsDiscarded,
                 bufferedForSending: connection.unacknowledgedBytes, bufferedForReading: connection.receiveBufferOccupancy)
         }
     }
@@ -281,6 +351,34 @@ public final class SecureStream: @unchecked Sendable {
                     try connection.receive(bytes, now: instant)
                 }
                 apply(events)
+            } catch {
+                // A rejected datagram changed nothing (PeerStreamError doc); it is counted in the statistics.
+            }
+        }
+        settle(now: instant, wakeups: &wakeups)
+        lock.unlock()
+        complete(wakeups)
+    }
+
+    /// ICE thread: protected packets (exported keys). Each is authenticated and decrypted into `openScratch`,
+    /// its first byte moved back, and fed to PeerStream; one that does not authenticate is dropped.
+    private func receivedPackets(_ packets: [[UInt8]]) {
+        guard let protection else { return }
+        lock.lock()
+        let instant = now()
+        var wakeups = Wakeups()
+        for packet in packets {
+            let opened = packet.withUnsafeBytes { raw -> Int? in
+                guard let (headerLength, packetNumber) = PeerStreamPacket.header(of: raw) else { return nil }
+                return protection.open(packet: raw, headerLength: headerLength, packetNumber: packetNumber, into: openScratch)
+            }
+            guard let length = opened, length > 0 else {
+                packetsDiscarded += 1
+                continue
+            }
+            openScratch[0] &-= Self.firstByteShift
+            do {
+                apply(try connection.receive(UnsafeRawBufferPointer(rebasing: openScratch[0..<length]), now: instant))
             } catch {
                 // A rejected datagram changed nothing (PeerStreamError doc); it is counted in the statistics.
             }
@@ -399,7 +497,23 @@ public final class SecureStream: @unchecked Sendable {
             }
         }
         do {
-            try transport.send(records: wakeups.records)
+            var refused: [Int] = []
+            for batch in Self.isolatingProbes(wakeups.records) {
+                let tooLarge: Bool
+                if let protection {
+                    tooLarge = try transport.send(packets: try Self.seal(batch, with: protection))
+                } else {
+                    tooLarge = try transport.send(records: batch)
+                }
+                // A probe goes alone, so EMSGSIZE on its batch is about the probe (RFC 8899 §4.6.2).
+                if tooLarge, batch.count == 1, batch[0].first == PeerStreamPacket.probeFirstByte { refused.append(batch[0].count) }
+            }
+            if !refused.isEmpty {
+                lock.lock()
+                let instant = now()
+                for size in refused { connection.pathMTUProbeRefused(size: size, now: instant) }
+                lock.unlock()
+            }
         } catch {
             lock.lock()
             if terminal == nil, !closedByUs { terminal = error }
@@ -409,6 +523,62 @@ public final class SecureStream: @unchecked Sendable {
             more.resume()
         }
         wakeups.resume()
+    }
+
+    /// A path MTU probe goes out alone: in a batch, UDP GSO would make it the segment size of the datagrams
+    /// after it, and a probe larger than the local interface's MTU would then fail the whole group (and turn
+    /// GSO off); alone it just fails (EMSGSIZE under IP_PMTUDISC_PROBE) and counts as a lost probe.
+    static func isolatingProbes(_ datagrams: [[UInt8]]) -> [[[UInt8]]] {
+        let probe = PeerStreamPacket.probeFirstByte
+        guard datagrams.contains(where: { $0.first == probe }) else { return [datagrams] }
+        var batches: [[[UInt8]]] = []
+        var current: [[UInt8]] = []
+        for datagram in datagrams {
+            if datagram.first == probe {
+                if !current.isEmpty { batches.append(current) }
+                batches.append([datagram])
+                current = []
+            } else {
+                current.append(datagram)
+            }
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
+
+    /// Protects PeerStream datagrams for the wire: first byte moved into 80…127, header authenticated, the
+    /// rest encrypted, tag appended.
+    private static func seal(_ datagrams: [[UInt8]], with protection: PacketProtection) throws(SecureTransportError) -> [[UInt8]] {
+        var sealed: [[UInt8]] = []
+        sealed.reserveCapacity(datagrams.count)
+        for datagram in datagrams {
+            let result = datagram.withUnsafeBytes { raw in
+                Result { () throws(SecureTransportError) -> [UInt8] in
+                    guard let (headerLength, packetNumber) = PeerStreamPacket.header(of: raw), let first = raw.first else {
+                        throw .invalidConfiguration("PeerStream produced a datagram without a header")
+                    }
+                    var header = [UInt8](UnsafeRawBufferPointer(rebasing: raw[0..<headerLength]))
+                    header[0] = first &+ firstByteShift
+                    let total = raw.count + PacketProtection.tagLength
+                    var failure: (any Error)?
+                    let sealed = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+                        do {
+                            count = try header.withUnsafeBytes { h in
+                                try protection.seal(header: h, body: UnsafeRawBufferPointer(rebasing: raw[headerLength...]),
+                                                    packetNumber: packetNumber, into: UnsafeMutableRawBufferPointer(buffer))
+                            }
+                        } catch {
+                            failure = error
+                            count = 0
+                        }
+                    }
+                    if let failure { throw DTLSTransport.translate(failure) }
+                    return sealed
+                }
+            }
+            sealed.append(try result.get())
+        }
+        return sealed
     }
 
     /// Lock held.

@@ -77,7 +77,7 @@ struct NetworkSimulator {
         connections = [PeerStreamConnection(configuration: a, now: .zero), PeerStreamConnection(configuration: b, now: .zero)]
         links = [aToB, bToA]
         rng = SplitMix64(seed: seed)
-        scratch = [UInt8](repeating: 0, count: max(a.maxDatagramSize, b.maxDatagramSize))
+        scratch = [UInt8](repeating: 0, count: max(a.largestDatagramSize, b.largestDatagramSize))
     }
 
     var instant: PeerStreamInstant { PeerStreamInstant(nanoseconds: now) }

@@ -227,7 +227,7 @@ func finishDeliversEndOfStreamAndClosesBothSides(size: Int) throws {
     // Drop the next three DATA packets from side 0.
     var toDrop = 3
     sim.dropFilter = { side, datagram in
-        guard side == 0, toDrop > 0, datagram[1] == 0x01 else { return false }
+        guard side == 0, toDrop > 0, datagram[0] == 0x21 else { return false }  // version 2, DATA
         toDrop -= 1
         return true
     }
@@ -383,7 +383,7 @@ func randomPathsAlwaysDeliverAndClose(seed: UInt64) {
         $0.receiveWindow = window
         $0.sendBufferCapacity = sendBuffer
         $0.maxDatagramSize = datagram
-        $0.maxAckRanges = min(32, (datagram - 35) / 16)
+        $0.maxAckRanges = min(32, (datagram - PeerStreamPacket.ackFixedSize) / PeerStreamPacket.ackRangeSize)
         $0.pacing = pacing
     }
     let totals = [UInt64(rng.next() % (2 << 20)), UInt64(rng.next() % (1 << 20))]

@@ -17,28 +17,77 @@ private func patched(_ packet: PeerStreamPacket, at index: Int, _ values: [UInt8
     return b
 }
 
-private func be64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
 
-@Test(arguments: [
+private let roundTripPackets: [PeerStreamPacket] = [
     PeerStreamPacket.data(packetNumber: 0, offset: 0, payload: []),
     .data(packetNumber: 7, offset: 123_456_789, payload: Array(0..<200)),
+    .data(packetNumber: (1 << 62) - 1, offset: (1 << 62) - 1, payload: []),
     .ack(packetNumber: 9, PeerStreamAck(largestAcknowledged: 100, ackDelayMicroseconds: 250, maxData: 1 << 40,
                                         ranges: [90...100, 50...88, 0...10])),
+    .ack(packetNumber: 10, PeerStreamAck(largestAcknowledged: 1 << 40, ackDelayMicroseconds: .max, maxData: (1 << 62) - 1,
+                                         ranges: [(1 << 40)...(1 << 40), 2...((1 << 40) - 2), 0...0])),
     .fin(packetNumber: 3, finalOffset: 1 << 33),
     .reset(packetNumber: 4, code: 0x0002, reason: "disk full — écrit 0 octets"),
+    .reset(packetNumber: 4, code: 0xFFFF, reason: ""),
     .ping(packetNumber: (1 << 62) - 1),
-])
+    .probe(packetNumber: 12, padding: 1000),
+]
+
+@Test(arguments: roundTripPackets)
 func packetsRoundTrip(_ packet: PeerStreamPacket) throws {
     let wire = bytes(packet)
-    #expect(wire[0] == PeerStreamPacket.version)
-    #expect(try PeerStreamPacket.parse(wire, connectionID: cid) == packet)
+    #expect(wire[0] >> 4 == PeerStreamPacket.version)
+    #expect(try PeerStreamPacket.parse(wire, connectionID: cid, maxDatagramSize: 1500) == packet)
 }
 
-@Test func dataHeaderIsTwentyFourBytesAndFitsTheBudget() {
-    let config = PeerStreamConfiguration(connectionID: cid)
-    let full = bytes(.data(packetNumber: 1, offset: 0, payload: [UInt8](repeating: 1, count: config.maxPayload)))
-    #expect(full.count == config.maxDatagramSize)
+/// RFC 9000 §16's own examples (Appendix A.1), through the DATA offset field.
+private let rfc9000Varints: [([UInt8], UInt64)] = [
+    ([0x25], 37),
+    ([0x7B, 0xBD], 15_293),
+    ([0x9D, 0x7F, 0x3E, 0x7D], 494_878_333),
+    ([0xC2, 0x19, 0x7C, 0x5E, 0xFF, 0x14, 0xE8, 0x8C], 151_288_809_941_952_652),
+    ([0x40, 0x25], 37),  // not the shortest form, still valid
+]
+
+@Test(arguments: rfc9000Varints)
+func varintsDecodeAsRFC9000Says(_ encoded: [UInt8], _ value: UInt64) throws {
+    // DATA, connection id 1, packet number 0, offset = the varint under test, no payload.
+    let datagram: [UInt8] = [0x21, 0x01, 0x00] + encoded
+    #expect(try PeerStreamPacket.parse(datagram, connectionID: 1) == .data(packetNumber: 0, offset: value, payload: []))
+    if encoded.count == PeerStreamPacket.varintLength(value) {
+        #expect(PeerStreamPacket.data(packetNumber: 0, offset: value, payload: []).serialized(connectionID: 1) == datagram)
+    }
+}
+
+@Test func dataHeaderIsTenBytesForTheUsualTransferAndTheBudgetHolds() throws {
+    let config = PeerStreamConfiguration(connectionID: 1)
+    // Packet 100 000 at offset 100 MiB: type(1) + cid(1) + pn(4) + offset(4).
+    let payload = [UInt8](repeating: 1, count: 100)
+    let packet = PeerStreamPacket.data(packetNumber: 100_000, offset: 100 << 20, payload: payload)
+    #expect(packet.serialized(connectionID: 1).count == 10 + payload.count)
+    // The worst case (8-byte varints everywhere) still fits `maxPayload` in `maxDatagramSize`.
+    let full = PeerStreamPacket.data(packetNumber: 1 << 61, offset: 1 << 61, payload: [UInt8](repeating: 1, count: config.maxPayload))
+    let wire = full.serialized(connectionID: UInt32.max)
+    #expect(wire.count == config.maxDatagramSize)
     #expect(config.maxDatagramSize == 1200 - 37)
+    #expect(try PeerStreamPacket.parse(wire, connectionID: UInt32.max) == full)
+    // A connection's own full packets use the room the short header leaves.
+    var sender = PeerStreamConnection(configuration: config, now: .zero)
+    #expect(try sender.write([UInt8](repeating: 2, count: 5000)) == 5000)
+    let datagrams = sender.poll(now: .zero)
+    #expect(datagrams.first?.count == config.maxDatagramSize)
+    guard case .data(_, _, let first) = try PeerStreamPacket.parse(datagrams[0], connectionID: 1) else {
+        Issue.record("expected DATA"); return
+    }
+    #expect(first.count == config.maxDatagramSize - 4)  // type, cid, pn 0, offset 0: one byte each
+}
+
+@Test func ackRangesUseGapsAndLengths() {
+    let packet = PeerStreamPacket.ack(packetNumber: 1, PeerStreamAck(
+        largestAcknowledged: 100, ackDelayMicroseconds: 5, maxData: 60, ranges: [90...100, 50...88]))
+    // 0x22 | cid 1 | pn 1 | largest 100 (2 bytes) | delay 5 | max data 60 | count 2 | first length 10 |
+    // gap 90 − 88 − 2 = 0 | length 38
+    #expect(packet.serialized(connectionID: 1) == [0x22, 0x01, 0x01, 0x40, 100, 5, 60, 2, 10, 0, 38])
 }
 
 struct BadDatagram: CustomTestStringConvertible, Sendable {
@@ -54,47 +103,58 @@ private func ack(_ ranges: [ClosedRange<UInt64>], largest: UInt64? = nil) -> Pee
     .ack(packetNumber: 5, PeerStreamAck(largestAcknowledged: largest ?? ranges.first?.upperBound ?? 0,
                                         ackDelayMicroseconds: 0, maxData: 65_536, ranges: ranges))
 }
+/// The connection id 0x01020304 takes a 4-byte varint: the header is type(1) cid(4) pn(1) = 6 bytes.
+private let header = 6
 
 private let badDatagrams: [BadDatagram] = [
     BadDatagram(name: "empty", bytes: [], error: .truncated(needed: 1, available: 0)),
-    BadDatagram(name: "version 2", bytes: patched(ping, at: 0, [2]), error: .unsupportedVersion(2)),
-    BadDatagram(name: "unknown type", bytes: patched(ping, at: 1, [0x09]), error: .unknownPacketType(0x09)),
+    BadDatagram(name: "version 1", bytes: patched(ping, at: 0, [0x15]), error: .unsupportedVersion(1)),
+    BadDatagram(name: "version 3", bytes: patched(ping, at: 0, [0x35]), error: .unsupportedVersion(3)),
+    BadDatagram(name: "unknown type", bytes: patched(ping, at: 0, [0x29]), error: .unknownPacketType(0x29)),
     BadDatagram(name: "other connection", bytes: ping.serialized(connectionID: 99),
                 error: .connectionIDMismatch(expected: cid, received: 99)),
-    BadDatagram(name: "header cut", bytes: Array(bytes(ping).prefix(10)), error: .truncated(needed: 14, available: 10)),
-    BadDatagram(name: "packet number 2^62", bytes: patched(ping, at: 6, be64(1 << 62)), error: .packetNumberOutOfRange(1 << 62)),
-    BadDatagram(name: "DATA length beyond datagram", bytes: patched(data, at: 22, [0, 100]),
-                error: .truncated(needed: 124, available: 74)),
-    BadDatagram(name: "DATA trailing bytes", bytes: bytes(data) + [0, 0, 0], error: .trailingBytes(3)),
-    BadDatagram(name: "DATA offset overflow", bytes: patched(data, at: 14, be64((1 << 62) - 10)),
+    BadDatagram(name: "connection id beyond 32 bits",
+                bytes: [0x25, 0xC0, 0, 0, 1, 0x01, 0x02, 0x03, 0x04, 0x05],
+                error: .connectionIDMismatch(expected: cid, received: 0x0102_0304)),
+    BadDatagram(name: "header cut in the connection id", bytes: Array(bytes(ping).prefix(3)),
+                error: .truncated(needed: 5, available: 3)),
+    BadDatagram(name: "header without packet number", bytes: Array(bytes(ping).prefix(5)),
+                error: .truncated(needed: 6, available: 5)),
+    BadDatagram(name: "packet number varint cut", bytes: [0x25, 0x81, 0x02, 0x03, 0x04, 0xC0, 0, 0],
+                error: .truncated(needed: 13, available: 8)),
+    BadDatagram(name: "DATA offset overflow", bytes: bytes(.data(packetNumber: 5, offset: (1 << 62) - 10, payload: [UInt8](repeating: 1, count: 50))),
                 error: .offsetOutOfRange((1 << 62) - 10)),
     BadDatagram(name: "DATA payload over budget",
                 bytes: bytes(.data(packetNumber: 1, offset: 0, payload: [UInt8](repeating: 0, count: 1500))),
                 error: .payloadTooLarge(1500)),
-    BadDatagram(name: "DATA header cut", bytes: Array(bytes(data).prefix(20)), error: .truncated(needed: 22, available: 20)),
+    BadDatagram(name: "DATA offset cut", bytes: Array(bytes(.data(packetNumber: 5, offset: 1 << 40, payload: [])).prefix(header + 3)),
+                error: .truncated(needed: header + 8, available: header + 3)),
     BadDatagram(name: "ACK without ranges", bytes: bytes(ack([], largest: 3)), error: .invalidAckRangeCount(0)),
     BadDatagram(name: "ACK with 65 ranges",
                 bytes: bytes(ack((0..<65).map { UInt64(1000 - 3 * $0)...UInt64(1000 - 3 * $0) })),
                 error: .invalidAckRangeCount(65)),
-    BadDatagram(name: "ACK first range not at largest", bytes: bytes(ack([1...5], largest: 9)), error: .invalidAckRanges),
+    BadDatagram(name: "ACK count of 2^62 - 1", bytes: Array(bytes(ack([3...9])).prefix(header + 6)) + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+                error: .invalidAckRangeCount(Int((1 << 62) - 1))),
+    BadDatagram(name: "ACK first range below zero", bytes: bytes(ack([5...9], largest: 2)), error: .invalidAckRanges),
     BadDatagram(name: "ACK ranges ascending", bytes: bytes(ack([1...2, 5...9], largest: 2)), error: .invalidAckRanges),
     BadDatagram(name: "ACK ranges adjacent", bytes: bytes(ack([6...9, 1...5])), error: .invalidAckRanges),
-    BadDatagram(name: "ACK smallest above largest", bytes: patched(ack([3...9]), at: 43, be64(10)), error: .invalidAckRanges),
-    BadDatagram(name: "ACK range count beyond datagram", bytes: patched(ack([6...9, 1...4]), at: 34, [3]),
-                error: .truncated(needed: 83, available: 67)),
-    BadDatagram(name: "ACK largest 2^62", bytes: patched(ack([3...9]), at: 14, be64(1 << 62)),
-                error: .packetNumberOutOfRange(1 << 62)),
-    BadDatagram(name: "FIN offset above 2^62", bytes: bytes(.fin(packetNumber: 1, finalOffset: (1 << 62) + 1)),
-                error: .offsetOutOfRange((1 << 62) + 1)),
-    BadDatagram(name: "FIN cut", bytes: Array(bytes(.fin(packetNumber: 1, finalOffset: 9)).prefix(18)),
-                error: .truncated(needed: 22, available: 18)),
+    BadDatagram(name: "ACK range below zero", bytes: Array(bytes(ack([6...9, 0...3])).dropLast()) + [5], error: .invalidAckRanges),
+    BadDatagram(name: "ACK range count beyond datagram", bytes: patched(ack([6...9, 1...4]), at: header + 6, [3]),
+                error: .truncated(needed: header + 12, available: header + 10)),
+    BadDatagram(name: "ACK cut in the max data", bytes: Array(bytes(ack([3...9])).prefix(header + 4)),
+                error: .truncated(needed: header + 6, available: header + 4)),
+    BadDatagram(name: "ACK trailing bytes", bytes: bytes(ack([3...9])) + [0], error: .trailingBytes(1)),
+    BadDatagram(name: "FIN cut", bytes: Array(bytes(.fin(packetNumber: 1, finalOffset: 1 << 40)).prefix(header + 2)),
+                error: .truncated(needed: header + 8, available: header + 2)),
+    BadDatagram(name: "FIN trailing bytes", bytes: bytes(.fin(packetNumber: 1, finalOffset: 9)) + [1], error: .trailingBytes(1)),
     BadDatagram(name: "RESET reason not UTF-8",
-                bytes: patched(.reset(packetNumber: 1, code: 1, reason: "abcd"), at: 18, [0xFF, 0xFE]),
+                bytes: patched(.reset(packetNumber: 1, code: 1, reason: "abcd"), at: header + 2, [0xFF, 0xFE]),
                 error: .invalidReasonText),
-    BadDatagram(name: "RESET reason beyond datagram",
-                bytes: patched(.reset(packetNumber: 1, code: 1, reason: "abcd"), at: 16, [0, 40]),
-                error: .truncated(needed: 58, available: 22)),
+    BadDatagram(name: "RESET code cut", bytes: Array(bytes(.reset(packetNumber: 1, code: 1, reason: "")).prefix(header + 1)),
+                error: .truncated(needed: header + 2, available: header + 1)),
     BadDatagram(name: "PING trailing byte", bytes: bytes(ping) + [0], error: .trailingBytes(1)),
+    BadDatagram(name: "PROBE over the datagram size", bytes: bytes(.probe(packetNumber: 1, padding: 1500)),
+                error: .payloadTooLarge(1500)),
 ]
 
 @Test(arguments: badDatagrams)

@@ -45,6 +45,48 @@ struct SecureStreamTests {
         await controlled.agent.close()
     }
 
+    /// RFC 8899 over the real path: loopback carries 1472-byte UDP payloads (its MTU is 65536), so the search
+    /// ends at the configured maximum on its first probe; with maxMTU = mtu nothing is probed.
+    @Test("path MTU discovery raises datagrams from 1200 to 1472 bytes on loopback", arguments: [
+        (1472, SecureStreamConfiguration.PacketProtectionMode.exportedKeys), (1472, .dtlsRecords), (1200, .exportedKeys),
+    ])
+    func pathMTUDiscovery(maxMTU: Int, protection: SecureStreamConfiguration.PacketProtectionMode) async throws {
+        let (a, b) = try await connectedSides()
+        var configuration = testConfiguration()
+        configuration.transport.maxMTU = maxMTU
+        configuration.packetProtection = protection
+        configuration.stream.maxDatagramSize = 1200 - protection.overhead
+        let (c, s) = await secureStreams(client: a, server: b, configuration: configuration)
+        let sender = try c.get()
+        let receiver = try s.get()
+        let total = 8 << 20
+        let outcome = try await within(.seconds(20), "8 MiB transfer") {
+            async let written: Void = writePattern(sender, total: total, seed: 21)
+            let result = try await readAndVerify(receiver, seed: 21)
+            try await written
+            return result
+        }
+        #expect(outcome.count == total)
+        #expect(outcome.firstMismatch == nil)
+        let statistics = sender.statistics
+        #expect(statistics.udpPayloadSize == maxMTU)
+        #expect(statistics.datagramSize == maxMTU - protection.overhead)
+        #expect(statistics.stream.datagramSize == statistics.datagramSize)
+        #expect(statistics.packetsDiscarded == 0)
+        // DTLS records need the DTLS link MTU raised; exported-key packets do not go through DTLS at all.
+        #expect(sender.transport.linkMTU == (protection == .dtlsRecords ? maxMTU : 1200))
+        if maxMTU > 1200 {
+            #expect(statistics.stream.pathMTUProbesAcknowledged >= 1)
+            #expect(statistics.stream.pathMTUBlackHoles == 0)
+        } else {
+            #expect(statistics.stream.pathMTUProbesSent == 0)
+        }
+        sender.close()
+        receiver.close()
+        await a.agent.close()
+        await b.agent.close()
+    }
+
     @Test("the SRTP keys of both ends agree (calls reuse the handshake)")
     func srtpKeys() async throws {
         let (a, b) = try await connectedSides()
@@ -207,6 +249,9 @@ struct SecureStreamTests {
         ("minimum window above the initial one", { $0.stream.minimumWindowPackets = 20 }),
         ("loss reduction of 1", { $0.stream.lossReductionFactor = 1 }),
         ("loss injection above 1", { $0.lossInjection = 1.5 }),
+        ("maxMTU below the MTU", { $0.transport.maxMTU = 1000 }),
+        ("probed datagram size beyond maxMTU", { $0.stream.maxProbedDatagramSize = 1500 }),
+        ("probed datagram size below the base", { $0.stream.maxProbedDatagramSize = 1000 }),
     ]
 
     @Test("configurations PeerStream or DTLS cannot run are refused with a typed error",

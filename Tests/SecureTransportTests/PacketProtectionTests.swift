@@ -1,0 +1,83 @@
+import DTLS
+import SecureTransport
+import Testing
+
+/// AES-128-GCM packet protection keyed by exported material (what `SecureStream` uses by default).
+@Suite("packet protection with exported keys")
+struct PacketProtectionTests {
+    /// 56 distinct bytes standing in for `exportKeyingMaterial`'s output.
+    static let exported = (0..<UInt8(PacketProtection.exportLength)).map { $0 &* 37 &+ 11 }
+
+    static func seal(_ protection: PacketProtection, header: [UInt8], body: [UInt8], packetNumber: UInt64) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: header.count + body.count + PacketProtection.tagLength)
+        let count = try header.withUnsafeBytes { h in
+            try body.withUnsafeBytes { b in
+                try out.withUnsafeMutableBytes { try protection.seal(header: h, body: b, packetNumber: packetNumber, into: $0) }
+            }
+        }
+        #expect(count == out.count)
+        return out
+    }
+
+    static func open(_ protection: PacketProtection, _ packet: [UInt8], headerLength: Int, packetNumber: UInt64) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: packet.count)
+        let count = packet.withUnsafeBytes { p in
+            out.withUnsafeMutableBytes { protection.open(packet: p, headerLength: headerLength, packetNumber: packetNumber, into: $0) }
+        }
+        return count.map { Array(out[0..<$0]) }
+    }
+
+    @Test("client seals, server opens, and the other way; the header stays in the clear", arguments: [0, 1, 1400])
+    func roundTrip(bodyLength: Int) throws {
+        let client = try PacketProtection(exported: Self.exported, role: .client)
+        let server = try PacketProtection(exported: Self.exported, role: .server)
+        let header: [UInt8] = [0x51, 0x01, 0x80, 0x01, 0x02, 0x03]
+        let body = (0..<bodyLength).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let packet = try Self.seal(client, header: header, body: body, packetNumber: 0x010203)
+        #expect(Array(packet.prefix(header.count)) == header)
+        if bodyLength > 16 { #expect(Array(packet[header.count..<(header.count + 16)]) != Array(body.prefix(16))) }
+        #expect(Self.open(server, packet, headerLength: header.count, packetNumber: 0x010203) == header + body)
+        // Each direction has its own key: a packet does not open with the sender's own opener.
+        #expect(Self.open(client, packet, headerLength: header.count, packetNumber: 0x010203) == nil)
+        let back = try Self.seal(server, header: header, body: body, packetNumber: 0x010203)
+        #expect(back != packet)
+        #expect(Self.open(client, back, headerLength: header.count, packetNumber: 0x010203) == header + body)
+    }
+
+    @Test("a changed bit anywhere, another packet number, a cut tag, or other keys fail authentication")
+    func tamperingFails() throws {
+        let client = try PacketProtection(exported: Self.exported, role: .client)
+        let server = try PacketProtection(exported: Self.exported, role: .server)
+        let header: [UInt8] = [0x51, 0x01, 0x07]
+        let packet = try Self.seal(client, header: header, body: Array(repeating: 0xAB, count: 100), packetNumber: 7)
+        for index in [0, 2, 3, 50, packet.count - 1] {
+            var bad = packet
+            bad[index] ^= 0x01
+            #expect(Self.open(server, bad, headerLength: header.count, packetNumber: 7) == nil, "bit flipped at \(index)")
+        }
+        #expect(Self.open(server, packet, headerLength: header.count, packetNumber: 8) == nil)
+        #expect(Self.open(server, Array(packet.dropLast()), headerLength: header.count, packetNumber: 7) == nil)
+        #expect(Self.open(server, Array(packet.prefix(10)), headerLength: header.count, packetNumber: 7) == nil)
+        var otherKeys = Self.exported
+        otherKeys[0] ^= 1
+        otherKeys[16] ^= 1
+        let stranger = try PacketProtection(exported: otherKeys, role: .server)
+        #expect(Self.open(stranger, packet, headerLength: header.count, packetNumber: 7) == nil)
+        #expect(Self.open(server, packet, headerLength: header.count, packetNumber: 7) != nil)
+    }
+
+    @Test("the same plaintext under two packet numbers gives two ciphertexts (the nonce moves)")
+    func nonceMovesWithThePacketNumber() throws {
+        let client = try PacketProtection(exported: Self.exported, role: .client)
+        let body = [UInt8](repeating: 0, count: 64)
+        let first = try Self.seal(client, header: [0x51], body: body, packetNumber: 1)
+        let second = try Self.seal(client, header: [0x51], body: body, packetNumber: 2)
+        #expect(first != second)
+        #expect(first.count == second.count)
+    }
+
+    @Test("exported material of the wrong length is refused")
+    func wrongLength() {
+        #expect(throws: DTLSError.self) { _ = try PacketProtection(exported: [1, 2, 3], role: .client) }
+    }
+}
