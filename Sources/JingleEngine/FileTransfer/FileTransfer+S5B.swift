@@ -83,7 +83,10 @@ extension JingleFileTransfer {
         let handshakeTimeout: Duration = .seconds(5)
         // XEP-0260 §2.2: a candidate's dstaddr is computed from its owner's JID first.
         let ourDst = S5B.dstaddr(sid: sid, requester: us, target: peer)
-        let theirDst = S5B.dstaddr(sid: sid, requester: peer, target: us)
+        // The peer's listener expects the dstaddr it announced (XEP-0260 §2.2 makes it a SHOULD); compute it
+        // when absent or unusable in a SOCKS5 domain name (at most 255 octets, RFC 1928 §5).
+        let announced = remote.dstaddr.flatMap { (1...255).contains($0.utf8.count) ? $0 : nil }
+        let theirDst = announced ?? S5B.dstaddr(sid: sid, requester: peer, target: us)
         let accepted = AcceptedSocket()
         let acceptDeadline = ContinuousClock.now + options.connectTimeout
         let listener = local.listener
