@@ -63,21 +63,29 @@ extension S5B {
 /// Finding the account server's SOCKS5 proxy (XEP-0065 §4).
 public enum S5BProxyDiscovery {
     /// XEP-0065 §4: the items of `server` (disco#items) whose disco#info has the identity category `proxy`,
-    /// type `bytestreams`, each asked for its streamhost(s). Items that do not answer are skipped; an
-    /// error on the server's own disco#items throws.
+    /// type `bytestreams`, each asked for its streamhost(s). The items are asked concurrently, so a server
+    /// with many components costs about two round trips; items that do not answer (disco#info: within the
+    /// link's own limit; the bytestreams query: within `timeout`) are skipped.
+    /// An error on the server's own disco#items throws. Streamhosts keep the server's item order.
     public static func discover(link: any XMPPSession, server: JID, timeout: Duration = .seconds(5)) async throws -> [S5BStreamhost] {
-        let items = try await link.discoItems(of: server, timeout: timeout)
-        var found: [S5BStreamhost] = []
-        for item in items where item.node == nil {
-            guard let info = try? await link.discoInfo(of: item.jid),
-                  info.identities.contains(where: { $0.category == "proxy" && $0.type == "bytestreams" }) else { continue }
-            let query = XMLElement("query", namespace: NS.bytestreams)
-            let iq = IQ(type: .get, id: "s5bproxy-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36), to: item.jid, payload: query)
-            guard let answer = try? await link.sendIQ(iq, timeout: timeout), let payload = answer.payload,
-                  payload.name == "query", payload.namespace == NS.bytestreams else { continue }
-            found += S5B.streamhosts(query: payload)
+        let items = try await link.discoItems(of: server, timeout: timeout).filter { $0.node == nil }
+        let found = await withTaskGroup(of: (Int, [S5BStreamhost]).self) { group in
+            for (index, item) in items.enumerated() {
+                group.addTask {
+                    guard let info = try? await link.discoInfo(of: item.jid),
+                          info.identities.contains(where: { $0.category == "proxy" && $0.type == "bytestreams" }) else { return (index, []) }
+                    let query = XMLElement("query", namespace: NS.bytestreams)
+                    let iq = IQ(type: .get, id: "s5bproxy-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36), to: item.jid, payload: query)
+                    guard let answer = try? await link.sendIQ(iq, timeout: timeout), let payload = answer.payload,
+                          payload.name == "query", payload.namespace == NS.bytestreams else { return (index, []) }
+                    return (index, S5B.streamhosts(query: payload))
+                }
+            }
+            var results: [(Int, [S5BStreamhost])] = []
+            for await result in group { results.append(result) }
+            return results
         }
-        return found
+        return found.sorted { $0.0 < $1.0 }.flatMap(\.1)
     }
 
     /// XEP-0065 §6.3.2: asks `proxy` to relay between our connection and the target's, both made with the
