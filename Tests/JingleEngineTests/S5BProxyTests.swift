@@ -39,6 +39,9 @@ struct S5BProxyTests {
         var activated: [JID] {
             all.compactMap { if case .s5bProxyActivated(_, _, let proxy) = $0 { proxy } else { nil } }
         }
+        var proxyFailures: [String] {
+            all.compactMap { if case .s5bProxyFailed(_, _, let reason) = $0 { reason } else { nil } }
+        }
     }
 
     static func s5bOptions(_ signals: Signals, unreachableDirect: Bool, proxy: S5BProxyChoice = .discover) -> FileTransferOptions {
@@ -191,6 +194,8 @@ struct S5BProxyTests {
         await pair.close()
         #expect(sent.reports.count == 1 && sent.reports[0] != nil, "the sender connected to the receiver's proxy candidate")
         #expect(received.activated.isEmpty && sent.nominated.isEmpty && received.nominated.isEmpty)
+        // The receiver's activation IQ bounced; it said proxy-error, which the sender read.
+        #expect(received.proxyFailures.count == 1 && sent.proxyFailures == ["the peer sent proxy-error"])
         #expect(r.sent.transport == .ibb && r.received.transport == .ibb)
     }
 }

@@ -199,6 +199,7 @@ extension JingleFileTransfer {
                 }
                 guard activated else {
                     ours.socket.close()
+                    options.observer?(.s5bProxyFailed(content: content.name, cid: ours.candidate.cid, reason: "the peer sent proxy-error"))
                     return nil
                 }
             }
@@ -223,6 +224,7 @@ extension JingleFileTransfer {
             guard let socket, failure == nil else {
                 socket?.close()
                 try await report(S5BTransport(sid: sid, proxyError: true))
+                options.observer?(.s5bProxyFailed(content: content.name, cid: mine.cid, reason: failure ?? "no connection to the proxy"))
                 return nil
             }
             do throws(FileTransferSessionError) { try await report(S5BTransport(sid: sid, activated: mine.cid)) } catch {
