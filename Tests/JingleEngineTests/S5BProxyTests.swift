@@ -153,6 +153,24 @@ struct S5BProxyTests {
         #expect(log.contains("Transfer activated") && log.contains("initiator: \(pair.receiverJID), target: \(senderJID)"))
     }
 
+    @Test("only the sender offers a proxy: the sender (initiator) activates it and the receiver waits for <activated/>",
+          .timeLimit(.minutes(1)))
+    func senderActivates() async throws {
+        let server = try ProsodyServer.get()
+        let (pair, senderJID) = try await Self.pair()
+        let sent = Signals(), received = Signals()
+        // The receiver offers no proxy of its own but tries the sender's (`.use([])`).
+        let r = try await F.roundTrip(pair, size: 100_001, sender: Self.s5bOptions(sent, unreachableDirect: true),
+                                      receiver: Self.s5bOptions(received, unreachableDirect: true, proxy: .use([])))
+        await pair.close()
+        #expect(sent.reports == [nil], "the receiver offered only an unreachable direct candidate")
+        #expect(received.reports.count == 1 && received.reports[0] != nil)
+        #expect(sent.activated == [try JID("proxy.localhost")] && received.activated.isEmpty)
+        #expect(r.sent.s5bCandidate == .proxy && r.received.s5bCandidate == .proxy)
+        let log = try String(contentsOfFile: server.directory + "/prosody.log", encoding: .utf8)
+        #expect(log.contains("initiator: \(senderJID), target: \(pair.receiverJID)"))
+    }
+
     @Test("the peer's proxy is unreachable: candidate-error for it, and the transfer goes direct", .timeLimit(.minutes(1)))
     func unreachablePeerProxy() async throws {
         let closed = UInt16(try #require(freePort()))
