@@ -101,8 +101,9 @@ public enum S5BProxyDiscovery {
 /// Discovery results per engine, so a proxy is looked up once per connection rather than once per file.
 private final class ProxyCacheEntry: Sendable {
     weak let engine: JingleEngine?
-    let lookup: Task<[S5BStreamhost], Never>
-    init(engine: JingleEngine, lookup: Task<[S5BStreamhost], Never>) {
+    /// Nil when discovery failed (the entry is then dropped, so the next transfer asks again).
+    let lookup: Task<[S5BStreamhost]?, Never>
+    init(engine: JingleEngine, lookup: Task<[S5BStreamhost]?, Never>) {
         self.engine = engine
         self.lookup = lookup
     }
@@ -112,8 +113,8 @@ private let proxyCache = Mutex<[ObjectIdentifier: ProxyCacheEntry]>([:])
 
 extension JingleEngine {
     /// The account server's SOCKS5 proxies (XEP-0065 §4), discovered on first use and cached for this
-    /// engine. Empty on a serverless peer link or a component link, when the server has none, or when
-    /// discovery fails: a missing proxy never fails a transfer.
+    /// engine (a failed discovery is not cached). Empty on a serverless peer link or a component link, when
+    /// the server has none, or when discovery fails: a missing proxy never fails a transfer.
     public nonisolated func s5bProxies() async -> [S5BStreamhost] {
         guard link is XMPPClient, let server = try? JID(domainpart: localJID.domainpart) else { return [] }
         let key = ObjectIdentifier(self)
@@ -122,12 +123,16 @@ extension JingleEngine {
             if let existing = cache[key], existing.engine === self { return existing }
             let link = self.link
             let created = ProxyCacheEntry(engine: self, lookup: Task {
-                (try? await S5BProxyDiscovery.discover(link: link, server: server)) ?? []
+                try? await S5BProxyDiscovery.discover(link: link, server: server)
             })
             cache[key] = created
             return created
         }
-        return await entry.lookup.value
+        guard let found = await entry.lookup.value else {
+            proxyCache.withLock { cache in if cache[key] === entry { cache[key] = nil } }
+            return []
+        }
+        return found
     }
 }
 
