@@ -2,8 +2,10 @@
 # Starts a private Prosody for the XMPPLink integration tests, on 127.0.0.1 only, everything in DIR.
 # Usage: scripts/start-prosody.sh DIR C2S_PORT COMPONENT_PORT TURN_PORT [--tls]
 #   env: XMPP_DOMAIN (default localhost), PROSODY_REQUIRE_TLS=1 (refuse auth before STARTTLS),
-#        PROSODY_WATCH_PID=PID (stop Prosody once process PID has exited)
+#        PROSODY_WATCH_PID=PID (stop Prosody once process PID has exited),
+#        PROXY65_PORT=PORT (the SOCKS5 port of the proxy.$DOMAIN bytestreams proxy; a free one when unset)
 # Users alice/alicepw and bob/bobpw are pre-seeded; component jingle.$DOMAIN has secret "compsecret";
+# proxy.$DOMAIN is a XEP-0065 SOCKS5 bytestreams proxy (mod_proxy65) on 127.0.0.1:PROXY65_PORT;
 # XEP-0215 advertises STUN/TURN on 127.0.0.1:TURN_PORT (TURN REST secret "turnsecret").
 # --tls makes a self-signed certificate for $DOMAIN (DIR/certs/$DOMAIN.crt, usable as a trust root), or keeps the
 # one already in DIR (a restart after a kill).
@@ -13,6 +15,8 @@ set -euo pipefail
 command -v prosody >/dev/null || { echo "prosody is not installed (apt-get install prosody lua-unbound lua-event)" >&2; exit 1; }
 DIR=$(realpath -m "$1"); C2S=$2; COMP=$3; TURN=$4; TLS=${5:-}
 DOMAIN=${XMPP_DOMAIN:-localhost}
+# Like the caller's ports: bound to port 0 on loopback and read back.
+PROXY=${PROXY65_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 if [ -n "${PROSODY_REQUIRE_TLS:-}" ]; then REQTLS=true; else REQTLS=false; fi
 mkdir -p "$DIR/data" "$DIR/certs" "$DIR/plugins"
 SSLCFG=""
@@ -55,9 +59,12 @@ external_services = {
   { type = "stun", transport = "udp", host = "127.0.0.1", port = $TURN };
   { type = "turn", transport = "udp", host = "127.0.0.1", port = $TURN, secret = true, ttl = 3600 };
 }
+proxy65_ports = { $PROXY }                -- a global option (portmanager); the proxy listens on 'interfaces'
 VirtualHost "$DOMAIN"
 Component "jingle.$DOMAIN"
   component_secret = "compsecret"
+Component "proxy.$DOMAIN" "proxy65"
+  proxy65_address = "127.0.0.1"
 CFG
 # Account files live under the url-escaped host name ('.' -> %2e).
 HOSTDIR=$(printf '%s' "$DOMAIN" | sed 's/\./%2e/g; s/-/%2d/g')
@@ -71,10 +78,11 @@ if [ -n "${PROSODY_WATCH_PID:-}" ]; then
   ( while kill -0 "$PROSODY_WATCH_PID" 2>/dev/null && kill -0 $PID 2>/dev/null; do sleep 1; done; kill -9 $PID 2>/dev/null ) \
     </dev/null >/dev/null 2>&1 &
 fi
-# Ready when both the c2s and the component port accept connections.
+# Ready when the c2s, the component and the proxy65 port accept connections.
 for _ in $(seq 1 150); do
-  if (exec 3<>/dev/tcp/127.0.0.1/$C2S) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/$COMP) 2>/dev/null; then echo $PID; exit 0; fi
+  if (exec 3<>/dev/tcp/127.0.0.1/$C2S) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/$COMP) 2>/dev/null \
+     && (exec 3<>/dev/tcp/127.0.0.1/$PROXY) 2>/dev/null; then echo $PID; exit 0; fi
   kill -0 $PID 2>/dev/null || { echo "prosody exited:" >&2; cat "$DIR/stdout.log" "$DIR/prosody.log" >&2 2>/dev/null; exit 1; }
   sleep 0.1
 done
-echo "prosody did not open ports $C2S and $COMP within 15 s" >&2; kill $PID 2>/dev/null; exit 1
+echo "prosody did not open ports $C2S, $COMP and $PROXY within 15 s" >&2; kill $PID 2>/dev/null; exit 1

@@ -113,8 +113,10 @@ struct ICEOptions: ParsableArguments {
     var relayOnly = false
     @Flag(name: .customLong("no-ice"), help: "send: offer in-band bytestreams (XEP-0261) instead of ICE; the bytes go over the XMPP link (TLS to the server), not DTLS end to end. receive: IBB offers are always accepted.")
     var noICE = false
-    @Option(help: ArgumentHelp("send: the transport to offer: ice (default, IBB fallback), ibb (like --no-ice) or s5b (XEP-0260 SOCKS5, direct candidates on the first --bind address).", valueName: "KIND"))
+    @Option(help: ArgumentHelp("send: the transport to offer: ice (default, IBB fallback), ibb (like --no-ice) or s5b (XEP-0260 SOCKS5: a direct candidate on the first --bind address, plus the server's proxy unless --no-proxy).", valueName: "KIND"))
     var transport: String?
+    @Flag(name: .customLong("no-proxy"), help: "S5B: neither offer the server's SOCKS5 proxy (XEP-0065, found by service discovery) nor use the peer's proxy candidates.")
+    var noProxy = false
     @Option(help: ArgumentHelp("How long ICE and DTLS may take to connect.", valueName: "TIME"))
     var timeout = "20s"
     @Flag(help: "Progress and summaries as JSON lines on standard output.")
@@ -147,6 +149,7 @@ struct ICEOptions: ParsableArguments {
         var options = FileTransferOptions(ice: configuration, connectTimeout: try SDPCallCommand.parseDuration(timeout, option: "--timeout"))
         if noICE { options.transport = .ibb }
         if let kind = transport.flatMap(FileTransferTransport.init(rawValue:)) { options.transport = kind }
+        if noProxy { options.s5bProxy = .none }
         // Test hook (hash-mismatch tests): announce a wrong checksum.
         options.corruptChecksum = ProcessInfo.processInfo.environment["JINGLE_TEST_CORRUPT_CHECKSUM"] == "1"
         return options

@@ -273,7 +273,7 @@ struct FileTransferFallbackTests {
         do { _ = try router.handle(iq) } catch let e as StanzaError { #expect(e.condition == .itemNotFound) }
     }
 
-    // MARK: S5B (XEP-0260): pure parts; the sockets are not implemented, offers are refused
+    // MARK: S5B (XEP-0260); proxies (XEP-0065) are in S5BProxyTests
 
     @Test("dstaddr is SHA-1 of sid + requester + target, as in XEP-0260 Examples 1 and 3")
     func s5bDstaddr() throws {
@@ -352,8 +352,8 @@ struct FileTransferFallbackTests {
         #expect(r.sent.transferred == UInt64((1 << 20) + 1))
     }
 
-    /// XEP-0260 Example 1's transport with only its proxy candidate: the receiver cannot use it, says
-    /// candidate-error, and accepts the sender's transport-replace to IBB (XEP-0260 §2.6).
+    /// XEP-0260 Example 1's transport with only its proxy candidate, whose streamhost (127.0.0.1:9) does not
+    /// answer: the receiver says candidate-error and accepts the sender's transport-replace to IBB (XEP-0260 §2.6).
     @Test("an S5B offer with only a proxy candidate: candidate-error, then the IBB replacement is accepted", .timeLimit(.minutes(1)))
     func s5bProxyOnly() async throws {
         let pair = try await Self.prosodyPair()

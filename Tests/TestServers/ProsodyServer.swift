@@ -15,6 +15,8 @@ public struct ProsodyServer: Sendable {
     public let c2sPort: Int
     public let componentPort: Int
     public let turnPort: Int
+    /// The SOCKS5 port of the XEP-0065 proxy component `proxy.<domain>` (host 127.0.0.1).
+    public let proxyPort: Int
     public let pid: Int32
     public var caFile: String { directory + "/certs/localhost.crt" }
     public let domain = "localhost"
@@ -29,10 +31,12 @@ public struct ProsodyServer: Sendable {
     public static func get() throws -> ProsodyServer { try shared.get() }
 
     private static func start() -> Result<ProsodyServer, StartError> {
-        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), Set([c2s, component, turn]).count == 3 else {
+        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), let proxy = freePort(),
+              Set([c2s, component, turn, proxy]).count == 4 else {
             return .failure(StartError(description: "no free loopback port for Prosody"))
         }
-        let launched = launch(directory: NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())", c2sPort: c2s, componentPort: component, turnPort: turn)
+        let launched = launch(directory: NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())", c2sPort: c2s, componentPort: component, turnPort: turn,
+                              proxyPort: proxy)
         if case .success(let server) = launched {
             prosodyPID = server.pid
             // SIGKILL: a throwaway server; Prosody 0.12 may take seconds to act on SIGTERM.
@@ -44,11 +48,12 @@ public struct ProsodyServer: Sendable {
     /// A Prosody of the caller's own, not the shared one, on fresh loopback ports: for tests that kill or
     /// restart their server (`kill()`, `restarted()`). It stops by itself when the test process exits.
     public static func startPrivate(tag: String = "private") throws -> ProsodyServer {
-        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), Set([c2s, component, turn]).count == 3 else {
+        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), let proxy = freePort(),
+              Set([c2s, component, turn, proxy]).count == 4 else {
             throw StartError(description: "no free loopback port for Prosody")
         }
         let directory = NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
-        return try launch(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn).get()
+        return try launch(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, proxyPort: proxy).get()
     }
 
     /// Kills this Prosody at once (SIGKILL, as a crash would) and waits until it is gone.
@@ -60,17 +65,18 @@ public struct ProsodyServer: Sendable {
     /// Starts Prosody again in the same directory, on the same ports, with the same certificate and
     /// accounts (after `kill()`); in-memory state such as XEP-0198 sessions is gone, as after a crash.
     public func restarted() throws -> ProsodyServer {
-        try Self.launch(directory: directory, c2sPort: c2sPort, componentPort: componentPort, turnPort: turnPort).get()
+        try Self.launch(directory: directory, c2sPort: c2sPort, componentPort: componentPort, turnPort: turnPort, proxyPort: proxyPort).get()
     }
 
     /// Runs scripts/start-prosody.sh for `directory` and the ports; returns once Prosody accepts connections.
-    private static func launch(directory: String, c2sPort c2s: Int, componentPort component: Int, turnPort turn: Int) -> Result<ProsodyServer, StartError> {
+    private static func launch(directory: String, c2sPort c2s: Int, componentPort component: Int, turnPort turn: Int,
+                               proxyPort proxy: Int) -> Result<ProsodyServer, StartError> {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let script = repo.appendingPathComponent("scripts/start-prosody.sh").path
         // posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit can hang when the
         // script leaves a daemon behind. Output goes to files: Prosody outlives the script.
         let outPath = directory + ".out", errPath = directory + ".err"
-        let command = "PROSODY_WATCH_PID=\(getpid()) exec /bin/bash '\(script)' '\(directory)' \(c2s) \(component) \(turn) --tls </dev/null >'\(outPath)' 2>'\(errPath)'"
+        let command = "PROSODY_WATCH_PID=\(getpid()) PROXY65_PORT=\(proxy) exec /bin/bash '\(script)' '\(directory)' \(c2s) \(component) \(turn) --tls </dev/null >'\(outPath)' 2>'\(errPath)'"
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
         defer { for arg in argv { free(arg) } }
@@ -84,7 +90,7 @@ public struct ProsodyServer: Sendable {
         guard status == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             return .failure(StartError(description: "Prosody did not start (is it installed? see scripts/bootstrap): \(err)\(out)"))
         }
-        return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, pid: pid))
+        return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, proxyPort: proxy, pid: pid))
     }
 
     public func configuration(_ user: String, resource: String? = nil) throws -> XMPPClientConfiguration {

@@ -49,7 +49,7 @@ public enum JingleFileTransfer {
                 t = ibbOffer()
             } else if options.transport == .s5b {
                 transports.append(nil)
-                let local = try s5bListen(engine: engine, peer: peer, sid: "s5b" + String(UInt64.random(in: 0..<UInt64.max), radix: 36), options: options)
+                let local = try await s5bListen(engine: engine, peer: peer, sid: "s5b" + String(UInt64.random(in: 0..<UInt64.max), radix: 36), options: options)
                 s5bLocals[i] = local
                 t = local.transport
             } else {
@@ -91,9 +91,9 @@ public enum JingleFileTransfer {
                     guard let answeredS5B = answered.transport as? S5BTransport else {
                         throw FileTransferSessionError.protocolError("we offered S5B and the receiver answered with another transport")
                     }
-                    if let socket = try await s5bEstablish(engine: engine, id: id, events: events, content: content, local: local, remote: answeredS5B,
-                                                           weAreInitiator: true, options: options) {
-                        channel = S5BWriter(socket: socket)
+                    if let link = try await s5bEstablish(engine: engine, id: id, events: events, content: content, local: local, remote: answeredS5B,
+                                                         weAreInitiator: true, options: options) {
+                        channel = S5BWriter(socket: link.socket, candidate: link.candidate.type)
                     } else {
                         // XEP-0260 §2.6: no candidate worked either way; the initiator falls back to IBB.
                         let cause = FileTransferSessionError.transport("no SOCKS5 candidate connected either way")
@@ -145,7 +145,8 @@ public enum JingleFileTransfer {
                 await channel.release()
                 results.append(FileTransferResult(name: descriptions[i].name, path: paths[i], size: descriptions[i].size, offset: offset,
                                                   transferred: sent, sha256: hash, seconds: seconds, verified: true,
-                                                  transport: channel is IBBOutbound ? .ibb : channel is S5BWriter ? .s5b : .ice))
+                                                  transport: channel is IBBOutbound ? .ibb : channel is S5BWriter ? .s5b : .ice,
+                                                  s5bCandidate: (channel as? S5BWriter)?.candidate))
             }
             try? await engine.terminate(id, reason: JingleReason(.success))
             return results
@@ -288,7 +289,7 @@ public enum JingleFileTransfer {
                 } else if let s5b = offer.transport as? S5BTransport {
                     transports.append(nil)
                     ibbStreams.append(nil)
-                    let local = try s5bListen(engine: engine, peer: id.peer, sid: s5b.sid, options: options)
+                    let local = try await s5bListen(engine: engine, peer: id.peer, sid: s5b.sid, options: options)
                     s5bLocals[i] = local
                     ours = local.transport
                 } else {
@@ -315,9 +316,9 @@ public enum JingleFileTransfer {
                 if let ibb = ibbStreams[i] {
                     channel = IBBReader(inbound: ibb.inbound, router: ibb.router, events: events, idleTimeout: options.connectTimeout)
                 } else if let local = s5bLocals[i], let remote = offer.transport as? S5BTransport {
-                    if let socket = try await s5bEstablish(engine: engine, id: id, events: events, content: offer.content, local: local, remote: remote,
-                                                           weAreInitiator: false, options: options) {
-                        channel = S5BReader(socket: socket, idleTimeout: options.connectTimeout)
+                    if let link = try await s5bEstablish(engine: engine, id: id, events: events, content: offer.content, local: local, remote: remote,
+                                                         weAreInitiator: false, options: options) {
+                        channel = S5BReader(socket: link.socket, idleTimeout: options.connectTimeout, candidate: link.candidate.type)
                     } else {
                         channel = try await awaitReplacement(engine: engine, id: id, events: events, content: offer.content, options: options,
                                                              cause: .transport("no SOCKS5 candidate connected either way"))
@@ -354,7 +355,8 @@ public enum JingleFileTransfer {
                 let elapsed = ContinuousClock.now - started
                 results.append(FileTransferResult(name: sink.name, path: path, size: total, offset: offset, transferred: sink.received - offset,
                                                   sha256: expected, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                                                  verified: true, transport: channel is IBBReader ? .ibb : channel is S5BReader ? .s5b : .ice))
+                                                  verified: true, transport: channel is IBBReader ? .ibb : channel is S5BReader ? .s5b : .ice,
+                                                  s5bCandidate: (channel as? S5BReader)?.candidate))
             }
             // The sender ends the session after the last `received`; wait for it briefly.
             _ = try? await events.take(timeout: .seconds(5), "session end") { event -> Bool? in

@@ -31,6 +31,12 @@ public struct FileTransferOptions: Sendable {
     /// Test hook: the sender advertises only an unreachable ICE candidate and ignores the receiver's, so ICE
     /// cannot connect for real (exercises the IBB fallback).
     public var unreachableICEForTesting = false
+    /// SOCKS5 proxies (XEP-0065 streamhosts) for S5B: offered as `proxy` candidates next to our direct one
+    /// (XEP-0260 §2.2), and whether the peer's proxy candidates are tried (`.none`: neither).
+    public var s5bProxy: S5BProxyChoice = .discover
+    /// Test hook: our S5B direct candidate names a bound but closed port, so no direct connection to us can
+    /// succeed (exercises proxy candidates).
+    public var unreachableS5BDirectForTesting = false
 
     public init(ice: ICEConfiguration = ICEConfiguration(), connectTimeout: Duration = .seconds(20),
                 answerTimeout: Duration = .seconds(120), corruptChecksum: Bool = false) {
@@ -73,6 +79,8 @@ public struct FileTransferResult: Sendable {
     public var verified: Bool
     /// The transport the bytes finally went over (IBB after a fallback).
     public var transport: FileTransferTransport = .ice
+    /// With S5B: the type of the nominated candidate (XEP-0260 §2.4), `.proxy` when a XEP-0065 proxy relayed.
+    public var s5bCandidate: S5BCandidate.CandidateType? = nil
 }
 
 public enum FileTransferSessionError: Error, Sendable, CustomStringConvertible {

@@ -13,6 +13,16 @@ public enum FileTransferSignal: Sendable, Hashable {
     case transportInfo(content: String, candidates: Int)
     /// Local gathering finished for `content`.
     case gatheringDone(content: String)
+    /// Our S5B report for `content` went out: `candidate-used` with `used`, or `candidate-error` when nil
+    /// (XEP-0260 §2.3).
+    case s5bReport(content: String, used: String?)
+    /// The S5B candidate `cid` of `type` carries `content` (XEP-0260 §2.4 nomination).
+    case s5bNominated(content: String, cid: String, type: S5BCandidate.CandidateType)
+    /// We activated our proxy candidate `cid` at `proxy` (XEP-0260 §2.4, XEP-0065 §6.3.2).
+    case s5bProxyActivated(content: String, cid: String, proxy: JID)
+    /// The nominated proxy candidate `cid` could not be used: our activation failed (we sent `<proxy-error/>`)
+    /// or the peer sent `<proxy-error/>` (XEP-0260 §2.4); the transfer falls back to IBB.
+    case s5bProxyFailed(content: String, cid: String, reason: String)
 }
 
 /// One content whose local candidates are trickled.

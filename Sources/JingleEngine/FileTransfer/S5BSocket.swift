@@ -40,13 +40,14 @@ final class S5BSocket: Sendable {
         return (storage, info.pointee.ai_addrlen, info.pointee.ai_family)
     }
 
-    /// A listening socket on `host`, port chosen by the system.
-    static func listen(host: String) throws(FileTransferSessionError) -> (socket: S5BSocket, port: UInt16) {
+    /// A listening socket on `host`, port chosen by the system. With `listening` false the port is only
+    /// bound, so connections to it are refused (a test hook's unreachable candidate).
+    static func listen(host: String, listening: Bool = true) throws(FileTransferSessionError) -> (socket: S5BSocket, port: UInt16) {
         var (storage, length, family) = try address(host, 0)
         let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw errorText("socket") }
         let bound = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        guard bound == 0, Glibc.listen(fd, 4) == 0 else {
+        guard bound == 0, !listening || Glibc.listen(fd, 4) == 0 else {
             let e = errorText("listen on \(host)")
             Glibc.close(fd)
             throw e

@@ -4,7 +4,7 @@ import XMPPCore
 
 /// The I/O-free pieces of SOCKS5 bytestreams (XEP-0260 over XEP-0065): the destination address, the SOCKS5
 /// messages of a direct connection (RFC 1928 with the XEP-0065 §5.3.2 profile) and the nomination rule.
-/// `S5BSocket` and `JingleFileTransfer.s5bEstablish` carry them out; proxy candidates are not used.
+/// `S5BSocket` and `JingleFileTransfer.s5bEstablish` carry them out, with XEP-0065 proxies from S5BProxy.swift.
 public enum S5B {
     /// XEP-0260 §2.2 / XEP-0065 §5.3.2: SHA-1 (lower-case hex) of sid + the full JID of the party that
     /// offered the candidate + the full JID of the party that connects to it. For the initiator's
