@@ -52,6 +52,14 @@ actor XMPPLinkCore {
     }
     private var pendingIQs: [String: PendingIQ] = [:]
     private var handlers: [String: IQHandler] = [:]
+    /// Requests for a namespace nobody handles yet that came right after the stream was established: the
+    /// application registers its handlers once `connect`/`accept` returned, and a peer may already have sent
+    /// (a serverless peer's session-initiate follows its stream header at once). They wait for a handler
+    /// until `heldUntil`, then get service-unavailable as usual (RFC 6120 §8.4).
+    private var heldIQs: [IQ] = []
+    private var heldUntil: ContinuousClock.Instant?
+    static let handlerGrace = Duration.seconds(2)
+    static let maxHeldIQs = 32
     private var handlerQueue: AsyncStream<(IQ, IQHandler)>.Continuation?
     private(set) var identities: [DiscoInfo.Identity]
     private(set) var features: Set<String>
@@ -163,6 +171,7 @@ actor XMPPLinkCore {
                 preconditionFailure("the driver handles resetParser")
             case .established(let info):
                 established = info
+                heldUntil = .now + Self.handlerGrace
                 logger.debug("stream established as \(info.jid) (resumed: \(info.resumed), resent: \(info.resent))")
                 if let waiter = establishWaiter {
                     establishWaiter = nil
@@ -372,11 +381,29 @@ actor XMPPLinkCore {
             return
         }
         guard let handler = handlers[payload.namespace] else {
+            if let until = heldUntil, ContinuousClock.now < until, heldIQs.count < Self.maxHeldIQs {
+                if heldIQs.isEmpty {
+                    Task { [weak self] in
+                        try? await Task.sleep(until: until, clock: .continuous)
+                        await self?.refuseHeldIQs()
+                    }
+                }
+                heldIQs.append(iq)
+                return
+            }
             // RFC 6120 §8.4: an IQ nobody handles gets service-unavailable.
             try? send(iq.makeError(StanzaError(.serviceUnavailable)).element)
             return
         }
         enqueue(iq, handler)
+    }
+
+    /// The grace is over: what is still held had no handler in time.
+    private func refuseHeldIQs() {
+        heldUntil = nil
+        let refused = heldIQs
+        heldIQs = []
+        for iq in refused { try? send(iq.makeError(StanzaError(.serviceUnavailable)).element) }
     }
 
     /// Requests are handled one at a time in arrival order, so a protocol layered on IQs (Jingle's
@@ -410,6 +437,12 @@ actor XMPPLinkCore {
 
     func register(namespace: String, handler: @escaping IQHandler) {
         handlers[namespace] = handler
+        // Held requests for this namespace go to the new handler, in the order they came.
+        let (matching, rest) = heldIQs.reduce(into: ([IQ](), [IQ]())) { parts, iq in
+            if iq.payload?.namespace == namespace { parts.0.append(iq) } else { parts.1.append(iq) }
+        }
+        heldIQs = rest
+        for iq in matching { enqueue(iq, handler) }
     }
 
     func unregister(namespace: String) {

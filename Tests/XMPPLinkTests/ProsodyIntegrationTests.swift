@@ -201,6 +201,36 @@ let echoNamespace = "urn:example:echo"
     }
 }
 
+extension PeerLinkTests {
+    /// A serverless peer may send its first request (a session-initiate) right after the stream header, before
+    /// the accepting application registered its handler: the request waits for the handler instead of being
+    /// refused; one for a namespace nobody registers is still refused with service-unavailable after the grace.
+    @Test func requestBeforeTheHandlerIsRegisteredWaitsForIt() async throws {
+        let alice = try JID("alice@laptop"), bob = try JID("bob@desktop")
+        let listener = try await XMPPPeerLink.listen(local: bob)
+        async let accepted = listener.accept()
+        let initiator = try await XMPPPeerLink.connect(local: alice, remote: bob, host: "127.0.0.1", port: listener.port)
+        async let early = initiator.sendIQ(IQ(type: .set, id: "early", payload: XMLElement("echo", namespace: echoNamespace, text: "1")),
+                                           timeout: .seconds(5))
+        let responder = try await accepted
+        try await Task.sleep(for: .milliseconds(300))
+        await responder.register(iqHandler: echoNamespace) { iq in
+            XMLElement("echo", namespace: echoNamespace, text: "got \(iq.payload?.text ?? "")")
+        }
+        let answer = try await early
+        #expect(answer.type == .result && answer.payload?.text == "got 1")
+        let started = ContinuousClock.now
+        await #expect(throws: XMPPLinkError.stanzaError(StanzaError(.serviceUnavailable))) {
+            try await initiator.sendIQ(IQ(type: .get, id: "nobody", payload: XMLElement("query", namespace: "urn:example:nothing")),
+                                       timeout: .seconds(5))
+        }
+        #expect(ContinuousClock.now - started < .seconds(3), "refused once the grace is over")
+        await initiator.close()
+        await responder.close()
+        listener.close()
+    }
+}
+
 actor Recorder {
     var values: [String] = []
     func record(_ value: String) { values.append(value) }
