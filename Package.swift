@@ -101,7 +101,7 @@ let package = Package(
         ),
 
         // ---- fuzzing (run with scripts/fuzz TARGET SECONDS; scripts/soak for long runs) ----
-        .target(name: "FuzzSupport", dependencies: ["XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer", "SIP"], path: "Fuzz/Support"),
+        .target(name: "FuzzSupport", dependencies: ["XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer", "SIP", "PeerStream"], path: "Fuzz/Support"),
         .executableTarget(name: "fuzz-harness", dependencies: ["FuzzSupport"], path: "Fuzz/harness"),
 
         // ---- benchmarks (run with scripts/bench NAME; release build) ----

@@ -14,6 +14,7 @@ extension FuzzChecker {
         case .datagram: datagramSeeds()
         case .filename: Self.fileNameSeeds.map { Array($0.utf8) }
         case .sip: Self.sipSeeds.map { Array($0.replacing("\n", with: "\r\n").utf8) }
+        case .peerstream: Self.peerStreamSeeds()
         }
     }
 
@@ -52,7 +53,7 @@ extension FuzzChecker {
                      "Contact: ", "m: ", "Content-Length: ", "l: ", "Content-Type: ", "c: ", "Max-Forwards: ", "Route: ",
                      "Record-Route: ", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\"", "Authorization: Digest ",
                      "application/sdp", "4294967296", "-1", "0", "99999999999999999999", "\u{0}", "\u{FEFF}", "%00", "%"]
-        case .rtp, .datagram:
+        case .rtp, .datagram, .peerstream:
             words = []
         }
         return words.map { Array($0.utf8) }

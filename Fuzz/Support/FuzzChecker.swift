@@ -14,12 +14,21 @@ public final class FuzzChecker {
     let certificate: DTLSCertificate?
     let srtpKey: [UInt8] = Array(0..<16)
     let srtpSalt: [UInt8] = Array(16..<30)
+    /// Fixed-key packet protection for the peerstream target: the client side seals, the server side opens.
+    let protection: (PacketProtection, PacketProtection)?
 
     public init(target: FuzzTarget) {
         self.target = target
         // Generating a key pair cannot fail on a working OpenSSL; if it does, the datagram target says so
         // on every input rather than silently testing less.
         certificate = target == .datagram ? try? DTLSCertificate.generate() : nil
+        let exported = (0..<PacketProtection.exportLength).map { UInt8($0 * 7 & 0xFF) }
+        if target == .peerstream, let sealer = try? PacketProtection(exported: exported, role: .client),
+           let opener = try? PacketProtection(exported: exported, role: .server) {
+            protection = (sealer, opener)
+        } else {
+            protection = nil
+        }
     }
 
     /// Checks the property on one input; returns a short outcome label (used to keep inputs that reached a
@@ -35,6 +44,7 @@ public final class FuzzChecker {
         case .datagram: try checkDatagram(input)
         case .filename: try checkFileName(input)
         case .sip: try checkSIP(input)
+        case .peerstream: try checkPeerStream(input)
         }
     }
 

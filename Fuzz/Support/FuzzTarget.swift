@@ -19,12 +19,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// SIP (RFC 3261): parse -> serialize -> parse gives an equal message; stream framing does not depend on
     /// chunking; the user agent core never traps on what parses.
     case sip
+    /// PeerStream wire v2 and its AES-GCM packet protection (file transfer): parse -> serialize -> parse is
+    /// equal, a connection's receive never traps, seal/open gives the datagram back.
+    case peerstream
 
     public var maxInputLength: Int {
         switch self {
         case .xml, .sdp, .jingle, .sip: 16 * 1024
         case .jid: 3 * 1024
-        case .rtp, .datagram: 2 * 1024
+        case .rtp, .datagram, .peerstream: 2 * 1024
         case .filename: 1024
         }
     }
