@@ -1,4 +1,5 @@
 internal import COpenSSL
+import Hashes
 
 /// AES-128-GCM packet protection with keys exported from a DTLS handshake (RFC 5705), for datagrams that
 /// carry their own packet number: the role DTLS-SRTP gives SRTP (RFC 5764 §4.2), here for a datagram protocol
@@ -12,6 +13,12 @@ internal import COpenSSL
 /// Each direction has its own key and IV. The cipher contexts are allocated once; `seal` and `open` each use
 /// their own, so one thread may seal while another opens, but two concurrent seals (or opens) are the
 /// caller's bug.
+///
+/// Key update: AES-128-GCM's confidentiality limit is 2^23 packets per key (RFC 9001 §6.6), which a
+/// file transfer passes after ~12 GB. So the key changes every `keyUpdateInterval` packet numbers: packets
+/// numbered g·2^22 … (g+1)·2^22 − 1 use key g, the exported key for g = 0 and HMAC-SHA256(exported key,
+/// label ‖ g) truncated to 16 bytes after that. The packet number travels in the clear (and authenticated),
+/// so both sides know the generation of every packet and nothing needs signalling.
 public final class PacketProtection: @unchecked Sendable {
     public static let keyLength = 16
     public static let ivLength = 12
@@ -19,11 +26,18 @@ public final class PacketProtection: @unchecked Sendable {
     /// Bytes to export for both directions: client key, server key, client IV, server IV (the order of
     /// RFC 5764 §4.2).
     public static let exportLength = 2 * (keyLength + ivLength)
+    /// Packet numbers per key: half of the 2^23 confidentiality limit.
+    public static let keyUpdateInterval: UInt64 = 1 << 22
 
     private let sealContext: OpaquePointer
     private let openContext: OpaquePointer
     private let sealIV: [UInt8]
     private let openIV: [UInt8]
+    private let sealBaseKey: [UInt8]
+    private let openBaseKey: [UInt8]
+    /// The key generation each context holds now.
+    private var sealGeneration: UInt64 = 0
+    private var openGeneration: UInt64 = 0
 
     /// Takes `exported` (`exportLength` bytes from `DTLSConnection.exportKeyingMaterial`); the client seals with
     /// the client key and opens with the server's, the server the other way round.
@@ -37,6 +51,8 @@ public final class PacketProtection: @unchecked Sendable {
         let clientIV = Array(exported[(2 * k)..<(2 * k + Self.ivLength)])
         let serverIV = Array(exported[(2 * k + Self.ivLength)...])
         let (sealKey, openKey) = role == .client ? (clientKey, serverKey) : (serverKey, clientKey)
+        sealBaseKey = sealKey
+        openBaseKey = openKey
         sealIV = role == .client ? clientIV : serverIV
         openIV = role == .client ? serverIV : clientIV
         guard let seal = EVP_CIPHER_CTX_new() else { throw DTLSError.openSSL(operation: "EVP_CIPHER_CTX_new", reason: "") }
@@ -58,6 +74,26 @@ public final class PacketProtection: @unchecked Sendable {
         EVP_CIPHER_CTX_free(openContext)
     }
 
+    /// The key of `generation`: the exported key for 0, then HMAC-SHA256(exported key, label ‖ generation as
+    /// 8 bytes big-endian), first 16 bytes.
+    static func key(base: [UInt8], generation: UInt64) -> [UInt8] {
+        guard generation > 0 else { return base }
+        var data = Array("SwiftJingle PeerStream key update".utf8)
+        for shift in stride(from: 56, through: 0, by: -8) { data.append(UInt8(truncatingIfNeeded: generation >> UInt64(shift))) }
+        return Array(KeyedHash.hmac(.sha256, key: base, data: data).prefix(keyLength))
+    }
+
+    /// Puts the key of `packetNumber`'s generation into `context` when it holds another one. False when
+    /// OpenSSL refuses (then the caller fails the packet).
+    private static func select(_ context: OpaquePointer, base: [UInt8], packetNumber: UInt64, current: inout UInt64, encrypt: Bool) -> Bool {
+        let generation = packetNumber / keyUpdateInterval
+        guard generation != current else { return true }
+        let key = Self.key(base: base, generation: generation)
+        let ok = encrypt ? EVP_EncryptInit_ex(context, nil, nil, key, nil) == 1 : EVP_DecryptInit_ex(context, nil, nil, key, nil) == 1
+        if ok { current = generation }
+        return ok
+    }
+
     @inline(__always)
     private static func nonce(_ iv: [UInt8], _ packetNumber: UInt64) -> (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) {
         var n = (iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], iv[6], iv[7], iv[8], iv[9], iv[10], iv[11])
@@ -77,6 +113,9 @@ public final class PacketProtection: @unchecked Sendable {
         precondition(output.count >= total, "seal output too small")
         guard let out = output.baseAddress else { return 0 }
         if header.count > 0, let h = header.baseAddress { out.copyMemory(from: h, byteCount: header.count) }
+        guard Self.select(sealContext, base: sealBaseKey, packetNumber: packetNumber, current: &sealGeneration, encrypt: true) else {
+            throw DTLSError.openSSL(operation: "AES-128-GCM key update", reason: OpenSSLErrorQueue.drain())
+        }
         var nonce = Self.nonce(sealIV, packetNumber)
         var length: Int32 = 0
         let ctx = sealContext
@@ -101,6 +140,10 @@ public final class PacketProtection: @unchecked Sendable {
               output.count >= packet.count - Self.tagLength,
               let input = packet.baseAddress, let out = output.baseAddress else { return nil }
         let bodyLength = packet.count - headerLength - Self.tagLength
+        guard Self.select(openContext, base: openBaseKey, packetNumber: packetNumber, current: &openGeneration, encrypt: false) else {
+            OpenSSLErrorQueue.clear()
+            return nil
+        }
         out.copyMemory(from: input, byteCount: headerLength)
         var nonce = Self.nonce(openIV, packetNumber)
         var length: Int32 = 0

@@ -1,4 +1,4 @@
-import DTLS
+@testable import DTLS
 import SecureTransport
 import Testing
 
@@ -42,6 +42,29 @@ struct PacketProtectionTests {
         let back = try Self.seal(server, header: header, body: body, packetNumber: 0x010203)
         #expect(back != packet)
         #expect(Self.open(client, back, headerLength: header.count, packetNumber: 0x010203) == header + body)
+    }
+
+    @Test("the key changes every 2^22 packet numbers (RFC 9001 §6.6 limit); packets across a change open in any order")
+    func keyUpdate() throws {
+        let client = try PacketProtection(exported: Self.exported, role: .client)
+        let server = try PacketProtection(exported: Self.exported, role: .server)
+        let interval = PacketProtection.keyUpdateInterval
+        #expect(interval == 1 << 22)
+        let base = Array(Self.exported.prefix(PacketProtection.keyLength))
+        #expect(PacketProtection.key(base: base, generation: 0) == base)
+        let first = PacketProtection.key(base: base, generation: 1), second = PacketProtection.key(base: base, generation: 2)
+        #expect(first.count == 16 && first != base && second != first && second != base)
+        #expect(PacketProtection.key(base: base, generation: 1) == first, "derivation is deterministic")
+        let header: [UInt8] = [0x51, 0x01, 0x80]
+        let numbers: [UInt64] = [interval - 1, interval, interval + 1, 2 * interval + 5, 3]
+        var packets: [UInt64: [UInt8]] = [:]
+        for n in numbers { packets[n] = try Self.seal(client, header: header, body: Array("packet \(n)".utf8), packetNumber: n) }
+        for n in [interval, interval - 1, 2 * interval + 5, 3, interval + 1, interval - 1] {
+            #expect(Self.open(server, try #require(packets[n]), headerLength: header.count, packetNumber: n) == header + Array("packet \(n)".utf8))
+        }
+        // Claimed to be a packet of the next generation, it does not open.
+        let moved = Self.open(server, try #require(packets[3]), headerLength: header.count, packetNumber: 3 + interval)
+        #expect(moved == nil)
     }
 
     @Test("a changed bit anywhere, another packet number, a cut tag, or other keys fail authentication")
