@@ -26,8 +26,10 @@ public final class PacketProtection: @unchecked Sendable {
     /// Bytes to export for both directions: client key, server key, client IV, server IV (the order of
     /// RFC 5764 §4.2).
     public static let exportLength = 2 * (keyLength + ivLength)
-    /// Packet numbers per key: half of the 2^23 confidentiality limit.
-    public static let keyUpdateInterval: UInt64 = 1 << 22
+    /// Packet numbers per key by default: half of the 2^23 confidentiality limit.
+    public static let defaultKeyUpdateInterval: UInt64 = 1 << 22
+    /// Packet numbers per key (a power of two; both sides must use the same).
+    public let keyUpdateInterval: UInt64
 
     private let sealContext: OpaquePointer
     private let openContext: OpaquePointer
@@ -41,7 +43,11 @@ public final class PacketProtection: @unchecked Sendable {
 
     /// Takes `exported` (`exportLength` bytes from `DTLSConnection.exportKeyingMaterial`); the client seals with
     /// the client key and opens with the server's, the server the other way round.
-    public init(exported: [UInt8], role: DTLSRole) throws {
+    public init(exported: [UInt8], role: DTLSRole, keyUpdateInterval: UInt64 = PacketProtection.defaultKeyUpdateInterval) throws {
+        guard keyUpdateInterval >= 256, keyUpdateInterval.nonzeroBitCount == 1 else {
+            throw DTLSError.openSSL(operation: "PacketProtection", reason: "keyUpdateInterval must be a power of two of at least 256, got \(keyUpdateInterval)")
+        }
+        self.keyUpdateInterval = keyUpdateInterval
         guard exported.count == Self.exportLength else {
             throw DTLSError.openSSL(operation: "PacketProtection", reason: "need \(Self.exportLength) exported bytes, got \(exported.count)")
         }
@@ -85,8 +91,9 @@ public final class PacketProtection: @unchecked Sendable {
 
     /// Puts the key of `packetNumber`'s generation into `context` when it holds another one. False when
     /// OpenSSL refuses (then the caller fails the packet).
-    private static func select(_ context: OpaquePointer, base: [UInt8], packetNumber: UInt64, current: inout UInt64, encrypt: Bool) -> Bool {
-        let generation = packetNumber / keyUpdateInterval
+    private static func select(_ context: OpaquePointer, base: [UInt8], packetNumber: UInt64, interval: UInt64, current: inout UInt64,
+                               encrypt: Bool) -> Bool {
+        let generation = packetNumber / interval
         guard generation != current else { return true }
         let key = Self.key(base: base, generation: generation)
         let ok = encrypt ? EVP_EncryptInit_ex(context, nil, nil, key, nil) == 1 : EVP_DecryptInit_ex(context, nil, nil, key, nil) == 1
@@ -113,7 +120,8 @@ public final class PacketProtection: @unchecked Sendable {
         precondition(output.count >= total, "seal output too small")
         guard let out = output.baseAddress else { return 0 }
         if header.count > 0, let h = header.baseAddress { out.copyMemory(from: h, byteCount: header.count) }
-        guard Self.select(sealContext, base: sealBaseKey, packetNumber: packetNumber, current: &sealGeneration, encrypt: true) else {
+        guard Self.select(sealContext, base: sealBaseKey, packetNumber: packetNumber, interval: keyUpdateInterval, current: &sealGeneration,
+                          encrypt: true) else {
             throw DTLSError.openSSL(operation: "AES-128-GCM key update", reason: OpenSSLErrorQueue.drain())
         }
         var nonce = Self.nonce(sealIV, packetNumber)
@@ -140,7 +148,8 @@ public final class PacketProtection: @unchecked Sendable {
               output.count >= packet.count - Self.tagLength,
               let input = packet.baseAddress, let out = output.baseAddress else { return nil }
         let bodyLength = packet.count - headerLength - Self.tagLength
-        guard Self.select(openContext, base: openBaseKey, packetNumber: packetNumber, current: &openGeneration, encrypt: false) else {
+        guard Self.select(openContext, base: openBaseKey, packetNumber: packetNumber, interval: keyUpdateInterval, current: &openGeneration,
+                          encrypt: false) else {
             OpenSSLErrorQueue.clear()
             return nil
         }

@@ -121,7 +121,7 @@ public final class SecureStream: @unchecked Sendable {
         case .exportedKeys:
             let exported = try transport.exportKeyingMaterial(label: Self.exporterLabel, length: PacketProtection.exportLength)
             do {
-                protection = try PacketProtection(exported: exported, role: transport.role)
+                protection = try PacketProtection(exported: exported, role: transport.role, keyUpdateInterval: configuration.keyUpdateInterval)
             } catch {
                 throw DTLSTransport.translate(error)
             }

@@ -1,3 +1,4 @@
+import DTLS
 public import PeerStream
 
 /// Tunables of a `SecureStream`: the DTLS transport below and the PeerStream connection on top.
@@ -27,6 +28,9 @@ public struct SecureStreamConfiguration: Sendable, Hashable {
     /// for the protection overhead under `transport.mtu` (`packetProtection.overhead`: 1200 → 1184 with
     /// exported keys, 1200 → 1163 with DTLS records).
     public var stream: PeerStreamConfiguration
+    /// Packet numbers per AES-GCM key with `.exportedKeys` (`PacketProtection.keyUpdateInterval`). Both ends
+    /// must agree, so it is not public: tests lower it to cross many key changes in a short transfer.
+    var keyUpdateInterval: UInt64 = PacketProtection.defaultKeyUpdateInterval
 
     public init(
         transport: DTLSTransportConfiguration = DTLSTransportConfiguration(),

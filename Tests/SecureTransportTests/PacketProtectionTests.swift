@@ -48,8 +48,8 @@ struct PacketProtectionTests {
     func keyUpdate() throws {
         let client = try PacketProtection(exported: Self.exported, role: .client)
         let server = try PacketProtection(exported: Self.exported, role: .server)
-        let interval = PacketProtection.keyUpdateInterval
-        #expect(interval == 1 << 22)
+        let interval = client.keyUpdateInterval
+        #expect(interval == 1 << 22 && interval == PacketProtection.defaultKeyUpdateInterval)
         let base = Array(Self.exported.prefix(PacketProtection.keyLength))
         #expect(PacketProtection.key(base: base, generation: 0) == base)
         let first = PacketProtection.key(base: base, generation: 1), second = PacketProtection.key(base: base, generation: 2)
@@ -102,5 +102,10 @@ struct PacketProtectionTests {
     @Test("exported material of the wrong length is refused")
     func wrongLength() {
         #expect(throws: DTLSError.self) { _ = try PacketProtection(exported: [1, 2, 3], role: .client) }
+    }
+
+    @Test("a key update interval that is not a power of two of at least 256 is refused", arguments: [0, 1, 255, 300, 1000] as [UInt64])
+    func badInterval(interval: UInt64) {
+        #expect(throws: DTLSError.self) { _ = try PacketProtection(exported: Self.exported, role: .client, keyUpdateInterval: interval) }
     }
 }
