@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Address rules of the gateway: `sip:(.+)@127.0.0.1 -> \1@localhost`. A rule is written in the SIP -> XMPP
 /// direction; the reverse direction is derived from it when the replacement is a plain `\N` template (the
@@ -11,33 +15,42 @@ public struct GatewayAddressMap: Sendable {
 
         /// Parses `PATTERN -> REPLACEMENT`.
         public init(_ text: String) throws(GatewayError) {
-            let parts = text.components(separatedBy: "->")
+            let parts = text.split(separator: "->", omittingEmptySubsequences: false)
             guard parts.count == 2 else { throw .invalidRule(text, "expected 'PATTERN -> REPLACEMENT'") }
-            let pattern = parts[0].trimmingCharacters(in: .whitespaces)
-            let replacement = parts[1].trimmingCharacters(in: .whitespaces)
+            let pattern = String(parts[0].trimmingBlanks), replacement = String(parts[1].trimmingBlanks)
             guard !pattern.isEmpty, !replacement.isEmpty else { throw .invalidRule(text, "empty pattern or replacement") }
-            guard (try? NSRegularExpression(pattern: "^" + pattern + "$")) != nil else { throw .invalidRule(text, "pattern is not a regular expression") }
+            guard Self.regex(pattern) != nil else { throw .invalidRule(text, "pattern is not a regular expression") }
             self.pattern = pattern
             self.replacement = replacement
         }
 
+        /// `pattern` as a case-insensitive regular expression that must match all of the input, matching by
+        /// Unicode scalar as ICU does (the standard library's Regex, so no Foundation is needed).
+        static func regex(_ pattern: String) -> Regex<AnyRegexOutput>? {
+            (try? Regex("^(?:" + pattern + ")$"))?.ignoresCase().matchingSemantics(.unicodeScalar)
+        }
+
         /// Applies `pattern` to `input` (anchored); nil when it does not match.
         static func apply(pattern: String, template: String, to input: String) -> String? {
-            guard let regex = try? NSRegularExpression(pattern: "^" + pattern + "$", options: [.caseInsensitive]) else { return nil }
-            let range = NSRange(input.startIndex..., in: input)
-            guard let match = regex.firstMatch(in: input, range: range) else { return nil }
+            guard let regex = regex(pattern), let match = try? regex.wholeMatch(in: input) else { return nil }
+            let output = match.output
             var out = ""
             var chars = template[...]
             while let c = chars.first {
                 chars = chars.dropFirst()
                 if c == "\\", let d = chars.first, let n = d.wholeNumberValue {
                     chars = chars.dropFirst()
-                    if n < match.numberOfRanges, let r = Range(match.range(at: n), in: input) { out += input[r] }
+                    if n < output.count, let captured = output[n].substring { out += captured }
                 } else {
                     out.append(c)
                 }
             }
             return out
+        }
+
+        /// `c` as a literal in a pattern: regex metacharacters get a backslash.
+        static func escaped(_ c: Character) -> String {
+            "\\^$.|?*+()[]{}/".contains(c) ? "\\" + String(c) : String(c)
         }
 
         /// The reverse rule: the replacement becomes the pattern (its `\N` turn into capture groups) and the
@@ -53,7 +66,7 @@ public struct GatewayAddressMap: Sendable {
                     groups.append(n)
                     revPattern += "(.+)"
                 } else {
-                    revPattern += NSRegularExpression.escapedPattern(for: String(c))
+                    revPattern += Self.escaped(c)
                 }
             }
             // Rebuild the template from the forward pattern: each top-level group `( … )` becomes `\k`.
@@ -129,5 +142,14 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupported(let what): "unsupported: \(what)"
         case .invalidConfiguration(let what): what
         }
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    var trimmingBlanks: Substring {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else { return "" }
+        return self[first...last]
     }
 }

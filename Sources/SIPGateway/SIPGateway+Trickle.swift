@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Jingle
 import JingleEngine
 import JingleSDP
@@ -14,7 +18,7 @@ enum TrickleSDPFrag {
 
     /// Whether an INFO is a trickle-ICE one (RFC 8840 §9: that content type, or the older `application/sdpfrag`).
     static func isTrickle(contentType header: String?) -> Bool {
-        guard let type = header?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
+        guard let type = header?.split(separator: ";").first?.trimmingBlanks.lowercased() else { return false }
         return type == contentType || type == "application/sdpfrag"
     }
 
@@ -22,7 +26,7 @@ enum TrickleSDPFrag {
     /// `a=candidate`) as an SDP by adding the mandatory session lines it leaves out.
     static func parse(_ body: [UInt8]) throws(GatewayError) -> SessionDescription {
         guard let text = String(bytes: body, encoding: .utf8) else { throw .invalidSDP("sdpfrag is not UTF-8") }
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = text.split(whereSeparator: \.isNewline).map { String($0.trimmingBlanks) }.filter { !$0.isEmpty }
         guard lines.contains(where: { $0.hasPrefix("m=") }) else { throw .invalidSDP("sdpfrag without an m= line (RFC 8840 §9)") }
         let full = (["v=0", "o=- 0 0 IN IP4 0.0.0.0", "s=-", "t=0 0"] + lines).joined(separator: "\r\n") + "\r\n"
         do {

@@ -7,6 +7,14 @@ struct AddressMapTests {
         ("sip:(.+)@127.0.0.1 -> \\1@localhost", "sip:alice@127.0.0.1", "alice@localhost"),
         ("sip:bob-(.+)@gw -> bob@localhost/\\1", "sip:bob-phone@gw", "bob@localhost/phone"),
         ("sip:(.+)@127.0.0.1 -> \\1@localhost", "sip:alice@10.0.0.1", nil),
+        // Case-insensitive, as SIP URI schemes and hosts are (RFC 3261 §19.1.4).
+        ("sip:(.+)@GW.example -> \\1@localhost", "SIP:Alice@gw.EXAMPLE", "Alice@localhost"),
+        // The whole input must match, alternatives included.
+        ("sip:a@x|sip:b@x -> z@localhost", "sip:b@x", "z@localhost"),
+        ("sip:a@x|sip:b@x -> z@localhost", "sip:a@xjunk", nil),
+        ("sip:a@x|sip:b@x -> z@localhost", "junksip:b@x", nil),
+        // Captures carry non-ASCII users unchanged.
+        ("sip:(.+)@gw -> \\1@localhost", "sip:jos\u{E9}@gw", "jos\u{E9}@localhost"),
     ] as [(String, String, String?)])
     func sipToJID(rule: String, sip: String, jid: String?) throws {
         let map = GatewayAddressMap(rules: [try .init(rule)])
