@@ -195,19 +195,30 @@ final class ProgressReporter: Sendable {
     func summary(_ r: FileTransferResult, verb: String) {
         let rate = r.seconds > 0 ? Double(r.transferred) / r.seconds / 1e6 : 0
         if json {
-            let line = JSONLine.object([
+            var fields: [String: JSONLine] = [
                 "event": .string("done"), "name": .string(r.name), "path": r.path.map { .string($0) } ?? .null, "size": .number(Int(r.size)),
                 "offset": .number(Int(r.offset)), "transferred": .number(Int(r.transferred)), "seconds": .double(r.seconds),
                 "mbps": .double((rate * 100).rounded() / 100), "sha256": .string(r.sha256.hexString), "verified": .bool(r.verified),
-            ])
-            print(line.description)
+                "transport": .string(r.transport.rawValue), "encrypted": .bool(r.transport == .ice),
+            ]
+            if let candidate = r.s5bCandidate { fields["s5bCandidate"] = .string(candidate.rawValue) }
+            print(JSONLine.object(fields).description)
         } else {
-            print(String(format: "%@ %@: %@ in %.2f s, %.1f MB/s%@, sha-256 %@ verified", verb, r.name, Self.size(r.size), r.seconds, rate,
-                         r.offset > 0 ? " (resumed at byte \(r.offset))" : "", r.sha256.hexString))
+            print(String(format: "%@ %@: %@ in %.2f s, %.1f MB/s%@, sha-256 %@ verified, %@", verb, r.name, Self.size(r.size), r.seconds, rate,
+                         r.offset > 0 ? " (resumed at byte \(r.offset))" : "", r.sha256.hexString, Self.path(r)))
         }
     }
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    /// How the bytes travelled, and whether they were encrypted end to end (only ICE's DTLS-keyed stream is).
+    static func path(_ r: FileTransferResult) -> String {
+        switch r.transport {
+        case .ice: "over ICE, encrypted (DTLS-keyed AES-GCM)"
+        case .ibb: "in-band over the XMPP link, not end-to-end encrypted (TLS to the server at most)"
+        case .s5b: "over SOCKS5 (\(r.s5bCandidate == .proxy ? "through the server's proxy" : "direct")), not encrypted"
+        }
+    }
 
     static func size(_ bytes: UInt64) -> String {
         if bytes >= 1 << 30 { return String(format: "%.2f GiB", Double(bytes) / Double(1 << 30)) }

@@ -116,6 +116,7 @@ struct FileTransferCLITests {
         }
         let done = r.send.stdout.split(separator: "\n").filter { $0.contains("\"event\":\"done\"") }
         #expect(done.count == 3 && done.allSatisfy { $0.contains("\"verified\":true") && $0.contains("\"sha256\":\"") })
+        #expect(done.allSatisfy { $0.contains("\"transport\":\"ice\"") && $0.contains("\"encrypted\":true") }, "\(done)")
     }
 
     @Test("without --yes the offer is declined: both exit 1, nothing written", .timeLimit(.minutes(1)))
@@ -164,6 +165,9 @@ struct FileTransferCLITests {
         #expect(Self.listing(dir + "/in") == ["ibb.bin"])
         #expect(FileManager.default.contentsEqual(atPath: dir + "/ibb.bin", andPath: dir + "/in/ibb.bin"))
         #expect(r.send.stdout.contains("\"verified\":true"), "\(r.send.stdout)")
+        // The summary says the bytes were not encrypted end to end.
+        #expect(r.send.stdout.contains("\"transport\":\"ibb\"") && r.send.stdout.contains("\"encrypted\":false"), "\(r.send.stdout)")
+        #expect(r.receive.stdout.contains("\"transport\":\"ibb\"") && r.receive.stdout.contains("\"encrypted\":false"), "\(r.receive.stdout)")
     }
 
     @Test("--transport s5b sends over a SOCKS5 direct connection (XEP-0260): verified, both exit 0", .timeLimit(.minutes(1)))
@@ -175,6 +179,8 @@ struct FileTransferCLITests {
         #expect(r.ss == 0, "send: \(r.send.stderr)")
         #expect(r.rs == 0, "receive: \(r.receive.stderr)")
         #expect(FileManager.default.contentsEqual(atPath: dir + "/s5b.bin", andPath: dir + "/in/s5b.bin"))
+        #expect(r.send.stdout.contains("\"transport\":\"s5b\"") && r.send.stdout.contains("\"encrypted\":false")
+                && r.send.stdout.contains("\"s5bCandidate\":\"direct\""), "\(r.send.stdout)")
     }
 
     @Test("--transport with an unknown kind is a usage error")
