@@ -8,11 +8,11 @@
 // Last line: gateway-load: ours=<calls/s>cps baseline=<calls/s>cps ratio=<x>
 import Foundation
 import Jingle
-import JingleEngine
+@_spi(Diagnostics) import JingleEngine
 import JingleSDP
 import Logging
 import SDP
-import SIP
+@_spi(Diagnostics) import SIP
 import SIPGateway
 import TestServers
 import XMPPCore
@@ -86,10 +86,24 @@ if let index = arguments.firstIndex(of: "--gateway"), index + 2 < arguments.coun
     }
     emit("ready")
     while let line = readLine() {
-        guard line == "stats" else { continue }
+        guard line == "stats" || line == "stats-trimmed" else { continue }
+        // "stats-trimmed": first give freed heap back to the kernel, so RSS shows what is still in use.
+        if line == "stats-trimmed", let symbol = dlsym(nil, "malloc_trim") {
+            typealias Trim = @convention(c) (Int) -> Int32
+            _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        }
         let counters = await gateway.counterSnapshot()
         let memory = memoryKB()
-        emit("peak=\(peak.take()) active=\(counters.active) completed=\(counters.completed) failed=\(counters.failedTotal) rss=\(memory.rss) hwm=\(memory.peak)")
+        var held = ""
+        if line == "stats-trimmed" {
+            // What the engine and the SIP endpoint still hold, so a leak can be told from heap fragmentation.
+            let counts = (await gateway.sip.diagnostics()).merging(await gateway.engine.diagnostics()) { a, _ in a }
+            held = counts.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+            if let path = ProcessInfo.processInfo.environment["GATEWAY_LOAD_HELD_CALLS"] {
+                try? (await gateway.sip.diagnosticCalls()).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            }
+        }
+        emit("peak=\(peak.take()) active=\(counters.active) completed=\(counters.completed) failed=\(counters.failedTotal) rss=\(memory.rss) hwm=\(memory.peak)\(held)")
     }
     sampler.cancel()
     await gateway.shutdown()
@@ -218,8 +232,8 @@ child.standardOutput = fromChild
 try child.run()
 let childLines = LineReader(fromChild.fileHandleForReading)
 guard childLines.next() == "ready" else { fail("the gateway process did not come up") }
-@MainActor func childStats() -> [String: Int] {
-    toChild.fileHandleForWriting.write(Data("stats\n".utf8))
+@MainActor func childStats(trimmed: Bool = false) -> [String: Int] {
+    toChild.fileHandleForWriting.write(Data((trimmed ? "stats-trimmed\n" : "stats\n").utf8))
     guard let line = childLines.next() else { fail("the gateway process exited") }
     var fields: [String: Int] = [:]
     for pair in line.split(separator: " ") {
@@ -231,6 +245,7 @@ guard childLines.next() == "ready" else { fail("the gateway process did not come
 // Concurrency first, on a fresh gateway: hold calls long enough that ≥ 1000 are up at once, at 250 calls/s
 // (a rate past the target of 200 calls/s; the ladder below finds the limit, and a rate that fails leaves a
 // backlog behind that would spoil any run after it).
+let fresh = childStats(trimmed: true)
 let concurrencyRate = Int(option("--concurrency-rate") ?? "") ?? 250
 let heldCalls = concurrencyRate * (concurrencyHold / 1000 + 2)
 let held = try runUAC(target: gatewayPort, rate: concurrencyRate, calls: heldCalls, holdMS: concurrencyHold)
@@ -249,6 +264,19 @@ let ours = try ladder("gateway", target: gatewayPort)
 let afterLadder = childStats()
 print("gateway memory: peak RSS \((afterLadder["hwm"] ?? 0) / 1024) MB over the whole run, now \((afterLadder["rss"] ?? 0) / 1024) MB "
       + "with \(afterLadder["active"] ?? 0) calls up; gateway failures \(afterLadder["failed"] ?? 0) (all from the rate that failed, if one did)")
+// RFC 3261 keeps a finished transaction for up to 64·T1 = 32 s (Timer J/K) to absorb retransmissions, so the
+// figure right after the ladder still holds the last calls' transactions. After that long, with freed heap
+// given back, RSS is what the gateway keeps for good: a leak would show here.
+let settleSeconds = Int(option("--settle") ?? "") ?? 35
+if settleSeconds > 0 {
+    sleep(UInt32(settleSeconds))
+    let settled = childStats(trimmed: true)
+    let kept = (settled["rss"] ?? 0) - (fresh["rss"] ?? 0), completed = max(1, settled["completed"] ?? 0)
+    print("gateway memory after \(settleSeconds) s idle (transaction timers expired, malloc_trim): RSS \((settled["rss"] ?? 0) / 1024) MB "
+          + "(\((fresh["rss"] ?? 0) / 1024) MB before the first call); \(completed) calls completed in all, \(kept * 1024 / completed) B kept per call")
+    let held = settled.filter { $0.key.hasPrefix("sip.") || $0.key.hasPrefix("jingle.") }.sorted { $0.key < $1.key }
+    print("  still held: " + held.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+}
 try toChild.fileHandleForWriting.close()
 _ = wait(child, seconds: 10)
 answererTask.cancel()

@@ -1,4 +1,4 @@
-import Jingle
+@_spi(Diagnostics) import Jingle
 import Logging
 import Synchronization
 import XMLStream
@@ -162,6 +162,11 @@ public actor JingleEngine {
 
     public func sendTransportInfo(_ id: JingleSessionID, contents: [JingleContent]) throws(JingleEngineError) {
         try perform(on: id) { (s: inout JingleSession) throws(JingleSessionError) in try s.sendTransportInfo(contents) }
+    }
+
+    /// What the engine holds, by kind, for leak checks under load (benchmarks, soak runs).
+    @_spi(Diagnostics) public func diagnostics() -> [String: Int] {
+        ["jingle.sessions": manager.sessionCount, "jingle.timers": timers.count, "jingle.streams": streams.count]
     }
 
     /// The session's current state (nil once it ended and was forgotten).

@@ -12,6 +12,8 @@ public struct JingleSessionManager: Sendable {
     private var ids: any JingleIDGenerator
     private var sessionIDs: any JingleIDGenerator
     private var sessions: [SessionKey: JingleSession] = [:]
+    /// Sessions held (live or ended and not yet removed), for leak checks under load.
+    @_spi(Diagnostics) public var sessionCount: Int { sessions.count }
 
     /// `ids` names IQs; `sessionIDs` names sessions we start (XEP-0166 §7.1: sid chosen by the initiator).
     public init(local: JID, configuration: JingleSession.Configuration = .init(), ids: any JingleIDGenerator, sessionIDs: any JingleIDGenerator) {

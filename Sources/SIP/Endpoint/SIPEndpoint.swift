@@ -55,6 +55,21 @@ public actor SIPEndpoint {
     private var calls: [SIPCallHandle: SIPCall] = [:]
     private var pending: [SIPTransactionKey: CheckedContinuation<SIPRequestResult, Never>] = [:]
     private var receiveTask: Task<Void, Never>?
+    /// What the endpoint and its user agent core hold, by kind, for leak checks under load.
+    @_spi(Diagnostics) public func diagnostics() -> [String: Int] {
+        ["sip.timers": timers.count, "sip.calls": calls.count, "sip.pending": pending.count, "sip.ua.calls": core.calls.count,
+         "sip.ua.dialogs": core.dialogIndex.count, "sip.ua.clients": core.clients.count, "sip.ua.servers": core.servers.count,
+         "sip.ua.nonces": core.nonceCounts.count]
+    }
+
+    /// One line per call the user agent core holds: direction, phase, Call-ID, CSeq and branch of its INVITE.
+    @_spi(Diagnostics) public func diagnosticCalls() -> [String] {
+        core.calls.values.map { call in
+            "\(call.direction) \(call.phase) call-id=\(call.invite.headers["Call-ID"] ?? "?") cseq=\(call.invite.headers["CSeq"] ?? "?") "
+                + "key=\(call.inviteKey)"
+        }.sorted()
+    }
+
     /// Messages that could not be parsed or matched (answered with 400 where possible).
     public private(set) var droppedMessages = 0
 
