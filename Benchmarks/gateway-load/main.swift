@@ -4,6 +4,11 @@
 // the gateway and its peak memory. Baseline in the same run: SIPp UAC -> SIPp UAS directly, same ladder.
 //
 //   scripts/bench gateway-load [--rates 50,100,200,...] [--seconds S] [--concurrency-rate R] [--concurrency-hold-ms MS]
+//                              [--settle SECONDS]
+//
+// After the ladder it waits --settle seconds (default 35: RFC 3261 transactions linger up to 32 s), trims
+// the heap and reports the gateway's RSS and what its SIP endpoint and Jingle engine still hold; every count
+// should then be 0.
 //
 // Last line: gateway-load: ours=<calls/s>cps baseline=<calls/s>cps ratio=<x>
 import Foundation
@@ -275,7 +280,12 @@ if settleSeconds > 0 {
     print("gateway memory after \(settleSeconds) s idle (transaction timers expired, malloc_trim): RSS \((settled["rss"] ?? 0) / 1024) MB "
           + "(\((fresh["rss"] ?? 0) / 1024) MB before the first call); \(completed) calls completed in all, \(kept * 1024 / completed) B kept per call")
     let held = settled.filter { $0.key.hasPrefix("sip.") || $0.key.hasPrefix("jingle.") }.sorted { $0.key < $1.key }
-    print("  still held: " + held.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+    let stuck = settled["sip.ua.calls"] ?? 0
+    print("  still held (all should be 0 once every call ended): " + held.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+    if stuck > 0 {
+        print("  WARNING: \(stuck) calls are still up in the gateway although SIPp completed every call "
+              + "(GATEWAY_LOAD_HELD_CALLS=FILE lists them with their phase and Call-ID)")
+    }
 }
 try toChild.fileHandleForWriting.close()
 _ = wait(child, seconds: 10)
