@@ -179,12 +179,30 @@ let echoNamespace = "urn:example:echo"
 }
 
 @Suite(.timeLimit(.minutes(1))) struct PeerLinkTests {
-    @Test func serverlessLinkBetweenTwoEngines() async throws {
+    /// alice@laptop connected to bob@desktop over the serverless peer link on loopback.
+    struct Pair {
+        let alice: JID
+        let listener: XMPPPeerListener
+        let initiator: XMPPPeerLink, responder: XMPPPeerLink
+
+        func close() async {
+            await initiator.close()
+            await responder.close()
+            listener.close()
+        }
+    }
+
+    static func connectedPair() async throws -> Pair {
         let alice = try JID("alice@laptop"), bob = try JID("bob@desktop")
         let listener = try await XMPPPeerLink.listen(local: bob)
         async let accepted = listener.accept()
         let initiator = try await XMPPPeerLink.connect(local: alice, remote: bob, host: "127.0.0.1", port: listener.port)
-        let responder = try await accepted
+        return Pair(alice: alice, listener: listener, initiator: initiator, responder: try await accepted)
+    }
+
+    @Test func serverlessLinkBetweenTwoEngines() async throws {
+        let link = try await Self.connectedPair()
+        let (alice, initiator, responder) = (link.alice, link.initiator, link.responder)
         #expect(await responder.remoteJID == alice)
         await responder.register(iqHandler: echoNamespace) { iq in
             XMLElement("echo", namespace: echoNamespace, text: "from \(iq.from?.description ?? "?")")
@@ -195,9 +213,7 @@ let echoNamespace = "urn:example:echo"
         await initiator.addFeatures([NS.jingle])
         let info = try await responder.discoInfo(of: alice)
         #expect(info.features.contains(NS.jingle))
-        await initiator.close()
-        await responder.close()
-        listener.close()
+        await link.close()
     }
 }
 
@@ -206,13 +222,10 @@ extension PeerLinkTests {
     /// the accepting application registered its handler: the request waits for the handler instead of being
     /// refused; one for a namespace nobody registers is still refused with service-unavailable after the grace.
     @Test func requestBeforeTheHandlerIsRegisteredWaitsForIt() async throws {
-        let alice = try JID("alice@laptop"), bob = try JID("bob@desktop")
-        let listener = try await XMPPPeerLink.listen(local: bob)
-        async let accepted = listener.accept()
-        let initiator = try await XMPPPeerLink.connect(local: alice, remote: bob, host: "127.0.0.1", port: listener.port)
+        let link = try await Self.connectedPair()
+        let (initiator, responder) = (link.initiator, link.responder)
         async let early = initiator.sendIQ(IQ(type: .set, id: "early", payload: XMLElement("echo", namespace: echoNamespace, text: "1")),
                                            timeout: .seconds(5))
-        let responder = try await accepted
         try await Task.sleep(for: .milliseconds(300))
         await responder.register(iqHandler: echoNamespace) { iq in
             XMLElement("echo", namespace: echoNamespace, text: "got \(iq.payload?.text ?? "")")
@@ -225,9 +238,7 @@ extension PeerLinkTests {
                                        timeout: .seconds(5))
         }
         #expect(ContinuousClock.now - started < .seconds(3), "refused once the grace is over")
-        await initiator.close()
-        await responder.close()
-        listener.close()
+        await link.close()
     }
 }
 
@@ -239,11 +250,8 @@ actor Recorder {
 extension PeerLinkTests {
     /// Requests reach handlers in arrival order even when an earlier one is slower (XEP-0166 relies on it).
     @Test func incomingRequestsAreHandledInOrder() async throws {
-        let alice = try JID("alice@laptop"), bob = try JID("bob@desktop")
-        let listener = try await XMPPPeerLink.listen(local: bob)
-        async let accepted = listener.accept()
-        let initiator = try await XMPPPeerLink.connect(local: alice, remote: bob, host: "127.0.0.1", port: listener.port)
-        let responder = try await accepted
+        let link = try await Self.connectedPair()
+        let (initiator, responder) = (link.initiator, link.responder)
         let recorder = Recorder()
         await responder.register(iqHandler: echoNamespace) { iq in
             let n = Int(iq.payload?.text ?? "") ?? 0
@@ -258,9 +266,7 @@ extension PeerLinkTests {
         _ = try await initiator.sendIQ(IQ(type: .set, id: "o5", payload: XMLElement("echo", namespace: echoNamespace, text: "5")),
                                        timeout: .seconds(5))
         #expect(await recorder.values == ["0", "1", "2", "3", "4", "5"])
-        await initiator.close()
-        await responder.close()
-        listener.close()
+        await link.close()
     }
 }
 
