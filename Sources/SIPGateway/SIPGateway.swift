@@ -687,13 +687,19 @@ public actor SIPGateway {
         }
         let offer = AnchoredSDP.with(direction: direction, current)
         logger.info("call \(label): Jingle content-modify senders=\(senders.rawValue) -> re-INVITE a=\(direction.rawValue)")
+        await reinvite(call, offer: offer, label: label)
+        return offer
+    }
+
+    /// Sends `offer` in a re-INVITE; a failure or a non-2xx answer is logged and the call goes on as it was
+    /// (RFC 3261 §14.1).
+    private func reinvite(_ call: SIPCall, offer: SessionDescription, label: String) async {
         do {
             let result = try await call.reinvite(sdp: offer.serialized())
             if !(200..<300).contains(result.status) { logger.notice("call \(label): re-INVITE got \(result.status)") }
         } catch {
             logger.notice("call \(label): re-INVITE failed (\(error))")
         }
-        return offer
     }
 
     /// A session-info from the Jingle side: `<hold/>` becomes a re-INVITE with a=sendonly, `<unhold/>` or
@@ -717,12 +723,7 @@ public actor SIPGateway {
             }
             let offer = AnchoredSDP.with(direction: direction, current)
             logger.info("call \(label): Jingle \(rtp) -> re-INVITE a=\(direction.rawValue)")
-            do {
-                let result = try await call.reinvite(sdp: offer.serialized())
-                if !(200..<300).contains(result.status) { logger.notice("call \(label): re-INVITE got \(result.status)") }
-            } catch {
-                logger.notice("call \(label): re-INVITE failed (\(error))")
-            }
+            await reinvite(call, offer: offer, label: label)
             return offer
         }
         return nil
