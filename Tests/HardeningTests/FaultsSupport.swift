@@ -84,20 +84,6 @@ enum Faults {
         return (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 
-    /// `size` bytes from the kernel's random source.
-    static func randomFile(_ path: String, size: Int) throws {
-        let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
-        defer { try? random.close() }
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? out.close() }
-        var remaining = size
-        while remaining > 0 {
-            let chunk = try random.read(upToCount: min(remaining, 1 << 20)) ?? Data()
-            try out.write(contentsOf: chunk)
-            remaining -= chunk.count
-        }
-    }
 
     /// The JSON lines of a `--json` run, decoded.
     static func jsonLines(_ text: String) -> [[String: Any]] {

@@ -1,6 +1,7 @@
 import Foundation
 import Hashes
 import RTP
+import TestServers
 import Testing
 
 /// The `jingle` CLI over a bad path: two processes in a private network namespace whose loopback drops
@@ -16,7 +17,7 @@ struct FaultsLossTests {
     func transferAtFivePercentLoss() throws {
         let dir = try Faults.workDirectory("transfer")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Faults.randomFile(dir + "/big.bin", size: 8 << 20)
+        try writeRandomFile(dir + "/big.bin", size: 8 << 20)
         let run = try Faults.pairInNamespace(
             directory: dir, loss: 5,
             background: ["receive", "--listen", "127.0.0.1:5299", "--dir", dir + "/in", "--yes", "--bind", "127.0.0.1", "--json"],

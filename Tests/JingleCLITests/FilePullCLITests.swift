@@ -51,8 +51,8 @@ struct FilePullCLITests {
     func pullOverPeerLink(by: String) throws {
         let dir = try F.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try F.randomFile(dir + "/doc.bin", size: 600_000)
-        try F.randomFile(dir + "/other.bin", size: 1000)
+        try writeRandomFile(dir + "/doc.bin", size: 600_000)
+        try writeRandomFile(dir + "/other.bin", size: 1000)
         let hash = try Self.sha256Hex(dir + "/doc.bin")
         #expect(hash.count == 64)
         let request = by == "name" ? ["--request", "doc.bin"] : ["--request-hash", "sha-256:" + hash]
@@ -70,7 +70,7 @@ struct FilePullCLITests {
         let server = try ProsodyServer.get()
         let dir = try F.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try F.randomFile(dir + "/shared.bin", size: 300_000)
+        try writeRandomFile(dir + "/shared.bin", size: 300_000)
         try Data("alicepw\n".utf8).write(to: URL(fileURLWithPath: dir + "/alice.pw"))
         try Data("bobpw\n".utf8).write(to: URL(fileURLWithPath: dir + "/bob.pw"))
         let account = ["--server", "127.0.0.1:\(server.c2sPort)", "--ca-file", server.caFile, "--bind", "127.0.0.1", "--json"]
@@ -89,7 +89,7 @@ struct FilePullCLITests {
     func notServed() throws {
         let dir = try F.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try F.randomFile(dir + "/private-notes.txt", size: 100)
+        try writeRandomFile(dir + "/private-notes.txt", size: 100)
         let r = try Self.pull(dir, serve: [dir + "/private-notes.txt"], request: ["--request", "passwd"])
         #expect(r.ps == 1 && r.ss == 1, "pull: \(r.puller.stderr)\nserve: \(r.server.stderr)")
         #expect(r.puller.stderr.contains("no served file matches \"passwd\""), "\(r.puller.stderr)\nserve: \(r.server.stderr)")
@@ -117,8 +117,8 @@ struct FilePullCLITests {
     func keepListening(atOnce: Bool) throws {
         let dir = try F.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try F.randomFile(dir + "/first.bin", size: 400_000)
-        try F.randomFile(dir + "/second.bin", size: 3)
+        try writeRandomFile(dir + "/first.bin", size: 400_000)
+        try writeRandomFile(dir + "/second.bin", size: 3)
         let receiver = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--keep-listening",
                                     "--bind", "127.0.0.1", "--json"], in: dir, tag: "receive")
         let port = F.listeningPort(receiver)
@@ -142,7 +142,7 @@ struct FilePullCLITests {
     func keepListeningReportsLoss() throws {
         let dir = try F.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try F.randomFile(dir + "/big.bin", size: 5000)
+        try writeRandomFile(dir + "/big.bin", size: 5000)
         let receiver = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--keep-listening",
                                     "--max-size", "1K", "--bind", "127.0.0.1", "--json"], in: dir, tag: "receive")
         let port = F.listeningPort(receiver)
@@ -159,8 +159,8 @@ struct FilePullCLITests {
     func diskFull() throws {
         let dir = try F.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try F.randomFile(dir + "/two-mib.bin", size: 2 << 20)
-        let port = F.freeTCPPort()
+        try writeRandomFile(dir + "/two-mib.bin", size: 2 << 20)
+        let port = try #require(freePort())
         let jingle = CLI.executable.path
         // After the receiver exits, list the tmpfs (it vanishes with the namespace) into a file outside it.
         let script = """

@@ -1,4 +1,5 @@
 import Foundation
+import TestServers
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -38,18 +39,6 @@ struct FileTransferCLITests {
         var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
     }
 
-    static func freeTCPPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     /// The port a `--listen 127.0.0.1:0` process announced ("listening on 127.0.0.1:PORT as JID"), once it
     /// did. Letting the process take a free port itself avoids the race of picking one first and binding it
@@ -71,20 +60,6 @@ struct FileTransferCLITests {
         return path
     }
 
-    /// `size` bytes from the kernel's random source (fast even in a debug build).
-    static func randomFile(_ path: String, size: Int) throws {
-        let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
-        defer { try? random.close() }
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? out.close() }
-        var remaining = size
-        while remaining > 0 {
-            let chunk = try random.read(upToCount: min(remaining, 1 << 20)) ?? Data()
-            try out.write(contentsOf: chunk)
-            remaining -= chunk.count
-        }
-    }
 
     static func listing(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
 
@@ -104,9 +79,9 @@ struct FileTransferCLITests {
     func sendReceive() throws {
         let dir = try Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.randomFile(dir + "/one.bin", size: (1 << 20) + 1)
-        try Self.randomFile(dir + "/two.bin", size: 1)
-        try Self.randomFile(dir + "/three.bin", size: 0)
+        try writeRandomFile(dir + "/one.bin", size: (1 << 20) + 1)
+        try writeRandomFile(dir + "/two.bin", size: 1)
+        try writeRandomFile(dir + "/three.bin", size: 0)
         let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/one.bin", dir + "/two.bin", dir + "/three.bin"])
         #expect(r.ss == 0, "send: \(r.send.stderr)")
         #expect(r.rs == 0, "receive: \(r.receive.stderr)")
@@ -123,7 +98,7 @@ struct FileTransferCLITests {
     func declinedWithoutConsent() throws {
         let dir = try Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.randomFile(dir + "/x.bin", size: 1000)
+        try writeRandomFile(dir + "/x.bin", size: 1000)
         let r = try Self.pair(dir, receive: [], send: [dir + "/x.bin"])
         #expect(r.ss == 1 && r.rs == 1)
         #expect(r.send.stderr.contains("decline"), "\(r.send.stderr)")
@@ -135,7 +110,7 @@ struct FileTransferCLITests {
     func hashMismatch() throws {
         let dir = try Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.randomFile(dir + "/x.bin", size: 100_000)
+        try writeRandomFile(dir + "/x.bin", size: 100_000)
         let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/x.bin"], sendEnvironment: ["JINGLE_TEST_CORRUPT_CHECKSUM": "1"])
         #expect(r.ss == 1 && r.rs == 1)
         #expect(r.receive.stderr.contains("mismatch"), "\(r.receive.stderr)")
@@ -147,7 +122,7 @@ struct FileTransferCLITests {
     func maxSize() throws {
         let dir = try Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.randomFile(dir + "/big.bin", size: 5000)
+        try writeRandomFile(dir + "/big.bin", size: 5000)
         let r = try Self.pair(dir, receive: ["--yes", "--max-size", "4K"], send: [dir + "/big.bin"])
         #expect(r.ss == 1 && r.rs == 1)
         #expect(r.receive.stderr.contains("--max-size"))
@@ -158,7 +133,7 @@ struct FileTransferCLITests {
     func noICE() throws {
         let dir = try Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.randomFile(dir + "/ibb.bin", size: 300_001)
+        try writeRandomFile(dir + "/ibb.bin", size: 300_001)
         let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/ibb.bin", "--no-ice"])
         #expect(r.ss == 0, "send: \(r.send.stderr)")
         #expect(r.rs == 0, "receive: \(r.receive.stderr)")
@@ -174,7 +149,7 @@ struct FileTransferCLITests {
     func s5b() throws {
         let dir = try Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.randomFile(dir + "/s5b.bin", size: (1 << 20) + 1)
+        try writeRandomFile(dir + "/s5b.bin", size: (1 << 20) + 1)
         let r = try Self.pair(dir, receive: ["--yes"], send: [dir + "/s5b.bin", "--transport", "s5b"])
         #expect(r.ss == 0, "send: \(r.send.stderr)")
         #expect(r.rs == 0, "receive: \(r.receive.stderr)")
@@ -203,7 +178,7 @@ struct FileTransferCLITests {
         let dir = try Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let size = 96 << 20
-        try Self.randomFile(dir + "/big.bin", size: size)
+        try writeRandomFile(dir + "/big.bin", size: size)
         let first = try Running(["receive", "--listen", "127.0.0.1:0", "--dir", dir + "/in", "--yes", "--bind", "127.0.0.1", "--json"],
                                 in: dir, tag: "receive1")
         var port = Self.listeningPort(first)

@@ -210,9 +210,7 @@ extension GatewayIntegrationTests {
     @Test(arguments: [GatewayLauncher.MediaMode.passthrough, .anchored])
     func jingleHoldBecomesReinvite(media: GatewayLauncher.MediaMode) async throws {
         let server = try ProsodyServer.get()
-        let uasPort = freeUDPPort()
-        let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_hold"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
-                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sf", try fixture("uas_hold")])
         try await withGateway(server, sipPeerPort: uasPort, media: media) { gateway in
             let party = try await JingleParty(try server.configuration("alice", resource: "hold-\(media.rawValue)"))
             let engine = party.engine
@@ -298,9 +296,7 @@ extension GatewayIntegrationTests {
     /// INFO (RFC 8840) with the content's mid.
     @Test func lateTransportInfoBecomesSIPInfo() async throws {
         let server = try ProsodyServer.get()
-        let uasPort = freeUDPPort()
-        let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_trickle"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
-                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sf", try fixture("uas_trickle")])
         try await withGateway(server, sipPeerPort: uasPort) { gateway in
             let party = try await JingleParty(try server.configuration("alice", resource: "trickle"))
             let engine = party.engine, alice = party.jid
@@ -344,9 +340,7 @@ extension GatewayIntegrationTests {
     /// sends, she no longer receives) -> re-INVITE a=sendonly; senders=both -> a=sendrecv.
     @Test func jingleSendersChangeBecomesReinvite() async throws {
         let server = try ProsodyServer.get()
-        let uasPort = freeUDPPort()
-        let sipp = try SIPpProcess(arguments: ["-sf", try fixture("uas_hold"), "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
-                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sf", try fixture("uas_hold")])
         try await withGateway(server, sipPeerPort: uasPort) { gateway in
             let party = try await JingleParty(try server.configuration("alice", resource: "senders"))
             let engine = party.engine

@@ -118,9 +118,7 @@ struct GatewayIntegrationTests {
     /// 200 -> session-accept; alice's session-terminate -> BYE.
     @Test func xmppCallerReachesSIPpUAS() async throws {
         let server = try ProsodyServer.get()
-        let uasPort = freeUDPPort()
-        let sipp = try SIPpProcess(arguments: ["-sn", "uas", "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
-                                               "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"])
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sn", "uas"])
         try await withGateway(server, sipPeerPort: uasPort) { gateway in
             let party = try await JingleParty(try server.configuration("alice", resource: "caller"))
             let engine = party.engine

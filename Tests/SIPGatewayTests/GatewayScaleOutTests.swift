@@ -66,9 +66,7 @@ struct GatewayScaleOutTests {
         defer { try? FileManager.default.removeItem(at: secretFile) }
 
         let calls = 20
-        let uasPort = freeUDPPort()
-        let sipp = try SIPpProcess(arguments: ["-sn", "uas", "-i", "127.0.0.1", "-p", "\(uasPort)", "-mp", "\(freeUDPPort())",
-                                               "-m", "\(calls)", "-nostdin", "-timeout", "60", "-timeout_error"])
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sn", "uas"], calls: calls, timeout: 60)
         let arguments = ["--component", "jingle.localhost", "--secret-file", secretFile.path,
                          "--server", "127.0.0.1:\(server.componentPort)", "--candidate-wait-ms", "50",
                          "--reverse-map", "(.+)@jingle.localhost -> sip:\\1@127.0.0.1:\(uasPort)"]

@@ -19,6 +19,15 @@ final class SIPpProcess: @unchecked Sendable {
     let output = Pipe()
     let logFile: URL
 
+    /// A SIPp UAS on a free loopback port running `scenario` (e.g. `["-sn", "uas"]` or `["-sf", path]`) for
+    /// `calls` calls, failing after `timeout` seconds; returns it with the SIP port it listens on.
+    static func uas(_ scenario: [String], calls: Int = 1, timeout: Int = 15) throws -> (sipp: SIPpProcess, port: Int) {
+        let port = freeUDPPort()
+        let sipp = try SIPpProcess(arguments: scenario + ["-i", "127.0.0.1", "-p", "\(port)", "-mp", "\(freeUDPPort())",
+                                                          "-m", "\(calls)", "-nostdin", "-timeout", "\(timeout)", "-timeout_error"])
+        return (sipp, port)
+    }
+
     init(arguments: [String]) throws {
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("gw-sipp-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
