@@ -108,7 +108,7 @@ let package = Package(
         .executableTarget(name: "bench-xml-parse", dependencies: ["XMLStream", "CLibXML2"], path: "Benchmarks/xml-parse"),
         .executableTarget(name: "bench-srtp", dependencies: ["SRTP", "CSRTP"], path: "Benchmarks/srtp"),
         .executableTarget(name: "bench-jingle-codec", dependencies: ["Jingle", "XMLStream"], path: "Benchmarks/jingle-codec"),
-        .executableTarget(name: "bench-sdp-roundtrip", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], path: "Benchmarks/sdp-roundtrip"),
+        .executableTarget(name: "bench-sdp-roundtrip", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream"], path: "Benchmarks/sdp-roundtrip", exclude: ["instructions.sh"]),
         .executableTarget(name: "bench-gateway-load", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "TestServers", log], path: "Benchmarks/gateway-load", exclude: ["uac.xml"]),
         .executableTarget(name: "bench-call-setup", dependencies: ["Media", "ICE", "DTLS", "SDP", "Jingle", "JingleEngine", "XMPPLink", "XMPPCore", "TestServers"], path: "Benchmarks/call-setup"),
         .executableTarget(name: "bench-transport-throughput", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream", "TestServers"], path: "Benchmarks/transport-throughput", exclude: ["run"]),

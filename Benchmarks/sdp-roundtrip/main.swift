@@ -64,9 +64,10 @@ func runOurs(seconds: Double) throws -> Double {
 
 /// python sdp-transform parse + write of the same text, timed inside python so process start-up is excluded.
 func runBaseline(seconds: Double) throws -> Double {
-    let python = "/root/.cache/swiftjingle-venv/bin/python"
+    let venv = ProcessInfo.processInfo.environment["SWIFTJINGLE_VENV"] ?? NSHomeDirectory() + "/.cache/swiftjingle-venv"
+    let python = venv + "/bin/python"
     guard FileManager.default.isExecutableFile(atPath: python) else {
-        throw BenchError("baseline needs the venv at /root/.cache/swiftjingle-venv with sdp_transform (python -m venv …; pip install sdp-transform)")
+        throw BenchError("baseline needs the venv at \(venv) with sdp_transform (scripts/bootstrap makes it)")
     }
     let script = """
     import sys, time
@@ -119,9 +120,12 @@ if CommandLine.arguments.contains("--stages") {
     let parsedElement = try! XMLElement(parsing: xml)
     let parsed = try! JinglePayload(element: parsedElement, registry: .sdpMapping)
     let back = try! mapper.sdp(from: parsed, author: .initiator)
+    let environment = ProcessInfo.processInfo.environment
     func time(_ name: String, _ body: () -> Void) {
-        // SDP_STAGE_ITERATIONS lowers the count for runs under valgrind (instruction counts do not depend on load).
-        let n = ProcessInfo.processInfo.environment["SDP_STAGE_ITERATIONS"].flatMap { Int($0) } ?? 2000
+        // SDP_STAGE_ITERATIONS lowers the count for runs under valgrind (instruction counts do not depend on load);
+        // SDP_STAGE runs one stage only (Benchmarks/sdp-roundtrip/instructions.sh).
+        if let only = environment["SDP_STAGE"], only != name { return }
+        let n = environment["SDP_STAGE_ITERATIONS"].flatMap { Int($0) } ?? 2000
         let t = now()
         for _ in 0..<n { body() }
         print(name, Int((now() - t) / Double(n) * 1e6), "us")
