@@ -103,6 +103,32 @@ struct CallTests {
         await p.close()
     }
 
+    /// Both sides hanging up at once: each side's hangUp() can arrive while its call is still handling the
+    /// peer's session-terminate (the actor is reentrant across `media.stop()`); it must still return the
+    /// call's real counters, not empty ones (the command line then reported "media did not flow").
+    @Test("hanging up while the peer's session-terminate is being handled still returns the call's statistics", .timeLimit(.minutes(1)))
+    func simultaneousHangUps() async throws {
+        let p = try await Self.parties()
+        for round in 1...3 {
+            async let answered = Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
+            let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+            let callee = try await answered
+            #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 },
+                    "round \(round): media both ways")
+            // Bob hangs up; Alice hangs up the moment her call starts handling his session-terminate, while it
+            // is still stopping the media (the window the command line hit).
+            async let calleeStats = callee.hangUp()
+            let deadline = ContinuousClock.now + .seconds(10)
+            while await !call.finished, ContinuousClock.now < deadline { await Task.yield() }
+            #expect(await call.finished, "round \(round): the terminate arrived")
+            let callerStats = await call.hangUp()
+            let bobStats = await calleeStats
+            #expect(callerStats.packetsSent > 5 && callerStats.packetsReceived > 5, "round \(round): caller \(callerStats)")
+            #expect(bobStats.packetsSent > 5 && bobStats.packetsReceived > 5, "round \(round): callee \(bobStats)")
+        }
+        await p.close()
+    }
+
     /// Most Jingle clients send session-initiate (or -accept) without candidates and trickle them in
     /// transport-info (XEP-0176 §6, RFC 8838), often never saying the list is complete. Both sides trickle
     /// here, so neither description has a candidate and ICE can only work if the trickled ones are applied.

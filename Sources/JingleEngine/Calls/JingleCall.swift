@@ -133,7 +133,10 @@ public actor JingleCall {
     private var localHold = false
     private var remoteHold = false
     private var muted = false
-    private var finished = false
+    private(set) var finished = false
+    /// Set once `finish` has run to its end (statistics taken, waiters resumed). `finished` is set on entry:
+    /// the actor is reentrant, so a second caller can arrive while the first is suspended in `media.stop()`.
+    private var ended = false
     private var finalStatistics: MediaStatistics?
     private var endedWaiters: [CheckedContinuation<Void, Never>] = []
     /// Candidates the peer trickled (transport-info) before its description reached the ICE agent.
@@ -577,12 +580,14 @@ public actor JingleCall {
     /// Ends the call with session-terminate (`success` unless told otherwise) and returns the final counters.
     public func hangUp(reason: JingleReason = JingleReason(.success)) async -> MediaStatistics {
         await finish(reason: reason, byPeer: false, send: true)
+        // The peer may have ended the call just before: its finish may still be collecting the statistics.
+        await waitUntilEnded()
         return finalStatistics ?? MediaStatistics()
     }
 
-    /// Returns once the call has ended (by either side).
+    /// Returns once the call has ended (by either side) and its final statistics are known.
     public func waitUntilEnded() async {
-        if finished { return }
+        if ended { return }
         await withCheckedContinuation { endedWaiters.append($0) }
     }
 
@@ -596,6 +601,7 @@ public actor JingleCall {
         continuation.finish()
         for task in tasks { task.cancel() }
         tasks.removeAll()
+        ended = true
         for waiter in endedWaiters { waiter.resume() }
         endedWaiters.removeAll()
     }
