@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "JingleTests", dependencies: ["Jingle", "XMPPCore", "XMLStream"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SDPTests", dependencies: ["SDP", "TestServers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleSDPTests", dependencies: ["JingleSDP", "Jingle", "SDP", "XMLStream", "TestServers"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ICETests", dependencies: ["ICE", log]),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "TestServers", log]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "TestServers"]),

@@ -44,11 +44,25 @@ verbose
 CONF
 turnserver -c "$DIR/turnserver.conf" > "$DIR/turnserver.log" 2>&1 &
 PID=$!
-# Ready once coturn has started its general servers and the UDP port is bound (up to 5 s).
+# The port must be coturn's alone, over UDP and TCP: a test that picked a free port a moment ago can lose it
+# to another process, and then TURN over UDP would silently talk to that process instead.
+owned_by_coturn() { # ss options (-lun / -ltn)
+  local lines
+  lines=$(ss -H "$1"p "sport = :$PORT" 2>/dev/null | grep "127.0.0.1:$PORT " || true)
+  [ -n "$lines" ] || return 1
+  if ! grep -q "pid=" <<<"$lines"; then return 0; fi   # not root: ss cannot name owners; bound is all we can tell
+  ! grep -v "pid=$PID," <<<"$lines" | grep -q .
+}
+# Ready once coturn has started its general servers and the ports are bound (up to 5 s).
 for _ in $(seq 1 100); do
-  if grep -q "Total General servers" "$DIR/turnserver.log" 2>/dev/null && ss -lun | grep -q "127.0.0.1:$PORT "; then
+  if grep -q "Total General servers" "$DIR/turnserver.log" 2>/dev/null && owned_by_coturn -lun && owned_by_coturn -ltn; then
     echo "$PID"
     exit 0
+  fi
+  if grep -qi "cannot bind\|Address already in use" "$DIR/turnserver.log" 2>/dev/null; then
+    echo "port $PORT is in use by another process" >&2
+    kill "$PID" 2>/dev/null || true
+    exit 3
   fi
   if ! kill -0 "$PID" 2>/dev/null; then cat "$DIR/turnserver.log" >&2; exit 1; fi
   sleep 0.05

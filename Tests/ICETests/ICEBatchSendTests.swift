@@ -1,5 +1,6 @@
 import Foundation
 @testable import ICE
+import TestServers
 import Testing
 
 /// Mixed sizes: runs of equal 1200-byte datagrams (one UDP GSO send each) broken by shorter ones.
@@ -81,11 +82,11 @@ struct ICEBatchSendTests {
 struct ICEBatchSendTURNTests {
     @Test("on a relay pair sendBatch keeps to libnice (TURN framing) and still delivers in order")
     func relayPair() async throws {
-        let coturn = try Coturn()
+        let coturn = try CoturnServer.start(authentication: .staticUser)
         defer { coturn.stop() }
         func configuration(_ role: ICEConfiguration.Role) -> ICEConfiguration {
             var c = loopbackConfiguration(role)
-            c.turnServers = [.init(address: "127.0.0.1", port: coturn.port, username: "alice", password: "alicepw", transport: .udp)]
+            c.turnServers = [.init(address: "127.0.0.1", port: UInt16(coturn.port), username: "alice", password: "alicepw", transport: .udp)]
             c.relayOnly = true
             return c
         }

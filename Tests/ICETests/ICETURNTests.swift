@@ -1,5 +1,6 @@
 import Foundation
 @testable import ICE
+import TestServers
 import Testing
 
 @Suite("ICE through a private coturn", .serialized)
@@ -7,11 +8,11 @@ struct ICETURNTests {
     @Test("relay-only agents select a relay/relay pair through coturn and exchange datagrams",
           arguments: [ICEConfiguration.TURNServer.Transport.udp, .tcp])
     func relayOnly(transport: ICEConfiguration.TURNServer.Transport) async throws {
-        let coturn = try Coturn()
+        let coturn = try CoturnServer.start(authentication: .staticUser)
         defer { coturn.stop() }
         func configuration(_ role: ICEConfiguration.Role) -> ICEConfiguration {
             var c = loopbackConfiguration(role)
-            c.turnServers = [.init(address: "127.0.0.1", port: coturn.port, username: "alice", password: "alicepw", transport: transport)]
+            c.turnServers = [.init(address: "127.0.0.1", port: UInt16(coturn.port), username: "alice", password: "alicepw", transport: transport)]
             c.relayOnly = true
             return c
         }

@@ -144,24 +144,6 @@ func expectDatagrams(from: Peer, to: Peer, component: Int = 1, payloads: [[UInt8
 
 func randomPayload(_ size: Int) -> [UInt8] { (0..<size).map { _ in UInt8.random(in: 0...255) } }
 
-/// A UDP port that was free a moment ago on 127.0.0.1.
-func freeUDPPort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return UInt16(bigEndian: addr.sin_port)
-}
-
 /// A UDP socket bound on 127.0.0.1 that nobody reads: packets to it vanish without an ICMP error.
 final class SilentUDPSocket: Sendable {
     let fd: Int32
@@ -184,42 +166,6 @@ final class SilentUDPSocket: Sendable {
     }
 
     func close() { _ = Glibc.close(fd) }
-}
-
-/// A private coturn on loopback, started through scripts/start-coturn.sh of this repository.
-final class Coturn {
-    let port: UInt16
-    let pid: pid_t
-    let directory: URL
-
-    init() throws {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let script = repo.appendingPathComponent("scripts/start-coturn.sh")
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ice-coturn-\(UUID().uuidString)")
-        port = freeUDPPort()
-        let relayBase = Int.random(in: 0..<200) * 40 + 50_000
-        // popen + pclose rather than Foundation.Process: waitUntilExit can hang on Linux when called
-        // from a Swift concurrency thread.
-        let command = "COTURN_AUTH=static /bin/bash '\(script.path)' '\(directory.path)' \(port) \(relayBase) \(relayBase + 39)"
-        guard let pipe = popen(command, "r") else { throw TestTimeout(what: "coturn to start (popen failed)") }
-        var text = ""
-        var buffer = [CChar](repeating: 0, count: 256)
-        while fgets(&buffer, Int32(buffer.count), pipe) != nil {
-            text += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
-        let status = pclose(pipe)
-        guard status == 0, let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw TestTimeout(what: "coturn to start (\(text))")
-        }
-        self.pid = pid
-    }
-
-    func stop() {
-        kill(pid, SIGTERM)
-        for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
-        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
-        try? FileManager.default.removeItem(at: directory)
-    }
 }
 
 /// Keeps an agent alive until `release()`, which may run on any thread.

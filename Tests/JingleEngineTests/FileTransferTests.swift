@@ -166,7 +166,7 @@ struct FileTransferTests {
 
     @Test("TURN relay only through a real coturn", .timeLimit(.minutes(1)))
     func relayOnly() async throws {
-        let coturn = try CoturnServer(port: try #require(freePort()), authentication: .staticUser)
+        let coturn = try CoturnServer.start(authentication: .staticUser)
         defer { coturn.stop() }
         var ice = ICEConfiguration(localAddresses: ["127.0.0.1"])
         ice.turnServers = [.init(address: "127.0.0.1", port: UInt16(coturn.port), username: "alice", password: "alicepw")]

@@ -40,6 +40,20 @@ public final class CoturnServer: Sendable {
         self.pid = pid
     }
 
+    /// A coturn on a port of its own: picks a free UDP port and tries again (up to five times) when another
+    /// process takes it between the pick and coturn's bind.
+    public static func start(authentication: Authentication) throws -> CoturnServer {
+        var lastError: Error?
+        for _ in 0..<5 {
+            do {
+                return try CoturnServer(port: freeUDPPort(), authentication: authentication)
+            } catch let error as StartError where error.description.contains("is in use") {
+                lastError = error
+            }
+        }
+        throw lastError ?? StartError(description: "coturn did not start")
+    }
+
     public func stop() {
         kill(pid, SIGTERM)
         for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
