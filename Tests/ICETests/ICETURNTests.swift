@@ -18,7 +18,14 @@ struct ICETURNTests {
         }
         let a = try await Peer.make(configuration(.controlling))
         let b = try await Peer.make(configuration(.controlled))
-        try await connect(a, b)
+        do {
+            try await connect(a, b)
+        } catch {
+            // What coturn saw tells a TURN problem from an ICE one.
+            let log = (try? String(contentsOfFile: coturn.directory + "/turnserver.log", encoding: .utf8)) ?? "(no coturn log)"
+            print("coturn log (last 40 lines):\n" + log.split(separator: "\n").suffix(40).joined(separator: "\n"))
+            throw error
+        }
         for peer in [a, b] {
             let candidates = peer.log.localCandidates(peer.stream)
             #expect(!candidates.isEmpty)
