@@ -12,8 +12,9 @@ import Glibc
 struct CatalogueSIPTests {
     enum Transport: String, CaseIterable, Sendable { case udp, tcp }
 
-    /// A blocking loopback socket with a receive timeout; sends never raise SIGPIPE.
-    final class Client {
+    /// A blocking loopback socket with a receive timeout; sends never raise SIGPIPE. Used by one test at a
+    /// time; its blocking receive runs on a Dispatch thread (see `receive(within:)`).
+    final class Client: @unchecked Sendable {
         let fd: Int32
         let transport: Transport
         let endpointPort: Int
@@ -61,10 +62,18 @@ struct CatalogueSIPTests {
             return true
         }
 
-        enum Reception { case message(SIPMessage), nothing, closed }
+        enum Reception: Sendable { case message(SIPMessage), nothing, closed }
 
         /// The next message within `seconds`, `.nothing` if none came, `.closed` if the TCP peer closed.
-        func receive(within seconds: Double) throws -> Reception {
+        /// Waits off the Swift concurrency pool: a blocking recv on one of its threads (two on a two-core
+        /// machine) can starve the endpoint under test, which runs on the same pool.
+        func receive(within seconds: Double) async throws -> Reception {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(with: Result { try self.receiveBlocking(within: seconds) }) }
+            }
+        }
+
+        private func receiveBlocking(within seconds: Double) throws -> Reception {
             let deadline = Date().addingTimeInterval(seconds)
             var buffer = [UInt8](repeating: 0, count: 65_536)
             while Date() < deadline {
@@ -111,9 +120,9 @@ struct CatalogueSIPTests {
     }
 
     /// The endpoint still serves: a valid OPTIONS gets 200 with our Call-ID.
-    static func expectServes(_ client: Client, callID: String, cseq: Int) throws {
+    static func expectServes(_ client: Client, callID: String, cseq: Int) async throws {
         #expect(client.send(request(client, callID: callID, cseq: cseq)))
-        guard case .message(let response) = try client.receive(within: 5) else {
+        guard case .message(let response) = try await client.receive(within: 5) else {
             Issue.record("no answer to a valid OPTIONS after the hostile request")
             return
         }
@@ -127,12 +136,12 @@ struct CatalogueSIPTests {
         let endpoint = try await SIPEndpoint.start()
         let client = try Client(transport, port: endpoint.port)
         #expect(client.send(Self.request(client, callID: nil, cseq: 1)))
-        let reception = try client.receive(within: 1)
+        let reception = try await client.receive(within: 1)
         guard case .nothing = reception else { Issue.record("expected silence, got \(reception)"); return }
         let dropped = await Self.dropped(endpoint, atLeast: 1)
         #expect(dropped == 1)
         // Over TCP the framing survived (a complete message that failed validation): the same connection serves on.
-        try Self.expectServes(client, callID: "after-missing-\(transport)", cseq: 2)
+        try await Self.expectServes(client, callID: "after-missing-\(transport)", cseq: 2)
         await endpoint.shutdown()
     }
 
@@ -142,7 +151,7 @@ struct CatalogueSIPTests {
         let endpoint = try await SIPEndpoint.start()
         let client = try Client(transport, port: endpoint.port)
         #expect(client.send(Self.request(client, callID: "badlen-\(transport)", cseq: 1, contentLength: "abc")))
-        guard case .message(let response) = try client.receive(within: 5) else {
+        guard case .message(let response) = try await client.receive(within: 5) else {
             Issue.record("no 400 for a bad Content-Length over \(transport)")
             return
         }
@@ -155,13 +164,13 @@ struct CatalogueSIPTests {
         // Over TCP the framing is lost with the length (§18.3): the endpoint closes that connection after its 400.
         let next: Client
         if transport == .tcp {
-            let after = try client.receive(within: 2)
+            let after = try await client.receive(within: 2)
             guard case .closed = after else { Issue.record("expected the connection closed, got \(after)"); return }
             next = try Client(.tcp, port: endpoint.port)
         } else {
             next = client
         }
-        try Self.expectServes(next, callID: "after-badlen-\(transport)", cseq: 2)
+        try await Self.expectServes(next, callID: "after-badlen-\(transport)", cseq: 2)
         await endpoint.shutdown()
     }
 
@@ -170,15 +179,15 @@ struct CatalogueSIPTests {
         let endpoint = try await SIPEndpoint.start()
         let client = try Client(.tcp, port: endpoint.port)
         #expect(client.send(Self.request(client, callID: "huge", cseq: 1, contentLength: "999999999")))
-        guard case .message(let response) = try client.receive(within: 5) else {
+        guard case .message(let response) = try await client.receive(within: 5) else {
             Issue.record("no 513 for a 1 GB Content-Length")
             return
         }
         #expect(response.statusCode == 513)
         #expect(response.reasonPhrase == "Message Too Large")
-        let after = try client.receive(within: 2)
+        let after = try await client.receive(within: 2)
         guard case .closed = after else { Issue.record("expected the connection closed, got \(after)"); return }
-        try Self.expectServes(try Client(.tcp, port: endpoint.port), callID: "after-huge", cseq: 2)
+        try await Self.expectServes(try Client(.tcp, port: endpoint.port), callID: "after-huge", cseq: 2)
         await endpoint.shutdown()
     }
 
@@ -190,12 +199,12 @@ struct CatalogueSIPTests {
         let started = ContinuousClock.now
         // The write may be cut short by the endpoint's close: that is the expected outcome, not an error.
         client.send(huge)
-        let reception = try client.receive(within: 5)
+        let reception = try await client.receive(within: 5)
         guard case .closed = reception else { Issue.record("expected the connection closed without an answer, got \(reception)"); return }
         #expect(ContinuousClock.now - started < .seconds(3))
         let dropped = await Self.dropped(endpoint, atLeast: 1)
         #expect(dropped == 1)
-        try Self.expectServes(try Client(.tcp, port: endpoint.port), callID: "after-big", cseq: 2)
+        try await Self.expectServes(try Client(.tcp, port: endpoint.port), callID: "after-big", cseq: 2)
         await endpoint.shutdown()
     }
 
@@ -209,7 +218,7 @@ struct CatalogueSIPTests {
         request += Array(body.utf8)
         #expect(request.count > 9_000)
         #expect(client.send(request))
-        guard case .message(let response) = try client.receive(within: 5) else {
+        guard case .message(let response) = try await client.receive(within: 5) else {
             Issue.record("no answer to a long OPTIONS")
             return
         }
@@ -228,11 +237,11 @@ struct CatalogueSIPTests {
         let client = try Client(.udp, port: endpoint.port)
         let huge = Self.request(client, callID: "bigudp", cseq: 1, extra: "X-Big: " + String(repeating: "a", count: 60_000) + "\r\n")
         #expect(client.send(huge))
-        let reception = try client.receive(within: 1)
+        let reception = try await client.receive(within: 1)
         guard case .nothing = reception else { Issue.record("expected silence, got \(reception)"); return }
         let dropped = await Self.dropped(endpoint, atLeast: 1)
         #expect(dropped == 1)
-        try Self.expectServes(client, callID: "after-bigudp", cseq: 2)
+        try await Self.expectServes(client, callID: "after-bigudp", cseq: 2)
         await endpoint.shutdown()
     }
 }
