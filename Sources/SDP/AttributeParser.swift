@@ -42,7 +42,9 @@ enum TypedAttributeName {
 /// Grammars of the typed attributes. Each function gets the bytes after `a=<name>:` and throws
 /// ``SDPError/Kind/malformedAttribute`` naming the attribute and the RFC section it breaks.
 extension ValueReader {
-    mutating func attribute(_ text: Bytes, line: Int, policy: SDPParser.MalformedAttributePolicy) throws(SDPError) -> SDPAttribute {
+    /// Reads the text after `a=`; `hasControl` is false when the line is known to hold no NUL or CR.
+    mutating func attribute(_ text: Bytes, line: Int, hasControl: Bool = true,
+                            policy: SDPParser.MalformedAttributePolicy) throws(SDPError) -> SDPAttribute {
         let name: Bytes
         let value: Bytes?
         if let (head, tail) = text.splitOnce(at: UInt8(ascii: ":")) {
@@ -52,13 +54,15 @@ extension ValueReader {
             name = text
             value = nil
         }
-        guard name.isToken else {
+        // Every typed name is a token, so only the others need the byte-by-byte test.
+        let typedName = TypedAttributeName(name)
+        guard typedName != nil || name.isToken else {
             throw SDPError(.malformedLine, line: line, "attribute name must be a token (RFC 8866 §5.13), got \(quoted(text))")
         }
-        guard value?.isLineText ?? true else {
+        guard !hasControl || value?.isLineText ?? true else {
             throw SDPError(.malformedLine, line: line, "attribute value holds a control character (RFC 8866 §9)")
         }
-        guard let typedName = TypedAttributeName(name) else { return .other(name: name.string, value: value?.string) }
+        guard let typedName else { return .other(name: name.string, value: value?.string) }
         do {
             return try typed(typedName, name, value, line: line)
         } catch {

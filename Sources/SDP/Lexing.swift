@@ -12,7 +12,18 @@ extension UnsafeBufferPointer<UInt8> {
     /// The bytes as a String, made once for the model. The input was valid UTF-8 and is only ever cut at
     /// ASCII bytes, so decoding replaces nothing; for ASCII it is a copy (15 bytes or fewer: no allocation).
     @inline(__always)
-    var string: String { String(decoding: self, as: UTF8.self) }
+    var string: String {
+        // Up to 15 bytes fit in a String's inline storage; when they are ASCII (checked by the initializer)
+        // the bytes are only copied, without the validation pass `String(decoding:)` makes first.
+        if count <= 15, let source = baseAddress {
+            return String(unsafeUninitializedCapacity: count) { target in
+                guard let target = target.baseAddress else { return 0 }
+                target.initialize(from: source, count: count)
+                return count
+            }
+        }
+        return String(decoding: self, as: UTF8.self)
+    }
 
     /// The bytes as text for an error message.
     var text: Substring { Substring(string) }
@@ -55,16 +66,8 @@ extension UnsafeBufferPointer<UInt8> {
     /// True when every byte is a digit and there is at least one.
     var isDigits: Bool { !isEmpty && allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
 
-    /// RFC 8866 §9 `token`: one or more `token-char`s, printable ASCII except the separators space, `"`, `(`,
-    /// `)`, `,`, `/`, `:`, `;`, `<`, `=`, `>`, `?`, `@`, `[`, `\`, `]`, `{`, `}`.
-    var isToken: Bool {
-        !isEmpty && allSatisfy { byte in
-            switch byte {
-            case 0x21, 0x23...0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x30...0x39, 0x41...0x5A, 0x5E...0x7E: true
-            default: false
-            }
-        }
-    }
+    /// RFC 8866 §9 `token`: one or more `token-char`s.
+    var isToken: Bool { !isEmpty && allSatisfy(isTokenByte) }
 
     /// True when non-empty with no space, tab, CR, LF or NUL: a single field such as an address, a foundation
     /// or a URI (RFC 8866 §9 `non-ws-string`, loosened to any non-blank Unicode).
@@ -86,6 +89,19 @@ func withUTF8<T>(of text: String, _ body: (Bytes) throws(SDPError) -> T) throws(
         }
     }
     return try result.get()
+}
+
+/// RFC 8866 §9 `token-char`: printable ASCII except the separators space, `"`, `(`, `)`, `,`, `/`, `:`, `;`, `<`,
+/// `=`, `>`, `?`, `@`, `[`, `\`, `]`, `{`, `}`. One bit per ASCII byte in two words, so the test is a shift.
+@inline(__always)
+func isTokenByte(_ byte: UInt8) -> Bool {
+    let low: UInt64 = 0x03FF_6CFA_0000_0000   // 0x00-0x3F: ! # $ % & ' * + - . 0-9
+    let high: UInt64 = 0x7FFF_FFFF_C7FF_FFFE  // 0x40-0x7F: A-Z ^ _ ` a-z { | } ~
+    switch byte {
+    case 0..<64: return (low >> byte) & 1 != 0
+    case 64..<128: return (high >> (byte - 64)) & 1 != 0
+    default: return false
+    }
 }
 
 /// The space-separated fields of a value, found without making a String or an array per line: the parser

@@ -47,15 +47,52 @@ public struct SDPParser: Sendable {
         var lineStart = 0
         let end = bytes.count
         while true {
-            let lineEnd = bytes.cut(lineStart, end).firstIndex(of: 0x0A).map { lineStart + $0 } ?? end
+            let (lineEnd, firstControl) = Self.lineEnd(in: bytes, from: lineStart)
             lineNumber += 1
             var contentEnd = lineEnd
             if contentEnd > lineStart, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
-            if contentEnd > lineStart { try state.consume(bytes.cut(lineStart, contentEnd), line: lineNumber) }
+            if contentEnd > lineStart {
+                try state.consume(bytes.cut(lineStart, contentEnd), line: lineNumber, hasControl: firstControl < contentEnd)
+            }
             if lineEnd == end { break }
             lineStart = lineEnd + 1
         }
         return try state.finish()
+    }
+
+    /// The index of the LF that ends the line starting at `start` (the end of the input when there is none), and
+    /// the index of the first NUL or CR on the way (`Int.max` when there is none), so that a line whose only CR
+    /// is its last byte needs no further check for control characters.
+    ///
+    /// Eight bytes are tested at once: `(word - 0x0E0E…) & ~word & 0x8080…` is non-zero exactly when some byte
+    /// of the word is below 0x0E (LF, CR, NUL and a few other controls); only such words are looked at byte
+    /// by byte, which for ordinary text is the word with the line's CRLF.
+    private static func lineEnd(in bytes: Bytes, from start: Int) -> (lineEnd: Int, firstControl: Int) {
+        var firstControl = Int.max
+        var index = start
+        let end = bytes.count
+        /// Looks at one byte; true when it is the LF.
+        func isLineFeed(_ index: Int) -> Bool {
+            let byte = bytes[index]
+            if byte > 0x0D { return false }
+            if byte == 0x0A { return true }
+            if (byte == 0x0D || byte == 0x00) && firstControl == .max { firstControl = index }
+            return false
+        }
+        if let base = bytes.baseAddress {
+            while end - index >= 8 {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                if (word &- 0x0E0E_0E0E_0E0E_0E0E) & ~word & 0x8080_8080_8080_8080 != 0 {
+                    for offset in index..<index + 8 where isLineFeed(offset) { return (offset, firstControl) }
+                }
+                index += 8
+            }
+        }
+        while index < end {
+            if isLineFeed(index) { return (index, firstControl) }
+            index += 1
+        }
+        return (end, firstControl)
     }
 }
 
@@ -82,15 +119,17 @@ private struct ParseState {
     var timeZones: [SDPTimeZoneAdjustment]?
     var encryptionKey: String?
     var attributes: [SDPAttribute] = []
+    /// The media sections so far; lines after the first `m=` go to the last one, changed in place (a section
+    /// taken out and put back would be copied, attribute array and all, for every line).
     var media: [SDPMediaDescription] = []
-    var currentMedia: SDPMediaDescription?
     var sawAnything = false
 
     init(options: SDPParser.Options) {
         self.options = options
     }
 
-    mutating func consume(_ line: Bytes, line number: Int) throws(SDPError) {
+    /// Reads one line without its line end; `hasControl` tells whether it holds a NUL or a CR.
+    mutating func consume(_ line: Bytes, line number: Int, hasControl: Bool) throws(SDPError) {
         sawAnything = true
         guard line.count >= 2, line[1] == UInt8(ascii: "=") else {
             throw SDPError(.malformedLine, line: number, "expected '<type>=<value>', got \(quoted(line))")
@@ -103,14 +142,14 @@ private struct ParseState {
         guard version != nil || type == UInt8(ascii: "v") else {
             throw SDPError(.unexpectedLine, line: number, "the first line must be 'v=', got '\(Character(Unicode.Scalar(type)))=' (RFC 8866 §5)")
         }
-        if currentMedia != nil {
-            try consumeMediaLine(type, value, line: number)
+        if !media.isEmpty {
+            try consumeMediaLine(type, value, line: number, hasControl: hasControl)
         } else {
-            try consumeSessionLine(type, value, line: number)
+            try consumeSessionLine(type, value, line: number, hasControl: hasControl)
         }
     }
 
-    private mutating func consumeSessionLine(_ type: UInt8, _ value: Bytes, line: Int) throws(SDPError) {
+    private mutating func consumeSessionLine(_ type: UInt8, _ value: Bytes, line: Int, hasControl: Bool) throws(SDPError) {
         var letter: Character { Character(Unicode.Scalar(type)) }
         switch type {
         case UInt8(ascii: "v"):
@@ -154,42 +193,38 @@ private struct ParseState {
             guard encryptionKey == nil else { throw duplicate("k", line) }
             encryptionKey = value.string
         case UInt8(ascii: "a"):
-            attributes.append(try reader.attribute(value, line: line, policy: options.malformedAttributes))
+            attributes.append(try reader.attribute(value, line: line, hasControl: hasControl, policy: options.malformedAttributes))
         case UInt8(ascii: "m"):
-            currentMedia = try reader.media(value, line: line)
+            media.append(try reader.media(value, line: line))
         default:
             throw SDPError(.unknownLineType, line: line, "unknown line type '\(letter)=' (RFC 8866 §5 requires rejecting it)")
         }
     }
 
-    private mutating func consumeMediaLine(_ type: UInt8, _ value: Bytes, line: Int) throws(SDPError) {
+    private mutating func consumeMediaLine(_ type: UInt8, _ value: Bytes, line: Int, hasControl: Bool) throws(SDPError) {
         var letter: Character { Character(Unicode.Scalar(type)) }
-        // Take the section out so that appending does not copy its attribute array (10 000 candidates
-        // would otherwise cost quadratic time).
-        guard var section = currentMedia.take() else { return }
+        let last = media.count - 1
         switch type {
         case UInt8(ascii: "m"):
-            media.append(section)
-            currentMedia = try reader.media(value, line: line)
-            return
+            media.append(try reader.media(value, line: line))
         case UInt8(ascii: "i"):
-            guard section.information == nil else { throw duplicate("i", line) }
-            section.information = value.string
+            guard media[last].information == nil else { throw duplicate("i", line) }
+            media[last].information = value.string
         case UInt8(ascii: "c"):
-            section.connections.append(try reader.connection(value, line: line))
+            media[last].connections.append(try reader.connection(value, line: line))
         case UInt8(ascii: "b"):
-            section.bandwidths.append(try ValueReader.bandwidth(value, line: line))
+            media[last].bandwidths.append(try ValueReader.bandwidth(value, line: line))
         case UInt8(ascii: "k"):
-            guard section.encryptionKey == nil else { throw duplicate("k", line) }
-            section.encryptionKey = value.string
+            guard media[last].encryptionKey == nil else { throw duplicate("k", line) }
+            media[last].encryptionKey = value.string
         case UInt8(ascii: "a"):
-            section.attributes.append(try reader.attribute(value, line: line, policy: options.malformedAttributes))
+            let attribute = try reader.attribute(value, line: line, hasControl: hasControl, policy: options.malformedAttributes)
+            media[last].attributes.append(attribute)
         case UInt8(ascii: "v"), UInt8(ascii: "o"), UInt8(ascii: "s"), UInt8(ascii: "u"), UInt8(ascii: "e"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "z"):
             throw SDPError(.unexpectedLine, line: line, "'\(letter)=' is a session-level line and cannot follow 'm=' (RFC 8866 §5)")
         default:
             throw SDPError(.unknownLineType, line: line, "unknown line type '\(letter)=' (RFC 8866 §5 requires rejecting it)")
         }
-        currentMedia = section
     }
 
     private func duplicate(_ letter: String, _ line: Int) -> SDPError {
@@ -198,7 +233,6 @@ private struct ParseState {
 
     mutating func finish() throws(SDPError) -> SessionDescription {
         guard sawAnything else { throw SDPError(.emptyInput, line: 0, "no SDP lines in the input") }
-        if let section = currentMedia { media.append(section) }
         guard let version else { throw SDPError(.missingLine, line: 0, "missing 'v=' line (RFC 8866 §5.1)") }
         guard let origin else { throw SDPError(.missingLine, line: 0, "missing 'o=' line (RFC 8866 §5.2)") }
         guard let sessionName else { throw SDPError(.missingLine, line: 0, "missing 's=' line (RFC 8866 §5.3)") }
