@@ -50,8 +50,31 @@ extension UnsafeBufferPointer<UInt8> {
     /// Splits at the first `separator` byte; nil when it does not occur.
     @inline(__always)
     func splitOnce(at separator: UInt8) -> (Bytes, Bytes)? {
-        guard let index = firstIndex(of: separator) else { return nil }
+        guard let index = firstIndex(of: separator, from: 0) else { return nil }
         return (cut(0, index), cut(index + 1, count))
+    }
+
+    /// The index of the first `target` byte at or after `start`, looking at eight bytes at a time: after
+    /// `word ^ pattern` a matching byte is zero, and `(x - 0x0101…) & ~x & 0x8080…` flags zero bytes. A flag can
+    /// be false only above a true zero byte (a borrow), so the lowest flag always marks the first match.
+    @inline(__always)
+    func firstIndex(of target: UInt8, from start: Int) -> Int? {
+        var index = start
+        let end = count
+        if let base = baseAddress {
+            let pattern = UInt64(target) &* 0x0101_0101_0101_0101
+            while end - index >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) ^ pattern
+                let found = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+                if found != 0 { return index + found.trailingZeroBitCount / 8 }
+                index += 8
+            }
+        }
+        while index < end {
+            if self[index] == target { return index }
+            index += 1
+        }
+        return nil
     }
 
     /// Without leading and trailing spaces and tabs.
@@ -111,46 +134,48 @@ func isTokenByte(_ byte: UInt8) -> Bool {
 /// `maxSplits` pieces the rest is one piece, kept as written. This is exactly what
 /// `split(separator: " ", maxSplits:, omittingEmptySubsequences: true)` gives.
 struct Fields {
+    /// The storage, reused: only the first `count` entries belong to the current value.
     private var pieces: [Bytes] = []
+    private(set) var count = 0
 
     init() { pieces.reserveCapacity(16) }
 
-    var count: Int { pieces.count }
-    var isEmpty: Bool { pieces.isEmpty }
+    var isEmpty: Bool { count == 0 }
 
     /// The piece at `index`; callers check ``count`` first.
-    subscript(index: Int) -> Bytes { pieces[index] }
+    subscript(index: Int) -> Bytes {
+        precondition(index < count, "field \(index) of \(count)")
+        return pieces[index]
+    }
+
+    private mutating func add(_ piece: Bytes) {
+        if count < pieces.count { pieces[count] = piece } else { pieces.append(piece) }
+        count += 1
+    }
 
     /// Refills the pieces from `text`; returns their number.
     @discardableResult
     mutating func split(_ text: Bytes, maxSplits: Int = .max) -> Int {
-        pieces.removeAll(keepingCapacity: true)
+        count = 0
         var pieceStart = 0
-        var index = 0
-        let end = text.count
         if maxSplits > 0 {
-            while index != end {
-                if text[index] == 0x20 {
-                    let appended = pieceStart != index
-                    if appended { pieces.append(text.cut(pieceStart, index)) }
-                    index += 1
-                    pieceStart = index
-                    if appended && pieces.count == maxSplits { break }
-                    continue
-                }
-                index += 1
+            while let space = text.firstIndex(of: 0x20, from: pieceStart) {
+                let appended = pieceStart != space
+                if appended { add(text.cut(pieceStart, space)) }
+                pieceStart = space + 1
+                if appended && count == maxSplits { break }
             }
         }
-        if pieceStart != end { pieces.append(text.cut(pieceStart, end)) }
-        return pieces.count
+        if pieceStart != text.count { add(text.cut(pieceStart, text.count)) }
+        return count
     }
 
     /// The pieces from `start` on, each as a String.
     func strings(from start: Int) -> [String] {
-        guard start < pieces.count else { return [] }
+        guard start < count else { return [] }
         var result: [String] = []
-        result.reserveCapacity(pieces.count - start)
-        for index in start..<pieces.count { result.append(pieces[index].string) }
+        result.reserveCapacity(count - start)
+        for index in start..<count { result.append(pieces[index].string) }
         return result
     }
 }
