@@ -196,6 +196,7 @@ extension ValueReader {
         }
         guard format.isField else { throw malformed("fmtp", "needs a format (RFC 8866 §6.15), got \(quoted(value))", line) }
         var parameters: [SDPFormatParameter] = []
+        if !rest.isEmpty { parameters.reserveCapacity(rest.reduce(1) { $0 + ($1 == UInt8(ascii: ";") ? 1 : 0) }) }
         // Pieces between `;`, empty ones skipped.
         while !rest.isEmpty {
             let piece: Bytes

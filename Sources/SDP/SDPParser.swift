@@ -41,8 +41,16 @@ public struct SDPParser: Sendable {
     }
 
     /// Parses valid UTF-8 (the caller guarantees it: the bytes come from a String).
+    ///
+    /// A first pass finds the lines and counts the `a=` lines of each section, so that every attribute array is
+    /// allocated once at its final size instead of growing (and being copied) five or six times; the second
+    /// pass reads the lines in order.
     private func parse(utf8 bytes: Bytes) throws(SDPError) -> SessionDescription {
-        var state = ParseState(options: options)
+        var lines: [Line] = []
+        lines.reserveCapacity(bytes.count / 32 + 8)
+        var sessionAttributeLines = 0
+        var mediaLines = 0
+        var currentMedia: Int?
         var lineNumber = 0
         var lineStart = 0
         let end = bytes.count
@@ -52,12 +60,39 @@ public struct SDPParser: Sendable {
             var contentEnd = lineEnd
             if contentEnd > lineStart, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
             if contentEnd > lineStart {
-                try state.consume(bytes.cut(lineStart, contentEnd), line: lineNumber, hasControl: firstControl < contentEnd)
+                lines.append(Line(start: lineStart, end: contentEnd, number: lineNumber, hasControl: firstControl < contentEnd))
+                if contentEnd - lineStart >= 2, bytes[lineStart + 1] == UInt8(ascii: "=") {
+                    switch bytes[lineStart] {
+                    case UInt8(ascii: "a"):
+                        if let currentMedia { lines[currentMedia].attributeLines += 1 } else { sessionAttributeLines += 1 }
+                    case UInt8(ascii: "m"):
+                        currentMedia = lines.count - 1
+                        mediaLines += 1
+                    default: break
+                    }
+                }
             }
             if lineEnd == end { break }
             lineStart = lineEnd + 1
         }
+        var state = ParseState(options: options, attributeLines: sessionAttributeLines, mediaLines: mediaLines)
+        for line in lines {
+            try state.consume(bytes.cut(line.start, line.end), line: line.number, hasControl: line.hasControl,
+                              attributeLines: line.attributeLines)
+        }
         return try state.finish()
+    }
+
+    /// One non-empty line of the input, without its line end.
+    private struct Line {
+        var start: Int
+        var end: Int
+        /// 1-based, blank lines counted.
+        var number: Int
+        /// True when the line holds a NUL or a CR.
+        var hasControl: Bool
+        /// For an `m=` line: the number of `a=` lines up to the next `m=`.
+        var attributeLines = 0
     }
 
     /// The index of the LF that ends the line starting at `start` (the end of the input when there is none), and
@@ -124,12 +159,17 @@ private struct ParseState {
     var media: [SDPMediaDescription] = []
     var sawAnything = false
 
-    init(options: SDPParser.Options) {
+    /// The counts size the session's attribute array and the media array once (they are upper bounds: a
+    /// line that turns out malformed ends the parse).
+    init(options: SDPParser.Options, attributeLines: Int, mediaLines: Int) {
         self.options = options
+        attributes.reserveCapacity(attributeLines)
+        media.reserveCapacity(mediaLines)
     }
 
-    /// Reads one line without its line end; `hasControl` tells whether it holds a NUL or a CR.
-    mutating func consume(_ line: Bytes, line number: Int, hasControl: Bool) throws(SDPError) {
+    /// Reads one line without its line end; `hasControl` tells whether it holds a NUL or a CR, and
+    /// `attributeLines` is, for an `m=` line, the number of `a=` lines of its section.
+    mutating func consume(_ line: Bytes, line number: Int, hasControl: Bool, attributeLines: Int) throws(SDPError) {
         sawAnything = true
         guard line.count >= 2, line[1] == UInt8(ascii: "=") else {
             throw SDPError(.malformedLine, line: number, "expected '<type>=<value>', got \(quoted(line))")
@@ -147,6 +187,7 @@ private struct ParseState {
         } else {
             try consumeSessionLine(type, value, line: number, hasControl: hasControl)
         }
+        if type == UInt8(ascii: "m") { media[media.count - 1].attributes.reserveCapacity(attributeLines) }
     }
 
     private mutating func consumeSessionLine(_ type: UInt8, _ value: Bytes, line: Int, hasControl: Bool) throws(SDPError) {
