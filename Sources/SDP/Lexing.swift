@@ -100,15 +100,19 @@ extension UnsafeBufferPointer<UInt8> {
     var isLineText: Bool { allSatisfy { $0 != 0x0D && $0 != 0x0A && $0 != 0x00 } }
 }
 
-/// Runs `body` on the contiguous UTF-8 bytes of `text` (made contiguous first if it is not native), keeping the
-/// typed error that `String.withUTF8`, which only rethrows, would widen to `any Error`.
-func withUTF8<T>(of text: String, _ body: (Bytes) throws(SDPError) -> T) throws(SDPError) -> T {
+/// Runs `body` on the contiguous UTF-8 bytes of `text` (made contiguous first if it is not native) with a
+/// ``ValueReader`` whose field list lives on the stack for the call, keeping the typed error that
+/// `String.withUTF8`, which only rethrows, would widen to `any Error`.
+func withUTF8<T>(of text: String, _ body: (Bytes, inout ValueReader) throws(SDPError) -> T) throws(SDPError) -> T {
     var text = text
     let result = text.withUTF8 { bytes -> Result<T, SDPError> in
-        do throws(SDPError) {
-            return .success(try body(bytes))
-        } catch {
-            return .failure(error)
+        withUnsafeTemporaryAllocation(of: Bytes.self, capacity: Fields.inlineCapacity) { scratch in
+            var reader = ValueReader(fields: Fields(scratch: scratch))
+            do throws(SDPError) {
+                return .success(try body(bytes, &reader))
+            } catch {
+                return .failure(error)
+            }
         }
     }
     return try result.get()
@@ -128,45 +132,79 @@ func isTokenByte(_ byte: UInt8) -> Bool {
 }
 
 /// The space-separated fields of a value, found without making a String or an array per line: the parser
-/// keeps one `Fields` for a whole description and refills it for each value.
+/// keeps one `Fields` for a whole description and refills it for each value. The first 32 pieces go to scratch
+/// memory on the stack (no allocation, no uniqueness check per piece); a value with more spills into an array.
 ///
 /// Doubled or trailing spaces, which some SIP devices write, are tolerated: empty pieces are dropped. After
 /// `maxSplits` pieces the rest is one piece, kept as written. This is exactly what
 /// `split(separator: " ", maxSplits:, omittingEmptySubsequences: true)` gives.
 struct Fields {
-    /// The storage, reused: only the first `count` entries belong to the current value.
-    private var pieces: [Bytes] = []
+    static let inlineCapacity = 32
+    /// Room for the first pieces, provided by the caller for the length of a parse (see ``withUTF8(of:_:)``).
+    private let inline: UnsafeMutableBufferPointer<Bytes>
+    private var overflow: [Bytes] = []
     private(set) var count = 0
 
-    init() { pieces.reserveCapacity(16) }
+    init(scratch: UnsafeMutableBufferPointer<Bytes>) {
+        inline = scratch
+    }
 
     var isEmpty: Bool { count == 0 }
 
     /// The piece at `index`; callers check ``count`` first.
     subscript(index: Int) -> Bytes {
-        precondition(index < count, "field \(index) of \(count)")
-        return pieces[index]
+        precondition(index < count, "field index out of range")
+        return index < inline.count ? inline[index] : overflow[index - inline.count]
     }
 
+    @inline(__always)
     private mutating func add(_ piece: Bytes) {
-        if count < pieces.count { pieces[count] = piece } else { pieces.append(piece) }
+        if count < inline.count {
+            inline.initializeElement(at: count, to: piece)
+        } else {
+            if count == inline.count { overflow.removeAll(keepingCapacity: true) }
+            overflow.append(piece)
+        }
         count += 1
     }
 
     /// Refills the pieces from `text`; returns their number.
+    ///
+    /// Spaces are found eight bytes at a time with an exact test for zero bytes after `word ^ 0x2020…`:
+    /// `~(((x & 0x7F7F…) + 0x7F7F…) | x | 0x7F7F…)` has the high bit of a byte set exactly when that byte of `x`
+    /// is zero (no carry crosses bytes), so every set bit is a space, in order.
     @discardableResult
     mutating func split(_ text: Bytes, maxSplits: Int = .max) -> Int {
         count = 0
         var pieceStart = 0
-        if maxSplits > 0 {
-            while let space = text.firstIndex(of: 0x20, from: pieceStart) {
-                let appended = pieceStart != space
-                if appended { add(text.cut(pieceStart, space)) }
-                pieceStart = space + 1
-                if appended && count == maxSplits { break }
+        let end = text.count
+        /// Handles the space at `space`; false once `maxSplits` pieces are made.
+        func space(at space: Int) -> Bool {
+            let appended = pieceStart != space
+            if appended { add(text.cut(pieceStart, space)) }
+            pieceStart = space + 1
+            return !(appended && count == maxSplits)
+        }
+        scan: if maxSplits > 0 {
+            var index = 0
+            if let base = text.baseAddress {
+                let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+                while end - index >= 8 {
+                    let x = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) ^ 0x2020_2020_2020_2020
+                    var spaces = ~(((x & low7) &+ low7) | x | low7)
+                    while spaces != 0 {
+                        guard space(at: index + spaces.trailingZeroBitCount / 8) else { break scan }
+                        spaces &= spaces &- 1
+                    }
+                    index += 8
+                }
+            }
+            while index < end {
+                if text[index] == 0x20, !space(at: index) { break scan }
+                index += 1
             }
         }
-        if pieceStart != text.count { add(text.cut(pieceStart, text.count)) }
+        if pieceStart != end { add(text.cut(pieceStart, end)) }
         return count
     }
 
@@ -175,7 +213,7 @@ struct Fields {
         guard start < count else { return [] }
         var result: [String] = []
         result.reserveCapacity(count - start)
-        for index in start..<count { result.append(pieces[index].string) }
+        for index in start..<count { result.append(self[index].string) }
         return result
     }
 }

@@ -48,8 +48,7 @@ public struct SDPCandidate: Hashable, Sendable {
         var value = Substring(text)
         if value.hasPrefix("a=") { value = value.dropFirst(2) }
         if value.hasPrefix("candidate:") { value = value.dropFirst("candidate:".count) }
-        var reader = ValueReader()
-        self = try withUTF8(of: String(value)) { bytes throws(SDPError) in try reader.candidate(bytes, line: 0) }
+        self = try withUTF8(of: String(value)) { bytes, reader throws(SDPError) in try reader.candidate(bytes, line: 0) }
     }
 
     /// The first value of the named extension.

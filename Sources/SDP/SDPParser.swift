@@ -32,7 +32,7 @@ public struct SDPParser: Sendable {
     public func parse(_ text: String) throws(SDPError) -> SessionDescription {
         // One pass over the contiguous UTF-8 bytes: lines are found with a byte scan and every field is cut
         // out as a byte range, so the only Strings made are the ones the model keeps.
-        try withUTF8(of: text) { bytes throws(SDPError) in try parse(utf8: bytes) }
+        try withUTF8(of: text) { bytes, reader throws(SDPError) in try parse(utf8: bytes, reader: reader) }
     }
 
     /// Parses a session description given as bytes (a SIP body); invalid UTF-8 is replaced, not trusted.
@@ -45,7 +45,7 @@ public struct SDPParser: Sendable {
     /// A first pass finds the lines and counts the `a=` lines of each section, so that every attribute array is
     /// allocated once at its final size instead of growing (and being copied) five or six times; the second
     /// pass reads the lines in order.
-    private func parse(utf8 bytes: Bytes) throws(SDPError) -> SessionDescription {
+    private func parse(utf8 bytes: Bytes, reader: ValueReader) throws(SDPError) -> SessionDescription {
         var lines: [Line] = []
         lines.reserveCapacity(bytes.count / 32 + 8)
         var sessionAttributeLines = 0
@@ -75,7 +75,7 @@ public struct SDPParser: Sendable {
             if lineEnd == end { break }
             lineStart = lineEnd + 1
         }
-        var state = ParseState(options: options, attributeLines: sessionAttributeLines, mediaLines: mediaLines)
+        var state = ParseState(options: options, reader: reader, attributeLines: sessionAttributeLines, mediaLines: mediaLines)
         for line in lines {
             try state.consume(bytes.cut(line.start, line.end), line: line.number, hasControl: line.hasControl,
                               attributeLines: line.attributeLines)
@@ -140,7 +140,7 @@ extension SessionDescription {
 
 private struct ParseState {
     let options: SDPParser.Options
-    var reader = ValueReader()
+    var reader: ValueReader
     var version: UInt8?
     var origin: SDPOrigin?
     var sessionName: String?
@@ -161,8 +161,9 @@ private struct ParseState {
 
     /// The counts size the session's attribute array and the media array once (they are upper bounds: a
     /// line that turns out malformed ends the parse).
-    init(options: SDPParser.Options, attributeLines: Int, mediaLines: Int) {
+    init(options: SDPParser.Options, reader: ValueReader, attributeLines: Int, mediaLines: Int) {
         self.options = options
+        self.reader = reader
         attributes.reserveCapacity(attributeLines)
         media.reserveCapacity(mediaLines)
     }
@@ -288,7 +289,7 @@ private struct ParseState {
 /// Reads the values of lines and attributes from byte ranges of the input. `fields` is the one scratch list
 /// the space splitter refills for every value, so a description costs one such array, not one per line.
 struct ValueReader {
-    var fields = Fields()
+    var fields: Fields
 }
 
 /// Grammars of the non-attribute lines (RFC 8866 §5, §9).
