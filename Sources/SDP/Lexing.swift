@@ -118,6 +118,15 @@ func withUTF8<T>(of text: String, _ body: (Bytes, inout ValueReader) throws(SDPE
     return try result.get()
 }
 
+/// The high bit of each byte of `word` that is zero, and no other bit: `(x & 0x7F) + 0x7F` sets a byte's high
+/// bit exactly when its low seven bits are not all zero, never carrying into the next byte, and `| x` adds the
+/// bytes whose own high bit is set. Words are loaded little-endian, so the lowest set bit is the first byte.
+@inline(__always)
+func zeroBytes(_ word: UInt64) -> UInt64 {
+    let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    return ~(((word & low7) &+ low7) | word | low7)
+}
+
 /// RFC 8866 §9 `token-char`: printable ASCII except the separators space, `"`, `(`, `)`, `,`, `/`, `:`, `;`, `<`,
 /// `=`, `>`, `?`, `@`, `[`, `\`, `]`, `{`, `}`. One bit per ASCII byte in two words, so the test is a shift.
 @inline(__always)
@@ -170,9 +179,8 @@ struct Fields {
 
     /// Refills the pieces from `text`; returns their number.
     ///
-    /// Spaces are found eight bytes at a time with an exact test for zero bytes after `word ^ 0x2020…`:
-    /// `~(((x & 0x7F7F…) + 0x7F7F…) | x | 0x7F7F…)` has the high bit of a byte set exactly when that byte of `x`
-    /// is zero (no carry crosses bytes), so every set bit is a space, in order.
+    /// Spaces are found eight bytes at a time: every set bit of ``zeroBytes(_:)`` of `word ^ 0x2020…` is a
+    /// space, in order.
     @discardableResult
     mutating func split(_ text: Bytes, maxSplits: Int = .max) -> Int {
         count = 0
@@ -188,10 +196,9 @@ struct Fields {
         scan: if maxSplits > 0 {
             var index = 0
             if let base = text.baseAddress {
-                let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
                 while end - index >= 8 {
-                    let x = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) ^ 0x2020_2020_2020_2020
-                    var spaces = ~(((x & low7) &+ low7) | x | low7)
+                    let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+                    var spaces = zeroBytes(word ^ 0x2020_2020_2020_2020)
                     while spaces != 0 {
                         guard space(at: index + spaces.trailingZeroBitCount / 8) else { break scan }
                         spaces &= spaces &- 1
