@@ -51,8 +51,12 @@ extension SessionDescription {
             out.endLine()
         }
         if let encryptionKey { out.line("k=", encryptionKey) }
-        for attribute in attributes { attribute.writeLine(to: &out) }
-        for section in media { section.write(to: &out) }
+        attributes.withUnsafeBufferPointer { attributes in
+            for index in attributes.indices { attributes[index].writeLine(to: &out) }
+        }
+        media.withUnsafeBufferPointer { media in
+            for index in media.indices { media[index].write(to: &out) }
+        }
         return out.string()
     }
 }
@@ -65,7 +69,7 @@ extension SDPMediaDescription {
         return out.string()
     }
 
-    func write(to out: inout SDPWriter) {
+    borrowing func write(to out: inout SDPWriter) {
         out.start("m=")
         out.append(media, " ")
         out.append(decimal: port)
@@ -84,13 +88,16 @@ extension SDPMediaDescription {
         }
         for bandwidth in bandwidths { bandwidth.writeLine(to: &out) }
         if let encryptionKey { out.line("k=", encryptionKey) }
-        for attribute in attributes { attribute.writeLine(to: &out) }
+        // Borrowed in place: `for attribute in attributes` would copy each one (every String retained).
+        attributes.withUnsafeBufferPointer { attributes in
+            for index in attributes.indices { attributes[index].writeLine(to: &out) }
+        }
     }
 }
 
 extension SDPConnection {
     /// `<nettype> <addrtype> <connection-address>`.
-    func write(to out: inout SDPWriter) {
+    borrowing func write(to out: inout SDPWriter) {
         out.append(networkType, " ")
         out.append(addressType, " ")
         out.append(address)
@@ -98,7 +105,7 @@ extension SDPConnection {
 }
 
 extension SDPBandwidth {
-    func writeLine(to out: inout SDPWriter) {
+    borrowing func writeLine(to out: inout SDPWriter) {
         out.start("b=")
         out.append(type, ":")
         out.append(decimal: value)
@@ -114,7 +121,7 @@ extension SDPCandidate {
         return out.string()
     }
 
-    func write(to out: inout SDPWriter) {
+    borrowing func write(to out: inout SDPWriter) {
         out.append(foundation, " ")
         out.append(decimal: component)
         out.append(" ", transport)
@@ -138,7 +145,7 @@ extension SDPCandidate {
 }
 
 extension SDPCandidateType {
-    func write(to out: inout SDPWriter) {
+    borrowing func write(to out: inout SDPWriter) {
         switch self {
         case .host: out.append("host")
         case .srflx: out.append("srflx")
@@ -151,24 +158,16 @@ extension SDPCandidateType {
 
 extension SDPAttribute {
     /// Appends `a=<name>[:<value>]` and CRLF.
-    func writeLine(to out: inout SDPWriter) {
+    borrowing func writeLine(to out: inout SDPWriter) {
         out.start("a=")
-        writeName(to: &out)
-        if hasValue {
-            out.append(":")
-            writeValue(to: &out)
-        }
+        write(to: &out, name: true)
         out.endLine()
     }
 
     /// The text after `a=`: `name` or `name:value`.
     public func serialized() -> String {
         var out = SDPWriter(capacity: 64)
-        writeName(to: &out)
-        if hasValue {
-            out.append(":")
-            writeValue(to: &out)
-        }
+        write(to: &out, name: true)
         return out.string()
     }
 
@@ -176,7 +175,7 @@ extension SDPAttribute {
     public var serializedValue: String? {
         guard hasValue else { return nil }
         var out = SDPWriter(capacity: 64)
-        writeValue(to: &out)
+        write(to: &out, name: false)
         return out.string()
     }
 
@@ -189,47 +188,12 @@ extension SDPAttribute {
         }
     }
 
-    /// Appends ``name`` from a constant, without making its String.
-    private func writeName(to out: inout SDPWriter) {
-        switch self {
-        case .rtpmap: out.append("rtpmap")
-        case .fmtp: out.append("fmtp")
-        case .rtcpFeedback: out.append("rtcp-fb")
-        case .extmap: out.append("extmap")
-        case .extmapAllowMixed: out.append("extmap-allow-mixed")
-        case .ssrc: out.append("ssrc")
-        case .ssrcGroup: out.append("ssrc-group")
-        case .group: out.append("group")
-        case .mid: out.append("mid")
-        case .candidate: out.append("candidate")
-        case .endOfCandidates: out.append("end-of-candidates")
-        case .remoteCandidates: out.append("remote-candidates")
-        case .iceUfrag: out.append("ice-ufrag")
-        case .icePwd: out.append("ice-pwd")
-        case .iceOptions: out.append("ice-options")
-        case .iceLite: out.append("ice-lite")
-        case .fingerprint: out.append("fingerprint")
-        case .setup: out.append("setup")
-        case .crypto: out.append("crypto")
-        case .rtcp: out.append("rtcp")
-        case .rtcpMux: out.append("rtcp-mux")
-        case .rtcpRsize: out.append("rtcp-rsize")
-        case .ptime: out.append("ptime")
-        case .maxptime: out.append("maxptime")
-        case .direction(let direction): direction.write(to: &out)
-        case .sctpPort: out.append("sctp-port")
-        case .maxMessageSize: out.append("max-message-size")
-        case .sctpmap: out.append("sctpmap")
-        case .msid: out.append("msid")
-        case .msidSemantic: out.append("msid-semantic")
-        case .other(let name, _): out.append(name)
-        }
-    }
-
-    /// Appends the text after `a=<name>:` (nothing for property attributes).
-    private func writeValue(to out: inout SDPWriter) {
+    /// Appends `<name>:<value>`, or the name alone for a property attribute; with `name` false only the value.
+    /// One switch for both: binding a payload copies the attribute first, so each switch costs a copy.
+    private borrowing func write(to out: inout SDPWriter, name: Bool) {
         switch self {
         case .rtpmap(let map):
+            if name { out.append("rtpmap:") }
             out.append(decimal: map.payloadType)
             out.append(" ", map.encodingName)
             out.append("/")
@@ -239,6 +203,7 @@ extension SDPAttribute {
                 out.append(decimal: channels)
             }
         case .fmtp(let fmtp):
+            if name { out.append("fmtp:") }
             out.append(fmtp.format)
             for (index, parameter) in fmtp.parameters.enumerated() {
                 out.append(index == 0 ? " " : ";")
@@ -246,6 +211,7 @@ extension SDPAttribute {
                 out.append(parameter.value)
             }
         case .rtcpFeedback(let feedback):
+            if name { out.append("rtcp-fb:") }
             switch feedback.format {
             case .all: out.append("*")
             case .format(let value): out.append(value)
@@ -253,6 +219,7 @@ extension SDPAttribute {
             out.append(" ", feedback.type)
             if let parameter = feedback.parameter { out.append(" ", parameter) }
         case .extmap(let extmap):
+            if name { out.append("extmap:") }
             out.append(decimal: extmap.id)
             if let direction = extmap.direction {
                 out.append("/")
@@ -261,23 +228,35 @@ extension SDPAttribute {
             out.append(" ", extmap.uri)
             if let attributes = extmap.extensionAttributes { out.append(" ", attributes) }
         case .ssrc(let source):
+            if name { out.append("ssrc:") }
             out.append(decimal: source.ssrc)
             out.append(" ", source.name)
             if let value = source.value { out.append(":", value) }
         case .ssrcGroup(let group):
+            if name { out.append("ssrc-group:") }
             out.append(group.semantics)
             for ssrc in group.ssrcs {
                 out.append(" ")
                 out.append(decimal: ssrc)
             }
         case .group(let group):
+            if name { out.append("group:") }
             out.append(group.semantics)
             for identifier in group.identifiers { out.append(" ", identifier) }
-        case .mid(let value), .iceUfrag(let value), .icePwd(let value):
+        case .mid(let value):
+            if name { out.append("mid:") }
+            out.append(value)
+        case .iceUfrag(let value):
+            if name { out.append("ice-ufrag:") }
+            out.append(value)
+        case .icePwd(let value):
+            if name { out.append("ice-pwd:") }
             out.append(value)
         case .candidate(let candidate):
+            if name { out.append("candidate:") }
             candidate.write(to: &out)
         case .remoteCandidates(let candidates):
+            if name { out.append("remote-candidates:") }
             for (index, candidate) in candidates.enumerated() {
                 if index > 0 { out.append(" ") }
                 out.append(decimal: candidate.component)
@@ -286,11 +265,14 @@ extension SDPAttribute {
                 out.append(decimal: candidate.port)
             }
         case .iceOptions(let options):
+            if name { out.append("ice-options:") }
             out.append(words: options)
         case .fingerprint(let fingerprint):
+            if name { out.append("fingerprint:") }
             out.append(fingerprint.hashFunction, " ")
             out.append(fingerprint.fingerprint)
         case .setup(let role):
+            if name { out.append("setup:") }
             switch role {
             case .active: out.append("active")
             case .passive: out.append("passive")
@@ -298,23 +280,32 @@ extension SDPAttribute {
             case .holdconn: out.append("holdconn")
             }
         case .crypto(let crypto):
+            if name { out.append("crypto:") }
             out.append(decimal: crypto.tag)
             out.append(" ", crypto.suite)
             out.append(" ", crypto.keyParams)
             if let session = crypto.sessionParams { out.append(" ", session) }
         case .rtcp(let rtcp):
+            if name { out.append("rtcp:") }
             out.append(decimal: rtcp.port)
             if let connection = rtcp.connection {
                 out.append(" ")
                 connection.write(to: &out)
             }
-        case .ptime(let milliseconds), .maxptime(let milliseconds):
+        case .ptime(let milliseconds):
+            if name { out.append("ptime:") }
+            out.append(decimal: milliseconds)
+        case .maxptime(let milliseconds):
+            if name { out.append("maxptime:") }
             out.append(decimal: milliseconds)
         case .sctpPort(let port):
+            if name { out.append("sctp-port:") }
             out.append(decimal: port)
         case .maxMessageSize(let size):
+            if name { out.append("max-message-size:") }
             out.append(decimal: size)
         case .sctpmap(let map):
+            if name { out.append("sctpmap:") }
             out.append(decimal: map.port)
             out.append(" ", map.protocolName)
             if let streams = map.streams {
@@ -322,21 +313,31 @@ extension SDPAttribute {
                 out.append(decimal: streams)
             }
         case .msid(let msid):
+            if name { out.append("msid:") }
             out.append(msid.streamID)
             if let track = msid.trackID { out.append(" ", track) }
         case .msidSemantic(let semantic):
+            if name { out.append("msid-semantic:") }
             out.append(semantic.semantic)
             for identifier in semantic.identifiers { out.append(" ", identifier) }
-        case .other(_, let value):
+        case .other(let attributeName, let value):
+            if name {
+                out.append(attributeName)
+                if value != nil { out.append(":") }
+            }
             if let value { out.append(value) }
-        case .extmapAllowMixed, .endOfCandidates, .iceLite, .rtcpMux, .rtcpRsize, .direction:
-            break
+        case .extmapAllowMixed: if name { out.append("extmap-allow-mixed") }
+        case .endOfCandidates: if name { out.append("end-of-candidates") }
+        case .iceLite: if name { out.append("ice-lite") }
+        case .rtcpMux: if name { out.append("rtcp-mux") }
+        case .rtcpRsize: if name { out.append("rtcp-rsize") }
+        case .direction(let direction): if name { direction.write(to: &out) }
         }
     }
 }
 
 extension SDPDirection {
-    func write(to out: inout SDPWriter) {
+    borrowing func write(to out: inout SDPWriter) {
         switch self {
         case .sendrecv: out.append("sendrecv")
         case .sendonly: out.append("sendonly")
@@ -390,12 +391,20 @@ struct SDPWriter: ~Copyable {
         count += length
     }
 
+    @inline(__always)
     mutating func append(_ text: String) {
         let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
             guard let source = bytes.baseAddress else { return }
-            reserve(bytes.count)
-            (base + count).initialize(from: source, count: bytes.count)
-            count += bytes.count
+            let length = bytes.count
+            reserve(length)
+            let target = base + count
+            // Most pieces are a few bytes: a loop is cheaper than a call to memcpy.
+            if length <= 16 {
+                for index in 0..<length { target[index] = source[index] }
+            } else {
+                target.initialize(from: source, count: length)
+            }
+            count += length
         }
         if copied == nil {
             // A bridged or otherwise non-contiguous String: copy it byte by byte.
