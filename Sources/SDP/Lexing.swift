@@ -158,7 +158,6 @@ struct Fields {
         inline = scratch
     }
 
-    var isEmpty: Bool { count == 0 }
 
     /// The piece at `index`; callers check ``count`` first.
     subscript(index: Int) -> Bytes {
