@@ -42,9 +42,11 @@ enum TypedAttributeName {
 /// Grammars of the typed attributes. Each function gets the bytes after `a=<name>:` and throws
 /// ``SDPError/Kind/malformedAttribute`` naming the attribute and the RFC section it breaks.
 extension ValueReader {
-    /// Reads the text after `a=`; `hasControl` is false when the line is known to hold no NUL or CR.
-    mutating func attribute(_ text: Bytes, line: Int, hasControl: Bool = true,
-                            policy: SDPParser.MalformedAttributePolicy) throws(SDPError) -> SDPAttribute {
+    /// Reads the text after `a=` and appends the attribute to `attributes` (built in place: the attribute enum is
+    /// large, and returning it through each level would move it each time). `hasControl` is false when the line
+    /// is known to hold no NUL or CR.
+    mutating func attribute(_ text: Bytes, line: Int, hasControl: Bool, policy: SDPParser.MalformedAttributePolicy,
+                            into attributes: inout [SDPAttribute]) throws(SDPError) {
         let name: Bytes
         let value: Bytes?
         if let (head, tail) = text.splitOnce(at: UInt8(ascii: ":")) {
@@ -62,13 +64,13 @@ extension ValueReader {
         guard !hasControl || value?.isLineText ?? true else {
             throw SDPError(.malformedLine, line: line, "attribute value holds a control character (RFC 8866 §9)")
         }
-        guard let typedName else { return .other(name: name.string, value: value?.string) }
+        guard let typedName else { return attributes.append(.other(name: name.string, value: value?.string)) }
         do {
-            return try typed(typedName, name, value, line: line)
+            attributes.append(try typed(typedName, name, value, line: line))
         } catch {
             switch policy {
             case .reject: throw error
-            case .keepAsOther: return .other(name: name.string, value: value?.string)
+            case .keepAsOther: attributes.append(.other(name: name.string, value: value?.string))
             }
         }
     }

@@ -235,7 +235,7 @@ private struct ParseState {
             guard encryptionKey == nil else { throw duplicate("k", line) }
             encryptionKey = value.string
         case UInt8(ascii: "a"):
-            attributes.append(try reader.attribute(value, line: line, hasControl: hasControl, policy: options.malformedAttributes))
+            try reader.attribute(value, line: line, hasControl: hasControl, policy: options.malformedAttributes, into: &attributes)
         case UInt8(ascii: "m"):
             media.append(try reader.media(value, line: line))
         default:
@@ -260,8 +260,8 @@ private struct ParseState {
             guard media[last].encryptionKey == nil else { throw duplicate("k", line) }
             media[last].encryptionKey = value.string
         case UInt8(ascii: "a"):
-            let attribute = try reader.attribute(value, line: line, hasControl: hasControl, policy: options.malformedAttributes)
-            media[last].attributes.append(attribute)
+            try reader.attribute(value, line: line, hasControl: hasControl, policy: options.malformedAttributes,
+                                 into: &media[last].attributes)
         case UInt8(ascii: "v"), UInt8(ascii: "o"), UInt8(ascii: "s"), UInt8(ascii: "u"), UInt8(ascii: "e"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "z"):
             throw SDPError(.unexpectedLine, line: line, "'\(letter)=' is a session-level line and cannot follow 'm=' (RFC 8866 §5)")
         default:
