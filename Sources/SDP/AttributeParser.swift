@@ -398,36 +398,25 @@ extension ValueReader {
 }
 
 extension SDPSetupRole {
-    /// The role spelled exactly by `bytes` (as `init(rawValue:)`, without making a String).
+    /// The role spelled exactly by `bytes` (as `init(rawValue:)`, without making a String; a chain of
+    /// comparisons rather than a search of `allCases`, which would build an array on every call).
     init?(bytes: Bytes) {
-        guard let role = Self.allCases.first(where: { bytes.equals($0.literal) }) else { return nil }
-        self = role
-    }
-
-    private var literal: StaticString {
-        switch self {
-        case .active: "active"
-        case .passive: "passive"
-        case .actpass: "actpass"
-        case .holdconn: "holdconn"
-        }
+        if bytes.equals("actpass") { self = .actpass }
+        else if bytes.equals("active") { self = .active }
+        else if bytes.equals("passive") { self = .passive }
+        else if bytes.equals("holdconn") { self = .holdconn }
+        else { return nil }
     }
 }
 
 extension SDPDirection {
     /// The direction spelled exactly by `bytes` (as `init(rawValue:)`, without making a String).
     init?(bytes: Bytes) {
-        guard let direction = Self.allCases.first(where: { bytes.equals($0.literal) }) else { return nil }
-        self = direction
-    }
-
-    private var literal: StaticString {
-        switch self {
-        case .sendrecv: "sendrecv"
-        case .sendonly: "sendonly"
-        case .recvonly: "recvonly"
-        case .inactive: "inactive"
-        }
+        if bytes.equals("sendrecv") { self = .sendrecv }
+        else if bytes.equals("sendonly") { self = .sendonly }
+        else if bytes.equals("recvonly") { self = .recvonly }
+        else if bytes.equals("inactive") { self = .inactive }
+        else { return nil }
     }
 }
 
