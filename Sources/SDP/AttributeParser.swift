@@ -1,97 +1,143 @@
-/// Grammars of the typed attributes. Each function gets the text after `a=<name>:` and throws
+/// The attribute names the parser types (RFC 8866 §6 and the RFCs of each case of ``SDPAttribute``), found
+/// from the name's bytes without making a String of it.
+enum TypedAttributeName {
+    case rtpmap, fmtp, rtcpFeedback, extmap, extmapAllowMixed, ssrc, ssrcGroup, group, mid, candidate
+    case endOfCandidates, remoteCandidates, iceUfrag, icePwd, iceOptions, iceLite, fingerprint, setup, crypto
+    case rtcp, rtcpMux, rtcpRsize, ptime, maxptime, sendrecv, sendonly, recvonly, inactive, sctpPort
+    case maxMessageSize, sctpmap, msid, msidSemantic
+
+    /// The typed name spelled by `name`, or nil for an attribute kept as ``SDPAttribute/other(name:value:)``.
+    /// Switching on the length first leaves at most a few byte comparisons for any name.
+    init?(_ name: Bytes) {
+        let match: TypedAttributeName? = switch name.count {
+        case 3: name.equals("mid") ? .mid : nil
+        case 4:
+            name.equals("fmtp") ? .fmtp : name.equals("ssrc") ? .ssrc : name.equals("rtcp") ? .rtcp
+                : name.equals("msid") ? .msid : nil
+        case 5: name.equals("group") ? .group : name.equals("setup") ? .setup : name.equals("ptime") ? .ptime : nil
+        case 6: name.equals("rtpmap") ? .rtpmap : name.equals("extmap") ? .extmap : name.equals("crypto") ? .crypto : nil
+        case 7:
+            name.equals("rtcp-fb") ? .rtcpFeedback : name.equals("ice-pwd") ? .icePwd
+                : name.equals("sctpmap") ? .sctpmap : nil
+        case 8:
+            name.equals("sendrecv") ? .sendrecv : name.equals("rtcp-mux") ? .rtcpMux : name.equals("sendonly") ? .sendonly
+                : name.equals("recvonly") ? .recvonly : name.equals("inactive") ? .inactive
+                : name.equals("ice-lite") ? .iceLite : name.equals("maxptime") ? .maxptime : nil
+        case 9:
+            name.equals("candidate") ? .candidate : name.equals("ice-ufrag") ? .iceUfrag
+                : name.equals("sctp-port") ? .sctpPort : nil
+        case 10: name.equals("ssrc-group") ? .ssrcGroup : name.equals("rtcp-rsize") ? .rtcpRsize : nil
+        case 11: name.equals("fingerprint") ? .fingerprint : name.equals("ice-options") ? .iceOptions : nil
+        case 13: name.equals("msid-semantic") ? .msidSemantic : nil
+        case 16: name.equals("max-message-size") ? .maxMessageSize : nil
+        case 17: name.equals("end-of-candidates") ? .endOfCandidates : name.equals("remote-candidates") ? .remoteCandidates : nil
+        case 18: name.equals("extmap-allow-mixed") ? .extmapAllowMixed : nil
+        default: nil
+        }
+        guard let match else { return nil }
+        self = match
+    }
+}
+
+/// Grammars of the typed attributes. Each function gets the bytes after `a=<name>:` and throws
 /// ``SDPError/Kind/malformedAttribute`` naming the attribute and the RFC section it breaks.
-enum AttributeParser {
-    static func attribute(_ text: Substring, line: Int, policy: SDPParser.MalformedAttributePolicy) throws(SDPError) -> SDPAttribute {
-        let name: Substring
-        let value: Substring?
-        if let (head, tail) = splitOnce(text, at: ":") {
+extension ValueReader {
+    /// Reads the text after `a=` and appends the attribute to `attributes` (built in place: the attribute enum is
+    /// large, and returning it through each level would move it each time). `hasControl` is false when the line
+    /// is known to hold no NUL or CR.
+    mutating func attribute(_ text: Bytes, line: Int, hasControl: Bool, policy: SDPParser.MalformedAttributePolicy,
+                            into attributes: inout [SDPAttribute]) throws(SDPError) {
+        let name: Bytes
+        let value: Bytes?
+        if let (head, tail) = text.splitOnce(at: UInt8(ascii: ":")) {
             name = head
             value = tail
         } else {
             name = text
             value = nil
         }
-        guard isToken(name) else {
+        // Every typed name is a token, so only the others need the byte-by-byte test.
+        let typedName = TypedAttributeName(name)
+        guard typedName != nil || name.isToken else {
             throw SDPError(.malformedLine, line: line, "attribute name must be a token (RFC 8866 §5.13), got \(quoted(text))")
         }
-        guard isLineText(value ?? "") else {
+        guard !hasControl || value?.isLineText ?? true else {
             throw SDPError(.malformedLine, line: line, "attribute value holds a control character (RFC 8866 §9)")
         }
+        guard let typedName else { return attributes.append(.other(name: name.string, value: value?.string)) }
         do {
-            return try typed(String(name), value, line: line)
+            attributes.append(try typed(typedName, name, value, line: line))
         } catch {
             switch policy {
             case .reject: throw error
-            case .keepAsOther: return .other(name: String(name), value: value.map(String.init))
+            case .keepAsOther: attributes.append(.other(name: name.string, value: value?.string))
             }
         }
     }
 
-    private static func typed(_ name: String, _ value: Substring?, line: Int) throws(SDPError) -> SDPAttribute {
-        func required() throws(SDPError) -> Substring {
+    private mutating func typed(_ typedName: TypedAttributeName, _ nameBytes: Bytes, _ value: Bytes?,
+                                line: Int) throws(SDPError) -> SDPAttribute {
+        // The name as text only for messages: a valid line never needs it.
+        var name: String { nameBytes.string }
+        func required() throws(SDPError) -> Bytes {
             guard let value else { throw SDPError(.malformedAttribute, line: line, "a=\(name) needs a value") }
             return value
         }
         func flag(_ attribute: SDPAttribute) throws(SDPError) -> SDPAttribute {
-            guard value == nil else {
-                throw SDPError(.malformedAttribute, line: line, "a=\(name) is a property attribute and takes no value, got \(quoted(value ?? ""))")
+            if let value {
+                throw SDPError(.malformedAttribute, line: line, "a=\(name) is a property attribute and takes no value, got \(quoted(value))")
             }
             return attribute
         }
-        // Matching the length first skips the full string comparison for nearly every case that cannot match.
-        switch (name.utf8.count, name) {
-        case (6, "rtpmap"): return .rtpmap(try rtpmap(required(), line: line))
-        case (4, "fmtp"): return .fmtp(try fmtp(required(), line: line))
-        case (7, "rtcp-fb"): return .rtcpFeedback(try rtcpFeedback(required(), line: line))
-        case (6, "extmap"): return .extmap(try extmap(required(), line: line))
-        case (18, "extmap-allow-mixed"): return try flag(.extmapAllowMixed)
-        case (4, "ssrc"): return .ssrc(try ssrc(required(), line: line))
-        case (10, "ssrc-group"): return .ssrcGroup(try ssrcGroup(required(), line: line))
-        case (5, "group"): return .group(try group(required(), line: line))
-        case (3, "mid"): return .mid(try singleField(required(), name: name, rfc: "RFC 5888 §4", line: line))
-        case (9, "candidate"): return .candidate(try candidate(required(), line: line))
-        case (17, "end-of-candidates"): return try flag(.endOfCandidates)
-        case (17, "remote-candidates"): return .remoteCandidates(try remoteCandidates(required(), line: line))
-        case (9, "ice-ufrag"): return .iceUfrag(try singleField(required(), name: name, rfc: "RFC 8839 §5.4", line: line))
-        case (7, "ice-pwd"): return .icePwd(try singleField(required(), name: name, rfc: "RFC 8839 §5.4", line: line))
-        case (11, "ice-options"):
-            let options = spaceSeparated(try required())
-            guard !options.isEmpty else { throw malformed(name, "needs at least one option (RFC 8839 §5.6)", line) }
-            return .iceOptions(options.map(String.init))
-        case (8, "ice-lite"): return try flag(.iceLite)
-        case (11, "fingerprint"): return .fingerprint(try fingerprint(required(), line: line))
-        case (5, "setup"):
-            let role = trimmed(try required())
-            guard let setup = SDPSetupRole(rawValue: String(role)) else {
-                throw malformed(name, "must be active, passive, actpass or holdconn (RFC 4145 §4), got \(quoted(role))", line)
+        switch typedName {
+        case .rtpmap: return .rtpmap(try rtpmap(required(), line: line))
+        case .fmtp: return .fmtp(try Self.fmtp(required(), line: line))
+        case .rtcpFeedback: return .rtcpFeedback(try rtcpFeedback(required(), line: line))
+        case .extmap: return .extmap(try extmap(required(), line: line))
+        case .extmapAllowMixed: return try flag(.extmapAllowMixed)
+        case .ssrc: return .ssrc(try ssrc(required(), line: line))
+        case .ssrcGroup: return .ssrcGroup(try ssrcGroup(required(), line: line))
+        case .group: return .group(try group(required(), line: line))
+        case .mid: return .mid(try Self.singleField(required(), name: name, rfc: "RFC 5888 §4", line: line))
+        case .candidate: return .candidate(try candidate(required(), line: line))
+        case .endOfCandidates: return try flag(.endOfCandidates)
+        case .remoteCandidates: return .remoteCandidates(try remoteCandidates(required(), line: line))
+        case .iceUfrag: return .iceUfrag(try Self.singleField(required(), name: name, rfc: "RFC 8839 §5.4", line: line))
+        case .icePwd: return .icePwd(try Self.singleField(required(), name: name, rfc: "RFC 8839 §5.4", line: line))
+        case .iceOptions:
+            guard fields.split(try required()) > 0 else { throw Self.malformed(name, "needs at least one option (RFC 8839 §5.6)", line) }
+            return .iceOptions(fields.strings(from: 0))
+        case .iceLite: return try flag(.iceLite)
+        case .fingerprint: return .fingerprint(try fingerprint(required(), line: line))
+        case .setup:
+            let role = try required().trimmed
+            guard let setup = SDPSetupRole(bytes: role) else {
+                throw Self.malformed(name, "must be active, passive, actpass or holdconn (RFC 4145 §4), got \(quoted(role))", line)
             }
             return .setup(setup)
-        case (6, "crypto"): return .crypto(try crypto(required(), line: line))
-        case (4, "rtcp"): return .rtcp(try rtcp(required(), line: line))
-        case (8, "rtcp-mux"): return try flag(.rtcpMux)
-        case (10, "rtcp-rsize"): return try flag(.rtcpRsize)
-        case (5, "ptime"), (8, "maxptime"):
-            let text = trimmed(try required())
-            if let milliseconds: UInt32 = parseUnsigned(text) {
-                return name == "ptime" ? .ptime(milliseconds) : .maxptime(milliseconds)
+        case .crypto: return .crypto(try crypto(required(), line: line))
+        case .rtcp: return .rtcp(try rtcp(required(), line: line))
+        case .rtcpMux: return try flag(.rtcpMux)
+        case .rtcpRsize: return try flag(.rtcpRsize)
+        case .ptime, .maxptime:
+            let text = try required().trimmed
+            if let milliseconds: UInt32 = parseUnsigned(bytes: text) {
+                return typedName == .ptime ? .ptime(milliseconds) : .maxptime(milliseconds)
             }
             // RFC 8866 §6.4 allows a fraction; keep it as written rather than round it.
-            if let (whole, fraction) = splitOnce(text, at: "."), isDigits(whole), isDigits(fraction) {
-                return .other(name: name, value: String(value ?? ""))
+            if let (whole, fraction) = text.splitOnce(at: UInt8(ascii: ".")), whole.isDigits, fraction.isDigits {
+                return .other(name: name, value: value?.string ?? "")
             }
-            throw malformed(name, "must be a number of milliseconds (RFC 8866 §6.4), got \(quoted(text))", line)
-        case (8, "sendrecv"): return try flag(.direction(.sendrecv))
-        case (8, "sendonly"): return try flag(.direction(.sendonly))
-        case (8, "recvonly"): return try flag(.direction(.recvonly))
-        case (8, "inactive"): return try flag(.direction(.inactive))
-        case (9, "sctp-port"):
-            return .sctpPort(try number(trimmed(required()), UInt16.self, name: name, line: line))
-        case (16, "max-message-size"):
-            return .maxMessageSize(try number(trimmed(required()), UInt64.self, name: name, line: line))
-        case (7, "sctpmap"): return .sctpmap(try sctpmap(required(), line: line))
-        case (4, "msid"): return .msid(try msid(required(), line: line))
-        case (13, "msid-semantic"): return .msidSemantic(try msidSemantic(required(), line: line))
-        default: return .other(name: name, value: value.map(String.init))
+            throw Self.malformed(name, "must be a number of milliseconds (RFC 8866 §6.4), got \(quoted(text))", line)
+        case .sendrecv: return try flag(.direction(.sendrecv))
+        case .sendonly: return try flag(.direction(.sendonly))
+        case .recvonly: return try flag(.direction(.recvonly))
+        case .inactive: return try flag(.direction(.inactive))
+        case .sctpPort: return .sctpPort(try Self.number(required().trimmed, UInt16.self, name: name, line: line))
+        case .maxMessageSize: return .maxMessageSize(try Self.number(required().trimmed, UInt64.self, name: name, line: line))
+        case .sctpmap: return .sctpmap(try sctpmap(required(), line: line))
+        case .msid: return .msid(try msid(required(), line: line))
+        case .msidSemantic: return .msidSemantic(try msidSemantic(required(), line: line))
         }
     }
 
@@ -99,234 +145,285 @@ enum AttributeParser {
         SDPError(.malformedAttribute, line: line, "a=\(name) \(problem)")
     }
 
-    static func number<T: FixedWidthInteger & UnsignedInteger>(_ text: Substring, _ type: T.Type, name: String, line: Int) throws(SDPError) -> T {
-        try LineParser.unsigned(text, type, field: "a=\(name)", line: line, kind: .malformedAttribute)
+    static func number<T: FixedWidthInteger & UnsignedInteger>(_ text: Bytes, _ type: T.Type, name: @autoclosure () -> String,
+                                                                line: Int) throws(SDPError) -> T {
+        if let value: T = parseUnsigned(bytes: text) { return value }
+        return try unsigned(text, type, field: "a=\(name())", line: line, kind: .malformedAttribute)
     }
 
-    static func singleField(_ value: Substring, name: String, rfc: String, line: Int) throws(SDPError) -> String {
-        let text = trimmed(value)
-        guard isField(text) else { throw malformed(name, "needs one non-empty field (\(rfc)), got \(quoted(value))", line) }
-        return String(text)
+    static func singleField(_ value: Bytes, name: @autoclosure () -> String, rfc: StaticString, line: Int) throws(SDPError) -> String {
+        let text = value.trimmed
+        guard text.isField else { throw malformed(name(), "needs one non-empty field (\(rfc)), got \(quoted(value))", line) }
+        return text.string
     }
 
-    static func rtpmap(_ value: Substring, line: Int) throws(SDPError) -> SDPRTPMap {
-        let parts = spaceSeparated(value)
-        guard parts.count == 2 else {
-            throw malformed("rtpmap", "needs <payload type> <encoding name>/<clock rate>[/<parameters>] (RFC 8866 §6.6), got \(quoted(value))", line)
+    mutating func rtpmap(_ value: Bytes, line: Int) throws(SDPError) -> SDPRTPMap {
+        guard fields.split(value) == 2 else {
+            throw Self.malformed("rtpmap", "needs <payload type> <encoding name>/<clock rate>[/<parameters>] (RFC 8866 §6.6), got \(quoted(value))", line)
         }
-        let payloadType = try number(parts[0], UInt8.self, name: "rtpmap payload type", line: line)
+        let payloadType = try Self.number(fields[0], UInt8.self, name: "rtpmap payload type", line: line)
         guard payloadType <= 127 else {
             throw SDPError(.valueOutOfRange, line: line, "a=rtpmap payload type must be 0-127 (RFC 3551 §6), got \(payloadType)")
         }
-        let encoding = parts[1].utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }
-        guard encoding.count == 2 || encoding.count == 3, isField(encoding[0]) else {
-            throw malformed("rtpmap", "encoding must be <name>/<clock rate>[/<parameters>] (RFC 8866 §6.6), got \(quoted(parts[1]))", line)
+        // <name>/<clock rate>[/<parameters>]: two or three pieces, empty ones counted.
+        let encoding = fields[1]
+        func malformedEncoding() -> SDPError {
+            Self.malformed("rtpmap", "encoding must be <name>/<clock rate>[/<parameters>] (RFC 8866 §6.6), got \(quoted(encoding))", line)
         }
-        let clockRate = try number(encoding[1], UInt32.self, name: "rtpmap clock rate", line: line)
-        let channels = encoding.count == 3 ? try number(encoding[2], UInt32.self, name: "rtpmap channels", line: line) : nil
-        return SDPRTPMap(payloadType: payloadType, encodingName: String(encoding[0]), clockRate: clockRate, channels: channels)
+        guard let (encodingName, rates) = encoding.splitOnce(at: UInt8(ascii: "/")), encodingName.isField else {
+            throw malformedEncoding()
+        }
+        var clockRateText = rates
+        var channelsText: Bytes?
+        if let (rate, channels) = rates.splitOnce(at: UInt8(ascii: "/")) {
+            guard !channels.contains(UInt8(ascii: "/")) else { throw malformedEncoding() }
+            clockRateText = rate
+            channelsText = channels
+        }
+        let clockRate = try Self.number(clockRateText, UInt32.self, name: "rtpmap clock rate", line: line)
+        let channels = if let channelsText { try Self.number(channelsText, UInt32.self, name: "rtpmap channels", line: line) } else { UInt32?.none }
+        return SDPRTPMap(payloadType: payloadType, encodingName: encodingName.string, clockRate: clockRate, channels: channels)
     }
 
-    static func fmtp(_ value: Substring, line: Int) throws(SDPError) -> SDPFormatParameters {
-        let text = trimmed(value)
-        let format: Substring
-        let rest: Substring
-        if let (head, tail) = splitOnce(text, at: " ") {
+    static func fmtp(_ value: Bytes, line: Int) throws(SDPError) -> SDPFormatParameters {
+        let text = value.trimmed
+        let format: Bytes
+        var rest: Bytes
+        if let (head, tail) = text.splitOnce(at: 0x20) {
             format = head
             rest = tail
         } else {
             format = text
-            rest = ""
+            rest = Bytes(start: nil, count: 0)
         }
-        guard isField(format) else { throw malformed("fmtp", "needs a format (RFC 8866 §6.15), got \(quoted(value))", line) }
+        guard format.isField else { throw malformed("fmtp", "needs a format (RFC 8866 §6.15), got \(quoted(value))", line) }
         var parameters: [SDPFormatParameter] = []
-        for piece in rest.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true) {
-            let item = trimmed(Substring(piece))
-            if item.isEmpty { continue }
-            if let (name, parameterValue) = splitOnce(item, at: "=") {
-                parameters.append(SDPFormatParameter(name: String(trimmed(name)), value: String(trimmed(parameterValue))))
+        if !rest.isEmpty { parameters.reserveCapacity(rest.reduce(1) { $0 + ($1 == UInt8(ascii: ";") ? 1 : 0) }) }
+        // Pieces between `;`, empty ones skipped.
+        while !rest.isEmpty {
+            let piece: Bytes
+            if let (head, tail) = rest.splitOnce(at: UInt8(ascii: ";")) {
+                piece = head
+                rest = tail
             } else {
-                parameters.append(SDPFormatParameter(name: nil, value: String(item)))
+                piece = rest
+                rest = Bytes(start: nil, count: 0)
+            }
+            let item = piece.trimmed
+            if item.isEmpty { continue }
+            if let (name, parameterValue) = item.splitOnce(at: UInt8(ascii: "=")) {
+                parameters.append(SDPFormatParameter(name: name.trimmed.string, value: parameterValue.trimmed.string))
+            } else {
+                parameters.append(SDPFormatParameter(name: nil, value: item.string))
             }
         }
-        return SDPFormatParameters(format: String(format), parameters: parameters)
+        return SDPFormatParameters(format: format.string, parameters: parameters)
     }
 
-    static func rtcpFeedback(_ value: Substring, line: Int) throws(SDPError) -> SDPRTCPFeedback {
-        let parts = spaceSeparated(value, maxSplits: 2)
-        guard parts.count >= 2, isToken(parts[1]) else {
-            throw malformed("rtcp-fb", "needs <payload type or *> <type> [<parameter>] (RFC 4585 §4.2), got \(quoted(value))", line)
+    mutating func rtcpFeedback(_ value: Bytes, line: Int) throws(SDPError) -> SDPRTCPFeedback {
+        let count = fields.split(value, maxSplits: 2)
+        guard count >= 2, fields[1].isToken else {
+            throw Self.malformed("rtcp-fb", "needs <payload type or *> <type> [<parameter>] (RFC 4585 §4.2), got \(quoted(value))", line)
         }
-        let format: SDPFormatSelector = parts[0] == "*" ? .all : .format(String(parts[0]))
-        let parameter = parts.count == 3 ? trimmed(parts[2]) : nil
-        if parts[1] == "trr-int", !(parameter.map(isDigits) ?? false) {
-            throw malformed("rtcp-fb", "trr-int needs a number of milliseconds (RFC 4585 §4.2), got \(quoted(value))", line)
+        let format: SDPFormatSelector = fields[0].equals("*") ? .all : .format(fields[0].string)
+        let parameter = count == 3 ? fields[2].trimmed : nil
+        if fields[1].equals("trr-int"), !(parameter?.isDigits ?? false) {
+            throw Self.malformed("rtcp-fb", "trr-int needs a number of milliseconds (RFC 4585 §4.2), got \(quoted(value))", line)
         }
-        return SDPRTCPFeedback(format: format, type: String(parts[1]), parameter: parameter.flatMap { $0.isEmpty ? nil : String($0) })
+        return SDPRTCPFeedback(format: format, type: fields[1].string,
+                               parameter: parameter.flatMap { $0.isEmpty ? nil : $0.string })
     }
 
-    static func extmap(_ value: Substring, line: Int) throws(SDPError) -> SDPExtmap {
-        let parts = spaceSeparated(value, maxSplits: 2)
-        guard parts.count >= 2 else {
-            throw malformed("extmap", "needs <id>[/<direction>] <URI> (RFC 8285 §7), got \(quoted(value))", line)
+    mutating func extmap(_ value: Bytes, line: Int) throws(SDPError) -> SDPExtmap {
+        let count = fields.split(value, maxSplits: 2)
+        guard count >= 2 else {
+            throw Self.malformed("extmap", "needs <id>[/<direction>] <URI> (RFC 8285 §7), got \(quoted(value))", line)
         }
-        var idText = parts[0]
+        var idText = fields[0]
         var direction: SDPDirection?
-        if let (id, directionText) = splitOnce(parts[0], at: "/") {
+        if let (id, directionText) = fields[0].splitOnce(at: UInt8(ascii: "/")) {
             idText = id
-            guard let parsed = SDPDirection(rawValue: String(directionText)) else {
-                throw malformed("extmap", "direction must be sendrecv, sendonly, recvonly or inactive (RFC 8285 §7), got \(quoted(directionText))", line)
+            guard let parsed = SDPDirection(bytes: directionText) else {
+                throw Self.malformed("extmap", "direction must be sendrecv, sendonly, recvonly or inactive (RFC 8285 §7), got \(quoted(directionText))", line)
             }
             direction = parsed
         }
-        let id = try number(idText, UInt16.self, name: "extmap id", line: line)
-        let attributes = parts.count == 3 ? trimmed(parts[2]) : ""
-        return SDPExtmap(id: id, direction: direction, uri: String(parts[1]),
-                         extensionAttributes: attributes.isEmpty ? nil : String(attributes))
+        let id = try Self.number(idText, UInt16.self, name: "extmap id", line: line)
+        let attributes = count == 3 ? fields[2].trimmed : Bytes(start: nil, count: 0)
+        return SDPExtmap(id: id, direction: direction, uri: fields[1].string,
+                         extensionAttributes: attributes.isEmpty ? nil : attributes.string)
     }
 
-    static func ssrc(_ value: Substring, line: Int) throws(SDPError) -> SDPSourceAttribute {
-        let parts = spaceSeparated(value, maxSplits: 1)
-        guard parts.count == 2 else {
-            throw malformed("ssrc", "needs <ssrc-id> <attribute>[:<value>] (RFC 5576 §4.1), got \(quoted(value))", line)
+    mutating func ssrc(_ value: Bytes, line: Int) throws(SDPError) -> SDPSourceAttribute {
+        guard fields.split(value, maxSplits: 1) == 2 else {
+            throw Self.malformed("ssrc", "needs <ssrc-id> <attribute>[:<value>] (RFC 5576 §4.1), got \(quoted(value))", line)
         }
-        let ssrc = try number(parts[0], UInt32.self, name: "ssrc id", line: line)
-        let rest = trimmed(parts[1])
-        if let (name, attributeValue) = splitOnce(rest, at: ":") {
-            guard isToken(name) else { throw malformed("ssrc", "source attribute name must be a token, got \(quoted(name))", line) }
-            return SDPSourceAttribute(ssrc: ssrc, name: String(name), value: String(attributeValue))
+        let ssrc = try Self.number(fields[0], UInt32.self, name: "ssrc id", line: line)
+        let rest = fields[1].trimmed
+        if let (name, attributeValue) = rest.splitOnce(at: UInt8(ascii: ":")) {
+            guard name.isToken else { throw Self.malformed("ssrc", "source attribute name must be a token, got \(quoted(name))", line) }
+            return SDPSourceAttribute(ssrc: ssrc, name: name.string, value: attributeValue.string)
         }
-        guard isToken(rest) else { throw malformed("ssrc", "source attribute name must be a token, got \(quoted(rest))", line) }
-        return SDPSourceAttribute(ssrc: ssrc, name: String(rest), value: nil)
+        guard rest.isToken else { throw Self.malformed("ssrc", "source attribute name must be a token, got \(quoted(rest))", line) }
+        return SDPSourceAttribute(ssrc: ssrc, name: rest.string, value: nil)
     }
 
-    static func ssrcGroup(_ value: Substring, line: Int) throws(SDPError) -> SDPSourceGroup {
-        let parts = spaceSeparated(value)
-        guard let semantics = parts.first, isToken(semantics) else {
-            throw malformed("ssrc-group", "needs <semantics> <ssrc-id> … (RFC 5576 §4.2), got \(quoted(value))", line)
+    mutating func ssrcGroup(_ value: Bytes, line: Int) throws(SDPError) -> SDPSourceGroup {
+        let count = fields.split(value)
+        guard count > 0, fields[0].isToken else {
+            throw Self.malformed("ssrc-group", "needs <semantics> <ssrc-id> … (RFC 5576 §4.2), got \(quoted(value))", line)
         }
         var ssrcs: [UInt32] = []
-        for part in parts.dropFirst() { ssrcs.append(try number(part, UInt32.self, name: "ssrc-group ssrc id", line: line)) }
-        return SDPSourceGroup(semantics: String(semantics), ssrcs: ssrcs)
+        ssrcs.reserveCapacity(count - 1)
+        for index in 1..<count { ssrcs.append(try Self.number(fields[index], UInt32.self, name: "ssrc-group ssrc id", line: line)) }
+        return SDPSourceGroup(semantics: fields[0].string, ssrcs: ssrcs)
     }
 
-    static func group(_ value: Substring, line: Int) throws(SDPError) -> SDPGroup {
-        let parts = spaceSeparated(value)
-        guard let semantics = parts.first, isToken(semantics) else {
-            throw malformed("group", "needs <semantics> <identification-tag> … (RFC 5888 §5), got \(quoted(value))", line)
+    mutating func group(_ value: Bytes, line: Int) throws(SDPError) -> SDPGroup {
+        guard fields.split(value) > 0, fields[0].isToken else {
+            throw Self.malformed("group", "needs <semantics> <identification-tag> … (RFC 5888 §5), got \(quoted(value))", line)
         }
-        return SDPGroup(semantics: String(semantics), identifiers: parts.dropFirst().map(String.init))
+        return SDPGroup(semantics: fields[0].string, identifiers: fields.strings(from: 1))
     }
 
-    static func candidate(_ value: Substring, line: Int) throws(SDPError) -> SDPCandidate {
-        let parts = spaceSeparated(value)
-        guard parts.count >= 8, parts[6] == "typ" else {
-            throw malformed("candidate", "needs <foundation> <component> <transport> <priority> <address> <port> typ <type> (RFC 8839 §5.1), got \(quoted(value))", line)
+    mutating func candidate(_ value: Bytes, line: Int) throws(SDPError) -> SDPCandidate {
+        let count = fields.split(value)
+        guard count >= 8, fields[6].equals("typ") else {
+            throw Self.malformed("candidate", "needs <foundation> <component> <transport> <priority> <address> <port> typ <type> (RFC 8839 §5.1), got \(quoted(value))", line)
         }
-        guard parts[0].utf8.count <= 32 else {
-            throw malformed("candidate", "foundation is longer than 32 characters (RFC 8839 §5.1)", line)
+        guard fields[0].count <= 32 else {
+            throw Self.malformed("candidate", "foundation is longer than 32 characters (RFC 8839 §5.1)", line)
         }
-        let component = try number(parts[1], UInt16.self, name: "candidate component", line: line)
-        guard isToken(parts[2]) else { throw malformed("candidate", "transport must be a token, got \(quoted(parts[2]))", line) }
-        let priority = try number(parts[3], UInt32.self, name: "candidate priority", line: line)
-        let port = try number(parts[5], UInt16.self, name: "candidate port", line: line)
-        guard isToken(parts[7]) else { throw malformed("candidate", "type must be a token, got \(quoted(parts[7]))", line) }
+        let component = try Self.number(fields[1], UInt16.self, name: "candidate component", line: line)
+        guard fields[2].isToken else { throw Self.malformed("candidate", "transport must be a token, got \(quoted(fields[2]))", line) }
+        let priority = try Self.number(fields[3], UInt32.self, name: "candidate priority", line: line)
+        let port = try Self.number(fields[5], UInt16.self, name: "candidate port", line: line)
+        guard fields[7].isToken else { throw Self.malformed("candidate", "type must be a token, got \(quoted(fields[7]))", line) }
         var index = 8
         var relatedAddress: String?
         var relatedPort: UInt16?
-        if index + 1 < parts.count, parts[index] == "raddr" {
-            relatedAddress = String(parts[index + 1])
+        if index + 1 < count, fields[index].equals("raddr") {
+            relatedAddress = fields[index + 1].string
             index += 2
         }
-        if index + 1 < parts.count, parts[index] == "rport" {
-            relatedPort = try number(parts[index + 1], UInt16.self, name: "candidate rport", line: line)
+        if index + 1 < count, fields[index].equals("rport") {
+            relatedPort = try Self.number(fields[index + 1], UInt16.self, name: "candidate rport", line: line)
             index += 2
         }
-        guard (parts.count - index) % 2 == 0 else {
-            throw malformed("candidate", "extension \(quoted(parts[parts.count - 1])) has no value (RFC 8839 §5.1)", line)
+        guard (count - index) % 2 == 0 else {
+            throw Self.malformed("candidate", "extension \(quoted(fields[count - 1])) has no value (RFC 8839 §5.1)", line)
         }
         var extensions: [SDPCandidateExtension] = []
-        extensions.reserveCapacity((parts.count - index) / 2)
-        while index < parts.count {
-            extensions.append(SDPCandidateExtension(name: String(parts[index]), value: String(parts[index + 1])))
+        extensions.reserveCapacity((count - index) / 2)
+        while index < count {
+            extensions.append(SDPCandidateExtension(name: fields[index].string, value: fields[index + 1].string))
             index += 2
         }
-        return SDPCandidate(foundation: String(parts[0]), component: component, transport: String(parts[2]),
-                            priority: priority, address: String(parts[4]), port: port,
-                            type: SDPCandidateType(rawValue: String(parts[7])), relatedAddress: relatedAddress,
+        return SDPCandidate(foundation: fields[0].string, component: component, transport: fields[2].string,
+                            priority: priority, address: fields[4].string, port: port,
+                            type: SDPCandidateType(bytes: fields[7]), relatedAddress: relatedAddress,
                             relatedPort: relatedPort, extensions: extensions)
     }
 
-    static func remoteCandidates(_ value: Substring, line: Int) throws(SDPError) -> [SDPRemoteCandidate] {
-        let parts = spaceSeparated(value)
-        guard !parts.isEmpty, parts.count % 3 == 0 else {
-            throw malformed("remote-candidates", "needs triples of <component> <address> <port> (RFC 8839 §5.2), got \(quoted(value))", line)
+    mutating func remoteCandidates(_ value: Bytes, line: Int) throws(SDPError) -> [SDPRemoteCandidate] {
+        let count = fields.split(value)
+        guard count > 0, count % 3 == 0 else {
+            throw Self.malformed("remote-candidates", "needs triples of <component> <address> <port> (RFC 8839 §5.2), got \(quoted(value))", line)
         }
         var result: [SDPRemoteCandidate] = []
         var index = 0
-        while index < parts.count {
+        while index < count {
             result.append(SDPRemoteCandidate(
-                component: try number(parts[index], UInt16.self, name: "remote-candidates component", line: line),
-                address: String(parts[index + 1]),
-                port: try number(parts[index + 2], UInt16.self, name: "remote-candidates port", line: line)))
+                component: try Self.number(fields[index], UInt16.self, name: "remote-candidates component", line: line),
+                address: fields[index + 1].string,
+                port: try Self.number(fields[index + 2], UInt16.self, name: "remote-candidates port", line: line)))
             index += 3
         }
         return result
     }
 
-    static func fingerprint(_ value: Substring, line: Int) throws(SDPError) -> SDPFingerprint {
-        let parts = spaceSeparated(value)
-        guard parts.count == 2, isToken(parts[0]) else {
-            throw malformed("fingerprint", "needs <hash function> <fingerprint> (RFC 8122 §5), got \(quoted(value))", line)
+    mutating func fingerprint(_ value: Bytes, line: Int) throws(SDPError) -> SDPFingerprint {
+        guard fields.split(value) == 2, fields[0].isToken else {
+            throw Self.malformed("fingerprint", "needs <hash function> <fingerprint> (RFC 8122 §5), got \(quoted(value))", line)
         }
-        return SDPFingerprint(hashFunction: String(parts[0]), fingerprint: String(parts[1]))
+        return SDPFingerprint(hashFunction: fields[0].string, fingerprint: fields[1].string)
     }
 
-    static func crypto(_ value: Substring, line: Int) throws(SDPError) -> SDPCrypto {
-        let parts = spaceSeparated(value, maxSplits: 3)
-        guard parts.count >= 3, parts[0].utf8.count <= 9 else {
-            throw malformed("crypto", "needs <tag> <crypto-suite> <key-params> [<session-params>] (RFC 4568 §9.1), got \(quoted(value))", line)
+    mutating func crypto(_ value: Bytes, line: Int) throws(SDPError) -> SDPCrypto {
+        let count = fields.split(value, maxSplits: 3)
+        guard count >= 3, fields[0].count <= 9 else {
+            throw Self.malformed("crypto", "needs <tag> <crypto-suite> <key-params> [<session-params>] (RFC 4568 §9.1), got \(quoted(value))", line)
         }
-        let tag = try number(parts[0], UInt32.self, name: "crypto tag", line: line)
-        let session = parts.count == 4 ? trimmed(parts[3]) : ""
-        return SDPCrypto(tag: tag, suite: String(parts[1]), keyParams: String(parts[2]),
-                         sessionParams: session.isEmpty ? nil : String(session))
+        let tag = try Self.number(fields[0], UInt32.self, name: "crypto tag", line: line)
+        let session = count == 4 ? fields[3].trimmed : Bytes(start: nil, count: 0)
+        return SDPCrypto(tag: tag, suite: fields[1].string, keyParams: fields[2].string,
+                         sessionParams: session.isEmpty ? nil : session.string)
     }
 
-    static func rtcp(_ value: Substring, line: Int) throws(SDPError) -> SDPRTCPAddress {
-        let parts = spaceSeparated(value)
-        guard parts.count == 1 || parts.count == 4 else {
-            throw malformed("rtcp", "needs <port> [<nettype> <addrtype> <connection-address>] (RFC 3605 §2.1), got \(quoted(value))", line)
+    mutating func rtcp(_ value: Bytes, line: Int) throws(SDPError) -> SDPRTCPAddress {
+        let count = fields.split(value)
+        guard count == 1 || count == 4 else {
+            throw Self.malformed("rtcp", "needs <port> [<nettype> <addrtype> <connection-address>] (RFC 3605 §2.1), got \(quoted(value))", line)
         }
-        let port = try number(parts[0], UInt16.self, name: "rtcp port", line: line)
-        let connection = parts.count == 4
-            ? SDPConnection(networkType: String(parts[1]), addressType: String(parts[2]), address: String(parts[3])) : nil
+        let port = try Self.number(fields[0], UInt16.self, name: "rtcp port", line: line)
+        let connection = count == 4
+            ? SDPConnection(networkType: fields[1].string, addressType: fields[2].string, address: fields[3].string) : nil
         return SDPRTCPAddress(port: port, connection: connection)
     }
 
-    static func sctpmap(_ value: Substring, line: Int) throws(SDPError) -> SDPSCTPMap {
-        let parts = spaceSeparated(value)
-        guard parts.count == 2 || parts.count == 3 else {
-            throw malformed("sctpmap", "needs <port> <protocol> [<streams>] (draft-ietf-mmusic-sctp-sdp-05 §5.1), got \(quoted(value))", line)
+    mutating func sctpmap(_ value: Bytes, line: Int) throws(SDPError) -> SDPSCTPMap {
+        let count = fields.split(value)
+        guard count == 2 || count == 3 else {
+            throw Self.malformed("sctpmap", "needs <port> <protocol> [<streams>] (draft-ietf-mmusic-sctp-sdp-05 §5.1), got \(quoted(value))", line)
         }
-        let port = try number(parts[0], UInt16.self, name: "sctpmap port", line: line)
-        let streams = parts.count == 3 ? try number(parts[2], UInt32.self, name: "sctpmap streams", line: line) : nil
-        return SDPSCTPMap(port: port, protocolName: String(parts[1]), streams: streams)
+        let port = try Self.number(fields[0], UInt16.self, name: "sctpmap port", line: line)
+        let streams = count == 3 ? try Self.number(fields[2], UInt32.self, name: "sctpmap streams", line: line) : nil
+        return SDPSCTPMap(port: port, protocolName: fields[1].string, streams: streams)
     }
 
-    static func msid(_ value: Substring, line: Int) throws(SDPError) -> SDPMediaStreamID {
-        let parts = spaceSeparated(value)
-        guard parts.count == 1 || parts.count == 2 else {
-            throw malformed("msid", "needs <stream id> [<track id>] (RFC 8830 §2), got \(quoted(value))", line)
+    mutating func msid(_ value: Bytes, line: Int) throws(SDPError) -> SDPMediaStreamID {
+        let count = fields.split(value)
+        guard count == 1 || count == 2 else {
+            throw Self.malformed("msid", "needs <stream id> [<track id>] (RFC 8830 §2), got \(quoted(value))", line)
         }
-        return SDPMediaStreamID(streamID: String(parts[0]), trackID: parts.count == 2 ? String(parts[1]) : nil)
+        return SDPMediaStreamID(streamID: fields[0].string, trackID: count == 2 ? fields[1].string : nil)
     }
 
-    static func msidSemantic(_ value: Substring, line: Int) throws(SDPError) -> SDPMsidSemantic {
-        let parts = spaceSeparated(value)
-        guard let semantic = parts.first else {
-            throw malformed("msid-semantic", "needs <semantic> [<identifier> …], got an empty value", line)
+    mutating func msidSemantic(_ value: Bytes, line: Int) throws(SDPError) -> SDPMsidSemantic {
+        guard fields.split(value) > 0 else {
+            throw Self.malformed("msid-semantic", "needs <semantic> [<identifier> …], got an empty value", line)
         }
-        return SDPMsidSemantic(semantic: String(semantic), identifiers: parts.dropFirst().map(String.init))
+        return SDPMsidSemantic(semantic: fields[0].string, identifiers: fields.strings(from: 1))
+    }
+}
+
+extension SDPSetupRole {
+    /// The role spelled exactly by `bytes` (as `init(rawValue:)`, without making a String; a chain of
+    /// comparisons rather than a search of `allCases`, which would build an array on every call).
+    init?(bytes: Bytes) {
+        if bytes.equals("actpass") { self = .actpass }
+        else if bytes.equals("active") { self = .active }
+        else if bytes.equals("passive") { self = .passive }
+        else if bytes.equals("holdconn") { self = .holdconn }
+        else { return nil }
+    }
+}
+
+extension SDPDirection {
+    /// The direction spelled exactly by `bytes` (as `init(rawValue:)`, without making a String).
+    init?(bytes: Bytes) {
+        if bytes.equals("sendrecv") { self = .sendrecv }
+        else if bytes.equals("sendonly") { self = .sendonly }
+        else if bytes.equals("recvonly") { self = .recvonly }
+        else if bytes.equals("inactive") { self = .inactive }
+        else { return nil }
+    }
+}
+
+extension SDPCandidateType {
+    /// The type spelled by `bytes` (as `init(rawValue:)`; the four RFC 8445 types without making a String).
+    init(bytes: Bytes) {
+        self = bytes.equals("host") ? .host : bytes.equals("srflx") ? .srflx : bytes.equals("relay") ? .relay
+            : bytes.equals("prflx") ? .prflx : .other(bytes.string)
     }
 }

@@ -48,16 +48,7 @@ public struct SDPCandidate: Hashable, Sendable {
         var value = Substring(text)
         if value.hasPrefix("a=") { value = value.dropFirst(2) }
         if value.hasPrefix("candidate:") { value = value.dropFirst("candidate:".count) }
-        self = try AttributeParser.candidate(value, line: 0)
-    }
-
-    /// The value of `a=candidate` without `a=candidate:`.
-    public func serialized() -> String {
-        var text = "\(foundation) \(component) \(transport) \(priority) \(address) \(port) typ \(type.rawValue)"
-        if let relatedAddress { text += " raddr \(relatedAddress)" }
-        if let relatedPort { text += " rport \(relatedPort)" }
-        for pair in extensions { text += " \(pair.name) \(pair.value)" }
-        return text
+        self = try withUTF8(of: String(value)) { bytes, reader throws(SDPError) in try reader.candidate(bytes, line: 0) }
     }
 
     /// The first value of the named extension.
