@@ -34,8 +34,9 @@ extension XMLElement {
             return
         }
         out.append(UInt8(ascii: ">"))
-        for child in children {
-            switch child {
+        // By index: the array's elements are read in place instead of being copied out one by one.
+        for index in children.indices {
+            switch children[index] {
             case .element(let element): element.write(into: &out, inheritedNamespace: namespace)
             case .text(let text): out.appendEscaped(text, attribute: false)
             }
@@ -47,32 +48,34 @@ extension XMLElement {
 
     private func writeAttributes(into out: inout XMLByteWriter) {
         var declared: [String] = []   // namespaces given generated prefixes ns1, ns2, ... on this element only
-        for attribute in attributes {
+        // Fields are read in place (`attributes[index].name`): binding the whole attribute to a constant would
+        // copy it, retaining its three strings.
+        for index in attributes.indices {
             out.append(UInt8(ascii: " "))
-            if attribute.namespace.isEmpty {
+            if attributes[index].namespace.isEmpty {
                 // The common case: an unqualified attribute.
-            } else if attribute.namespace == xmlNamespaceURI {
+            } else if attributes[index].namespace == xmlNamespaceURI {
                 out.append("xml:")
             } else {
                 let number: Int
-                if let index = declared.firstIndex(of: attribute.namespace) {
-                    number = index + 1
+                if let known = declared.firstIndex(of: attributes[index].namespace) {
+                    number = known + 1
                 } else {
-                    declared.append(attribute.namespace)
+                    declared.append(attributes[index].namespace)
                     number = declared.count
                     out.append("xmlns:ns")
                     out.append(decimal: number)
                     out.append("=\"")
-                    out.appendEscaped(attribute.namespace, attribute: true)
+                    out.appendEscaped(attributes[index].namespace, attribute: true)
                     out.append("\" ")
                 }
                 out.append("ns")
                 out.append(decimal: number)
                 out.append(UInt8(ascii: ":"))
             }
-            out.append(string: attribute.name)
+            out.append(string: attributes[index].name)
             out.append("=\"")
-            out.appendEscaped(attribute.value, attribute: true)
+            out.appendEscaped(attributes[index].value, attribute: true)
             out.append(UInt8(ascii: "\""))
         }
     }
@@ -86,7 +89,7 @@ struct XMLByteWriter: ~Copyable {
     private var count = 0
     private var capacity: Int
 
-    init(capacity: Int = 2048) {
+    init(capacity: Int = 4096) {
         self.capacity = capacity
         base = .allocate(capacity: capacity)
     }
@@ -155,37 +158,44 @@ struct XMLByteWriter: ~Copyable {
     /// Copies runs that need no escaping in one piece. Besides the masked bytes, only 0xEF needs a look: it leads
     /// U+FFFE and U+FFFF, the only non-characters valid UTF-8 can hold (XML 1.0 §2.2 `Char`).
     private mutating func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, attribute: Bool) {
+        guard let base = bytes.baseAddress else { return }
         let specials = attribute ? Self.attributeSpecials : Self.textSpecials
+        let quote = attribute ? UInt8(ascii: "\"") : UInt8(ascii: ">")
+        let count = bytes.count
         var runStart = 0, i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            if b < 64 ? (specials &>> UInt64(b)) & 1 == 0 : b != 0xEF {
-                i += 1
-                continue
-            }
-            var skip = 1
-            if b == 0xEF {
-                guard i + 2 < bytes.count, bytes[i + 1] == 0xBF, bytes[i + 2] == 0xBE || bytes[i + 2] == 0xBF else {
+        while i < count {
+            i = XMLWordScan.skipPlainWords(base, from: i, end: count, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), quote)
+            let wordEnd = Swift.min(i + 8, count)
+            while i < wordEnd {
+                let b = base[i]
+                if b < 64 ? (specials &>> UInt64(b)) & 1 == 0 : b != 0xEF {
                     i += 1
                     continue
                 }
-                skip = 3
+                var skip = 1
+                if b == 0xEF {
+                    guard i + 2 < count, base[i + 1] == 0xBF, base[i + 2] == 0xBE || base[i + 2] == 0xBF else {
+                        i += 1
+                        continue
+                    }
+                    skip = 3
+                }
+                append(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                switch b {
+                case UInt8(ascii: "&"): append("&amp;")
+                case UInt8(ascii: "<"): append("&lt;")
+                case UInt8(ascii: ">"): append("&gt;")
+                case UInt8(ascii: "\""): append("&quot;")
+                case 0x09: append("&#9;")
+                case 0x0A: append("&#10;")
+                case 0x0D: append("&#13;")
+                default: append("\u{FFFD}")   // another C0 control, or U+FFFE / U+FFFF
+                }
+                i += skip
+                runStart = i
             }
-            append(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
-            switch b {
-            case UInt8(ascii: "&"): append("&amp;")
-            case UInt8(ascii: "<"): append("&lt;")
-            case UInt8(ascii: ">"): append("&gt;")
-            case UInt8(ascii: "\""): append("&quot;")
-            case 0x09: append("&#9;")
-            case 0x0A: append("&#10;")
-            case 0x0D: append("&#13;")
-            default: append("\u{FFFD}")   // another C0 control, or U+FFFE / U+FFFF
-            }
-            i += skip
-            runStart = i
         }
-        append(UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+        append(UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
     }
 
     consuming func makeString() -> String {

@@ -116,17 +116,20 @@ struct XMLFastDocumentParser {
         b < 64 && (mask &>> UInt64(b)) & 1 != 0
     }
 
-    /// Name characters below and from 64: `-`, `.`, digits; letters and `_`.
-    private static let nameCharsLow: UInt64 = 0x03FF_6000_0000_0000
-    private static let nameCharsHigh: UInt64 = 0x07FF_FFFE_87FF_FFFE
+    /// The class of each ASCII byte, as the digit `"0"` plus flags: 1 for a name start (letters and `_`), 2 for
+    /// a name character (also digits, `-` and `.`). One load per byte in the name loop; a StaticString is
+    /// constant data, with nothing to initialise or retain.
+    private static let asciiClasses: StaticString =
+        "00000000000000000000000000000000000000000000022022222222220000000333333333333333333333333330000303333333333333333333333333300000"
 
-    private static func isNameStart(_ b: UInt8) -> Bool {
-        b >= 64 && isIn(b &- 64, nameCharsHigh)
+    @inline(__always)
+    private static func asciiClass(_ b: UInt8) -> UInt8 {
+        b < 128 ? asciiClasses.utf8Start[Int(b)] &- UInt8(ascii: "0") : 0
     }
 
-    private static func isNameChar(_ b: UInt8) -> Bool {
-        b < 64 ? isIn(b, nameCharsLow) : isIn(b &- 64, nameCharsHigh)
-    }
+    static func isNameStart(_ b: UInt8) -> Bool { asciiClass(b) & 1 != 0 }
+
+    static func isNameChar(_ b: UInt8) -> Bool { asciiClass(b) & 2 != 0 }
 
     /// A qualified name of ASCII name characters (XML Namespaces §4 `QName`): returns where the prefix ends
     /// (the colon), or -1 without a prefix; nil if there is no valid name here.
@@ -418,6 +421,9 @@ struct XMLFastDocumentParser {
     private mutating func attributes(count: Int) -> [XMLAttribute]? {
         var attributes: [XMLAttribute] = []
         attributes.reserveCapacity(count)
+        // One bit per (length, first and last byte) of the local names so far: only a name whose bit is already
+        // set is compared with the earlier ones, so a tag's attributes cost linear, not quadratic, time.
+        var seen: UInt64 = 0
         for index in 0..<rawCount {
             let a = raw[index]
             let namespace: Int
@@ -432,19 +438,29 @@ struct XMLFastDocumentParser {
             }
             raw[index].namespace = namespace
             let localStart = a.colon < 0 ? a.start : a.colon + 1
+            let bit: UInt64 = 1 &<< UInt64(truncatingIfNeeded: (a.end - localStart) &* 7 &+ Int(bytes[localStart]) &+ Int(bytes[a.end - 1]) &* 3)
             // Same local name and namespace as an earlier attribute (namespaces compare by number: one per name).
-            for other in 0..<index where raw[other].namespace == namespace {
-                let o = raw[other]
-                let otherStart = o.colon < 0 ? o.start : o.colon + 1
-                if o.end - otherStart == a.end - localStart && equalBytes(otherStart, localStart, count: a.end - localStart)
-                    && !isNamespaceDeclaration(o) {
-                    return nil
-                }
-            }
+            if seen & bit != 0, isRepeated(index, localStart: localStart, namespace: namespace) { return nil }
+            seen |= bit
             guard let value = string(a.value) else { return nil }
             attributes.append(XMLAttribute(name: string(localStart, a.end), namespace: namespaceString(namespace), value: value))
         }
         return attributes
+    }
+
+    /// Whether an attribute before `index` (not a namespace declaration) has the local name at `localStart` and
+    /// the same namespace.
+    private func isRepeated(_ index: Int, localStart: Int, namespace: Int) -> Bool {
+        let end = raw[index].end
+        for other in 0..<index where raw[other].namespace == namespace {
+            let o = raw[other]
+            let otherStart = o.colon < 0 ? o.start : o.colon + 1
+            if o.end - otherStart == end - localStart && equalBytes(otherStart, localStart, count: end - localStart)
+                && !isNamespaceDeclaration(o) {
+                return true
+            }
+        }
+        return false
     }
 
     private func isNamespaceDeclaration(_ a: RawAttribute) -> Bool {
@@ -488,22 +504,27 @@ struct XMLFastDocumentParser {
     /// subset (see `checkCharacters`).
     private mutating func attributeValue() -> CharacterData? {
         guard let quote = peek(0), quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else { return nil }
+        guard let base = bytes.baseAddress else { return nil }
         let start = position + 1
         var end = start
         var hasReference = false, ascii = true
-        while end < bytes.count {
-            let b = bytes[end]
-            if Self.isIn(b, Self.attributeStops) {
-                if b == quote { break }
-                if b == UInt8(ascii: "&") {
-                    hasReference = true
-                } else if b != UInt8(ascii: "\"") && b != UInt8(ascii: "'") {
-                    return nil
+        scan: while end < bytes.count {
+            end = XMLWordScan.skipPlainWords(base, from: end, end: bytes.count, quote, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: "<"))
+            let wordEnd = Swift.min(end + 8, bytes.count)
+            while end < wordEnd {
+                let b = base[end]
+                if Self.isIn(b, Self.attributeStops) {
+                    if b == quote { break scan }
+                    if b == UInt8(ascii: "&") {
+                        hasReference = true
+                    } else if b != UInt8(ascii: "\"") && b != UInt8(ascii: "'") {
+                        return nil
+                    }
+                } else if b >= 0x80 {
+                    ascii = false
                 }
-            } else if b >= 0x80 {
-                ascii = false
+                end += 1
             }
-            end += 1
         }
         guard end < bytes.count else { return nil }
         position = end + 1
@@ -549,24 +570,29 @@ struct XMLFastDocumentParser {
     /// Character data up to the next `<`: appended to the open element as one text node, as the libxml2 path
     /// gathers it. `]]>` is not allowed in content (XML 1.0 §2.4).
     private mutating func text() -> Bool {
+        guard let base = bytes.baseAddress else { return false }
         let start = position
         var end = start
         var hasReference = false, ascii = true
-        while end < bytes.count {
-            let b = bytes[end]
-            if Self.isIn(b, Self.textStops) {
-                if b == UInt8(ascii: "<") { break }
-                if b == UInt8(ascii: "&") {
-                    hasReference = true
-                } else if b == UInt8(ascii: ">") {
-                    if end >= start + 2 && bytes[end - 1] == UInt8(ascii: "]") && bytes[end - 2] == UInt8(ascii: "]") { return false }
-                } else {
-                    return false
+        scan: while end < bytes.count {
+            end = XMLWordScan.skipPlainWords(base, from: end, end: bytes.count, UInt8(ascii: "<"), UInt8(ascii: "&"), UInt8(ascii: ">"), UInt8(ascii: ">"))
+            let wordEnd = Swift.min(end + 8, bytes.count)
+            while end < wordEnd {
+                let b = base[end]
+                if Self.isIn(b, Self.textStops) {
+                    if b == UInt8(ascii: "<") { break scan }
+                    if b == UInt8(ascii: "&") {
+                        hasReference = true
+                    } else if b == UInt8(ascii: ">") {
+                        if end >= start + 2 && base[end - 1] == UInt8(ascii: "]") && base[end - 2] == UInt8(ascii: "]") { return false }
+                    } else {
+                        return false
+                    }
+                } else if b >= 0x80 {
+                    ascii = false
                 }
-            } else if b >= 0x80 {
-                ascii = false
+                end += 1
             }
-            end += 1
         }
         position = end
         guard ascii || checkCharacters(start, end),
