@@ -117,10 +117,11 @@ struct XMLFastDocumentParser {
     }
 
     /// The class of each ASCII byte, as the digit `"0"` plus flags: 1 for a name start (letters and `_`), 2 for
-    /// a name character (also digits, `-` and `.`). One load per byte in the name loop; a StaticString is
-    /// constant data, with nothing to initialise or retain.
+    /// a name character (also digits, `-` and `.`), 4 for a character of a plain URI path (see `isPlainURI`:
+    /// letters, digits, `-`, `.`, `_`, `~`, `:`, `/`, `@`). One load per byte in the name and URI loops; a
+    /// StaticString is constant data, with nothing to initialise or retain.
     private static let asciiClasses: StaticString =
-        "00000000000000000000000000000000000000000000022022222222220000000333333333333333333333333330000303333333333333333333333333300000"
+        "00000000000000000000000000000000000000000000066466666666664000004777777777777777777777777770000707777777777777777777777777700040"
 
     @inline(__always)
     private static func asciiClass(_ b: UInt8) -> UInt8 {
@@ -130,6 +131,8 @@ struct XMLFastDocumentParser {
     static func isNameStart(_ b: UInt8) -> Bool { asciiClass(b) & 1 != 0 }
 
     static func isNameChar(_ b: UInt8) -> Bool { asciiClass(b) & 2 != 0 }
+
+    static func isPathChar(_ b: UInt8) -> Bool { asciiClass(b) & 4 != 0 }
 
     /// A qualified name of ASCII name characters (XML Namespaces §4 `QName`): returns where the prefix ends
     /// (the colon), or -1 without a prefix; nil if there is no valid name here.
@@ -175,15 +178,20 @@ struct XMLFastDocumentParser {
     /// Whether the `count` bytes at `a` and at `b` (both inside the input) are the same; eight at a time first.
     private func equalBytes(_ a: Int, _ b: Int, count: Int) -> Bool {
         guard let base = bytes.baseAddress else { return count == 0 }
+        return Self.equalBytes(base + a, base + b, count: count)
+    }
+
+    /// Whether the `count` bytes at `a` and at `b` are the same; eight at a time first.
+    private static func equalBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
         var i = 0
         while i + 8 <= count {
-            let x = UnsafeRawPointer(base + a + i).loadUnaligned(as: UInt64.self)
-            let y = UnsafeRawPointer(base + b + i).loadUnaligned(as: UInt64.self)
-            if x != y { return false }
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
+                return false
+            }
             i += 8
         }
         while i < count {
-            if bytes[a + i] != bytes[b + i] { return false }
+            if a[i] != b[i] { return false }
             i += 1
         }
         return true
@@ -222,12 +230,12 @@ struct XMLFastDocumentParser {
     /// document is found in `namespaces`; a new one is checked once and added. Nil for a name left to libxml2.
     private mutating func intern(_ uri: UnsafeBufferPointer<UInt8>) -> Int? {
         if uri.isEmpty { return Self.noNamespace }
+        guard let bytes = uri.baseAddress else { return Self.noNamespace }
         let found: Int? = namespacePool.withUnsafeBufferPointer { pool in
-            for index in namespaces.indices where namespaces[index].count == uri.count {
-                let start = namespaces[index].poolStart
-                var i = 0
-                while i < uri.count && pool[start + i] == uri[i] { i += 1 }
-                if i == uri.count { return index }
+            guard let poolBase = pool.baseAddress else { return nil }
+            for index in namespaces.indices where namespaces[index].count == uri.count
+                && Self.equalBytes(poolBase + namespaces[index].poolStart, bytes, count: uri.count) {
+                return index
             }
             return nil
         }
@@ -254,10 +262,6 @@ struct XMLFastDocumentParser {
         if bytes.isEmpty { return true }
         func isAlpha(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) }
         func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-        func isPathChar(_ b: UInt8) -> Bool {
-            isAlpha(b) || isDigit(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_")
-                || b == UInt8(ascii: "~") || b == UInt8(ascii: ":") || b == UInt8(ascii: "/") || b == UInt8(ascii: "@")
-        }
         guard isAlpha(bytes[0]) else { return false }
         var i = 1
         while i < bytes.count && bytes[i] != UInt8(ascii: ":") {
@@ -436,7 +440,7 @@ struct XMLFastDocumentParser {
                 guard let resolved = resolve(prefixStart: a.start, count: count) else { return nil }
                 namespace = resolved
             }
-            raw[index].namespace = namespace
+            if namespace != Self.noNamespace { raw[index].namespace = namespace }   // the default otherwise
             let localStart = a.colon < 0 ? a.start : a.colon + 1
             let bit: UInt64 = 1 &<< UInt64(truncatingIfNeeded: (a.end - localStart) &* 7 &+ Int(bytes[localStart]) &+ Int(bytes[a.end - 1]) &* 3)
             // Same local name and namespace as an earlier attribute (namespaces compare by number: one per name).

@@ -12,20 +12,24 @@ enum XMLWordScan {
     }
 
     /// The first index from `start` where the eight bytes starting there hold a C0 control, a byte from 0x80, or
-    /// one of `a`, `b`, `c`, `d`; or the last place where fewer than eight bytes remain before `end`. The caller
-    /// looks at the bytes from there one by one.
+    /// one of `a`, `b`, `c`, `d`; or the last place where fewer than eight bytes remain before `end`; or `end` when
+    /// those last bytes are plain too (tested as the word ending at `end`, overlapping bytes already tested). The
+    /// caller looks at the bytes from the index returned one by one.
     @inline(__always)
     static func skipPlainWords(_ base: UnsafePointer<UInt8>, from start: Int, end: Int,
                                _ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> Int {
         let wa = ones &* UInt64(a), wb = ones &* UInt64(b), wc = ones &* UInt64(c), wd = ones &* UInt64(d)
-        var i = start
-        while end - i >= 8 {
-            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+        func isPlain(_ word: UInt64) -> Bool {
             // Bytes below 0x20 ("hasless"), and bytes from 0x80.
             let unusual = ((word &- ones &* 0x20) & ~word & highs) | (word & highs)
-            if unusual | zeroBytes(word ^ wa) | zeroBytes(word ^ wb) | zeroBytes(word ^ wc) | zeroBytes(word ^ wd) != 0 { break }
+            return unusual | zeroBytes(word ^ wa) | zeroBytes(word ^ wb) | zeroBytes(word ^ wc) | zeroBytes(word ^ wd) == 0
+        }
+        var i = start
+        while end - i >= 8 {
+            guard isPlain(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) else { return i }
             i += 8
         }
+        if i < end && end - start >= 8 && isPlain(UnsafeRawPointer(base + end - 8).loadUnaligned(as: UInt64.self)) { return end }
         return i
     }
 }

@@ -103,7 +103,8 @@ struct FastDocumentParserTests {
         for text in Self.duplicateCases { Self.expectSameAsLibXML2(text) }
     }
 
-    /// The name-character table agrees with XML Namespaces' NCName restricted to ASCII.
+    /// The character table agrees with XML Namespaces' NCName restricted to ASCII, and with the path characters
+    /// of the URIs the fast path accepts.
     @Test func nameCharacterTable() {
         for value in 0...255 {
             let b = UInt8(value)
@@ -111,6 +112,8 @@ struct FastDocumentParserTests {
             let other = (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
             #expect(XMLFastDocumentParser.isNameStart(b) == letter, "byte \(b)")
             #expect(XMLFastDocumentParser.isNameChar(b) == (letter || other), "byte \(b)")
+            let path = letter || (b >= 0x30 && b <= 0x39) || "-.~:/@".utf8.contains(b)
+            #expect(XMLFastDocumentParser.isPathChar(b) == path, "byte \(b)")
         }
     }
 
