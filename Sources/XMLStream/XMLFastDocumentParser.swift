@@ -137,18 +137,20 @@ struct XMLFastDocumentParser {
     /// A qualified name of ASCII name characters (XML Namespaces §4 `QName`): returns where the prefix ends
     /// (the colon), or -1 without a prefix; nil if there is no valid name here.
     private mutating func qualifiedName() -> (start: Int, colon: Int)? {
-        let start = position
-        guard start < bytes.count, Self.isNameStart(bytes[start]) else { return nil }
+        let start = position, count = bytes.count
+        guard start < count, let base = bytes.baseAddress, Self.isNameStart(base[start]) else { return nil }
+        let classes = Self.asciiClasses.utf8Start
         var i = start + 1
         var colon = -1
-        while i < bytes.count {
-            let b = bytes[i]
-            if Self.isNameChar(b) {
+        while i < count {
+            let b = base[i]
+            // Name characters are ASCII: one table load decides.
+            if b < 128 && classes[Int(b)] & 2 != 0 {
                 i += 1
             } else if b == UInt8(ascii: ":") && colon < 0 {
                 colon = i
                 i += 1
-                guard i < bytes.count, Self.isNameStart(bytes[i]) else { return nil }
+                guard i < count, Self.isNameStart(base[i]) else { return nil }
             } else {
                 break
             }
@@ -306,6 +308,8 @@ struct XMLFastDocumentParser {
         var colon: Int
         var end: Int
         var value: CharacterData
+        /// `xmlns` or `xmlns:prefix`: a namespace declaration, not an attribute of the element.
+        var isDeclaration: Bool
         var namespace = XMLFastDocumentParser.noNamespace
     }
 
@@ -321,6 +325,7 @@ struct XMLFastDocumentParser {
         guard let name = qualifiedName() else { return false }   // also rejects "<!" and "<?"
         let nameEnd = position
         rawCount = 0
+        var declarations = 0
         var closed = false
         while true {
             let hadSpace = position < bytes.count && Self.isSpace(bytes[position])
@@ -344,7 +349,11 @@ struct XMLFastDocumentParser {
             position += 1
             skipSpace()
             guard let value = attributeValue() else { return false }
-            let attribute = RawAttribute(start: attributeName.start, colon: attributeName.colon, end: attributeEnd, value: value)
+            let prefixEnd = attributeName.colon < 0 ? attributeEnd : attributeName.colon
+            let isDeclaration = isBytes(attributeName.start, prefixEnd - attributeName.start, "xmlns")
+            if isDeclaration { declarations += 1 }
+            let attribute = RawAttribute(start: attributeName.start, colon: attributeName.colon, end: attributeEnd, value: value,
+                                         isDeclaration: isDeclaration)
             if rawCount < raw.count { raw[rawCount] = attribute } else { raw.append(attribute) }
             rawCount += 1
         }
@@ -352,26 +361,25 @@ struct XMLFastDocumentParser {
 
         // Namespace declarations first: they apply to the element's own name and attributes.
         let bindingsBefore = bindings.count
-        var attributeCount = 0
-        for index in 0..<rawCount {
-            let a = raw[index]
-            let prefixStart: Int, prefixCount: Int
-            if a.colon < 0 && isBytes(a.start, a.end - a.start, "xmlns") {
-                prefixStart = a.start
-                prefixCount = 0
-            } else if a.colon >= 0 && isBytes(a.start, a.colon - a.start, "xmlns") {
-                prefixStart = a.colon + 1
-                prefixCount = a.end - prefixStart
-                // Binding `xml` or `xmlns`, or unbinding a prefix (not allowed in XML 1.0): libxml2 decides.
-                if a.value.start == a.value.end || isBytes(prefixStart, prefixCount, "xml") || isBytes(prefixStart, prefixCount, "xmlns") {
-                    return false
+        let attributeCount = rawCount - declarations
+        if declarations > 0 {
+            for index in 0..<rawCount where raw[index].isDeclaration {
+                let a = raw[index]
+                let prefixStart: Int, prefixCount: Int
+                if a.colon < 0 {
+                    prefixStart = a.start
+                    prefixCount = 0
+                } else {
+                    prefixStart = a.colon + 1
+                    prefixCount = a.end - prefixStart
+                    // Binding `xml` or `xmlns`, or unbinding a prefix (not allowed in XML 1.0): libxml2 decides.
+                    if a.value.start == a.value.end || isBytes(prefixStart, prefixCount, "xml") || isBytes(prefixStart, prefixCount, "xmlns") {
+                        return false
+                    }
                 }
-            } else {
-                attributeCount += 1
-                continue
+                guard let namespace = declaredNamespace(a.value) else { return false }
+                bindings.append(Binding(prefixStart: prefixStart, prefixCount: prefixCount, namespace: namespace))
             }
-            guard let namespace = declaredNamespace(a.value) else { return false }
-            bindings.append(Binding(prefixStart: prefixStart, prefixCount: prefixCount, namespace: namespace))
         }
         // A prefix declared twice on one element is an error.
         if bindings.count - bindingsBefore > 1 {
@@ -430,13 +438,12 @@ struct XMLFastDocumentParser {
         var seen: UInt64 = 0
         for index in 0..<rawCount {
             let a = raw[index]
+            if a.isDeclaration { continue }
             let namespace: Int
             if a.colon < 0 {
-                if isBytes(a.start, a.end - a.start, "xmlns") { continue }
                 namespace = Self.noNamespace
             } else {
                 let count = a.colon - a.start
-                if isBytes(a.start, count, "xmlns") { continue }
                 guard let resolved = resolve(prefixStart: a.start, count: count) else { return nil }
                 namespace = resolved
             }
@@ -460,15 +467,11 @@ struct XMLFastDocumentParser {
             let o = raw[other]
             let otherStart = o.colon < 0 ? o.start : o.colon + 1
             if o.end - otherStart == end - localStart && equalBytes(otherStart, localStart, count: end - localStart)
-                && !isNamespaceDeclaration(o) {
+                && !o.isDeclaration {
                 return true
             }
         }
         return false
-    }
-
-    private func isNamespaceDeclaration(_ a: RawAttribute) -> Bool {
-        a.colon < 0 ? isBytes(a.start, a.end - a.start, "xmlns") : isBytes(a.start, a.colon - a.start, "xmlns")
     }
 
     private mutating func endTag(into root: inout XMLElement?) -> Bool {
