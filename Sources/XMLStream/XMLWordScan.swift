@@ -11,25 +11,34 @@ enum XMLWordScan {
         (word &- ones) & ~word & highs
     }
 
-    /// The first index from `start` where the eight bytes starting there hold a C0 control, a byte from 0x80, or
-    /// one of `a`, `b`, `c`, `d`; or the last place where fewer than eight bytes remain before `end`; or `end` when
-    /// those last bytes are plain too (tested as the word ending at `end`, overlapping bytes already tested). The
-    /// caller looks at the bytes from the index returned one by one.
+    /// The index of the first byte from `start` that is a C0 control, a byte from 0x80, or one of `a`, `b`, `c`,
+    /// `d`, or `end` if there is none; when fewer than eight bytes are left of a string shorter than eight, the
+    /// index where the caller must go on byte by byte. Bytes from the index returned are looked at one by one.
+    ///
+    /// In each flag word the lowest flagged byte is exact (a borrow only carries upwards, so a false flag sits
+    /// above a true one), which gives the first byte to look at.
     @inline(__always)
     static func skipPlainWords(_ base: UnsafePointer<UInt8>, from start: Int, end: Int,
                                _ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> Int {
         let wa = ones &* UInt64(a), wb = ones &* UInt64(b), wc = ones &* UInt64(c), wd = ones &* UInt64(d)
-        func isPlain(_ word: UInt64) -> Bool {
+        /// The high bit of each byte of the eight at `offset` that needs a look (byte 0 in the lowest bits).
+        func flags(at offset: Int) -> UInt64 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
             // Bytes below 0x20 ("hasless"), and bytes from 0x80.
             let unusual = ((word &- ones &* 0x20) & ~word & highs) | (word & highs)
-            return unusual | zeroBytes(word ^ wa) | zeroBytes(word ^ wb) | zeroBytes(word ^ wc) | zeroBytes(word ^ wd) == 0
+            return unusual | zeroBytes(word ^ wa) | zeroBytes(word ^ wb) | zeroBytes(word ^ wc) | zeroBytes(word ^ wd)
         }
         var i = start
         while end - i >= 8 {
-            guard isPlain(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) else { return i }
+            let flagged = flags(at: i)
+            if flagged != 0 { return i + flagged.trailingZeroBitCount / 8 }
             i += 8
         }
-        if i < end && end - start >= 8 && isPlain(UnsafeRawPointer(base + end - 8).loadUnaligned(as: UInt64.self)) { return end }
+        if i < end && end - start >= 8 {
+            // The last word, overlapping bytes already found plain: its first flagged byte is at or after `i`.
+            let flagged = flags(at: end - 8)
+            return flagged == 0 ? end : end - 8 + flagged.trailingZeroBitCount / 8
+        }
         return i
     }
 }
