@@ -149,17 +149,14 @@ struct XMLByteWriter: ~Copyable {
         copy.withUTF8 { appendEscaped($0, attribute: attribute) }
     }
 
-    /// Bytes below 64 that need work, as bit masks: in text `&`, `<`, `>` (for `]]>`) and C0 controls other than
-    /// tab and newline; in attribute values also `"`, tab and newline (attribute-value normalisation would turn
-    /// them into spaces, XML 1.0 §3.3.3).
-    private static let textSpecials: UInt64 = 0x5000_0040_FFFF_F9FF
-    private static let attributeSpecials: UInt64 = 0x5000_0044_FFFF_FFFF
-
     /// Copies runs that need no escaping in one piece. Besides the masked bytes, only 0xEF needs a look: it leads
     /// U+FFFE and U+FFFF, the only non-characters valid UTF-8 can hold (XML 1.0 §2.2 `Char`).
     private mutating func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, attribute: Bool) {
         guard let base = bytes.baseAddress else { return }
-        let specials = attribute ? Self.attributeSpecials : Self.textSpecials
+        // In text `&`, `<`, `>` (for `]]>`) and C0 controls other than tab and newline; in attribute values also
+        // `"`, tab and newline (attribute-value normalisation would turn them into spaces, XML 1.0 §3.3.3).
+        let special = attribute ? XMLWordScan.attributeSpecial : XMLWordScan.textSpecial
+        let classes = XMLWordScan.asciiClasses.utf8Start
         let quote = attribute ? UInt8(ascii: "\"") : UInt8(ascii: ">")
         let count = bytes.count
         var runStart = 0, i = 0
@@ -168,7 +165,7 @@ struct XMLByteWriter: ~Copyable {
             let wordEnd = Swift.min(i + 8, count)
             while i < wordEnd {
                 let b = base[i]
-                if b < 64 ? (specials &>> UInt64(b)) & 1 == 0 : b != 0xEF {
+                if b < 128 ? classes[Int(b)] & special == 0 : b != 0xEF {
                     i += 1
                     continue
                 }

@@ -116,36 +116,24 @@ struct XMLFastDocumentParser {
         b < 64 && (mask &>> UInt64(b)) & 1 != 0
     }
 
-    /// The class of each ASCII byte, as the digit `"0"` plus flags: 1 for a name start (letters and `_`), 2 for
-    /// a name character (also digits, `-` and `.`), 4 for a character of a plain URI path (see `isPlainURI`:
-    /// letters, digits, `-`, `.`, `_`, `~`, `:`, `/`, `@`). One load per byte in the name and URI loops; a
-    /// StaticString is constant data, with nothing to initialise or retain.
-    private static let asciiClasses: StaticString =
-        "00000000000000000000000000000000000000000000066466666666664000004777777777777777777777777770000707777777777777777777777777700040"
+    static func isNameStart(_ b: UInt8) -> Bool { XMLWordScan.asciiClass(b) & XMLWordScan.nameStart != 0 }
 
-    @inline(__always)
-    private static func asciiClass(_ b: UInt8) -> UInt8 {
-        b < 128 ? asciiClasses.utf8Start[Int(b)] &- UInt8(ascii: "0") : 0
-    }
+    static func isNameChar(_ b: UInt8) -> Bool { XMLWordScan.asciiClass(b) & XMLWordScan.nameChar != 0 }
 
-    static func isNameStart(_ b: UInt8) -> Bool { asciiClass(b) & 1 != 0 }
-
-    static func isNameChar(_ b: UInt8) -> Bool { asciiClass(b) & 2 != 0 }
-
-    static func isPathChar(_ b: UInt8) -> Bool { asciiClass(b) & 4 != 0 }
+    static func isPathChar(_ b: UInt8) -> Bool { XMLWordScan.asciiClass(b) & XMLWordScan.uriPathChar != 0 }
 
     /// A qualified name of ASCII name characters (XML Namespaces §4 `QName`): returns where the prefix ends
     /// (the colon), or -1 without a prefix; nil if there is no valid name here.
     private mutating func qualifiedName() -> (start: Int, colon: Int)? {
         let start = position, count = bytes.count
         guard start < count, let base = bytes.baseAddress, Self.isNameStart(base[start]) else { return nil }
-        let classes = Self.asciiClasses.utf8Start
+        let classes = XMLWordScan.asciiClasses.utf8Start
         var i = start + 1
         var colon = -1
         while i < count {
             let b = base[i]
             // Name characters are ASCII: one table load decides.
-            if b < 128 && classes[Int(b)] & 2 != 0 {
+            if b < 128 && classes[Int(b)] & XMLWordScan.nameChar != 0 {
                 i += 1
             } else if b == UInt8(ascii: ":") && colon < 0 {
                 colon = i

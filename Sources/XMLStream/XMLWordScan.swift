@@ -2,6 +2,27 @@
 /// are mostly letters and digits, and testing eight of them at once with integer arithmetic costs about as much
 /// as testing one byte by byte. Used by the fast document parser and by the serializer's escaping.
 enum XMLWordScan {
+    /// The class of each ASCII byte, as flags added to "@" (0x40, so the flags are the low five bits): one load
+    /// decides, and a StaticString is constant data with nothing to initialise or retain.
+    static let asciiClasses: StaticString =
+        "XXXXXXXXXPPXXXXXXXXXXXXXXXXXXXXX@@P@@@X@@@@@@FFDFFFFFFFFFFD@X@X@DGGGGGGGGGGGGGGGGGGGGGGGGGG@@@@G@GGGGGGGGGGGGGGGGGGGGGGGGGG@@@D@"
+    /// A name start (letters and `_`), XML Namespaces §3 `NCName` restricted to ASCII.
+    static let nameStart: UInt8 = 1
+    /// A name character: also digits, `-` and `.`.
+    static let nameChar: UInt8 = 2
+    /// A character of a plain URI path: letters, digits, `-`, `.`, `_`, `~`, `:`, `/`, `@`.
+    static let uriPathChar: UInt8 = 4
+    /// Escaped in text: `&`, `<`, `>` and C0 controls other than tab and newline.
+    static let textSpecial: UInt8 = 8
+    /// Escaped in a double-quoted attribute value: `&`, `<`, `>`, `"` and every C0 control.
+    static let attributeSpecial: UInt8 = 16
+
+    /// The flags of `b`; none for bytes from 0x80.
+    @inline(__always)
+    static func asciiClass(_ b: UInt8) -> UInt8 {
+        b < 128 ? asciiClasses.utf8Start[Int(b)] & 0x1F : 0
+    }
+
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 

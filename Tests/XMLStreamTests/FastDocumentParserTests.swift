@@ -114,6 +114,10 @@ struct FastDocumentParserTests {
             #expect(XMLFastDocumentParser.isNameChar(b) == (letter || other), "byte \(b)")
             let path = letter || (b >= 0x30 && b <= 0x39) || "-.~:/@".utf8.contains(b)
             #expect(XMLFastDocumentParser.isPathChar(b) == path, "byte \(b)")
+            let text = (b < 0x20 && b != 0x09 && b != 0x0A) || "&<>".utf8.contains(b)
+            let attribute = b < 0x20 || "&<>\"".utf8.contains(b)
+            #expect((XMLWordScan.asciiClass(b) & XMLWordScan.textSpecial != 0) == text, "byte \(b)")
+            #expect((XMLWordScan.asciiClass(b) & XMLWordScan.attributeSpecial != 0) == attribute, "byte \(b)")
         }
     }
 
