@@ -64,7 +64,7 @@ struct XMLFastDocumentParser {
     /// The root element, or nil when the input is outside the subset (or not well-formed).
     ///
     /// The characters allowed are checked where they can occur: names, white space and markup are matched
-    /// byte by byte against ASCII, so only text and attribute values (`characterData`) can hold anything else.
+    /// byte by byte against ASCII, so only text and attribute values (`checkCharacters`) can hold anything else.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, limits: XMLStreamLimits) -> XMLElement? {
         guard bytes.count <= limits.maxStanzaBytes else { return nil }
         var parser = XMLFastDocumentParser(bytes: bytes, limits: limits)
