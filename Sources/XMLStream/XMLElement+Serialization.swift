@@ -8,74 +8,207 @@ extension XMLElement {
     /// (C0 controls other than tab, newline and carriage return) are replaced by U+FFFD so the output is
     /// always well-formed.
     public func serialized(defaultNamespace: String = "") -> String {
-        String(decoding: serializedBytes(defaultNamespace: defaultNamespace), as: UTF8.self)
+        var out = XMLByteWriter()
+        write(into: &out, inheritedNamespace: defaultNamespace)
+        return out.makeString()
     }
 
     /// The UTF-8 bytes of `serialized(defaultNamespace:)`.
-    ///
-    /// Written into one byte buffer: appending bytes is a copy, where appending to a `String` re-checks its
-    /// storage on every piece, and text that needs no escaping (nearly all of it) is copied in one go.
     public func serializedBytes(defaultNamespace: String = "") -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(1024)
+        var out = XMLByteWriter()
         write(into: &out, inheritedNamespace: defaultNamespace)
-        return out
+        return out.makeArray()
     }
 
-    private func write(into out: inout [UInt8], inheritedNamespace: String) {
+    private func write(into out: inout XMLByteWriter, inheritedNamespace: String) {
         out.append(UInt8(ascii: "<"))
-        XMLEscaping.appendRaw(name, to: &out)
+        out.append(string: name)
         if namespace != inheritedNamespace {
-            XMLEscaping.appendRaw(" xmlns=\"", to: &out)
-            XMLEscaping.appendAttribute(namespace, to: &out)
+            out.append(" xmlns=\"")
+            out.appendEscaped(namespace, attribute: true)
             out.append(UInt8(ascii: "\""))
         }
         if !attributes.isEmpty { writeAttributes(into: &out) }
         if children.isEmpty {
-            out.append(UInt8(ascii: "/"))
-            out.append(UInt8(ascii: ">"))
+            out.append("/>")
             return
         }
         out.append(UInt8(ascii: ">"))
-        for child in children {
-            switch child {
+        // By index: the array's elements are read in place instead of being copied out one by one.
+        for index in children.indices {
+            switch children[index] {
             case .element(let element): element.write(into: &out, inheritedNamespace: namespace)
-            case .text(let text): XMLEscaping.appendText(text, to: &out)
+            case .text(let text): out.appendEscaped(text, attribute: false)
             }
         }
-        out.append(UInt8(ascii: "<"))
-        out.append(UInt8(ascii: "/"))
-        XMLEscaping.appendRaw(name, to: &out)
+        out.append("</")
+        out.append(string: name)
         out.append(UInt8(ascii: ">"))
     }
 
-    private func writeAttributes(into out: inout [UInt8]) {
-        var declared: [(namespace: String, prefix: String)] = []   // generated prefixes, for this element only
-        for attribute in attributes {
+    private func writeAttributes(into out: inout XMLByteWriter) {
+        var declared: [String] = []   // namespaces given generated prefixes ns1, ns2, ... on this element only
+        // Fields are read in place (`attributes[index].name`): binding the whole attribute to a constant would
+        // copy it, retaining its three strings.
+        for index in attributes.indices {
             out.append(UInt8(ascii: " "))
-            if attribute.namespace.isEmpty {
+            if attributes[index].namespace.isEmpty {
                 // The common case: an unqualified attribute.
-            } else if attribute.namespace == xmlNamespaceURI {
-                XMLEscaping.appendRaw("xml:", to: &out)
+            } else if attributes[index].namespace == xmlNamespaceURI {
+                out.append("xml:")
             } else {
-                let prefix: String
-                if let existing = declared.first(where: { $0.namespace == attribute.namespace }) {
-                    prefix = existing.prefix
+                let number: Int
+                if let known = declared.firstIndex(of: attributes[index].namespace) {
+                    number = known + 1
                 } else {
-                    prefix = "ns\(declared.count + 1)"
-                    declared.append((attribute.namespace, prefix))
-                    XMLEscaping.appendRaw("xmlns:\(prefix)=\"", to: &out)
-                    XMLEscaping.appendAttribute(attribute.namespace, to: &out)
-                    XMLEscaping.appendRaw("\" ", to: &out)
+                    declared.append(attributes[index].namespace)
+                    number = declared.count
+                    out.append("xmlns:ns")
+                    out.append(decimal: number)
+                    out.append("=\"")
+                    out.appendEscaped(attributes[index].namespace, attribute: true)
+                    out.append("\" ")
                 }
-                XMLEscaping.appendRaw(prefix, to: &out)
+                out.append("ns")
+                out.append(decimal: number)
                 out.append(UInt8(ascii: ":"))
             }
-            XMLEscaping.appendRaw(attribute.name, to: &out)
-            out.append(UInt8(ascii: "="))
+            out.append(string: attributes[index].name)
+            out.append("=\"")
+            out.appendEscaped(attributes[index].value, attribute: true)
             out.append(UInt8(ascii: "\""))
-            XMLEscaping.appendAttribute(attribute.value, to: &out)
-            out.append(UInt8(ascii: "\""))
+        }
+    }
+}
+
+/// The serializer's output: one growing byte buffer, written through a pointer. Appending a byte is a store and
+/// a capacity check (no uniqueness check as for an Array), and a run of text that needs no escaping is copied in
+/// one piece. The String is made once at the end.
+struct XMLByteWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
+
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if capacity - count < extra { grow(to: count + extra) }
+    }
+
+    private mutating func grow(to needed: Int) {
+        let newCapacity = Swift.max(needed, capacity * 2)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.initialize(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (base + count).initialize(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// Markup.
+    mutating func append(_ literal: StaticString) {
+        append(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// The UTF-8 bytes of `text` unchanged (names).
+    mutating func append(string text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ append($0) }) != nil { return }
+        var copy = text
+        copy.withUTF8 { append($0) }
+    }
+
+    mutating func append(decimal value: Int) {
+        if value >= 10 { append(decimal: value / 10) }
+        append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+
+    /// `text` escaped for character data (`attribute` false) or for a double-quoted attribute value.
+    mutating func appendEscaped(_ text: String, attribute: Bool) {
+        if text.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, attribute: attribute) }) != nil { return }
+        var copy = text
+        copy.withUTF8 { appendEscaped($0, attribute: attribute) }
+    }
+
+    /// Copies runs that need no escaping in one piece. Besides the masked bytes, only 0xEF needs a look: it leads
+    /// U+FFFE and U+FFFF, the only non-characters valid UTF-8 can hold (XML 1.0 §2.2 `Char`).
+    private mutating func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, attribute: Bool) {
+        guard let base = bytes.baseAddress else { return }
+        // In text `&`, `<`, `>` (for `]]>`) and C0 controls other than tab and newline; in attribute values also
+        // `"`, tab and newline (attribute-value normalisation would turn them into spaces, XML 1.0 §3.3.3).
+        let special = attribute ? XMLWordScan.attributeSpecial : XMLWordScan.textSpecial
+        let classes = XMLWordScan.asciiClasses.utf8Start
+        let quote = attribute ? UInt8(ascii: "\"") : UInt8(ascii: ">")
+        let count = bytes.count
+        var runStart = 0, i = 0
+        while i < count {
+            i = XMLWordScan.skipPlainWords(base, from: i, end: count, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), quote)
+            let wordEnd = Swift.min(i + 8, count)
+            while i < wordEnd {
+                let b = base[i]
+                if b < 128 ? classes[Int(b)] & special == 0 : b != 0xEF {
+                    i += 1
+                    continue
+                }
+                var skip = 1
+                if b == 0xEF {
+                    guard i + 2 < count, base[i + 1] == 0xBF, base[i + 2] == 0xBE || base[i + 2] == 0xBF else {
+                        i += 1
+                        continue
+                    }
+                    skip = 3
+                }
+                append(UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                switch b {
+                case UInt8(ascii: "&"): append("&amp;")
+                case UInt8(ascii: "<"): append("&lt;")
+                case UInt8(ascii: ">"): append("&gt;")
+                case UInt8(ascii: "\""): append("&quot;")
+                case 0x09: append("&#9;")
+                case 0x0A: append("&#10;")
+                case 0x0D: append("&#13;")
+                default: append("\u{FFFD}")   // another C0 control, or U+FFFE / U+FFFF
+                }
+                i += skip
+                runStart = i
+            }
+        }
+        append(UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
+    }
+
+    consuming func makeString() -> String {
+        let count = self.count, base = self.base
+        return String(unsafeUninitializedCapacity: count) { target in
+            guard let start = target.baseAddress else { return 0 }
+            start.initialize(from: base, count: count)
+            return count
+        }
+    }
+
+    consuming func makeArray() -> [UInt8] {
+        let count = self.count, base = self.base
+        return [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
+            if let start = target.baseAddress { start.initialize(from: base, count: count) }
+            initialized = count
         }
     }
 }
@@ -117,46 +250,16 @@ public enum XMLEscaping {
 
     /// Appends `text` escaped for character data, as bytes.
     public static func appendText(_ text: String, to out: inout [UInt8]) {
-        if appendVerbatim(text, attribute: false, to: &out) { return }
-        var escaped = ""
-        appendText(text, to: &escaped)
-        appendRaw(escaped, to: &out)
+        var writer = XMLByteWriter(capacity: text.utf8.count + 16)
+        writer.appendEscaped(text, attribute: false)
+        out.append(contentsOf: writer.makeArray())
     }
 
     /// Appends `value` escaped for a double-quoted attribute, as bytes.
     public static func appendAttribute(_ value: String, to out: inout [UInt8]) {
-        if appendVerbatim(value, attribute: true, to: &out) { return }
-        var escaped = ""
-        appendAttribute(value, to: &escaped)
-        appendRaw(escaped, to: &out)
-    }
-
-    /// Appends the UTF-8 bytes of `text` unchanged (names, markup).
-    @inline(__always)
-    static func appendRaw(_ text: String, to out: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { out.append(contentsOf: $0) }
-    }
-
-    /// Copies `text` in one piece when no byte needs escaping, and says whether it did. Bytes that may need
-    /// work: the markup characters, C0 controls (tab and newline are fine in text), and 0xEF, the lead byte of
-    /// the non-characters U+FFFE and U+FFFF; everything else in valid UTF-8 is an XML `Char` (surrogates cannot
-    /// occur in a Swift string).
-    private static func appendVerbatim(_ text: String, attribute: Bool, to out: inout [UInt8]) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            for b in bytes {
-                switch b {
-                case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), 0xEF: return false
-                case UInt8(ascii: "\""): if attribute { return false }
-                case 0x09, 0x0A: if attribute { return false }
-                case 0x00..<0x20: return false
-                default: break
-                }
-            }
-            out.append(contentsOf: bytes)
-            return true
-        }
+        var writer = XMLByteWriter(capacity: value.utf8.count + 16)
+        writer.appendEscaped(value, attribute: true)
+        out.append(contentsOf: writer.makeArray())
     }
 
     /// Whether a scalar can appear in an XML 1.0 document at all (XML 1.0 §2.2 `Char`).

@@ -58,6 +58,69 @@ struct FastDocumentParserTests {
         Self.expectSameAsLibXML2(text)
     }
 
+    /// Values and text long enough for the word-at-a-time scan, with the byte that matters at every offset
+    /// within and across the eight-byte words.
+    static let wordScanCases: [String] = {
+        var cases: [String] = []
+        for offset in 0..<19 {
+            let pad = String(repeating: "a", count: offset)
+            for special in ["&amp;", "<", "\u{1}", "\r", "\t", "\"", "é", "\u{FFFE}", "]]>", "&#x1F600;", "&bogus;"] {
+                cases.append("<a x='\(pad)\(special)0123456789abcdef'/>")
+                cases.append("<a x=\"\(pad)\(special)0123456789abcdef\"/>")
+                cases.append("<a>\(pad)\(special)0123456789abcdef</a>")
+            }
+        }
+        return cases
+    }()
+
+    @Test func wordScanEdges() {
+        for text in Self.wordScanCases { Self.expectSameAsLibXML2(text) }
+    }
+
+    /// Namespace names are interned per document: the same name declared again (also through a reference),
+    /// rebound prefixes, and names that differ only at the end.
+    static let namespaceCases: [String] = [
+        "<a xmlns='urn:x:1'><b xmlns='urn:x:1'/><c xmlns='urn:x:2'><d xmlns='urn:x:1'/></c></a>",
+        "<a xmlns='urn:x:1'><b xmlns='urn:x&#58;1'/><c xmlns='urn&#x3A;x:2'/></a>",
+        "<p:a xmlns:p='urn:x:1' xmlns:q='urn:x:1' p:k='1'><q:b xmlns:p='urn:x:2' p:k='2' q:k='3'/></p:a>",
+        "<a xmlns:p='urn:x:1' xmlns:q='urn:x:1' p:k='1' q:k='2'/>", "<a xmlns:p='urn:x:1' p:k='1' k='2'/>",
+        "<a xmlns='urn:x:1'><b xmlns=''><c/></b><d/></a>", "<a xmlns='urn:x:1' xmlns:p='urn:x:1'><p:b/></a>",
+        "<a xmlns:p='http://www.w3.org/XML/1998/namespace'/>", "<a xmlns='urn:x:1'><b xmlns='urn:x:1?q'/></a>",
+    ]
+
+    @Test func internedNamespaces() {
+        for text in Self.namespaceCases { Self.expectSameAsLibXML2(text) }
+    }
+
+    /// Attribute names that share length, first and last byte (same filter bit) but differ, and real repeats.
+    static let duplicateCases: [String] = [
+        "<a abc='1' axc='2' ayc='3'/>", "<a abc='1' axc='2' abc='3'/>", "<a ab='1' ba='2' ab='3'/>",
+        "<a k1='1' k2='2' k3='3' k4='4' k5='5' k6='6' k7='7' k8='8' k9='9' k1='0'/>",
+        "<a xmlns:p='urn:p' p:abc='1' abc='2' p:axc='3'/>", "<a xmlns:p='urn:p' p:abc='1' p:abc='2'/>",
+    ]
+
+    @Test func duplicateAttributes() {
+        for text in Self.duplicateCases { Self.expectSameAsLibXML2(text) }
+    }
+
+    /// The character table agrees with XML Namespaces' NCName restricted to ASCII, and with the path characters
+    /// of the URIs the fast path accepts.
+    @Test func nameCharacterTable() {
+        for value in 0...255 {
+            let b = UInt8(value)
+            let letter = (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "_")
+            let other = (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
+            #expect(XMLFastDocumentParser.isNameStart(b) == letter, "byte \(b)")
+            #expect(XMLFastDocumentParser.isNameChar(b) == (letter || other), "byte \(b)")
+            let path = letter || (b >= 0x30 && b <= 0x39) || "-.~:/@".utf8.contains(b)
+            #expect(XMLFastDocumentParser.isPathChar(b) == path, "byte \(b)")
+            let text = (b < 0x20 && b != 0x09 && b != 0x0A) || "&<>".utf8.contains(b)
+            let attribute = b < 0x20 || "&<>\"".utf8.contains(b)
+            #expect((XMLWordScan.asciiClass(b) & XMLWordScan.textSpecial != 0) == text, "byte \(b)")
+            #expect((XMLWordScan.asciiClass(b) & XMLWordScan.attributeSpecial != 0) == attribute, "byte \(b)")
+        }
+    }
+
     @Test func limitsAreLeftToLibXML2() {
         Self.expectSameAsLibXML2("<a><b><c/></b></a>", limits: XMLStreamLimits(maxDepth: 2))
         Self.expectSameAsLibXML2("<a><b><c/></b></a>", limits: XMLStreamLimits(maxDepth: 3))

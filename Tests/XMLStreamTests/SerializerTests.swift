@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import XMLStream
 
@@ -9,6 +10,48 @@ struct SerializerTests {
         let text = e.serialized()
         #expect(text == "<body xmlns=\"jabber:client\" q=\"a&quot;b'c&lt;d&gt;&amp;e&#9;f&#10;g&#13;h\">x &lt; y &amp;&amp; y &gt; z ]]&gt; &#13; done</body>")
         #expect(try XMLElement(parsing: text) == e)
+    }
+
+    /// The escaper scans eight bytes at a time: every special character at every offset within and across the
+    /// words is escaped exactly as the scalar-by-scalar rules (the `String` overloads) escape it.
+    @Test func escapingAtEveryOffset() throws {
+        for offset in 0..<19 {
+            let pad = String(repeating: "a", count: offset)
+            for special in ["&", "<", ">", "\"", "'", "\t", "\n", "\r", "\u{7}", "é", "\u{FFFE}", "\u{FFFF}", "\u{FFFD}", "\u{F000}", "]]>"] {
+                let value = pad + special + "0123456789abcdef" + special
+                var expectedText = "", expectedAttribute = ""
+                XMLEscaping.appendText(value, to: &expectedText)
+                XMLEscaping.appendAttribute(value, to: &expectedAttribute)
+                var e = XMLElement(name: "a")
+                e[attribute: "v"] = value
+                e.append(text: value)
+                let text = e.serialized()
+                #expect(text == "<a v=\"\(expectedAttribute)\">\(expectedText)</a>")
+                #expect(e.serializedBytes() == Array(text.utf8))
+                var bytes: [UInt8] = []
+                XMLEscaping.appendText(value, to: &bytes)
+                #expect(bytes == Array(expectedText.utf8))
+                bytes = []
+                XMLEscaping.appendAttribute(value, to: &bytes)
+                #expect(bytes == Array(expectedAttribute.utf8))
+                let back = try XMLElement(parsing: text)
+                let clean = value.replacingOccurrences(of: "\u{7}", with: "\u{FFFD}").replacingOccurrences(of: "\u{FFFE}", with: "\u{FFFD}")
+                    .replacingOccurrences(of: "\u{FFFF}", with: "\u{FFFD}")
+                #expect(back[attribute: "v"] == clean)
+                #expect(back.text == clean)
+            }
+        }
+    }
+
+    /// A document larger than the writer's first buffer, and generated prefixes past ns9.
+    @Test func largeDocumentAndManyPrefixes() throws {
+        var root = XMLElement(name: "root", namespace: "urn:a")
+        for i in 0..<12 { root.setAttribute("k", namespace: "urn:n\(i)", value: "\(i)") }
+        for i in 0..<500 { root.append(XMLElement("c", ["i": "\(i)"], text: "text \(i) & more")) }
+        let text = root.serialized()
+        #expect(text.utf8.count > 8192)
+        #expect(text.contains("xmlns:ns12=\"urn:n11\" ns12:k=\"11\""))
+        #expect(try XMLElement(parsing: text) == root)
     }
 
     @Test func characterThatXMLCannotCarryIsReplaced() throws {
