@@ -55,6 +55,7 @@ extension JingleSDPMapper {
         var names: [String] = []
         names.reserveCapacity(sdp.media.count)
         var seen: Set<String> = []
+        let few = sdp.media.count <= 8
         for (index, section) in sdp.media.enumerated() {
             let name: String
             if let mid = mids.map({ $0[index].mid }) ?? section.mid {
@@ -63,7 +64,8 @@ extension JingleSDPMapper {
                 let unique = sdp.media.filter { $0.media == section.media }.count == 1
                 name = unique ? section.media : "\(section.media)\(index)"
             }
-            guard seen.insert(name).inserted else {
+            // A few names are compared; many are hashed.
+            guard few ? !names.contains(name) : seen.insert(name).inserted else {
                 throw JingleSDPError(.duplicateName, "m-line \(index + 1) repeats the name '\(name)': a=mid values must be unique (RFC 5888 §4)")
             }
             names.append(name)
@@ -140,6 +142,7 @@ extension JingleSDPMapper {
                 }
             }
         }
+        formats.index()
         if !d.extmapAllowMixed && session.extmapAllowMixed { d.extmapAllowMixed = true }
         d.sources = sources
         if !cryptos.isEmpty { d.encryption = RTPEncryption(cryptos: cryptos) }
@@ -150,31 +153,36 @@ extension JingleSDPMapper {
             guard let id = ASCIIText.integer(format, as: UInt8.self), id <= 127 else {
                 throw JingleSDPError(.invalidValue, "m=\(section.media) (content '\(name)'): payload type '\(format)' is not a number 0-127 (RFC 3551 §6)")
             }
-            var pt = RTPPayloadType(id: id, ptime: ptime, maxptime: maxptime)
+            var name: String?, clockrate: UInt32?, channels: UInt8?
             // An a=rtpmap names its payload type in decimal: only the same spelling on the m= line matches it.
             if let map = FormatTable.isCanonical(format, id) ? formats.rtpmap(id) : nil {
                 guard (map.channels ?? 1) <= UInt32(UInt8.max) else {
                     throw JingleSDPError(.invalidValue, "a=rtpmap:\(format): \(map.channels ?? 0) channels do not fit XEP-0167's channels attribute")
                 }
-                pt.name = map.encodingName
-                pt.clockrate = map.clockRate
-                pt.channels = map.channels.map { UInt8($0) }
+                name = map.encodingName
+                clockrate = map.clockRate
+                channels = map.channels.map { UInt8($0) }
             } else if let known = Self.staticCodec(id) {
                 // RFC 3551 §6: a static payload type needs no rtpmap; Jingle still names it (XEP-0167 Example 1).
-                pt.name = known.encodingName
+                name = known.encodingName
             }
+            var parameters: [RTPParameter] = []
             if let fmtp = formats.formatParameters(format, id) {
                 // XEP-0167 §4 requires a name: a nameless value (`0-15`, RFC 4733 §7.1.1) gets name=''.
-                pt.parameters = fmtp.parameters.map { RTPParameter(name: $0.name ?? "", value: $0.value) }
+                parameters = fmtp.parameters.map { RTPParameter(name: $0.name ?? "", value: $0.value) }
             }
+            var feedback: [RTCPFeedback] = [], trrInt: RTCPFeedbackTRRInt?
             formats.forEachFeedback(format, id) { fb in
                 if let trr = fb.trrInterval {
-                    if pt.rtcpFeedbackTRRInt == nil { pt.rtcpFeedbackTRRInt = RTCPFeedbackTRRInt(value: trr) }
+                    if trrInt == nil { trrInt = RTCPFeedbackTRRInt(value: trr) }
                 } else {
-                    pt.rtcpFeedback.append(RTCPFeedback(type: fb.type, subtype: fb.parameter))
+                    feedback.append(RTCPFeedback(type: fb.type, subtype: fb.parameter))
                 }
             }
-            d.payloadTypes.append(pt)
+            // Built in place, once: setting fields of a payload type after the fact copied it.
+            d.payloadTypes.append(RTPPayloadType(id: id, name: name, clockrate: clockrate, channels: channels, ptime: ptime,
+                                                 maxptime: maxptime, parameters: parameters, rtcpFeedback: feedback,
+                                                 rtcpFeedbackTRRInt: trrInt))
         }
         return d
     }

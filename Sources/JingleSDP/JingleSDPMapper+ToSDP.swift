@@ -46,7 +46,7 @@ extension JingleSDPMapper {
         }
         if iceLite { sdp.attributes.append(.iceLite) }
         if anyICE && options.announceTrickle { sdp.attributes.append(.iceOptions(["trickle"])) }
-        Self.shareBundlePorts(&sdp, groups: payload.groups)
+        Self.shareBundlePorts(&sdp, groups: payload.groups, mids: payload.contents.map(\.name))
         try Self.validate(sdp)
         return sdp
     }
@@ -81,7 +81,8 @@ extension JingleSDPMapper {
         // Transport first: its fingerprint decides the RTP profile.
         var hasFingerprint = false
         var connection: SDPConnection? = SDPConnection(address: "0.0.0.0")
-        var transportAttributes: [SDPAttribute] = []
+        // Transport then description attributes go straight into the m-line's list (no partial lists to join).
+        attributes.reserveCapacity(32)
         var dataAttributes: [SDPAttribute] = []
         var sctp: SCTPMap?
         if let transport = content.transport, rejected == nil {
@@ -91,7 +92,7 @@ extension JingleSDPMapper {
                 if let setup = ice.fingerprints.first?.setup, setup == .actpass, action == .sessionAccept || action == .contentAccept {
                     throw JingleSDPError(.invalidSetupRole, "content '\(content.name)': an answer must choose setup='active' or 'passive', not actpass (RFC 5763 §5, XEP-0320 §3)")
                 }
-                transportAttributes = iceAttributes(ice)
+                iceAttributes(ice, into: &attributes)
                 if let best = Self.defaultCandidate(ice.candidates) {
                     section.port = best.port
                     connection = SDPConnection(addressType: Self.isIPv6(best.ip) ? "IP6" : "IP4", address: best.ip)
@@ -114,14 +115,13 @@ extension JingleSDPMapper {
                 connection = SDPConnection(addressType: Self.isIPv6(rtp.ip) ? "IP6" : "IP4", address: rtp.ip)
                 if let rtcp = raw.candidates.first(where: { $0.component == 2 }) {
                     let address = rtcp.ip == rtp.ip ? nil : SDPConnection(addressType: Self.isIPv6(rtcp.ip) ? "IP6" : "IP4", address: rtcp.ip)
-                    transportAttributes.append(.rtcp(SDPRTCPAddress(port: rtcp.port, connection: address)))
+                    attributes.append(.rtcp(SDPRTCPAddress(port: rtcp.port, connection: address)))
                 }
             } else {
                 throw JingleSDPError(.unsupportedMedia, "content '\(content.name)': transport '\(transport.element().namespace)' has no SDP form (only ICE-UDP and raw UDP do)")
             }
         }
 
-        var descriptionAttributes: [SDPAttribute] = []
         if let description = content.description {
             let rtp = try Self.rtpDescription(description)
             if let rtp, rtp.media == "application", rtp.payloadTypes.isEmpty, sctp != nil {
@@ -139,7 +139,7 @@ extension JingleSDPMapper {
                     }
                     section.bandwidths = [SDPBandwidth(type: bandwidth.type, value: value)]
                 }
-                descriptionAttributes = try rtpAttributes(rtp, content: content.name, author: author)
+                try rtpAttributes(rtp, content: content.name, author: author, into: &attributes)
             } else if description.element().namespace == WebRTCDataChannelDescription.namespace {
                 Self.dataChannelLine(sctp, section: &section, attributes: &dataAttributes)
             } else {
@@ -158,10 +158,7 @@ extension JingleSDPMapper {
             section.port = 9
         }
         if let connection { section.connections = [connection] }
-        attributes.reserveCapacity(attributes.count + transportAttributes.count + descriptionAttributes.count + dataAttributes.count)
-        attributes += transportAttributes
-        attributes += descriptionAttributes
-        attributes += dataAttributes
+        if !dataAttributes.isEmpty { attributes += dataAttributes }
         section.attributes = attributes
         return section
     }
@@ -212,7 +209,7 @@ extension JingleSDPMapper {
     /// `ip.contains(":")`: an IPv6 address. On the bytes for ASCII text (a Character may combine with ':').
     static func isIPv6(_ ip: String) -> Bool {
         guard ASCIIText.isASCII(ip) else { return ip.contains(":") }
-        return ASCIIText.containsByte(ip) { $0 == 0x3A }
+        return ASCIIText.containsByte(ip, 0x3A)
     }
 
     /// A space, tab, CR or LF Character in `text`.
@@ -220,11 +217,16 @@ extension JingleSDPMapper {
         guard ASCIIText.isASCII(text) else {
             return text.contains(where: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
         }
-        return ASCIIText.containsByte(text) { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        return text.utf8.contains { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
     }
 
     func iceAttributes(_ ice: ICEUDPTransport) -> [SDPAttribute] {
         var out: [SDPAttribute] = []
+        iceAttributes(ice, into: &out)
+        return out
+    }
+
+    func iceAttributes(_ ice: ICEUDPTransport, into out: inout [SDPAttribute]) {
         if let ufrag = ice.ufrag { out.append(.iceUfrag(ufrag)) }
         if let pwd = ice.pwd { out.append(.icePwd(pwd)) }
         for fp in ice.fingerprints { out.append(.fingerprint(SDPFingerprint(hashFunction: fp.hash, fingerprint: fp.value))) }
@@ -243,7 +245,6 @@ extension JingleSDPMapper {
         if let remote = ice.remoteCandidate {
             out.append(.remoteCandidates([SDPRemoteCandidate(component: remote.component, address: remote.ip, port: remote.port)]))
         }
-        return out
     }
 
     func foundation(_ value: String) -> String {
@@ -255,6 +256,12 @@ extension JingleSDPMapper {
 
     func rtpAttributes(_ rtp: RTPDescription, content: String, author: JingleRole) throws(JingleSDPError) -> [SDPAttribute] {
         var out: [SDPAttribute] = []
+        try rtpAttributes(rtp, content: content, author: author, into: &out)
+        return out
+    }
+
+    func rtpAttributes(_ rtp: RTPDescription, content: String, author: JingleRole,
+                       into out: inout [SDPAttribute]) throws(JingleSDPError) {
         if rtp.rtcpMux { out.append(.rtcpMux) }
         if SDPMappingExtension.find("rtcp-rsize", in: rtp.extensions) != nil { out.append(.rtcpRsize) }
         for x in rtp.headerExtensions {
@@ -308,7 +315,6 @@ extension JingleSDPMapper {
         for source in rtp.sources {
             for p in source.parameters { out.append(.ssrc(SDPSourceAttribute(ssrc: source.ssrc, name: p.name, value: p.value))) }
         }
-        return out
     }
 
     /// XEP-0293 §3 `<rtcp-fb type subtype>` to RFC 4585 §4.2; `<parameter/>` children follow the subtype.
@@ -326,13 +332,14 @@ extension JingleSDPMapper {
 
     /// RFC 8843 §7.3: bundled sections share the transport of the first section that has candidates.
     static func shareBundlePorts(_ sdp: inout SessionDescription) {
-        shareBundlePorts(&sdp, groups: sdp.groups.map { JingleGroup(semantics: $0.semantics, contents: $0.identifiers) })
+        shareBundlePorts(&sdp, groups: sdp.groups.map { JingleGroup(semantics: $0.semantics, contents: $0.identifiers) },
+                         mids: sdp.media.map(\.mid))
     }
 
-    /// The same, for a description written from `groups`: each m-line's first attribute is its `a=mid`.
-    static func shareBundlePorts(_ sdp: inout SessionDescription, groups: [JingleGroup]) {
+    /// The same, for a description written from `groups`, given each m-line's `a=mid` (the content names).
+    static func shareBundlePorts(_ sdp: inout SessionDescription, groups: [JingleGroup], mids: [String?]) {
         for group in groups where group.semantics == "BUNDLE" {
-            let members = sdp.media.indices.filter { i in sdp.media[i].mid.map(group.contents.contains) ?? false }
+            let members = sdp.media.indices.filter { i in mids[i].map(group.contents.contains) ?? false }
             guard let tagged = members.first(where: { sdp.media[$0].port != 9 && sdp.media[$0].port != 0 }) else { continue }
             for i in members where sdp.media[i].port == 9 && sdp.media[i].candidates.isEmpty {
                 sdp.media[i].port = sdp.media[tagged].port
@@ -353,17 +360,17 @@ extension JingleSDPMapper {
     static func validate(_ sdp: SessionDescription) throws(JingleSDPError) {
         // The checks read the contiguous bytes; the message (an interpolated string) is made only on failure.
         func token(_ value: String, _ what: @autoclosure () -> String) throws(JingleSDPError) {
-            guard !value.isEmpty, !ASCIIText.containsByte(value, where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            guard !value.isEmpty, !ASCIIText.containsSpaceOrControl(value) else {
                 throw JingleSDPError(.invalidValue, "\(what()) '\(value.debugDescription.dropFirst().dropLast())' must be a non-empty token without white space (RFC 8866 §9)")
             }
         }
         func text(_ value: String?, _ what: @autoclosure () -> String) throws(JingleSDPError) {
             guard let value else { return }
-            guard !ASCIIText.containsByte(value, where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+            guard !ASCIIText.containsLineBreakOrNUL(value) else {
                 throw JingleSDPError(.invalidValue, "\(what()) contains a line break, which would start a new SDP line (RFC 8866 §5)")
             }
         }
-        func check(_ attribute: SDPAttribute) throws(JingleSDPError) {
+        func check(_ attribute: borrowing SDPAttribute) throws(JingleSDPError) {
             switch attribute {
             // No value, or an enumeration or a number: nothing that could hold a line break.
             case .direction, .rtcpMux, .rtcpRsize, .extmapAllowMixed, .endOfCandidates, .iceLite, .setup, .ptime, .maxptime,

@@ -8,7 +8,16 @@ package enum ASCIIText {
     /// `String(value)`: at most 20 digits, so values below 10^15 are small strings (no allocation).
     package static func decimal<T: BinaryInteger>(_ value: T) -> String {
         guard value >= 0, value.bitWidth <= 64 || value <= T(UInt64.max) else { return String(value) }
-        let v = UInt64(truncatingIfNeeded: value)
+        return decimal(UInt64(truncatingIfNeeded: value))
+    }
+
+    // Concrete entry points for other modules: a generic function is not specialised across modules, and its
+    // unspecialised form looks up type metadata on every call.
+    package static func decimal(_ value: UInt8) -> String { decimal(UInt64(value)) }
+    package static func decimal(_ value: UInt16) -> String { decimal(UInt64(value)) }
+    package static func decimal(_ value: UInt32) -> String { decimal(UInt64(value)) }
+
+    package static func decimal(_ v: UInt64) -> String {
         var count = 1
         var rest = v
         while rest >= 10 { rest /= 10; count += 1 }
@@ -25,7 +34,13 @@ package enum ASCIIText {
     }
 
     /// `T(text)` (decimal, optional `+` or `-`, ASCII digits only, nil on overflow), read from the bytes.
-    package static func integer<T: FixedWidthInteger>(_ text: String, as type: T.Type = T.self) -> T? {
+    package static func integer(_ text: String, as type: UInt8.Type) -> UInt8? { parseInteger(text, as: type) }
+    package static func integer(_ text: String, as type: UInt16.Type) -> UInt16? { parseInteger(text, as: type) }
+    package static func integer(_ text: String, as type: UInt32.Type) -> UInt32? { parseInteger(text, as: type) }
+    package static func integer(_ text: String, as type: UInt64.Type) -> UInt64? { parseInteger(text, as: type) }
+
+    /// `T(text)`, generic (for this module, where it is specialised).
+    static func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type = T.self) -> T? {
         if T.bitWidth > 64 { return T(text) }
         let parsed: T?? = text.utf8.withContiguousStorageIfAvailable { bytes -> T? in
             var index = 0
@@ -74,10 +89,11 @@ package enum ASCIIText {
 
     /// True when every byte is ASCII (below 0x80).
     package static func isASCII(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { bytes in
+        var text = text
+        return text.withUTF8 { bytes in
             for byte in bytes where byte >= 0x80 { return false }
             return true
-        } ?? text.utf8.allSatisfy { $0 < 0x80 }
+        }
     }
 
     /// True when some byte satisfies `predicate`.
@@ -87,6 +103,33 @@ package enum ASCIIText {
             for byte in bytes where predicate(byte) { return true }
             return false
         } ?? text.utf8.contains(where: predicate)
+    }
+
+    /// True when some byte is white space or a control character (at most 0x20, or DEL): not an SDP token.
+    package static func containsSpaceOrControl(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            for byte in bytes where byte <= 0x20 || byte == 0x7F { return true }
+            return false
+        }
+    }
+
+    /// True when some byte is CR, LF or NUL: text that would break an SDP line.
+    package static func containsLineBreakOrNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            for byte in bytes where byte == 0x0D || byte == 0x0A || byte == 0 { return true }
+            return false
+        }
+    }
+
+    /// True when `byte` occurs in `text`.
+    package static func containsByte(_ text: String, _ byte: UInt8) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            for candidate in bytes where candidate == byte { return true }
+            return false
+        }
     }
 
     /// `text.count` (Characters) compared with a small bound without counting Characters for ASCII text: an

@@ -62,7 +62,7 @@ struct ElementReader {
 
     mutating func optional<T: FixedWidthInteger>(_ name: String, as type: T.Type) throws(JingleParseError) -> T? {
         guard let raw = optional(name) else { return nil }
-        guard let value = ASCIIText.integer(raw, as: T.self) else { throw error(.invalidAttribute(name, value: raw)) }
+        guard let value = ASCIIText.parseInteger(raw, as: T.self) else { throw error(.invalidAttribute(name, value: raw)) }
         return value
     }
 

@@ -53,17 +53,21 @@ public struct DTLSFingerprint: Sendable, Hashable {
     /// fingerprint is the longest value of a transport (95 bytes for SHA-256), checked on every parse and map.
     package static func hexPairsLength(_ text: String) -> Int? {
         func check(_ bytes: some Collection<UInt8>) -> Int? {
-            var position = 0
+            // `phase` is the position modulo 3: two hex digits, then a colon.
+            var position = 0, phase = 0
             for byte in bytes {
-                if position % 3 == 2 {
+                if phase == 2 {
                     guard byte == 0x3A else { return nil }
+                    phase = 0
                 } else {
-                    let isHex = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+                    let folded = byte | 0x20
+                    let isHex = (byte >= 0x30 && byte <= 0x39) || (folded >= 0x61 && folded <= 0x66)
                     guard isHex else { return nil }
+                    phase += 1
                 }
                 position += 1
             }
-            return position % 3 == 2 || position == 0 ? position : nil
+            return phase == 2 || position == 0 ? position : nil
         }
         return text.utf8.withContiguousStorageIfAvailable { check($0) } ?? check(text.utf8)
     }
