@@ -109,7 +109,26 @@ package enum ASCIIText {
     package static func containsSpaceOrControl(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { bytes in
-            for byte in bytes where byte <= 0x20 || byte == 0x7F { return true }
+            guard let base = bytes.baseAddress else { return false }
+            let raw = UnsafeRawPointer(base)
+            var offset = 0
+            // Eight bytes at a time (Bit Twiddling Hacks, "determine if a word has a byte less than n"): a byte
+            // below 0x21, or a byte equal to 0x7F (a zero byte after XOR), sets its high bit in the test word.
+            // The test never misses such a byte; a word that fails it is checked byte by byte below.
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while offset + 8 <= bytes.count {
+                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                let delete = word ^ (ones &* 0x7F)
+                let below = (word &- ones &* 0x21) & ~word & highs
+                let deletes = (delete &- ones) & ~delete & highs
+                if below | deletes != 0 { break }
+                offset += 8
+            }
+            while offset < bytes.count {
+                let byte = bytes[offset]
+                if byte <= 0x20 || byte == 0x7F { return true }
+                offset += 1
+            }
             return false
         }
     }

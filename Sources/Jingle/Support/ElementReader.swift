@@ -214,6 +214,18 @@ struct ChildErrors {
         }
     }
 
+    /// Appends what `body` reads to `list` (moved in: no copy of the model), unless skipped or failed.
+    @inline(__always)
+    mutating func append<T>(rank: Int, to list: inout [T], _ body: () throws(JingleParseError) -> T) {
+        guard rank < self.rank else { return }
+        do {
+            list.append(try body())
+        } catch {
+            first = error
+            self.rank = rank
+        }
+    }
+
     /// Records an error found without reading (e.g. a repeated element), at its rank.
     mutating func record(_ error: JingleParseError, rank: Int) {
         if rank < self.rank { first = error; self.rank = rank }
@@ -229,7 +241,11 @@ struct IndexBits {
     private var low: UInt64 = 0
     private var high: [UInt64] = []
 
-    var count: Int { high.reduce(low.nonzeroBitCount) { $0 + $1.nonzeroBitCount } }
+    var count: Int {
+        var total = low.nonzeroBitCount
+        for word in high { total += word.nonzeroBitCount }
+        return total
+    }
 
     /// True when 0..<bound are all in the set.
     @inline(__always)

@@ -52,7 +52,7 @@ public struct JinglePayload: Sendable, Hashable {
         let duplicateReason = r.error(.unexpectedElement(name: "reason", namespace: NS.jingle))
         r.forEachChild { e in
             if e.is("content", NS.jingle) {
-                if let c = errors.read(rank: 0, { () throws(JingleParseError) in try JingleContent(element: e, registry: registry) }) { contents.append(c) }
+                errors.append(rank: 0, to: &contents) { () throws(JingleParseError) in try JingleContent(element: e, registry: registry) }
             } else if e.is("reason", NS.jingle) {
                 reasons += 1
                 if reasons > 1 {
@@ -61,7 +61,7 @@ public struct JinglePayload: Sendable, Hashable {
                     reason = errors.read(rank: 2) { () throws(JingleParseError) in try JingleReason(element: e) }
                 }
             } else if e.is("group", NS.jingleGrouping) {
-                if let g = errors.read(rank: 3, { () throws(JingleParseError) in try JingleGroup(element: e) }) { groups.append(g) }
+                errors.append(rank: 3, to: &groups) { () throws(JingleParseError) in try JingleGroup(element: e) }
             } else {
                 return false
             }

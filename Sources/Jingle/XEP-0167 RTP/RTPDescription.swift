@@ -64,7 +64,7 @@ public struct RTPDescription: JingleApplicationDescription, Hashable {
         var errors = ChildErrors()
         r.forEachChild { e in
             if e.is("payload-type", NS.jingleRTP) {
-                if let p = errors.read(rank: 0, { () throws(JingleParseError) in try RTPPayloadType(element: e) }) { payloadTypes.append(p) }
+                errors.append(rank: 0, to: &payloadTypes) { () throws(JingleParseError) in try RTPPayloadType(element: e) }
             } else if !seenBandwidth && e.is("bandwidth", NS.jingleRTP) {
                 seenBandwidth = true
                 bandwidth = errors.read(rank: 1) { () throws(JingleParseError) in try RTPBandwidth(element: e) }
@@ -74,18 +74,18 @@ public struct RTPDescription: JingleApplicationDescription, Hashable {
                 seenEncryption = true
                 encryption = errors.read(rank: 3) { () throws(JingleParseError) in try RTPEncryption(element: e) }
             } else if e.is("rtcp-fb", NS.jingleRTCPFB) {
-                if let f = errors.read(rank: 4, { () throws(JingleParseError) in try RTCPFeedback(element: e) }) { feedback.append(f) }
+                errors.append(rank: 4, to: &feedback) { () throws(JingleParseError) in try RTCPFeedback(element: e) }
             } else if !seenTRRInt && e.is("rtcp-fb-trr-int", NS.jingleRTCPFB) {
                 seenTRRInt = true
                 trrInt = errors.read(rank: 5) { () throws(JingleParseError) in try RTCPFeedbackTRRInt(element: e) }
             } else if e.is("rtp-hdrext", NS.jingleRTPHdrExt) {
-                if let h = errors.read(rank: 6, { () throws(JingleParseError) in try RTPHeaderExtension(element: e) }) { headerExtensions.append(h) }
+                errors.append(rank: 6, to: &headerExtensions) { () throws(JingleParseError) in try RTPHeaderExtension(element: e) }
             } else if !allowMixed && e.is("extmap-allow-mixed", NS.jingleRTPHdrExt) {
                 allowMixed = true
             } else if e.is("source", NS.jingleSSMA) {
-                if let s = errors.read(rank: 8, { () throws(JingleParseError) in try RTPSource(element: e) }) { sources.append(s) }
+                errors.append(rank: 8, to: &sources) { () throws(JingleParseError) in try RTPSource(element: e) }
             } else if e.is("ssrc-group", NS.jingleSSMA) {
-                if let g = errors.read(rank: 9, { () throws(JingleParseError) in try RTPSourceGroup(element: e) }) { sourceGroups.append(g) }
+                errors.append(rank: 9, to: &sourceGroups) { () throws(JingleParseError) in try RTPSourceGroup(element: e) }
             } else {
                 return false
             }
@@ -176,9 +176,9 @@ public struct RTPPayloadType: Sendable, Hashable {
         var errors = ChildErrors()
         r.forEachChild { e in
             if e.is("parameter", NS.jingleRTP) {
-                if let p = errors.read(rank: 0, { () throws(JingleParseError) in try RTPParameter(element: e) }) { params.append(p) }
+                errors.append(rank: 0, to: &params) { () throws(JingleParseError) in try RTPParameter(element: e) }
             } else if e.is("rtcp-fb", NS.jingleRTCPFB) {
-                if let f = errors.read(rank: 1, { () throws(JingleParseError) in try RTCPFeedback(element: e) }) { feedback.append(f) }
+                errors.append(rank: 1, to: &feedback) { () throws(JingleParseError) in try RTCPFeedback(element: e) }
             } else if e.is("rtcp-fb-trr-int", NS.jingleRTCPFB) && !seenTRRInt {
                 seenTRRInt = true
                 trrInt = errors.read(rank: 2) { () throws(JingleParseError) in try RTCPFeedbackTRRInt(element: e) }

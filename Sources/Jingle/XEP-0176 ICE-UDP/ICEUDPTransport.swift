@@ -41,12 +41,12 @@ public struct ICEUDPTransport: JingleTransportMethod, Hashable {
         var errors = ChildErrors()
         r.forEachChild { e in
             if e.is("candidate", NS.jingleICEUDP) {
-                if let candidate = errors.read(rank: 0, { () throws(JingleParseError) in try ICECandidate(element: e) }) { c.append(candidate) }
+                errors.append(rank: 0, to: &c) { () throws(JingleParseError) in try ICECandidate(element: e) }
             } else if e.is("remote-candidate", NS.jingleICEUDP) && !seenRemote {
                 seenRemote = true
                 remote = errors.read(rank: 1) { () throws(JingleParseError) in try ICERemoteCandidate(element: e) }
             } else if e.is("fingerprint", NS.jingleDTLS) {
-                if let fingerprint = errors.read(rank: 2, { () throws(JingleParseError) in try DTLSFingerprint(element: e) }) { f.append(fingerprint) }
+                errors.append(rank: 2, to: &f) { () throws(JingleParseError) in try DTLSFingerprint(element: e) }
             } else {
                 return false
             }
