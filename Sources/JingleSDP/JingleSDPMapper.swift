@@ -173,7 +173,15 @@ struct FNV1a {
     }
 
     mutating func add(_ text: String) {
-        for byte in text.utf8 { add(byte: byte) }
+        var text = text
+        var hash = value
+        text.withUTF8 { bytes in
+            for byte in bytes {
+                hash ^= UInt32(byte)
+                hash = hash &* 0x0100_0193
+            }
+        }
+        value = hash
     }
 
     /// The decimal digits of `number`, as string interpolation writes them.

@@ -28,3 +28,21 @@ struct FormatTableTests {
         }
     }
 }
+
+/// Candidate ids are hashed piece by piece: the same id as the hash of the interpolated text.
+struct CandidateIDTests {
+    @Test(arguments: [("audio", "1467250027", UInt16(1), "192.0.2.10", UInt16(46243)), ("0", "x", 256, "::1", 0),
+                      ("é", "", 65535, "fe80::1%eth0", 65535)])
+    func idIsTheHashOfTheInterpolatedText(content: String, foundation: String, component: UInt16, ip: String, port: UInt16) {
+        let expected = "c" + hexID("\(content) \(foundation) \(component) \(ip) \(port)")
+        #expect(JingleSDPMapper.candidateID(content: content, foundation, component, ip, port) == expected)
+        #expect(expected.utf8.count == 9)
+    }
+
+    @Test(arguments: ["", "a", "SCTP", "UDP/DTLS/SCTP", "dtls/sctp", "RTP/AVP", "udp/tls/rtp/savpf", "RTP", "xRTP/", "RTP/\u{301}"])
+    func profileTestsMatchTheStringAnswers(proto: String) {
+        #expect(JingleSDPMapper.isRTPProfile(proto) == proto.uppercased().contains("RTP/"))
+        let section = SDPMediaDescription(media: "application", port: 9, proto: proto, formats: [])
+        #expect(JingleSDPMapper.isDataChannel(section) == proto.uppercased().hasSuffix("SCTP"))
+    }
+}
