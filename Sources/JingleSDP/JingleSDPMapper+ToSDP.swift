@@ -15,7 +15,7 @@ extension JingleSDPMapper {
     /// - A content without description or transport (transport-info, description-info) gets the placeholder
     ///   m-line of RFC 8840 §9, `m=audio 9 RTP/AVP 0`.
     public func sdp(from payload: JinglePayload, author: JingleRole) throws(JingleSDPError) -> SessionDescription {
-        guard !payload.sid.contains(where: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }) else {
+        guard !Self.containsSpace(payload.sid) else {
             throw JingleSDPError(.invalidValue, "sid '\(payload.sid)' contains white space, which the o= line cannot carry (RFC 8866 §5.2)")
         }
         let origin = SDPOrigin(username: options.originUsername, sessionID: payload.sid, sessionVersion: options.sessionVersion,
@@ -23,23 +23,30 @@ extension JingleSDPMapper {
         var sdp = SessionDescription(origin: origin)
         var seen: Set<String> = []
         var anyICE = false, iceLite = false
-        for content in payload.contents {
-            guard seen.insert(content.name).inserted else {
-                throw JingleSDPError(.duplicateName, "two contents are named '\(content.name)' (XEP-0166 §7.1)")
+        sdp.media.reserveCapacity(payload.contents.count)
+        for index in payload.contents.indices {
+            let name = payload.contents[index].name
+            // Two contents: a linear check; more get the set.
+            let repeated = payload.contents.count <= 8
+                ? payload.contents[..<index].contains { $0.name == name } : !seen.insert(name).inserted
+            guard !repeated else {
+                throw JingleSDPError(.duplicateName, "two contents are named '\(name)' (XEP-0166 §7.1)")
             }
-            let section = try mediaSection(content, action: payload.action, author: author)
-            if let ice = content.transport.flatMap(Self.iceTransport) {
+            var ice: ICEUDPTransport?
+            let section = try mediaSection(payload.contents[index], action: payload.action, author: author, ice: &ice)
+            if let ice {
                 anyICE = true
                 if SDPMappingExtension.find("ice-lite", in: ice.extensions) != nil { iceLite = true }
             }
             sdp.media.append(section)
         }
+        sdp.attributes.reserveCapacity(payload.groups.count + 2)
         for group in payload.groups {
             sdp.attributes.append(.group(SDPGroup(semantics: group.semantics, identifiers: group.contents)))
         }
         if iceLite { sdp.attributes.append(.iceLite) }
         if anyICE && options.announceTrickle { sdp.attributes.append(.iceOptions(["trickle"])) }
-        Self.shareBundlePorts(&sdp)
+        Self.shareBundlePorts(&sdp, groups: payload.groups, mids: payload.contents.map(\.name))
         try Self.validate(sdp)
         return sdp
     }
@@ -59,6 +66,13 @@ extension JingleSDPMapper {
     }
 
     func mediaSection(_ content: JingleContent, action: JingleWireAction, author: JingleRole) throws(JingleSDPError) -> SDPMediaDescription {
+        var ice: ICEUDPTransport?
+        return try mediaSection(content, action: action, author: author, ice: &ice)
+    }
+
+    /// The m-line of a content; `ice` receives its ICE-UDP transport, if any (read once, used twice).
+    func mediaSection(_ content: JingleContent, action: JingleWireAction, author: JingleRole,
+                      ice iceOut: inout ICEUDPTransport?) throws(JingleSDPError) -> SDPMediaDescription {
         let rejected = SDPMappingExtension.find("rejected", in: content.extensions)
         var section = SDPMediaDescription(media: "audio", port: 9, proto: "RTP/AVP", formats: ["0"])
         var attributes: [SDPAttribute] = [.mid(content.name)]
@@ -67,19 +81,21 @@ extension JingleSDPMapper {
         // Transport first: its fingerprint decides the RTP profile.
         var hasFingerprint = false
         var connection: SDPConnection? = SDPConnection(address: "0.0.0.0")
-        var transportAttributes: [SDPAttribute] = []
+        // Transport then description attributes go straight into the m-line's list (no partial lists to join).
+        attributes.reserveCapacity(32)
         var dataAttributes: [SDPAttribute] = []
         var sctp: SCTPMap?
         if let transport = content.transport, rejected == nil {
-            if let ice = Self.iceTransport(transport) {
+            iceOut = Self.iceTransport(transport)
+            if let ice = iceOut {
                 hasFingerprint = !ice.fingerprints.isEmpty
                 if let setup = ice.fingerprints.first?.setup, setup == .actpass, action == .sessionAccept || action == .contentAccept {
                     throw JingleSDPError(.invalidSetupRole, "content '\(content.name)': an answer must choose setup='active' or 'passive', not actpass (RFC 5763 §5, XEP-0320 §3)")
                 }
-                transportAttributes = iceAttributes(ice)
+                iceAttributes(ice, into: &attributes)
                 if let best = Self.defaultCandidate(ice.candidates) {
                     section.port = best.port
-                    connection = SDPConnection(addressType: best.ip.contains(":") ? "IP6" : "IP4", address: best.ip)
+                    connection = SDPConnection(addressType: Self.isIPv6(best.ip) ? "IP6" : "IP4", address: best.ip)
                 }
                 for x in ice.extensions where x.namespace == SCTPMap.namespace && x.name == "sctpmap" {
                     sctp = try SCTPMap(element: x)
@@ -96,34 +112,34 @@ extension JingleSDPMapper {
                     throw JingleSDPError(.missingValue, "content '\(content.name)': raw UDP transport without a component-1 candidate (XEP-0177 §4)")
                 }
                 section.port = rtp.port
-                connection = SDPConnection(addressType: rtp.ip.contains(":") ? "IP6" : "IP4", address: rtp.ip)
+                connection = SDPConnection(addressType: Self.isIPv6(rtp.ip) ? "IP6" : "IP4", address: rtp.ip)
                 if let rtcp = raw.candidates.first(where: { $0.component == 2 }) {
-                    let address = rtcp.ip == rtp.ip ? nil : SDPConnection(addressType: rtcp.ip.contains(":") ? "IP6" : "IP4", address: rtcp.ip)
-                    transportAttributes.append(.rtcp(SDPRTCPAddress(port: rtcp.port, connection: address)))
+                    let address = rtcp.ip == rtp.ip ? nil : SDPConnection(addressType: Self.isIPv6(rtcp.ip) ? "IP6" : "IP4", address: rtcp.ip)
+                    attributes.append(.rtcp(SDPRTCPAddress(port: rtcp.port, connection: address)))
                 }
             } else {
                 throw JingleSDPError(.unsupportedMedia, "content '\(content.name)': transport '\(transport.element().namespace)' has no SDP form (only ICE-UDP and raw UDP do)")
             }
         }
 
-        var descriptionAttributes: [SDPAttribute] = []
         if let description = content.description {
-            if let rtp = try Self.rtpDescription(description), rtp.media == "application", rtp.payloadTypes.isEmpty, sctp != nil {
+            let rtp = try Self.rtpDescription(description)
+            if let rtp, rtp.media == "application", rtp.payloadTypes.isEmpty, sctp != nil {
                 // Jitsi (Jicofo, lib-jitsi-meet) writes its data channel as an RTP description of media 'application'
                 // with the XEP-0343 <sctpmap/> in the transport: an SCTP m-line, not an RTP one without formats.
                 Self.dataChannelLine(sctp, section: &section, attributes: &dataAttributes)
-            } else if let rtp = try Self.rtpDescription(description) {
+            } else if let rtp {
                 section.media = rtp.media
                 section.proto = hasFingerprint ? "UDP/TLS/RTP/SAVPF"
                     : (rtp.encryption.map { !$0.cryptos.isEmpty } ?? false) ? "RTP/SAVP" : "RTP/AVP"
-                section.formats = rtp.payloadTypes.map { String($0.id) }
+                section.formats = rtp.payloadTypes.map { ASCIIText.decimal($0.id) }
                 if let bandwidth = rtp.bandwidth {
                     guard let value = UInt64(bandwidth.value.trimmingSpacesAndTabs) else {
                         throw JingleSDPError(.invalidValue, "content '\(content.name)': <bandwidth type='\(bandwidth.type)'> value '\(bandwidth.value)' is not a number (RFC 8866 §5.8)")
                     }
                     section.bandwidths = [SDPBandwidth(type: bandwidth.type, value: value)]
                 }
-                descriptionAttributes = try rtpAttributes(rtp, content: content.name, author: author)
+                try rtpAttributes(rtp, content: content.name, author: author, into: &attributes)
             } else if description.element().namespace == WebRTCDataChannelDescription.namespace {
                 Self.dataChannelLine(sctp, section: &section, attributes: &dataAttributes)
             } else {
@@ -142,7 +158,8 @@ extension JingleSDPMapper {
             section.port = 9
         }
         if let connection { section.connections = [connection] }
-        section.attributes = attributes + transportAttributes + descriptionAttributes + dataAttributes
+        if !dataAttributes.isEmpty { attributes += dataAttributes }
+        section.attributes = attributes
         return section
     }
 
@@ -165,22 +182,60 @@ extension JingleSDPMapper {
     /// RFC 8839 §4.2.1.1 leaves the choice of default candidate to the agent: take the one most likely to work
     /// from anywhere (relay, then server reflexive, then host), never an mDNS name a SIP peer cannot resolve.
     static func defaultCandidate(_ candidates: [ICECandidate]) -> ICECandidate? {
-        let usable = candidates.filter { $0.component == 1 && !$0.ip.lowercased().hasSuffix(".local") }
-        for type in [ICECandidateType.relay, .srflx, .prflx, .host] {
-            if let c = usable.first(where: { $0.type == type }) { return c }
+        // One pass: the first usable candidate of the best type seen so far.
+        func rank(_ type: ICECandidateType) -> Int {
+            switch type {
+            case .relay: 0
+            case .srflx: 1
+            case .prflx: 2
+            case .host: 3
+            }
         }
-        return nil
+        var best: Int?
+        for index in candidates.indices where candidates[index].component == 1 && !isMDNSName(candidates[index].ip) {
+            if best.map({ rank(candidates[index].type) < rank(candidates[$0].type) }) ?? true { best = index }
+        }
+        return best.map { candidates[$0] }
+    }
+
+    /// `ip.lowercased().hasSuffix(".local")`, on the bytes for ASCII addresses.
+    static func isMDNSName(_ ip: String) -> Bool {
+        guard ASCIIText.isASCII(ip) else { return ip.lowercased().hasSuffix(".local") }
+        let bytes = ip.utf8
+        guard bytes.count >= 6 else { return false }
+        return zip(bytes.suffix(6), ".local".utf8).allSatisfy { ASCIIText.lower($0) == $1 }
+    }
+
+    /// `ip.contains(":")`: an IPv6 address. On the bytes for ASCII text (a Character may combine with ':').
+    static func isIPv6(_ ip: String) -> Bool {
+        guard ASCIIText.isASCII(ip) else { return ip.contains(":") }
+        return ASCIIText.containsByte(ip, 0x3A)
+    }
+
+    /// A space, tab, CR or LF Character in `text`.
+    static func containsSpace(_ text: String) -> Bool {
+        guard ASCIIText.isASCII(text) else {
+            return text.contains(where: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" })
+        }
+        return text.utf8.contains { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
     }
 
     func iceAttributes(_ ice: ICEUDPTransport) -> [SDPAttribute] {
         var out: [SDPAttribute] = []
+        iceAttributes(ice, into: &out)
+        return out
+    }
+
+    func iceAttributes(_ ice: ICEUDPTransport, into out: inout [SDPAttribute]) {
         if let ufrag = ice.ufrag { out.append(.iceUfrag(ufrag)) }
         if let pwd = ice.pwd { out.append(.icePwd(pwd)) }
         for fp in ice.fingerprints { out.append(.fingerprint(SDPFingerprint(hashFunction: fp.hash, fingerprint: fp.value))) }
         if let setup = ice.fingerprints.first?.setup, let role = SDPSetupRole(rawValue: setup.rawValue) { out.append(.setup(role)) }
         for c in ice.candidates {
-            var extensions = [SDPCandidateExtension(name: "generation", value: String(c.generation))]
-            if let network = c.network { extensions.append(SDPCandidateExtension(name: "network-id", value: String(network))) }
+            var extensions: [SDPCandidateExtension] = []
+            extensions.reserveCapacity(c.network == nil ? 1 : 2)
+            extensions.append(SDPCandidateExtension(name: "generation", value: ASCIIText.decimal(c.generation)))
+            if let network = c.network { extensions.append(SDPCandidateExtension(name: "network-id", value: ASCIIText.decimal(network))) }
             out.append(.candidate(SDPCandidate(foundation: foundation(c.foundation), component: c.component, transport: c.protocol,
                                                priority: c.priority, address: c.ip, port: c.port,
                                                type: SDPCandidateType(rawValue: c.type.rawValue),
@@ -190,7 +245,6 @@ extension JingleSDPMapper {
         if let remote = ice.remoteCandidate {
             out.append(.remoteCandidates([SDPRemoteCandidate(component: remote.component, address: remote.ip, port: remote.port)]))
         }
-        return out
     }
 
     func foundation(_ value: String) -> String {
@@ -202,6 +256,12 @@ extension JingleSDPMapper {
 
     func rtpAttributes(_ rtp: RTPDescription, content: String, author: JingleRole) throws(JingleSDPError) -> [SDPAttribute] {
         var out: [SDPAttribute] = []
+        try rtpAttributes(rtp, content: content, author: author, into: &out)
+        return out
+    }
+
+    func rtpAttributes(_ rtp: RTPDescription, content: String, author: JingleRole,
+                       into out: inout [SDPAttribute]) throws(JingleSDPError) {
         if rtp.rtcpMux { out.append(.rtcpMux) }
         if SDPMappingExtension.find("rtcp-rsize", in: rtp.extensions) != nil { out.append(.rtcpRsize) }
         for x in rtp.headerExtensions {
@@ -220,10 +280,10 @@ extension JingleSDPMapper {
         }
         var ptime: UInt32?, maxptime: UInt32?
         for pt in rtp.payloadTypes {
-            let format = String(pt.id)
+            let format = ASCIIText.decimal(pt.id)
             if let name = pt.name {
                 let known = Self.staticCodec(pt.id)
-                if pt.clockrate == nil && pt.channels == nil, let known, known.encodingName.lowercased() == name.lowercased() {
+                if pt.clockrate == nil && pt.channels == nil, let known, ASCIIText.equalIgnoringCase(known.encodingName, name) {
                     // RFC 3551 §6 static assignment: the m= line says it all, no rtpmap needed.
                 } else {
                     guard let clockRate = pt.clockrate ?? known?.clockRate ?? (rtp.media == "video" ? 90000 : nil) else {
@@ -239,7 +299,7 @@ extension JingleSDPMapper {
             }
             for fb in pt.rtcpFeedback { out.append(.rtcpFeedback(Self.feedback(fb, format: .format(format)))) }
             if let trr = pt.rtcpFeedbackTRRInt {
-                out.append(.rtcpFeedback(SDPRTCPFeedback(format: .format(format), type: "trr-int", parameter: String(trr.value))))
+                out.append(.rtcpFeedback(SDPRTCPFeedback(format: .format(format), type: "trr-int", parameter: ASCIIText.decimal(trr.value))))
             }
             // SDP has one ptime per m-line (RFC 8866 §6.4): the first payload type that sets it decides.
             if ptime == nil { ptime = pt.ptime }
@@ -247,7 +307,7 @@ extension JingleSDPMapper {
         }
         for fb in rtp.rtcpFeedback { out.append(.rtcpFeedback(Self.feedback(fb, format: .all))) }
         if let trr = rtp.rtcpFeedbackTRRInt {
-            out.append(.rtcpFeedback(SDPRTCPFeedback(format: .all, type: "trr-int", parameter: String(trr.value))))
+            out.append(.rtcpFeedback(SDPRTCPFeedback(format: .all, type: "trr-int", parameter: ASCIIText.decimal(trr.value))))
         }
         if let ptime { out.append(.ptime(ptime)) }
         if let maxptime { out.append(.maxptime(maxptime)) }
@@ -255,20 +315,31 @@ extension JingleSDPMapper {
         for source in rtp.sources {
             for p in source.parameters { out.append(.ssrc(SDPSourceAttribute(ssrc: source.ssrc, name: p.name, value: p.value))) }
         }
-        return out
     }
 
     /// XEP-0293 §3 `<rtcp-fb type subtype>` to RFC 4585 §4.2; `<parameter/>` children follow the subtype.
     static func feedback(_ fb: RTCPFeedback, format: SDPFormatSelector) -> SDPRTCPFeedback {
-        var words: [String] = fb.subtype.map { [$0] } ?? []
-        for p in fb.parameters { words.append(p.value.map { "\(p.name)=\($0)" } ?? p.name) }
-        return SDPRTCPFeedback(format: format, type: fb.type, parameter: words.isEmpty ? nil : words.joined(separator: " "))
+        guard !fb.parameters.isEmpty else { return SDPRTCPFeedback(format: format, type: fb.type, parameter: fb.subtype) }
+        // The words joined by spaces, appended in place.
+        var text = fb.subtype ?? ""
+        for (index, p) in fb.parameters.enumerated() {
+            if index > 0 || fb.subtype != nil { text += " " }
+            text += p.name
+            if let value = p.value { text += "="; text += value }
+        }
+        return SDPRTCPFeedback(format: format, type: fb.type, parameter: text)
     }
 
     /// RFC 8843 §7.3: bundled sections share the transport of the first section that has candidates.
     static func shareBundlePorts(_ sdp: inout SessionDescription) {
-        for group in sdp.groups where group.semantics == "BUNDLE" {
-            let members = sdp.media.indices.filter { i in sdp.media[i].mid.map(group.identifiers.contains) ?? false }
+        shareBundlePorts(&sdp, groups: sdp.groups.map { JingleGroup(semantics: $0.semantics, contents: $0.identifiers) },
+                         mids: sdp.media.map(\.mid))
+    }
+
+    /// The same, for a description written from `groups`, given each m-line's `a=mid` (the content names).
+    static func shareBundlePorts(_ sdp: inout SessionDescription, groups: [JingleGroup], mids: [String?]) {
+        for group in groups where group.semantics == "BUNDLE" {
+            let members = sdp.media.indices.filter { i in mids[i].map(group.contents.contains) ?? false }
             guard let tagged = members.first(where: { sdp.media[$0].port != 9 && sdp.media[$0].port != 0 }) else { continue }
             for i in members where sdp.media[i].port == 9 && sdp.media[i].candidates.isEmpty {
                 sdp.media[i].port = sdp.media[tagged].port
@@ -287,19 +358,24 @@ extension JingleSDPMapper {
     /// into the description a gateway sends on (RFC 8866 §5: a line ends at CRLF), and a token with white
     /// space would shift the fields after it. Checked on the finished description, before anyone sends it.
     static func validate(_ sdp: SessionDescription) throws(JingleSDPError) {
-        func token(_ value: String, _ what: String) throws(JingleSDPError) {
-            guard !value.isEmpty, !value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
-                throw JingleSDPError(.invalidValue, "\(what) '\(value.debugDescription.dropFirst().dropLast())' must be a non-empty token without white space (RFC 8866 §9)")
+        // The checks read the contiguous bytes; the message (an interpolated string) is made only on failure.
+        func token(_ value: String, _ what: @autoclosure () -> String) throws(JingleSDPError) {
+            guard !value.isEmpty, !ASCIIText.containsSpaceOrControl(value) else {
+                throw JingleSDPError(.invalidValue, "\(what()) '\(value.debugDescription.dropFirst().dropLast())' must be a non-empty token without white space (RFC 8866 §9)")
             }
         }
-        func text(_ value: String?, _ what: String) throws(JingleSDPError) {
+        func text(_ value: String?, _ what: @autoclosure () -> String) throws(JingleSDPError) {
             guard let value else { return }
-            guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
-                throw JingleSDPError(.invalidValue, "\(what) contains a line break, which would start a new SDP line (RFC 8866 §5)")
+            guard !ASCIIText.containsLineBreakOrNUL(value) else {
+                throw JingleSDPError(.invalidValue, "\(what()) contains a line break, which would start a new SDP line (RFC 8866 §5)")
             }
         }
-        func check(_ attribute: SDPAttribute) throws(JingleSDPError) {
+        func check(_ attribute: borrowing SDPAttribute) throws(JingleSDPError) {
             switch attribute {
+            // No value, or an enumeration or a number: nothing that could hold a line break.
+            case .direction, .rtcpMux, .rtcpRsize, .extmapAllowMixed, .endOfCandidates, .iceLite, .setup, .ptime, .maxptime,
+                 .sctpPort, .maxMessageSize:
+                break
             case .mid(let v): try token(v, "content name")
             case .iceUfrag(let v): try token(v, "ICE ufrag")
             case .icePwd(let v): try token(v, "ICE pwd")
@@ -321,14 +397,20 @@ extension JingleSDPMapper {
             }
         }
         try token(sdp.origin.sessionID, "sid")
-        for attribute in sdp.attributes { try check(attribute) }
+        func checkAll(_ attributes: [SDPAttribute]) throws(JingleSDPError) {
+            // Borrowed from the buffer: iterating the array copies each attribute's payload.
+            try attributes.withUnsafeBufferPointer { (attributes) throws(JingleSDPError) in
+                for index in attributes.indices { try check(attributes[index]) }
+            }
+        }
+        try checkAll(sdp.attributes)
         for section in sdp.media {
             try token(section.media, "media")
             try token(section.proto, "profile")
             for format in section.formats { try token(format, "format") }
             for connection in section.connections { try token(connection.address, "candidate ip") }
             for bandwidth in section.bandwidths { try token(bandwidth.type, "bandwidth type") }
-            for attribute in section.attributes { try check(attribute) }
+            try checkAll(section.attributes)
         }
     }
 }

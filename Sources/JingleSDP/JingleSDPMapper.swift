@@ -150,7 +150,50 @@ func fnv1a(_ text: String) -> UInt32 {
     return hash
 }
 
-func hexID(_ text: String) -> String {
-    let hex = String(fnv1a(text), radix: 16)
-    return String(repeating: "0", count: 8 - hex.count) + hex
+func hexID(_ text: String) -> String { hexID(fnv1a(text)) }
+
+/// The hash as eight lower-case hex digits.
+func hexID(_ hash: UInt32) -> String {
+    String(unsafeUninitializedCapacity: 8) { buffer in
+        for index in 0..<8 {
+            let nibble = UInt8(truncatingIfNeeded: hash >> UInt32(28 - 4 * index)) & 0xF
+            buffer[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+        }
+        return 8
+    }
+}
+
+/// FNV-1a fed piece by piece: the same value as `fnv1a` of the concatenated text, without building it.
+struct FNV1a {
+    private(set) var value: UInt32 = 0x811C_9DC5
+
+    mutating func add(byte: UInt8) {
+        value ^= UInt32(byte)
+        value = value &* 0x0100_0193
+    }
+
+    mutating func add(_ text: String) {
+        var text = text
+        var hash = value
+        text.withUTF8 { bytes in
+            for byte in bytes {
+                hash ^= UInt32(byte)
+                hash = hash &* 0x0100_0193
+            }
+        }
+        value = hash
+    }
+
+    /// The decimal digits of `number`, as string interpolation writes them.
+    mutating func add(decimal number: UInt64) {
+        var digits: (UInt64, Int) = (1, 1)
+        while number / digits.0 >= 10 { digits.0 *= 10; digits.1 += 1 }
+        var rest = number
+        while digits.1 > 0 {
+            add(byte: UInt8(truncatingIfNeeded: rest / digits.0) &+ 0x30)
+            rest %= digits.0
+            digits.0 /= 10
+            digits.1 -= 1
+        }
+    }
 }

@@ -118,6 +118,30 @@ public struct SourceLayout: Sendable, Hashable {
 }
 
 extension XMLElement {
+    /// Builder helper: an element with room for its attributes and children reserved up front, so building it
+    /// allocates each array once instead of growing it (1, 2, 4, 8, …) attribute by attribute.
+    init(_ name: String, namespace: String, attributeCapacity: Int, childCapacity: Int = 0) {
+        self.init(name: name, namespace: namespace)
+        if attributeCapacity > 0 { attributes.reserveCapacity(attributeCapacity) }
+        if childCapacity > 0 { children.reserveCapacity(childCapacity) }
+    }
+
+    /// Builder helper: an element with exactly one unqualified attribute and no children.
+    init(_ name: String, namespace: String, attribute: String, value: String) {
+        self.init(name: name, namespace: namespace, attributes: [XMLAttribute(name: attribute, value: value)])
+    }
+
+    /// Builder helper: appends a child element (in this module, so the append is specialised and inlined).
+    mutating func add(_ child: XMLElement) { children.append(.element(child)) }
+
+    /// Builder helper: appends one child per model, each borrowed from the array's buffer (an array's subscript
+    /// and iterator copy the model out: a retain and a release per field).
+    mutating func add<Model>(_ models: [Model], _ build: (borrowing Model) -> XMLElement) {
+        models.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices { children.append(.element(build(buffer[index]))) }
+        }
+    }
+
     /// Builder helper: sets an optional unqualified attribute.
     mutating func set(_ name: String, _ value: String?) {
         if let value { attributes.append(XMLAttribute(name: name, value: value)) }
@@ -127,14 +151,19 @@ extension XMLElement {
         if let value { attributes.append(XMLAttribute(name: name, value: value.description)) }
     }
 
+    /// Integers are written by `ASCIIText.decimal`: no generic printer, no allocation.
+    mutating func set<T: BinaryInteger>(_ name: String, _ value: T?) {
+        if let value { attributes.append(XMLAttribute(name: name, value: ASCIIText.decimal(value))) }
+    }
+
     mutating func set<T: RawRepresentable>(_ name: String, _ value: T?) where T.RawValue == String {
         if let value { attributes.append(XMLAttribute(name: name, value: value.rawValue)) }
     }
 
     /// Appends extension attributes and children kept from parsing, then restores the source layout.
     mutating func finish(extraAttributes: [XMLAttribute], extensions: [XMLElement], layout: SourceLayout) {
-        attributes += extraAttributes
-        for e in extensions { append(e) }
+        if !extraAttributes.isEmpty { attributes += extraAttributes }
+        for e in extensions { add(e) }
         layout.apply(to: &self)
     }
 }

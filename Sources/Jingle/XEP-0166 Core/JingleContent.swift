@@ -43,12 +43,15 @@ public struct JingleContent: Sendable, Hashable {
         var security: (any JingleSecurityMethod)?
         var extensions: [XMLElement] = []
         // The children are told apart by local name; the namespace selects the codec (XEP-0166 §5).
-        for child in r.remainingChildren {
-            switch child.name {
-            case "description" where description == nil: description = try registry.parseDescription(child)
-            case "transport" where transport == nil: transport = try registry.parseTransport(child)
-            case "security" where security == nil: security = try registry.parseSecurity(child)
-            default: extensions.append(child)
+        for case .element(let child) in element.children {
+            if description == nil && ASCIIText.equals(child.name, "description") {
+                description = try registry.parseDescription(child)
+            } else if transport == nil && ASCIIText.equals(child.name, "transport") {
+                transport = try registry.parseTransport(child)
+            } else if security == nil && ASCIIText.equals(child.name, "security") {
+                security = try registry.parseSecurity(child)
+            } else {
+                extensions.append(child)
             }
         }
         self.description = description
@@ -60,14 +63,14 @@ public struct JingleContent: Sendable, Hashable {
     }
 
     public func element() -> XMLElement {
-        var e = XMLElement(name: "content", namespace: NS.jingle)
+        var e = XMLElement("content", namespace: NS.jingle, attributeCapacity: 4 + extraAttributes.count, childCapacity: 3 + extensions.count)
         e.set("creator", creator)
         e.set("disposition", disposition)
         e.set("name", name)
         e.set("senders", senders)
-        if let description { e.append(description.element()) }
-        if let transport { e.append(transport.element()) }
-        if let security { e.append(security.element()) }
+        if let child = description?.element() { e.add(child) }
+        if let child = transport?.element() { e.add(child) }
+        if let child = security?.element() { e.add(child) }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }

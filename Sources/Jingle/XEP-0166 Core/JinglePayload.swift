@@ -44,14 +44,32 @@ public struct JinglePayload: Sendable, Hashable {
         if sid.isEmpty { throw r.error(.invalidAttribute("sid", value: sid)) }
         initiator = try r.optionalJID("initiator")
         responder = try r.optionalJID("responder")
-        var contents: [JingleContent] = []
-        for c in r.children("content", namespace: NS.jingle) { contents.append(try JingleContent(element: c, registry: registry)) }
+        var contents: [JingleContent] = [], groups: [JingleGroup] = []
+        var reason: JingleReason?, reasons = 0
+        // One pass; the ranks keep the error of the former reading order: contents, a repeated <reason/>, the
+        // reason itself, groups.
+        var errors = ChildErrors()
+        let duplicateReason = r.error(.unexpectedElement(name: "reason", namespace: NS.jingle))
+        r.forEachChild { e in
+            if e.is("content", NS.jingle) {
+                errors.append(rank: 0, to: &contents) { () throws(JingleParseError) in try JingleContent(element: e, registry: registry) }
+            } else if e.is("reason", NS.jingle) {
+                reasons += 1
+                if reasons > 1 {
+                    errors.record(duplicateReason, rank: 1)
+                } else {
+                    reason = errors.read(rank: 2) { () throws(JingleParseError) in try JingleReason(element: e) }
+                }
+            } else if e.is("group", NS.jingleGrouping) {
+                errors.append(rank: 3, to: &groups) { () throws(JingleParseError) in try JingleGroup(element: e) }
+            } else {
+                return false
+            }
+            return true
+        }
+        try errors.check()
         self.contents = contents
-        let reasons = r.children("reason", namespace: NS.jingle)
-        if reasons.count > 1 { throw r.error(.unexpectedElement(name: "reason", namespace: NS.jingle)) }
-        reason = try reasons.first.map { (e) throws(JingleParseError) in try JingleReason(element: e) }
-        var groups: [JingleGroup] = []
-        for g in r.children("group", namespace: NS.jingleGrouping) { groups.append(try JingleGroup(element: g)) }
+        self.reason = reason
         self.groups = groups
         var info: [JingleInfo] = []
         if action == .sessionInfo {
@@ -66,15 +84,16 @@ public struct JinglePayload: Sendable, Hashable {
     }
 
     public func element() -> XMLElement {
-        var e = XMLElement(name: "jingle", namespace: NS.jingle)
+        var e = XMLElement("jingle", namespace: NS.jingle, attributeCapacity: 4 + extraAttributes.count,
+                           childCapacity: contents.count + groups.count + 1 + info.count + extensions.count)
         e.set("action", action)
         e.set("initiator", initiator)
         e.set("responder", responder)
         e.set("sid", sid)
-        for c in contents { e.append(c.element()) }
-        for g in groups { e.append(g.element()) }
-        if let reason { e.append(reason.element()) }
-        for i in info { e.append(i.payload.element()) }
+        e.add(contents) { $0.element() }
+        e.add(groups) { $0.element() }
+        if let child = reason?.element() { e.add(child) }
+        e.add(info) { $0.payload.element() }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }

@@ -56,47 +56,73 @@ public struct RTPDescription: JingleApplicationDescription, Hashable {
         var r = try ElementReader(element, name: "description", namespace: NS.jingleRTP, section: Self.section)
         media = try r.required("media")
         ssrc = r.optional("ssrc")
-        var payloadTypes: [RTPPayloadType] = []
-        for e in r.children("payload-type", namespace: NS.jingleRTP) { payloadTypes.append(try RTPPayloadType(element: e)) }
+        var payloadTypes: [RTPPayloadType] = [], feedback: [RTCPFeedback] = [], headerExtensions: [RTPHeaderExtension] = []
+        var sources: [RTPSource] = [], sourceGroups: [RTPSourceGroup] = []
+        var bandwidth: RTPBandwidth?, encryption: RTPEncryption?, trrInt: RTCPFeedbackTRRInt?
+        var seenBandwidth = false, seenEncryption = false, seenTRRInt = false, rtcpMux = false, allowMixed = false
+        // One pass; the ranks are the order in which the kinds used to be read, which decides the error reported.
+        var errors = ChildErrors()
+        r.forEachChild { e in
+            if e.is("payload-type", NS.jingleRTP) {
+                errors.append(rank: 0, to: &payloadTypes) { () throws(JingleParseError) in try RTPPayloadType(element: e) }
+            } else if !seenBandwidth && e.is("bandwidth", NS.jingleRTP) {
+                seenBandwidth = true
+                bandwidth = errors.read(rank: 1) { () throws(JingleParseError) in try RTPBandwidth(element: e) }
+            } else if !rtcpMux && e.is("rtcp-mux", NS.jingleRTP) {
+                rtcpMux = true
+            } else if !seenEncryption && e.is("encryption", NS.jingleRTP) {
+                seenEncryption = true
+                encryption = errors.read(rank: 3) { () throws(JingleParseError) in try RTPEncryption(element: e) }
+            } else if e.is("rtcp-fb", NS.jingleRTCPFB) {
+                errors.append(rank: 4, to: &feedback) { () throws(JingleParseError) in try RTCPFeedback(element: e) }
+            } else if !seenTRRInt && e.is("rtcp-fb-trr-int", NS.jingleRTCPFB) {
+                seenTRRInt = true
+                trrInt = errors.read(rank: 5) { () throws(JingleParseError) in try RTCPFeedbackTRRInt(element: e) }
+            } else if e.is("rtp-hdrext", NS.jingleRTPHdrExt) {
+                errors.append(rank: 6, to: &headerExtensions) { () throws(JingleParseError) in try RTPHeaderExtension(element: e) }
+            } else if !allowMixed && e.is("extmap-allow-mixed", NS.jingleRTPHdrExt) {
+                allowMixed = true
+            } else if e.is("source", NS.jingleSSMA) {
+                errors.append(rank: 8, to: &sources) { () throws(JingleParseError) in try RTPSource(element: e) }
+            } else if e.is("ssrc-group", NS.jingleSSMA) {
+                errors.append(rank: 9, to: &sourceGroups) { () throws(JingleParseError) in try RTPSourceGroup(element: e) }
+            } else {
+                return false
+            }
+            return true
+        }
+        try errors.check()
         self.payloadTypes = payloadTypes
-        bandwidth = try r.child("bandwidth", namespace: NS.jingleRTP).map { (e) throws(JingleParseError) in try RTPBandwidth(element: e) }
-        rtcpMux = r.child("rtcp-mux", namespace: NS.jingleRTP) != nil
-        encryption = try r.child("encryption", namespace: NS.jingleRTP).map { (e) throws(JingleParseError) in try RTPEncryption(element: e) }
-        var fb: [RTCPFeedback] = []
-        for e in r.children("rtcp-fb", namespace: NS.jingleRTCPFB) { fb.append(try RTCPFeedback(element: e)) }
-        rtcpFeedback = fb
-        rtcpFeedbackTRRInt = try r.child("rtcp-fb-trr-int", namespace: NS.jingleRTCPFB).map { (e) throws(JingleParseError) in try RTCPFeedbackTRRInt(element: e) }
-        var hdr: [RTPHeaderExtension] = []
-        for e in r.children("rtp-hdrext", namespace: NS.jingleRTPHdrExt) { hdr.append(try RTPHeaderExtension(element: e)) }
-        headerExtensions = hdr
-        extmapAllowMixed = r.child("extmap-allow-mixed", namespace: NS.jingleRTPHdrExt) != nil
-        var sources: [RTPSource] = []
-        for e in r.children("source", namespace: NS.jingleSSMA) { sources.append(try RTPSource(element: e)) }
+        self.bandwidth = bandwidth
+        self.rtcpMux = rtcpMux
+        self.encryption = encryption
+        rtcpFeedback = feedback
+        rtcpFeedbackTRRInt = trrInt
+        self.headerExtensions = headerExtensions
+        extmapAllowMixed = allowMixed
         self.sources = sources
-        var groups: [RTPSourceGroup] = []
-        for e in r.children("ssrc-group", namespace: NS.jingleSSMA) { groups.append(try RTPSourceGroup(element: e)) }
-        sourceGroups = groups
+        self.sourceGroups = sourceGroups
         extraAttributes = r.remainingAttributes
         extensions = r.remainingChildren
         layout = r.layout
     }
 
     public func element() -> XMLElement {
-        var e = XMLElement(name: "description", namespace: NS.jingleRTP)
-        e.children.reserveCapacity(payloadTypes.count + rtcpFeedback.count + headerExtensions.count + sources.count
-                                   + sourceGroups.count + extensions.count + 6)
+        var e = XMLElement("description", namespace: NS.jingleRTP, attributeCapacity: 2 + extraAttributes.count,
+                           childCapacity: payloadTypes.count + rtcpFeedback.count + headerExtensions.count + sources.count
+                               + sourceGroups.count + extensions.count + 5)
         e.set("media", media)
         e.set("ssrc", ssrc)
-        for p in payloadTypes { e.append(p.element()) }
-        if let encryption { e.append(encryption.element()) }
-        if let bandwidth { e.append(bandwidth.element()) }
-        if rtcpMux { e.append(XMLElement(name: "rtcp-mux", namespace: NS.jingleRTP)) }
-        for f in rtcpFeedback { e.append(f.element()) }
-        if let rtcpFeedbackTRRInt { e.append(rtcpFeedbackTRRInt.element()) }
-        for h in headerExtensions { e.append(h.element()) }
-        if extmapAllowMixed { e.append(XMLElement(name: "extmap-allow-mixed", namespace: NS.jingleRTPHdrExt)) }
-        for s in sources { e.append(s.element()) }
-        for g in sourceGroups { e.append(g.element()) }
+        e.add(payloadTypes) { $0.element() }
+        if let child = encryption?.element() { e.add(child) }
+        if let child = bandwidth?.element() { e.add(child) }
+        if rtcpMux { e.add(XMLElement(name: "rtcp-mux", namespace: NS.jingleRTP)) }
+        e.add(rtcpFeedback) { $0.element() }
+        if let child = rtcpFeedbackTRRInt?.element() { e.add(child) }
+        e.add(headerExtensions) { $0.element() }
+        if extmapAllowMixed { e.add(XMLElement(name: "extmap-allow-mixed", namespace: NS.jingleRTPHdrExt)) }
+        e.add(sources) { $0.element() }
+        e.add(sourceGroups) { $0.element() }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
@@ -139,36 +165,49 @@ public struct RTPPayloadType: Sendable, Hashable {
     public init(element: XMLElement) throws(JingleParseError) {
         var r = try ElementReader(element, name: "payload-type", namespace: NS.jingleRTP, section: RTPDescription.section)
         id = try r.required("id", as: UInt8.self)
-        if id > 127 { throw r.error(.invalidAttribute("id", value: String(id))) }
+        if id > 127 { throw r.error(.invalidAttribute("id", value: ASCIIText.decimal(id))) }
         name = r.optional("name")
         clockrate = try r.optional("clockrate", as: UInt32.self)
         channels = try r.optional("channels", as: UInt8.self)
         ptime = try r.optional("ptime", as: UInt32.self)
         maxptime = try r.optional("maxptime", as: UInt32.self)
-        var params: [RTPParameter] = []
-        for e in r.children("parameter", namespace: NS.jingleRTP) { params.append(try RTPParameter(element: e)) }
+        var params: [RTPParameter] = [], feedback: [RTCPFeedback] = []
+        var trrInt: RTCPFeedbackTRRInt?, seenTRRInt = false
+        var errors = ChildErrors()
+        r.forEachChild { e in
+            if e.is("parameter", NS.jingleRTP) {
+                errors.append(rank: 0, to: &params) { () throws(JingleParseError) in try RTPParameter(element: e) }
+            } else if e.is("rtcp-fb", NS.jingleRTCPFB) {
+                errors.append(rank: 1, to: &feedback) { () throws(JingleParseError) in try RTCPFeedback(element: e) }
+            } else if e.is("rtcp-fb-trr-int", NS.jingleRTCPFB) && !seenTRRInt {
+                seenTRRInt = true
+                trrInt = errors.read(rank: 2) { () throws(JingleParseError) in try RTCPFeedbackTRRInt(element: e) }
+            } else {
+                return false
+            }
+            return true
+        }
+        try errors.check()
         parameters = params
-        var fb: [RTCPFeedback] = []
-        for e in r.children("rtcp-fb", namespace: NS.jingleRTCPFB) { fb.append(try RTCPFeedback(element: e)) }
-        rtcpFeedback = fb
-        rtcpFeedbackTRRInt = try r.child("rtcp-fb-trr-int", namespace: NS.jingleRTCPFB).map { (e) throws(JingleParseError) in try RTCPFeedbackTRRInt(element: e) }
+        rtcpFeedback = feedback
+        rtcpFeedbackTRRInt = trrInt
         extraAttributes = r.remainingAttributes
         extensions = r.remainingChildren
         layout = r.layout
     }
 
     public func element() -> XMLElement {
-        var e = XMLElement(name: "payload-type", namespace: NS.jingleRTP)
-        e.attributes.reserveCapacity(6 + extraAttributes.count)
+        var e = XMLElement("payload-type", namespace: NS.jingleRTP, attributeCapacity: 6 + extraAttributes.count,
+                           childCapacity: parameters.count + rtcpFeedback.count + 1 + extensions.count)
         e.set("id", id)
         e.set("name", name)
         e.set("clockrate", clockrate)
         e.set("channels", channels)
         e.set("ptime", ptime)
         e.set("maxptime", maxptime)
-        for p in parameters { e.append(p.element(namespace: NS.jingleRTP)) }
-        for f in rtcpFeedback { e.append(f.element()) }
-        if let rtcpFeedbackTRRInt { e.append(rtcpFeedbackTRRInt.element()) }
+        e.add(parameters) { $0.element(namespace: NS.jingleRTP) }
+        e.add(rtcpFeedback) { $0.element() }
+        if let child = rtcpFeedbackTRRInt?.element() { e.add(child) }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
@@ -197,7 +236,7 @@ public struct RTPParameter: Sendable, Hashable {
     }
 
     func element(namespace: String) -> XMLElement {
-        var e = XMLElement(name: "parameter", namespace: namespace)
+        var e = XMLElement("parameter", namespace: namespace, attributeCapacity: 2 + extraAttributes.count)
         e.set("name", name)
         e.set("value", value)
         e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
@@ -224,7 +263,9 @@ public struct RTPBandwidth: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement("bandwidth", namespace: NS.jingleRTP, ["type": type], text: value)
+        var e = XMLElement("bandwidth", namespace: NS.jingleRTP, attributeCapacity: 1 + extraAttributes.count)
+        e.set("type", type)
+        if !value.isEmpty { e.children.append(.text(value)) }
         e.attributes += extraAttributes
         return e
     }

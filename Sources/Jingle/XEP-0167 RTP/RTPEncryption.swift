@@ -39,7 +39,7 @@ public struct RTPEncryption: Sendable, Hashable {
     func element() -> XMLElement {
         var e = XMLElement(name: "encryption", namespace: NS.jingleRTP)
         e.set("required", required)
-        for c in cryptos { e.append(c.element()) }
+        e.add(cryptos) { $0.element() }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }

@@ -33,14 +33,28 @@ public struct ICEUDPTransport: JingleTransportMethod, Hashable {
         ufrag = r.optional("ufrag")
         pwd = r.optional("pwd")
         // RFC 8445 §5.3: ufrag at least 4 characters, pwd at least 22 (XEP-0176 §5 refers to them).
-        if let ufrag, ufrag.count < 4 { throw r.error(.invalidAttribute("ufrag", value: ufrag)) }
-        if let pwd, pwd.count < 22 { throw r.error(.invalidAttribute("pwd", value: pwd)) }
-        var c: [ICECandidate] = []
-        for e in r.children("candidate", namespace: NS.jingleICEUDP) { c.append(try ICECandidate(element: e)) }
+        if let ufrag, ASCIIText.characterCount(of: ufrag, isLessThan: 4) { throw r.error(.invalidAttribute("ufrag", value: ufrag)) }
+        if let pwd, ASCIIText.characterCount(of: pwd, isLessThan: 22) { throw r.error(.invalidAttribute("pwd", value: pwd)) }
+        var c: [ICECandidate] = [], f: [DTLSFingerprint] = []
+        var remote: ICERemoteCandidate?, seenRemote = false
+        // One pass; the ranks keep the error of the former reading order (candidates, remote, fingerprints).
+        var errors = ChildErrors()
+        r.forEachChild { e in
+            if e.is("candidate", NS.jingleICEUDP) {
+                errors.append(rank: 0, to: &c) { () throws(JingleParseError) in try ICECandidate(element: e) }
+            } else if e.is("remote-candidate", NS.jingleICEUDP) && !seenRemote {
+                seenRemote = true
+                remote = errors.read(rank: 1) { () throws(JingleParseError) in try ICERemoteCandidate(element: e) }
+            } else if e.is("fingerprint", NS.jingleDTLS) {
+                errors.append(rank: 2, to: &f) { () throws(JingleParseError) in try DTLSFingerprint(element: e) }
+            } else {
+                return false
+            }
+            return true
+        }
+        try errors.check()
         candidates = c
-        remoteCandidate = try r.child("remote-candidate", namespace: NS.jingleICEUDP).map { (e) throws(JingleParseError) in try ICERemoteCandidate(element: e) }
-        var f: [DTLSFingerprint] = []
-        for e in r.children("fingerprint", namespace: NS.jingleDTLS) { f.append(try DTLSFingerprint(element: e)) }
+        remoteCandidate = remote
         fingerprints = f
         extraAttributes = r.remainingAttributes
         extensions = r.remainingChildren
@@ -48,13 +62,13 @@ public struct ICEUDPTransport: JingleTransportMethod, Hashable {
     }
 
     public func element() -> XMLElement {
-        var e = XMLElement(name: "transport", namespace: NS.jingleICEUDP)
-        e.children.reserveCapacity(fingerprints.count + candidates.count + 1 + extensions.count)
+        var e = XMLElement("transport", namespace: NS.jingleICEUDP, attributeCapacity: 2 + extraAttributes.count,
+                           childCapacity: fingerprints.count + candidates.count + 1 + extensions.count)
         e.set("pwd", pwd)
         e.set("ufrag", ufrag)
-        for f in fingerprints { e.append(f.element()) }
-        for c in candidates { e.append(c.element()) }
-        if let remoteCandidate { e.append(remoteCandidate.element()) }
+        e.add(fingerprints) { $0.element() }
+        e.add(candidates) { $0.element() }
+        if let child = remoteCandidate?.element() { e.add(child) }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
@@ -105,7 +119,7 @@ public struct ICECandidate: Sendable, Hashable {
     init(element: XMLElement) throws(JingleParseError) {
         var r = ElementReader(element, section: ICEUDPTransport.section)
         component = try r.required("component", as: UInt16.self)
-        if component == 0 || component > 256 { throw r.error(.invalidAttribute("component", value: String(component))) }
+        if component == 0 || component > 256 { throw r.error(.invalidAttribute("component", value: ASCIIText.decimal(component))) }
         foundation = try r.required("foundation")
         generation = try r.required("generation", as: UInt32.self)
         id = try r.required("id")
@@ -122,8 +136,7 @@ public struct ICECandidate: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement(name: "candidate", namespace: NS.jingleICEUDP)
-        e.attributes.reserveCapacity(12 + extraAttributes.count)
+        var e = XMLElement("candidate", namespace: NS.jingleICEUDP, attributeCapacity: 12 + extraAttributes.count)
         e.set("component", component)
         e.set("foundation", foundation)
         e.set("generation", generation)
@@ -166,7 +179,7 @@ public struct ICERemoteCandidate: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement(name: "remote-candidate", namespace: NS.jingleICEUDP)
+        var e = XMLElement("remote-candidate", namespace: NS.jingleICEUDP, attributeCapacity: 3 + extraAttributes.count)
         e.set("component", component)
         e.set("ip", ip)
         e.set("port", port)

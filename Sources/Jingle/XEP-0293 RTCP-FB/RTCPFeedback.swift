@@ -26,7 +26,11 @@ public struct RTCPFeedback: Sendable, Hashable {
         type = try r.required("type")
         subtype = r.optional("subtype")
         var p: [RTPParameter] = []
-        for e in r.children("parameter", namespace: NS.jingleRTCPFB) { p.append(try RTPParameter(element: e, section: Self.section)) }
+        try r.forEachChild { (e) throws(JingleParseError) -> Bool in
+            guard e.is("parameter", NS.jingleRTCPFB) else { return false }
+            p.append(try RTPParameter(element: e, section: Self.section))
+            return true
+        }
         parameters = p
         extraAttributes = r.remainingAttributes
         extensions = r.remainingChildren
@@ -34,10 +38,11 @@ public struct RTCPFeedback: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement(name: "rtcp-fb", namespace: NS.jingleRTCPFB)
+        var e = XMLElement("rtcp-fb", namespace: NS.jingleRTCPFB, attributeCapacity: 2 + extraAttributes.count,
+                           childCapacity: parameters.count + extensions.count)
         e.set("type", type)
         e.set("subtype", subtype)
-        for p in parameters { e.append(p.element(namespace: NS.jingleRTCPFB)) }
+        e.add(parameters) { $0.element(namespace: NS.jingleRTCPFB) }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
@@ -57,7 +62,7 @@ public struct RTCPFeedbackTRRInt: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement("rtcp-fb-trr-int", namespace: NS.jingleRTCPFB, ["value": String(value)])
+        var e = XMLElement("rtcp-fb-trr-int", namespace: NS.jingleRTCPFB, attribute: "value", value: ASCIIText.decimal(value))
         e.attributes += extraAttributes
         return e
     }

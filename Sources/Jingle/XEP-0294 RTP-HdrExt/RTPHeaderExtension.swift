@@ -33,7 +33,11 @@ public struct RTPHeaderExtension: Sendable, Hashable {
         uri = try r.required("uri")
         senders = try r.optional("senders", as: JingleSenders.self)
         var p: [RTPParameter] = []
-        for e in r.children("parameter", namespace: NS.jingleRTPHdrExt) { p.append(try RTPParameter(element: e, section: Self.section)) }
+        try r.forEachChild { (e) throws(JingleParseError) -> Bool in
+            guard e.is("parameter", NS.jingleRTPHdrExt) else { return false }
+            p.append(try RTPParameter(element: e, section: Self.section))
+            return true
+        }
         parameters = p
         extraAttributes = r.remainingAttributes
         extensions = r.remainingChildren
@@ -41,11 +45,12 @@ public struct RTPHeaderExtension: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement(name: "rtp-hdrext", namespace: NS.jingleRTPHdrExt)
+        var e = XMLElement("rtp-hdrext", namespace: NS.jingleRTPHdrExt, attributeCapacity: 3 + extraAttributes.count,
+                           childCapacity: parameters.count + extensions.count)
         e.set("id", id)
         e.set("uri", uri)
         e.set("senders", senders)
-        for p in parameters { e.append(p.element(namespace: NS.jingleRTPHdrExt)) }
+        e.add(parameters) { $0.element(namespace: NS.jingleRTPHdrExt) }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }

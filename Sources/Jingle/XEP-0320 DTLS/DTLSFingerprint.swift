@@ -36,23 +36,40 @@ public struct DTLSFingerprint: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement(name: "fingerprint", namespace: NS.jingleDTLS)
+        var e = XMLElement("fingerprint", namespace: NS.jingleDTLS, attributeCapacity: 2 + extraAttributes.count, childCapacity: 1)
         e.set("hash", hash)
         e.set("setup", setup)
-        e.append(text: value)
+        if !value.isEmpty { e.children.append(.text(value)) }
         e.finish(extraAttributes: extraAttributes, extensions: [], layout: layout)
         return e
     }
 
     /// RFC 8122 §5: fingerprint = 2HEXDIG *(":" 2HEXDIG)
     static func isHexPairs(_ text: String) -> Bool {
-        var count = 0
-        for (i, b) in text.utf8.enumerated() {
-            let isHex = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66)
-            if i % 3 == 2 { if b != 0x3A { return false } } else if !isHex { return false }
-            count = i + 1
+        hexPairsLength(text).map { $0 >= 2 } ?? false
+    }
+
+    /// The length of `text` if it is `2HEXDIG *(":" 2HEXDIG)` or empty, else nil. On the contiguous bytes: the
+    /// fingerprint is the longest value of a transport (95 bytes for SHA-256), checked on every parse and map.
+    package static func hexPairsLength(_ text: String) -> Int? {
+        func check(_ bytes: some Collection<UInt8>) -> Int? {
+            // `phase` is the position modulo 3: two hex digits, then a colon.
+            var position = 0, phase = 0
+            for byte in bytes {
+                if phase == 2 {
+                    guard byte == 0x3A else { return nil }
+                    phase = 0
+                } else {
+                    let folded = byte | 0x20
+                    let isHex = (byte >= 0x30 && byte <= 0x39) || (folded >= 0x61 && folded <= 0x66)
+                    guard isHex else { return nil }
+                    phase += 1
+                }
+                position += 1
+            }
+            return phase == 2 || position == 0 ? position : nil
         }
-        return count >= 2 && count % 3 == 2
+        return text.utf8.withContiguousStorageIfAvailable { check($0) } ?? check(text.utf8)
     }
 
     /// The fingerprint as bytes, or nil if `value` is not hex pairs.

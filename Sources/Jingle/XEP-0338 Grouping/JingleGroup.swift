@@ -23,9 +23,11 @@ public struct JingleGroup: Sendable, Hashable {
         var r = ElementReader(element, section: Self.section)
         semantics = try r.required("semantics")
         var names: [String] = []
-        for e in r.children("content", namespace: NS.jingleGrouping) {
+        try r.forEachChild { (e) throws(JingleParseError) -> Bool in
+            guard e.is("content", NS.jingleGrouping) else { return false }
             var cr = ElementReader(e, section: Self.section)
             names.append(try cr.required("name"))
+            return true
         }
         contents = names
         extraAttributes = r.remainingAttributes
@@ -34,9 +36,10 @@ public struct JingleGroup: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement(name: "group", namespace: NS.jingleGrouping)
+        var e = XMLElement("group", namespace: NS.jingleGrouping, attributeCapacity: 1 + extraAttributes.count,
+                           childCapacity: contents.count + extensions.count)
         e.set("semantics", semantics)
-        for n in contents { e.append(XMLElement("content", namespace: NS.jingleGrouping, ["name": n])) }
+        for n in contents { e.add(XMLElement("content", namespace: NS.jingleGrouping, attribute: "name", value: n)) }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }

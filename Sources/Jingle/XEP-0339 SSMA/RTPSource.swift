@@ -22,7 +22,11 @@ public struct RTPSource: Sendable, Hashable {
         var r = ElementReader(element, section: Self.section)
         ssrc = try r.required("ssrc", as: UInt32.self)
         var p: [RTPParameter] = []
-        for e in r.children("parameter", namespace: NS.jingleSSMA) { p.append(try RTPParameter(element: e, section: Self.section)) }
+        try r.forEachChild { (e) throws(JingleParseError) -> Bool in
+            guard e.is("parameter", NS.jingleSSMA) else { return false }
+            p.append(try RTPParameter(element: e, section: Self.section))
+            return true
+        }
         parameters = p
         extraAttributes = r.remainingAttributes
         extensions = r.remainingChildren
@@ -30,9 +34,10 @@ public struct RTPSource: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement(name: "source", namespace: NS.jingleSSMA)
+        var e = XMLElement("source", namespace: NS.jingleSSMA, attributeCapacity: 1 + extraAttributes.count,
+                           childCapacity: parameters.count + extensions.count)
         e.set("ssrc", ssrc)
-        for p in parameters { e.append(p.element(namespace: NS.jingleSSMA)) }
+        e.add(parameters) { $0.element(namespace: NS.jingleSSMA) }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
@@ -59,9 +64,11 @@ public struct RTPSourceGroup: Sendable, Hashable {
         var r = ElementReader(element, section: Self.section)
         semantics = try r.required("semantics")
         var s: [UInt32] = []
-        for e in r.children("source", namespace: NS.jingleSSMA) {
+        try r.forEachChild { (e) throws(JingleParseError) -> Bool in
+            guard e.is("source", NS.jingleSSMA) else { return false }
             var sr = ElementReader(e, section: Self.section)
             s.append(try sr.required("ssrc", as: UInt32.self))
+            return true
         }
         ssrcs = s
         extraAttributes = r.remainingAttributes
@@ -70,9 +77,10 @@ public struct RTPSourceGroup: Sendable, Hashable {
     }
 
     func element() -> XMLElement {
-        var e = XMLElement(name: "ssrc-group", namespace: NS.jingleSSMA)
+        var e = XMLElement("ssrc-group", namespace: NS.jingleSSMA, attributeCapacity: 1 + extraAttributes.count,
+                           childCapacity: ssrcs.count + extensions.count)
         e.set("semantics", semantics)
-        for s in ssrcs { e.append(XMLElement("source", namespace: NS.jingleSSMA, ["ssrc": String(s)])) }
+        for s in ssrcs { e.add(XMLElement("source", namespace: NS.jingleSSMA, attribute: "ssrc", value: ASCIIText.decimal(s))) }
         e.finish(extraAttributes: extraAttributes, extensions: extensions, layout: layout)
         return e
     }
