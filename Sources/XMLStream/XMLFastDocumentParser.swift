@@ -37,7 +37,9 @@ struct XMLFastDocumentParser {
     /// later declaration of the same name, shares that String instead of allocating its own copy (namespace
     /// names are longer than a small string holds).
     private struct Namespace {
-        var poolStart: Int
+        /// The name's bytes in the input (it outlives the parse), so that finding a name again compares bytes
+        /// without a copy of them; nil for a name written with references, whose String's bytes are compared.
+        var bytes: UnsafePointer<UInt8>?
         var count: Int
         var uri: String
     }
@@ -45,8 +47,6 @@ struct XMLFastDocumentParser {
     private var stack: [Open] = []
     private var bindings: [Binding] = []
     private var namespaces: [Namespace] = []
-    /// The bytes of the names in `namespaces`, back to back.
-    private var namespacePool: [UInt8] = []
     /// Reused buffer for text and attribute values that hold references.
     private var scratch: [UInt8] = []
     /// Reused list of the attributes of the tag being read; only the first `rawCount` are current.
@@ -218,24 +218,24 @@ struct XMLFastDocumentParser {
 
     /// The number of the namespace name `uri` (the value of an `xmlns` attribute): a name seen before in this
     /// document is found in `namespaces`; a new one is checked once and added. Nil for a name left to libxml2.
-    private mutating func intern(_ uri: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// `inInput`: `uri` lies in the input (not in `scratch`).
+    private mutating func intern(_ uri: UnsafeBufferPointer<UInt8>, inInput: Bool) -> Int? {
         if uri.isEmpty { return Self.noNamespace }
         guard let bytes = uri.baseAddress else { return Self.noNamespace }
-        let found: Int? = namespacePool.withUnsafeBufferPointer { pool in
-            guard let poolBase = pool.baseAddress else { return nil }
-            for index in namespaces.indices where namespaces[index].count == uri.count
-                && Self.equalBytes(poolBase + namespaces[index].poolStart, bytes, count: uri.count) {
-                return index
+        for index in namespaces.indices where namespaces[index].count == uri.count {
+            let same: Bool
+            if let known = namespaces[index].bytes {
+                same = Self.equalBytes(known, bytes, count: uri.count)
+            } else {
+                same = namespaces[index].uri.utf8.elementsEqual(uri)
             }
-            return nil
+            if same { return index }
         }
-        if let found { return found }
         // The xml and xmlns namespace names cannot be bound to another prefix (XML Namespaces §3), and
         // libxml2 refuses a namespace name that is not a URI (RFC 3986): only plain ones are read here.
         guard !Self.equal(uri, "http://www.w3.org/XML/1998/namespace"), !Self.equal(uri, "http://www.w3.org/2000/xmlns/"),
               Self.isPlainURI(bytes: uri) else { return nil }
-        namespaces.append(Namespace(poolStart: namespacePool.count, count: uri.count, uri: Self.makeString(uri)))
-        namespacePool.append(contentsOf: uri)
+        namespaces.append(Namespace(bytes: inInput ? bytes : nil, count: uri.count, uri: Self.makeString(uri)))
         return namespaces.count - 1
     }
 
@@ -274,15 +274,20 @@ struct XMLFastDocumentParser {
             }
             guard i == bytes.count || bytes[i] == UInt8(ascii: "/") else { return false }
         }
+        // The path, most of the name: one table load per byte, `#` (at most once) the only other case.
+        guard let base = bytes.baseAddress else { return true }
+        let classes = XMLWordScan.asciiClasses.utf8Start, count = bytes.count
         var sawFragment = false
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "#") && !sawFragment {
+        while i < count {
+            let b = base[i]
+            if b < 128 && classes[Int(b)] & XMLWordScan.uriPathChar != 0 {
+                i += 1
+            } else if b == UInt8(ascii: "#") && !sawFragment {
                 sawFragment = true
-            } else if !isPathChar(b) {
+                i += 1
+            } else {
                 return false
             }
-            i += 1
         }
         return true
     }
@@ -410,10 +415,10 @@ struct XMLFastDocumentParser {
 
     /// The namespace an `xmlns` attribute declares, by number.
     private mutating func declaredNamespace(_ value: CharacterData) -> Int? {
-        if !value.hasReference { return intern(slice(value.start, value.end)) }
+        if !value.hasReference { return intern(slice(value.start, value.end), inInput: true) }
         guard decodeIntoScratch(value) else { return nil }
         let decoded = scratch
-        return decoded.withUnsafeBufferPointer { intern($0) }
+        return decoded.withUnsafeBufferPointer { intern($0, inInput: false) }
     }
 
     /// The tag's attributes other than namespace declarations (there are `count`), in document order; nil for
@@ -481,7 +486,7 @@ struct XMLFastDocumentParser {
             root = element
         } else {
             let parent = stack.count - 1
-            if stack[parent].element.children.isEmpty { stack[parent].element.children.reserveCapacity(4) }
+            if stack[parent].element.children.isEmpty { stack[parent].element.children.reserveCapacity(8) }
             stack[parent].element.children.append(.element(element))
         }
     }
