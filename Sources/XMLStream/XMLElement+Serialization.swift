@@ -23,7 +23,9 @@ extension XMLElement {
     private func write(into out: inout XMLByteWriter, inheritedNamespace: String) {
         out.append(UInt8(ascii: "<"))
         out.append(string: name)
-        if namespace != inheritedNamespace {
+        // Lengths first: a child in another namespace than its parent (a Jingle description, transport or
+        // extension) nearly always has a name of another length, and then no string comparison is needed.
+        if namespace.utf8.count != inheritedNamespace.utf8.count || namespace != inheritedNamespace {
             out.append(" xmlns=\"")
             out.appendEscaped(namespace, attribute: true)
             out.append(UInt8(ascii: "\""))
