@@ -84,7 +84,49 @@ package enum ASCIIText {
     @inline(__always)
     package static func equals(_ text: String, _ name: String) -> Bool {
         assert(!name.utf8.contains { $0 >= 0x80 || $0 == 0x4B || $0 == 0x3B || $0 == 0x60 }, "not a plain ASCII name: \(name)")
-        return text.utf8.count == name.utf8.count && text == name
+        let count = name.utf8.count
+        guard text.utf8.count == count else { return false }
+        // Small strings (up to 15 bytes, held inline): `==` compares the representations first, which is cheapest.
+        if count <= 15 { return text == name }
+        return sameLongText(text, name)
+    }
+
+    /// `equals` for texts of the same length over 15 bytes: equal means the same bytes (see `equals`), compared
+    /// eight at a time; `==` would call into the runtime's normalising comparison, several times the cost for
+    /// namespace URIs. Out of line, so that the common test (lengths differ) stays small where it is inlined.
+    @inline(never)
+    static func sameLongText(_ text: String, _ name: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { a in
+            name.utf8.withContiguousStorageIfAvailable { b in sameBytes(a, b) } ?? (text == name)
+        } ?? (text == name)
+    }
+
+    /// True when two buffers of the same length hold the same bytes.
+    @inline(__always)
+    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+        let count = a.count
+        var offset = 0
+        while offset + 8 <= count {
+            let x = UnsafeRawPointer(pa).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            let y = UnsafeRawPointer(pb).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            if x != y { return false }
+            offset += 8
+        }
+        while offset < count {
+            if pa[offset] != pb[offset] { return false }
+            offset += 1
+        }
+        return true
+    }
+
+    /// `T(rawValue: text)` for our string enums (lowercase ASCII raw values, see `equals`): the synthesised
+    /// initialiser compares the text with each raw value through `==`; this compares lengths first and bytes
+    /// only for a raw value of the same length.
+    static func enumCase<T: RawRepresentable & CaseIterable>(_ text: String, as type: T.Type) -> T? where T.RawValue == String {
+        for value in T.allCases where equals(text, value.rawValue) { return value }
+        return nil
     }
 
     /// True when every byte is ASCII (below 0x80).

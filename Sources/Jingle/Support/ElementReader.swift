@@ -82,6 +82,18 @@ struct ElementReader {
         return value
     }
 
+    /// The same for our enums, matched on bytes (`ASCIIText.enumCase`) rather than through `init(rawValue:)`.
+    mutating func optional<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(JingleParseError) -> T? where T.RawValue == String {
+        guard let raw = optional(name) else { return nil }
+        guard let value = ASCIIText.enumCase(raw, as: T.self) else { throw error(.invalidAttribute(name, value: raw)) }
+        return value
+    }
+
+    mutating func required<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(JingleParseError) -> T where T.RawValue == String {
+        guard let value = try optional(name, as: type) else { throw error(.missingAttribute(name)) }
+        return value
+    }
+
     mutating func optionalJID(_ name: String) throws(JingleParseError) -> JID? {
         guard let raw = optional(name) else { return nil }
         do { return try JID(raw) } catch { throw self.error(.invalidAttribute(name, value: raw)) }
