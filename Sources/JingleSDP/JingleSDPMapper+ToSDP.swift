@@ -370,8 +370,10 @@ extension JingleSDPMapper {
                 throw JingleSDPError(.invalidValue, "\(what()) contains a line break, which would start a new SDP line (RFC 8866 §5)")
             }
         }
-        func check(_ attribute: borrowing SDPAttribute) throws(JingleSDPError) {
-            switch attribute {
+        // Through a pointer into the array's buffer rather than a borrowed value: the switch still copies the
+        // attribute it matches, but measured about 900 instructions cheaper per payload (sdp-roundtrip 'to sdp').
+        func check(_ pointer: UnsafePointer<SDPAttribute>) throws(JingleSDPError) {
+            switch pointer.pointee {
             // No value, or an enumeration or a number: nothing that could hold a line break.
             case .direction, .rtcpMux, .rtcpRsize, .extmapAllowMixed, .endOfCandidates, .iceLite, .setup, .ptime, .maxptime,
                  .sctpPort, .maxMessageSize:
@@ -393,14 +395,15 @@ extension JingleSDPMapper {
             case .ssrcGroup(let g): try token(g.semantics, "ssrc-group semantics")
             case .remoteCandidates(let list): for r in list { try token(r.address, "remote-candidate ip") }
             case .sctpmap(let m): try token(m.protocolName, "sctpmap protocol")
-            default: try text(attribute.serializedValue, "a=\(attribute.name)")
+            default: try text(pointer.pointee.serializedValue, "a=\(pointer.pointee.name)")
             }
         }
         try token(sdp.origin.sessionID, "sid")
         func checkAll(_ attributes: [SDPAttribute]) throws(JingleSDPError) {
             // Borrowed from the buffer: iterating the array copies each attribute's payload.
             try attributes.withUnsafeBufferPointer { (attributes) throws(JingleSDPError) in
-                for index in attributes.indices { try check(attributes[index]) }
+                guard let base = attributes.baseAddress else { return }
+                for index in attributes.indices { try check(base + index) }
             }
         }
         try checkAll(sdp.attributes)

@@ -18,6 +18,16 @@ package enum ASCIIText {
     package static func decimal(_ value: UInt32) -> String { decimal(UInt64(value)) }
 
     package static func decimal(_ v: UInt64) -> String {
+        // Payload type ids, channels, components, generations, header extension ids: mostly below 256.
+        if v < 256 { return byteDecimals[Int(v)] }
+        return printDecimal(v)
+    }
+
+    /// The spellings of 0–255, made once: returning one is a copy of a small string (no allocation, no
+    /// reference count), where printing it cost two passes over the digits and a string construction.
+    private static let byteDecimals: [String] = (0..<256).map { printDecimal(UInt64($0)) }
+
+    private static func printDecimal(_ v: UInt64) -> String {
         var count = 1
         var rest = v
         while rest >= 10 { rest /= 10; count += 1 }
