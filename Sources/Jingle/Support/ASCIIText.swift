@@ -139,10 +139,19 @@ package enum ASCIIText {
         return nil
     }
 
+    /// Runs `body` on the string's UTF-8 bytes in place. `withUTF8` needs a mutable copy of the string (a retain
+    /// and a release per call); the UTF-8 view lends native and small strings' bytes without one, and only
+    /// other (bridged) strings take the copying path.
+    @inline(__always)
+    static func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var text = text
+        return text.withUTF8(body)
+    }
+
     /// True when every byte is ASCII (below 0x80).
     package static func isASCII(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        return withBytes(text) { bytes in
             for byte in bytes where byte >= 0x80 { return false }
             return true
         }
@@ -159,8 +168,7 @@ package enum ASCIIText {
 
     /// True when some byte is white space or a control character (at most 0x20, or DEL): not an SDP token.
     package static func containsSpaceOrControl(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        return withBytes(text) { bytes in
             guard let base = bytes.baseAddress else { return false }
             let raw = UnsafeRawPointer(base)
             var offset = 0
@@ -187,8 +195,7 @@ package enum ASCIIText {
 
     /// True when some byte is CR, LF or NUL: text that would break an SDP line.
     package static func containsLineBreakOrNUL(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        return withBytes(text) { bytes in
             for byte in bytes where byte == 0x0D || byte == 0x0A || byte == 0 { return true }
             return false
         }
@@ -196,8 +203,7 @@ package enum ASCIIText {
 
     /// True when `byte` occurs in `text`.
     package static func containsByte(_ text: String, _ byte: UInt8) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        return withBytes(text) { bytes in
             for candidate in bytes where candidate == byte { return true }
             return false
         }
