@@ -220,11 +220,16 @@ package enum ASCIIText {
 
     /// `text.lowercased() == lowercase` for an ASCII lower-case literal.
     package static func equalsIgnoringCase(_ text: String, lowercase: String) -> Bool {
-        guard isASCII(text) else { return text.lowercased() == lowercase }
-        let a = text.utf8, b = lowercase.utf8
-        guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where lower(x) != y { return false }
-        return true
+        // On the lent bytes (no zip of two UTF-8 views); nil when the text is not ASCII.
+        let answer: Bool? = withBytes(text) { a in
+            for byte in a where byte >= 0x80 { return nil }
+            return withBytes(lowercase) { b in
+                guard a.count == b.count else { return false }
+                for index in a.indices where lower(a[index]) != b[index] { return false }
+                return true
+            }
+        }
+        return answer ?? (text.lowercased() == lowercase)
     }
 
     /// `a.lowercased() == b.lowercased()`.

@@ -168,7 +168,8 @@ struct ElementReader {
 
     /// Attributes not read: extensions to keep.
     var remainingAttributes: [XMLAttribute] {
-        if usedAttributes.count == element.attributes.count { return [] }
+        // Every position read is below the count, so "all read" is one mask test (no bit counting).
+        if usedAttributes.containsAll(below: element.attributes.count) { return [] }
         let attributes = element.attributes
         // A repeat of an attribute that was read is read too (at most one name per lookup, so this stays small).
         var readNames: [String] = []
@@ -185,7 +186,7 @@ struct ElementReader {
 
     /// Child elements not read: extensions to keep.
     var remainingChildren: [XMLElement] {
-        if let childElementCount, usedChildren.count == childElementCount { return [] }
+        if let childElementCount, usedChildren.containsAll(below: childElementCount) { return [] }
         var out: [XMLElement] = []
         var index = 0
         for case .element(let child) in element.children {
