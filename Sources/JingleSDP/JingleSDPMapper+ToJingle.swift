@@ -20,24 +20,30 @@ extension JingleSDPMapper {
         }()
         // Each attribute list is read once up front, instead of once per accessor (a=mid, a=ice-ufrag, …).
         let session = AttributeScan(sdp.attributes)
-        let sections = sdp.media.map { AttributeScan($0.attributes) }
+        // By index: `map` hands each m-line over as a copy (a retain and a release of each of its fields).
+        var sections: [AttributeScan] = []
+        sections.reserveCapacity(sdp.media.count)
+        for index in sdp.media.indices { sections.append(AttributeScan(sdp.media[index].attributes)) }
         let names = try Self.contentNames(sdp, mids: sections)
         var contents: [JingleContent] = []
         contents.reserveCapacity(sdp.media.count)
         try sdp.media.withUnsafeBufferPointer { (media) throws(JingleSDPError) in
             for index in media.indices {
                 let section = sections[index]
+                // One copy of the m-line: handing `media[index]` to each call below copied it every time (the
+                // compiler cannot rule out a write through the buffer while a call runs).
+                let m = media[index]
                 var content = JingleContent(creator: creator, name: names[index])
-                let rejected = media[index].isRejected
+                let rejected = m.isRejected
                 if shape.hasSenders, let direction = section.direction ?? session.direction {
                     content.senders = JingleSenders(sdpDirection: direction, author: context.author)
                 }
                 if shape.hasDescription {
-                    content.description = try description(media[index], session: session, name: names[index], author: context.author)
-                    if rejected { content.extensions.append(SDPMappingExtension.rejected(proto: media[index].proto)) }
+                    content.description = try description(m, session: session, name: names[index], author: context.author)
+                    if rejected { content.extensions.append(SDPMappingExtension.rejected(proto: m.proto)) }
                 }
                 if shape.hasTransport && !rejected {
-                    content.transport = try transport(media[index], scan: section, session: session, in: sdp, name: names[index],
+                    content.transport = try transport(m, scan: section, session: session, in: sdp, name: names[index],
                                                       action: context.action)
                 }
                 if shape == .transport && rejected { continue }
@@ -56,13 +62,15 @@ extension JingleSDPMapper {
         names.reserveCapacity(sdp.media.count)
         var seen: Set<String> = []
         let few = sdp.media.count <= 8
-        for (index, section) in sdp.media.enumerated() {
+        // By index: the m-line itself is needed only without a scanned a=mid (enumerating copied each one).
+        for index in sdp.media.indices {
             let name: String
-            if let mid = mids.map({ $0[index].mid }) ?? section.mid {
+            if let mid = mids.map({ $0[index].mid }) ?? sdp.media[index].mid {
                 name = mid
             } else {
-                let unique = sdp.media.filter { $0.media == section.media }.count == 1
-                name = unique ? section.media : "\(section.media)\(index)"
+                let media = sdp.media[index].media
+                let unique = sdp.media.filter { $0.media == media }.count == 1
+                name = unique ? media : "\(media)\(index)"
             }
             // A few names are compared; many are hashed.
             guard few ? !names.contains(name) : seen.insert(name).inserted else {

@@ -279,31 +279,34 @@ extension JingleSDPMapper {
             }
         }
         var ptime: UInt32?, maxptime: UInt32?
-        for pt in rtp.payloadTypes {
-            let format = ASCIIText.decimal(pt.id)
-            if let name = pt.name {
-                let known = Self.staticCodec(pt.id)
-                if pt.clockrate == nil && pt.channels == nil, let known, ASCIIText.equalIgnoringCase(known.encodingName, name) {
+        // By index, reading fields in place: iterating copied each payload type whole (a retain and a release of
+        // each of its strings and arrays), where the loop reads a few fields.
+        let payloadTypes = rtp.payloadTypes
+        for index in payloadTypes.indices {
+            let format = ASCIIText.decimal(payloadTypes[index].id)
+            if let name = payloadTypes[index].name {
+                let known = Self.staticCodec(payloadTypes[index].id)
+                if payloadTypes[index].clockrate == nil && payloadTypes[index].channels == nil, let known, ASCIIText.equalIgnoringCase(known.encodingName, name) {
                     // RFC 3551 §6 static assignment: the m= line says it all, no rtpmap needed.
                 } else {
-                    guard let clockRate = pt.clockrate ?? known?.clockRate ?? (rtp.media == "video" ? 90000 : nil) else {
-                        throw JingleSDPError(.missingValue, "content '\(content)': payload-type \(pt.id) '\(name)' has no clockrate, which a=rtpmap needs (RFC 8866 §6.6)")
+                    guard let clockRate = payloadTypes[index].clockrate ?? known?.clockRate ?? (rtp.media == "video" ? 90000 : nil) else {
+                        throw JingleSDPError(.missingValue, "content '\(content)': payload-type \(payloadTypes[index].id) '\(name)' has no clockrate, which a=rtpmap needs (RFC 8866 §6.6)")
                     }
-                    out.append(.rtpmap(SDPRTPMap(payloadType: pt.id, encodingName: name, clockRate: clockRate, channels: pt.channels.map(UInt32.init))))
+                    out.append(.rtpmap(SDPRTPMap(payloadType: payloadTypes[index].id, encodingName: name, clockRate: clockRate, channels: payloadTypes[index].channels.map(UInt32.init))))
                 }
             }
-            if !pt.parameters.isEmpty {
-                out.append(.fmtp(SDPFormatParameters(format: format, parameters: pt.parameters.map {
+            if !payloadTypes[index].parameters.isEmpty {
+                out.append(.fmtp(SDPFormatParameters(format: format, parameters: payloadTypes[index].parameters.map {
                     SDPFormatParameter(name: $0.name.isEmpty ? nil : $0.name, value: $0.value ?? "")
                 })))
             }
-            for fb in pt.rtcpFeedback { out.append(.rtcpFeedback(Self.feedback(fb, format: .format(format)))) }
-            if let trr = pt.rtcpFeedbackTRRInt {
+            for fb in payloadTypes[index].rtcpFeedback { out.append(.rtcpFeedback(Self.feedback(fb, format: .format(format)))) }
+            if let trr = payloadTypes[index].rtcpFeedbackTRRInt {
                 out.append(.rtcpFeedback(SDPRTCPFeedback(format: .format(format), type: "trr-int", parameter: ASCIIText.decimal(trr.value))))
             }
             // SDP has one ptime per m-line (RFC 8866 §6.4): the first payload type that sets it decides.
-            if ptime == nil { ptime = pt.ptime }
-            if maxptime == nil { maxptime = pt.maxptime }
+            if ptime == nil { ptime = payloadTypes[index].ptime }
+            if maxptime == nil { maxptime = payloadTypes[index].maxptime }
         }
         for fb in rtp.rtcpFeedback { out.append(.rtcpFeedback(Self.feedback(fb, format: .all))) }
         if let trr = rtp.rtcpFeedbackTRRInt {
@@ -370,8 +373,10 @@ extension JingleSDPMapper {
                 throw JingleSDPError(.invalidValue, "\(what()) contains a line break, which would start a new SDP line (RFC 8866 §5)")
             }
         }
-        func check(_ attribute: borrowing SDPAttribute) throws(JingleSDPError) {
-            switch attribute {
+        // Through a pointer into the array's buffer rather than a borrowed value: the switch still copies the
+        // attribute it matches, but measured about 900 instructions cheaper per payload (sdp-roundtrip 'to sdp').
+        func check(_ pointer: UnsafePointer<SDPAttribute>) throws(JingleSDPError) {
+            switch pointer.pointee {
             // No value, or an enumeration or a number: nothing that could hold a line break.
             case .direction, .rtcpMux, .rtcpRsize, .extmapAllowMixed, .endOfCandidates, .iceLite, .setup, .ptime, .maxptime,
                  .sctpPort, .maxMessageSize:
@@ -393,14 +398,15 @@ extension JingleSDPMapper {
             case .ssrcGroup(let g): try token(g.semantics, "ssrc-group semantics")
             case .remoteCandidates(let list): for r in list { try token(r.address, "remote-candidate ip") }
             case .sctpmap(let m): try token(m.protocolName, "sctpmap protocol")
-            default: try text(attribute.serializedValue, "a=\(attribute.name)")
+            default: try text(pointer.pointee.serializedValue, "a=\(pointer.pointee.name)")
             }
         }
         try token(sdp.origin.sessionID, "sid")
         func checkAll(_ attributes: [SDPAttribute]) throws(JingleSDPError) {
             // Borrowed from the buffer: iterating the array copies each attribute's payload.
             try attributes.withUnsafeBufferPointer { (attributes) throws(JingleSDPError) in
-                for index in attributes.indices { try check(attributes[index]) }
+                guard let base = attributes.baseAddress else { return }
+                for index in attributes.indices { try check(base + index) }
             }
         }
         try checkAll(sdp.attributes)

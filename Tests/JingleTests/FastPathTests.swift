@@ -75,3 +75,60 @@ import XMLStream
         #expect(payloadType.extraAttributes == [XMLAttribute(name: "x-custom", value: "1")])
     }
 }
+
+/// The second round of byte-level shortcuts: table-written small numbers, byte comparison of long names,
+/// enum attributes matched by length and bytes, and the pair-by-pair fingerprint check.
+@Suite struct FastPathRoundTwoTests {
+    @Test func smallDecimalsComeFromTheTableUnchanged() {
+        for value in 0...300 { #expect(ASCIIText.decimal(UInt64(value)) == String(value)) }
+    }
+
+    @Test(arguments: ["urn:xmpp:jingle:apps:rtp:1", "urn:xmpp:jingle:apps:rtp:2", "urn:xmpp:jingle:apps:rtp:1 ",
+                      "urn:xmpp:jingle:apps:rtP:1", "Urn:xmpp:jingle:apps:rtp:1", "urn:xmpp:jingle:apps:rtp:é",
+                      "urn:xmpp:jingle:apps:rtp", "urn:xmpp:jingle:transports:ice-udp:1", "payload-type", ""])
+    func longNamesCompareLikeTheStandardLibrary(text: String) {
+        for name in ["urn:xmpp:jingle:apps:rtp:1", "urn:xmpp:jingle:transports:ice-udp:1", "payload-type"] {
+            #expect(ASCIIText.equals(text, name) == (text == name))
+        }
+    }
+
+    @Test(arguments: ["initiator", "responder", "both", "none", "Initiator", "initiator ", "", "initiatoR", "respondeR"])
+    func enumAttributesMatchLikeInitRawValue(text: String) throws {
+        let element = XMLElement(name: "content", namespace: "urn:xmpp:jingle:1",
+                                 attributes: [XMLAttribute(name: "creator", value: "initiator"), XMLAttribute(name: "name", value: "a"),
+                                              XMLAttribute(name: "senders", value: text)])
+        let parsed = try? JingleContent(element: element)
+        #expect(parsed?.senders == JingleSenders(rawValue: text))
+        #expect((parsed == nil) == (JingleSenders(rawValue: text) == nil))
+    }
+
+    /// RFC 8122 §5 `2HEXDIG *(":" 2HEXDIG)` (or empty), checked byte by byte: the reference for the fast check.
+    static func referenceLength(_ text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        if bytes.isEmpty { return 0 }
+        for (index, byte) in bytes.enumerated() {
+            let hex = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)
+            if index % 3 == 2 ? byte != 0x3A : !hex { return nil }
+        }
+        return bytes.count % 3 == 2 ? bytes.count : nil
+    }
+
+    @Test func fingerprintCheckAgreesWithTheReference() {
+        // Every string of up to five characters over a small alphabet, then every ASCII character (and one
+        // non-ASCII one) in each position of a pair: the edges of the digit and letter ranges included.
+        let alphabet = ["0", "f", "F", "g", ":", "/", "`", "é"]
+        var level = [""], texts = [""]
+        for _ in 0..<5 {
+            level = level.flatMap { t in alphabet.map { t + $0 } }
+            texts += level
+        }
+        for scalar in (0..<128).map({ Unicode.Scalar(UInt8($0)) }) + ["é"] {
+            let c = String(Character(scalar))
+            texts += [c + "0", "0" + c, "00" + c + "00", "00:0" + c]
+        }
+        for text in texts { #expect(DTLSFingerprint.hexPairsLength(text) == Self.referenceLength(text), "\(text.debugDescription)") }
+        let sha256 = (0..<32).map { _ in "AB" }.joined(separator: ":")
+        #expect(DTLSFingerprint.hexPairsLength(sha256) == 95)
+        #expect(DTLSFingerprint.hexPairsLength(sha256 + ":") == nil)
+    }
+}

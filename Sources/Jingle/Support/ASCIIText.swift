@@ -18,6 +18,16 @@ package enum ASCIIText {
     package static func decimal(_ value: UInt32) -> String { decimal(UInt64(value)) }
 
     package static func decimal(_ v: UInt64) -> String {
+        // Payload type ids, channels, components, generations, header extension ids: mostly below 256.
+        if v < 256 { return byteDecimals[Int(v)] }
+        return printDecimal(v)
+    }
+
+    /// The spellings of 0–255, made once: returning one is a copy of a small string (no allocation, no
+    /// reference count), where printing it cost two passes over the digits and a string construction.
+    private static let byteDecimals: [String] = (0..<256).map { printDecimal(UInt64($0)) }
+
+    private static func printDecimal(_ v: UInt64) -> String {
         var count = 1
         var rest = v
         while rest >= 10 { rest /= 10; count += 1 }
@@ -84,13 +94,64 @@ package enum ASCIIText {
     @inline(__always)
     package static func equals(_ text: String, _ name: String) -> Bool {
         assert(!name.utf8.contains { $0 >= 0x80 || $0 == 0x4B || $0 == 0x3B || $0 == 0x60 }, "not a plain ASCII name: \(name)")
-        return text.utf8.count == name.utf8.count && text == name
+        let count = name.utf8.count
+        guard text.utf8.count == count else { return false }
+        // Small strings (up to 15 bytes, held inline): `==` compares the representations first, which is cheapest.
+        if count <= 15 { return text == name }
+        return sameLongText(text, name)
+    }
+
+    /// `equals` for texts of the same length over 15 bytes: equal means the same bytes (see `equals`), compared
+    /// eight at a time; `==` would call into the runtime's normalising comparison, several times the cost for
+    /// namespace URIs. Out of line, so that the common test (lengths differ) stays small where it is inlined.
+    @inline(never)
+    static func sameLongText(_ text: String, _ name: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { a in
+            name.utf8.withContiguousStorageIfAvailable { b in sameBytes(a, b) } ?? (text == name)
+        } ?? (text == name)
+    }
+
+    /// True when two buffers of the same length hold the same bytes.
+    @inline(__always)
+    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+        let count = a.count
+        var offset = 0
+        while offset + 8 <= count {
+            let x = UnsafeRawPointer(pa).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            let y = UnsafeRawPointer(pb).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            if x != y { return false }
+            offset += 8
+        }
+        while offset < count {
+            if pa[offset] != pb[offset] { return false }
+            offset += 1
+        }
+        return true
+    }
+
+    /// `T(rawValue: text)` for our string enums (lowercase ASCII raw values, see `equals`): the synthesised
+    /// initialiser compares the text with each raw value through `==`; this compares lengths first and bytes
+    /// only for a raw value of the same length.
+    static func enumCase<T: RawRepresentable & CaseIterable>(_ text: String, as type: T.Type) -> T? where T.RawValue == String {
+        for value in T.allCases where equals(text, value.rawValue) { return value }
+        return nil
+    }
+
+    /// Runs `body` on the string's UTF-8 bytes in place. `withUTF8` needs a mutable copy of the string (a retain
+    /// and a release per call); the UTF-8 view lends native and small strings' bytes without one, and only
+    /// other (bridged) strings take the copying path.
+    @inline(__always)
+    static func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var text = text
+        return text.withUTF8(body)
     }
 
     /// True when every byte is ASCII (below 0x80).
     package static func isASCII(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        return withBytes(text) { bytes in
             for byte in bytes where byte >= 0x80 { return false }
             return true
         }
@@ -107,8 +168,7 @@ package enum ASCIIText {
 
     /// True when some byte is white space or a control character (at most 0x20, or DEL): not an SDP token.
     package static func containsSpaceOrControl(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        return withBytes(text) { bytes in
             guard let base = bytes.baseAddress else { return false }
             let raw = UnsafeRawPointer(base)
             var offset = 0
@@ -135,8 +195,7 @@ package enum ASCIIText {
 
     /// True when some byte is CR, LF or NUL: text that would break an SDP line.
     package static func containsLineBreakOrNUL(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        return withBytes(text) { bytes in
             for byte in bytes where byte == 0x0D || byte == 0x0A || byte == 0 { return true }
             return false
         }
@@ -144,8 +203,7 @@ package enum ASCIIText {
 
     /// True when `byte` occurs in `text`.
     package static func containsByte(_ text: String, _ byte: UInt8) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        return withBytes(text) { bytes in
             for candidate in bytes where candidate == byte { return true }
             return false
         }
@@ -162,11 +220,16 @@ package enum ASCIIText {
 
     /// `text.lowercased() == lowercase` for an ASCII lower-case literal.
     package static func equalsIgnoringCase(_ text: String, lowercase: String) -> Bool {
-        guard isASCII(text) else { return text.lowercased() == lowercase }
-        let a = text.utf8, b = lowercase.utf8
-        guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where lower(x) != y { return false }
-        return true
+        // On the lent bytes (no zip of two UTF-8 views); nil when the text is not ASCII.
+        let answer: Bool? = withBytes(text) { a in
+            for byte in a where byte >= 0x80 { return nil }
+            return withBytes(lowercase) { b in
+                guard a.count == b.count else { return false }
+                for index in a.indices where lower(a[index]) != b[index] { return false }
+                return true
+            }
+        }
+        return answer ?? (text.lowercased() == lowercase)
     }
 
     /// `a.lowercased() == b.lowercased()`.

@@ -82,6 +82,18 @@ struct ElementReader {
         return value
     }
 
+    /// The same for our enums, matched on bytes (`ASCIIText.enumCase`) rather than through `init(rawValue:)`.
+    mutating func optional<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(JingleParseError) -> T? where T.RawValue == String {
+        guard let raw = optional(name) else { return nil }
+        guard let value = ASCIIText.enumCase(raw, as: T.self) else { throw error(.invalidAttribute(name, value: raw)) }
+        return value
+    }
+
+    mutating func required<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(JingleParseError) -> T where T.RawValue == String {
+        guard let value = try optional(name, as: type) else { throw error(.missingAttribute(name)) }
+        return value
+    }
+
     mutating func optionalJID(_ name: String) throws(JingleParseError) -> JID? {
         guard let raw = optional(name) else { return nil }
         do { return try JID(raw) } catch { throw self.error(.invalidAttribute(name, value: raw)) }
@@ -156,7 +168,8 @@ struct ElementReader {
 
     /// Attributes not read: extensions to keep.
     var remainingAttributes: [XMLAttribute] {
-        if usedAttributes.count == element.attributes.count { return [] }
+        // Every position read is below the count, so "all read" is one mask test (no bit counting).
+        if usedAttributes.containsAll(below: element.attributes.count) { return [] }
         let attributes = element.attributes
         // A repeat of an attribute that was read is read too (at most one name per lookup, so this stays small).
         var readNames: [String] = []
@@ -173,7 +186,7 @@ struct ElementReader {
 
     /// Child elements not read: extensions to keep.
     var remainingChildren: [XMLElement] {
-        if let childElementCount, usedChildren.count == childElementCount { return [] }
+        if let childElementCount, usedChildren.containsAll(below: childElementCount) { return [] }
         var out: [XMLElement] = []
         var index = 0
         for case .element(let child) in element.children {

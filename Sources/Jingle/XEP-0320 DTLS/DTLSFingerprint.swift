@@ -52,24 +52,26 @@ public struct DTLSFingerprint: Sendable, Hashable {
     /// The length of `text` if it is `2HEXDIG *(":" 2HEXDIG)` or empty, else nil. On the contiguous bytes: the
     /// fingerprint is the longest value of a transport (95 bytes for SHA-256), checked on every parse and map.
     package static func hexPairsLength(_ text: String) -> Int? {
-        func check(_ bytes: some Collection<UInt8>) -> Int? {
-            // `phase` is the position modulo 3: two hex digits, then a colon.
-            var position = 0, phase = 0
-            for byte in bytes {
-                if phase == 2 {
-                    guard byte == 0x3A else { return nil }
-                    phase = 0
-                } else {
-                    let folded = byte | 0x20
-                    let isHex = (byte >= 0x30 && byte <= 0x39) || (folded >= 0x61 && folded <= 0x66)
-                    guard isHex else { return nil }
-                    phase += 1
-                }
-                position += 1
-            }
-            return phase == 2 || position == 0 ? position : nil
+        // 0-9, or A-F / a-f (setting 0x20 folds the upper-case letters; no other byte folds into a-f).
+        @inline(__always) func isHex(_ byte: UInt8) -> Bool {
+            (byte &- 0x30) < 10 || ((byte | 0x20) &- 0x61) < 6
         }
-        return text.utf8.withContiguousStorageIfAvailable { check($0) } ?? check(text.utf8)
+        // A valid text is 3k+2 bytes: a pair of digits, then a colon and a pair, repeated; checked pair by pair.
+        func check(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+            let count = bytes.count
+            if count == 0 { return 0 }
+            guard count % 3 == 2 else { return nil }
+            var index = 0
+            while true {
+                // index ≡ 0 (mod 3) and below count, so index + 1 is too (count ≡ 2).
+                guard isHex(bytes[index]), isHex(bytes[index + 1]) else { return nil }
+                index += 2
+                if index == count { return count }
+                guard bytes[index] == 0x3A else { return nil }
+                index += 1
+            }
+        }
+        return text.utf8.withContiguousStorageIfAvailable(check) ?? Array(text.utf8).withUnsafeBufferPointer(check)
     }
 
     /// The fingerprint as bytes, or nil if `value` is not hex pairs.
