@@ -18,6 +18,8 @@ public final class CoturnServer: Sendable {
 
     public struct StartError: Error, CustomStringConvertible {
         public let description: String
+        /// scripts/start-coturn.sh exited 3: another process holds the port.
+        public var portInUse = false
     }
 
     public init(port: Int, authentication: Authentication) throws {
@@ -34,8 +36,10 @@ public final class CoturnServer: Sendable {
         while fgets(&buffer, Int32(buffer.count), pipe) != nil {
             text += String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
-        guard pclose(pipe) == 0, let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw StartError(description: "coturn did not start (is it installed? see scripts/bootstrap): \(text)")
+        let status = pclose(pipe)
+        guard status == 0, let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw StartError(description: "coturn did not start (is it installed? see scripts/bootstrap): \(text)",
+                             portInUse: (status >> 8) & 0xFF == 3)
         }
         self.pid = pid
     }
@@ -47,7 +51,7 @@ public final class CoturnServer: Sendable {
         for _ in 0..<5 {
             do {
                 return try CoturnServer(port: freeUDPPort(), authentication: authentication)
-            } catch let error as StartError where error.description.contains("is in use") {
+            } catch let error as StartError where error.portInUse {
                 lastError = error
             }
         }
