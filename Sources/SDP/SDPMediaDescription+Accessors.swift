@@ -20,6 +20,14 @@ extension Sequence<SDPAttribute> {
 }
 
 extension SDPMediaDescription {
+    /// The answer m-line that refuses this offered one: port 0, the offered formats (at least one must stay),
+    /// the mid and nothing else (RFC 3264 §6, RFC 8843 §7.3.3).
+    public var refusedInAnswer: SDPMediaDescription {
+        var section = SDPMediaDescription(media: media, port: 0, proto: proto, formats: formats)
+        if let mid { section.attributes.append(.mid(mid)) }
+        return section
+    }
+
     /// `a=mid` (RFC 5888 §4).
     public var mid: String? { attributes.mid }
     /// The media-level direction attribute, if any; see ``effectiveDirection(in:)`` for the inherited one.

@@ -161,12 +161,7 @@ extension SessionDescription {
         return answer
     }
 
-    /// The answer m-line for a refused stream: port 0, the offered formats, the mid (RFC 3264 §6, RFC 8843 §7.3.3).
-    private static func rejected(_ offered: SDPMediaDescription) -> SDPMediaDescription {
-        var section = SDPMediaDescription(media: offered.media, port: 0, proto: offered.proto, formats: offered.formats)
-        if let mid = offered.mid { section.attributes.append(.mid(mid)) }
-        return section
-    }
+    private static func rejected(_ offered: SDPMediaDescription) -> SDPMediaDescription { offered.refusedInAnswer }
 
     /// The accepted answer m-line without transport lines, or nil when the stream must be refused.
     private static func acceptedSection(_ offered: SDPMediaDescription, in offer: SessionDescription,

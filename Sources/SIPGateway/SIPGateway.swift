@@ -223,8 +223,20 @@ public actor SIPGateway {
                 return
             }
         }
+        // Passthrough: the streams Jingle can express cross; the others are refused in the SIP answer.
+        var layout: OfferLayout?
         let payload: JinglePayload
         do {
+            if configuration.media == .passthrough {
+                let split = try OfferLayout(offer)
+                if split.refusesSome {
+                    let left = split.offer.media.indices.filter { !split.carried.contains($0) }
+                        .map { "m=\(offer.media[$0].media) \(offer.media[$0].proto)" }
+                    logger.info("call sip=\(callID): refusing streams Jingle cannot carry: \(left.joined(separator: ", "))")
+                }
+                layout = split
+                jingleOffer = split.carriedOffer
+            }
             payload = try configuration.mapper.jingle(from: jingleOffer, context: .init(author: .initiator, action: .sessionInitiate,
                                                                                         initiator: engine.localJID, responder: jid))
         } catch {
@@ -296,6 +308,10 @@ public actor SIPGateway {
                 do {
                     let answer = JinglePayload(action: .sessionAccept, sid: sid, initiator: engine.localJID, responder: jid, contents: contents)
                     var sdp = try configuration.mapper.sdp(from: answer, author: .responder)
+                    if let layout {
+                        // RFC 3264 §6: the offer's m-lines, in order; what did not cross (or was not accepted) refused.
+                        sdp = layout.answer(sdp, contentNames: payload.contents.map(\.name))
+                    }
                     if let anchor {
                         // RFC 5763 §5: the answerer's active means we are the DTLS server.
                         let peer = try AnchoredSDP.securePeer(sdp)
@@ -640,8 +656,13 @@ public actor SIPGateway {
             try? await call.answerReinvite(sdp: refreshed.serialized())
             return refreshed
         }
+        if let problem = OfferLayout.reofferProblem(offer, current: current) {
+            logger.notice("call \(label): re-INVITE refused with 488, the session goes on unchanged: \(problem)")
+            try? await call.rejectReinvite(status: 488)
+            return current
+        }
         let direction = AnchoredSDP.direction(offer)
-        let answer = AnchoredSDP.with(direction: direction.reversed, current)
+        let answer = AnchoredSDP.with(direction: direction.reversed, OfferLayout.reanswer(offer, current: current))
         do {
             try await call.answerReinvite(sdp: answer.serialized())
         } catch {

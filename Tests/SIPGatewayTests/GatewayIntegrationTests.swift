@@ -79,6 +79,28 @@ struct GatewayIntegrationTests {
         await callee.close()
     }
 
+    /// A video phone offers audio, BFCP and T.38: the audio crosses to Jingle, the 200 keeps the three m-lines
+    /// with the other two refused (RFC 3264 §6) instead of failing the call; a T.38 switch re-INVITE gets 488 and
+    /// the call goes on (RFC 3261 §14.2) to a normal BYE.
+    @Test func streamsJingleCannotCarryAreRefusedNotFatal() async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "extra", behaviour: .answer)
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC("uac_extra_streams", service: "bob-extra", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            // The Jingle side was offered the audio stream only.
+            let offer = try #require(callee.offers.withLock { $0.first })
+            #expect(offer.contents.count == 1)
+            let sdp = try JingleSDPMapper().sdp(from: offer, author: .initiator).serialized()
+            #expect(sdp.contains("m=audio ") && !sdp.contains("m=image") && !sdp.contains("m=application"), "\(sdp)")
+            #expect(await eventually { callee.endings.withLock { $0 } == [.success] }, "\(callee.endings.withLock { $0 })")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.calls == 1 && counters.completed == 1 && counters.failedTotal == 0, "\(counters)")
+        }
+        await callee.close()
+    }
+
     @Test func cancelBeforeAnswerTerminatesWithCancel() async throws {
         let server = try ProsodyServer.get()
         let callee = try await JingleCallee(server: server, user: "bob", resource: "ring", behaviour: .ring)
