@@ -51,6 +51,14 @@ struct SDPCommand: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Names on standard error what the other side cannot carry (the mapping drops it on purpose), so that
+    /// nothing goes missing unnoticed; standard output stays the mapped text alone, for pipes.
+    static func warn(_ dropped: [JingleSDPDroppedLine], quiet: Bool) {
+        guard !quiet, !dropped.isEmpty else { return }
+        let lines = dropped.map { "warning: not carried: \($0.description.split(whereSeparator: \.isNewline).joined(separator: " "))\n" }
+        FileHandle.standardError.write(Data(lines.joined().utf8))
+    }
+
     /// Prints one line to standard error and exits 1 (bad input, not a usage error).
     static func fail(_ message: String) -> ExitCode {
         let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
@@ -82,6 +90,8 @@ struct SDPCommand: ParsableCommand {
         var responder: String?
         @Flag(help: "Print the element on one line instead of indented.")
         var compact = false
+        @Flag(help: "Do not list on standard error the SDP lines Jingle cannot carry.")
+        var quiet = false
         @Argument(help: "SDP file, or - for standard input.")
         var file: String = "-"
 
@@ -104,6 +114,11 @@ struct SDPCommand: ParsableCommand {
             do { payload = try JingleSDPMapper().jingle(from: sdp, context: context) } catch { throw SDPCommand.fail(error.description) }
             let element = payload.element()
             print(compact ? element.serialized() : PrettyXML.format(element))
+            // Transport-info and the like carry a part of the SDP on purpose: the list is for full descriptions.
+            if context.action == .sessionInitiate || context.action == .sessionAccept || context.action == .contentAdd
+                || context.action == .contentAccept {
+                SDPCommand.warn(JingleSDPMapper.droppedLines(in: sdp), quiet: quiet)
+            }
         }
     }
 
@@ -125,6 +140,8 @@ struct SDPCommand: ParsableCommand {
         var sessionVersion: UInt64 = 0
         @Flag(help: "Write ICE foundations as digits, for SIP peers that want numbers.")
         var numericFoundations = false
+        @Flag(help: "Do not list on standard error the Jingle elements SDP cannot carry.")
+        var quiet = false
         @Argument(help: "XML file, or - for standard input.")
         var file: String = "-"
 
@@ -150,6 +167,7 @@ struct SDPCommand: ParsableCommand {
             } catch {
                 throw SDPCommand.fail(error.description)
             }
+            SDPCommand.warn(JingleSDPMapper.droppedElements(in: payload), quiet: quiet)
         }
     }
 }

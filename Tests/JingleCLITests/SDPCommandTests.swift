@@ -68,6 +68,32 @@ struct SDPCommandTests {
         }
     }
 
+    /// What Jingle cannot carry is named on standard error (not silently lost); the mapped output is unchanged
+    /// and --quiet leaves standard error empty.
+    @Test func droppedLinesAreListedOnStandardError() throws {
+        let offer = Self.offer.replacingOccurrences(of: "a=ptime:20\r\n", with: "a=ptime:20\r\na=label:11\r\na=rid:q send\r\n")
+        let loud = try CLI.run(["sdp", "to-jingle", "-"], stdin: offer)
+        #expect(loud.status == 0, "\(loud.stderr)")
+        let warnings = loud.stderr.split(separator: "\n")
+        #expect(warnings.count == 2, "\(loud.stderr)")
+        #expect(warnings.allSatisfy { $0.hasPrefix("warning: not carried: m-line 1: a=") })
+        #expect(loud.stderr.contains("a=label:11") && loud.stderr.contains("a=rid:q send"))
+        let quiet = try CLI.run(["sdp", "to-jingle", "--quiet", "-"], stdin: offer)
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
+        #expect(quiet.stdout == loud.stdout)
+        // Nothing to report: nothing on standard error.
+        #expect(try CLI.run(["sdp", "to-jingle", "-"], stdin: Self.offer).stderr.isEmpty)
+        // The other way: Jitsi's source attributes have no a=ssrc form.
+        let jitsi = Self.iq.replacingOccurrences(of: "<payload-type id='97' name='speex' clockrate='8000'/>", with: """
+            <payload-type id='97' name='speex' clockrate='8000'/>
+            <source xmlns='urn:xmpp:jingle:apps:rtp:ssma:0' ssrc='42' name='a-1' videoType='camera'><parameter name='cname' value='x'/></source>
+            """)
+        let back = try CLI.run(["sdp", "to-sdp", "-"], stdin: jitsi)
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(back.stdout.contains("a=ssrc:42 cname:x"))
+        #expect(back.stderr.contains("warning: not carried: m-line 1: name='a-1'"), "\(back.stderr)")
+    }
+
     @Test(arguments: [
         (["sdp", "to-jingle"], "v=0\r\nthis is not sdp\r\n", "SDP line 2"),
         (["sdp", "to-jingle"], "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=image 5000 udptl t38\r\nc=IN IP4 192.0.2.1\r\n", "udptl"),
