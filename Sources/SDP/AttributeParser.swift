@@ -53,7 +53,9 @@ extension ValueReader {
             name = head
             value = tail
         } else {
-            name = text
+            // A flag attribute with trailing spaces (`a=sendrecv `, as some SIP phones write): the spaces carry
+            // nothing and cannot be part of a token, so they are dropped rather than failing the whole SDP.
+            name = text.trimmed
             value = nil
         }
         // Every typed name is a token, so only the others need the byte-by-byte test.

@@ -50,6 +50,20 @@ struct FixtureRoundTripTests {
         #expect(serialized.contains("m=audio 8000 RTP/AVP 0 101 96\r\n"))
         #expect(serialized.contains("a=msid-semantic:WMS\r\n"))
     }
+
+    /// Flag attributes with trailing blanks (`a=sendrecv `, seen from SIP phones) are the flags; a blank inside
+    /// a name is still an error naming the line.
+    @Test func flagAttributesWithTrailingBlanks() throws {
+        let head = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+        let model = try SessionDescription(parsing: head + "a=sendrecv \r\na=rtcp-mux\t\r\na=X-flag  \r\n")
+        #expect(model.media.first?.attributes == [.direction(.sendrecv), .rtcpMux, .other(name: "X-flag", value: nil)])
+        #expect(model.serialized().hasSuffix("a=sendrecv\r\na=rtcp-mux\r\na=X-flag\r\n"))
+        #expect {
+            _ = try SessionDescription(parsing: head + "a=send recv\r\n")
+        } throws: { error in
+            (error as? SDPError)?.line == 7
+        }
+    }
 }
 
 @Suite("Fixture contents")
