@@ -289,10 +289,13 @@ extension JingleSDPMapper {
                 if payloadTypes[index].clockrate == nil && payloadTypes[index].channels == nil, let known, ASCIIText.equalIgnoringCase(known.encodingName, name) {
                     // RFC 3551 §6 static assignment: the m= line says it all, no rtpmap needed.
                 } else {
-                    guard let clockRate = payloadTypes[index].clockrate ?? known?.clockRate ?? (rtp.media == "video" ? 90000 : nil) else {
+                    // Without a clockrate: the static table, 90000 for video (RFC 3551 §5), 48000 for Opus (RFC 7587 §7).
+                    let isOpus = ASCIIText.equalIgnoringCase(name, "opus")
+                    guard let clockRate = payloadTypes[index].clockrate ?? known?.clockRate ?? (rtp.media == "video" ? 90000 : isOpus ? 48000 : nil) else {
                         throw JingleSDPError(.missingValue, "content '\(content)': payload-type \(payloadTypes[index].id) '\(name)' has no clockrate, which a=rtpmap needs (RFC 8866 §6.6)")
                     }
-                    out.append(.rtpmap(SDPRTPMap(payloadType: payloadTypes[index].id, encodingName: name, clockRate: clockRate, channels: payloadTypes[index].channels.map(UInt32.init))))
+                    let channels = payloadTypes[index].channels.map(UInt32.init) ?? (isOpus && payloadTypes[index].clockrate == nil ? 2 : nil)
+                    out.append(.rtpmap(SDPRTPMap(payloadType: payloadTypes[index].id, encodingName: name, clockRate: clockRate, channels: channels)))
                 }
             }
             if !payloadTypes[index].parameters.isEmpty {

@@ -481,3 +481,28 @@ struct InjectionTests {
         #expect(sdp.media.first?.formatParameters.first?.parameters == [SDPFormatParameter(name: nil, value: "0-15")])
     }
 }
+
+/// A Jingle payload type with a name but no clockrate still becomes an a=rtpmap where the rate is fixed.
+struct MissingClockrateTests {
+    func sdpLines(_ payloadTypes: String, media: String = "audio") throws -> [String] {
+        let element = try XMLElement(parsing: """
+        <jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='s'><content creator='initiator' name='a'>\
+        <description xmlns='urn:xmpp:jingle:apps:rtp:1' media='\(media)'>\(payloadTypes)</description>\
+        <transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='abcd' pwd='0123456789abcdefghijkl'/></content></jingle>
+        """)
+        let payload = try JinglePayload(element: element, registry: .sdpMapping)
+        return try JingleSDPMapper().sdp(from: payload, author: .initiator).serialized().components(separatedBy: "\r\n")
+    }
+
+    @Test func opusWithoutClockrateIs48000Stereo() throws {
+        // RFC 7587 §7: always opus/48000/2.
+        #expect(try sdpLines("<payload-type id='111' name='opus'/>").contains("a=rtpmap:111 opus/48000/2"))
+        #expect(try sdpLines("<payload-type id='111' name='OPUS' channels='1'/>").contains("a=rtpmap:111 OPUS/48000/1"))
+        #expect(try sdpLines("<payload-type id='111' name='opus' clockrate='48000'/>").contains("a=rtpmap:111 opus/48000"))
+        #expect(try sdpLines("<payload-type id='96' name='VP8'/>", media: "video").contains("a=rtpmap:96 VP8/90000"))
+    }
+
+    @Test func otherDynamicCodecWithoutClockrateIsAnError() throws {
+        #expect(throws: JingleSDPError.self) { try sdpLines("<payload-type id='97' name='speex'/>") }
+    }
+}

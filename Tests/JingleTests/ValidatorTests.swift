@@ -35,6 +35,31 @@ import XMPPCore
         #expect(diagnostics.contains { $0.section == section && $0.severity == severity }, "\(diagnostics)")
     }
 
+    /// A candidate without generation or id (peers that build Jingle from SDP write such) is read, so the call
+    /// goes on: generation 0, an id made of what identifies the candidate, the same every time. The validator
+    /// still names both as XEP-0176 §5 errors.
+    @Test func candidateWithoutGenerationOrIDIsReadAndReported() throws {
+        let text = """
+        <jingle xmlns='urn:xmpp:jingle:1' action='transport-info' sid='s'><content creator='initiator' name='a'>\
+        <transport xmlns='urn:xmpp:jingle:transports:ice-udp:1' ufrag='abcd' pwd='asd88fgpdd777uzjYhagZg'>\
+        <candidate component='1' foundation='7' ip='192.0.2.1' port='5000' priority='2130706431' protocol='udp' type='host'/>\
+        <candidate component='1' foundation='8' id='given' ip='192.0.2.2' port='5002' priority='2130706430' protocol='udp' type='host' generation='3'/>\
+        </transport></content></jingle>
+        """
+        let element = try XMLElement(parsing: text)
+        let payload = try JinglePayload(element: element)
+        let transport = try #require(payload.contents.first?.transport as? ICEUDPTransport)
+        #expect(transport.candidates.map(\.generation) == [0, 3])
+        #expect(transport.candidates.map(\.id) == ["7.1.192.0.2.1.5000", "given"])
+        #expect(try JinglePayload(element: element) == payload)
+        let errors = JingleValidator.validate(element).filter { $0.section == "XEP-0176 §5" && $0.severity == .error }
+        #expect(errors.count == 2, "\(errors)")
+        #expect(errors.contains { $0.message.contains("'generation'") } && errors.contains { $0.message.contains("'id'") })
+        // A candidate that has both is not reported.
+        let clean = text.replacingOccurrences(of: "foundation='7' ip", with: "foundation='7' generation='0' id='x' ip")
+        #expect(JingleValidator.validate(try XMLElement(parsing: clean)).allSatisfy { $0.section != "XEP-0176 §5" })
+    }
+
     @Test func cleanStanzaHasNoDiagnostics() throws {
         let payload = JinglePayload(action: .sessionInitiate, sid: "s", initiator: alice, contents: [audioContent(), videoContent()],
                                     groups: [JingleGroup(semantics: "BUNDLE", contents: ["voice", "webcam"])])

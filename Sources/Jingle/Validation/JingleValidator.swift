@@ -39,10 +39,29 @@ public enum JingleValidator {
             return [JingleDiagnostic(.error, "no <jingle xmlns='\(NS.jingle)'/> element", section: "XEP-0166 §7.1")]
         }
         do throws(JingleParseError) {
-            return validate(try JinglePayload(element: jingle, registry: registry), registry: registry)
+            let parsed = try JinglePayload(element: jingle, registry: registry)
+            return (missingCandidateAttributes(jingle) + validate(parsed, registry: registry)).sorted { $0.severity < $1.severity }
         } catch {
             return [JingleDiagnostic(.error, error.description, section: error.section)]
         }
+    }
+
+    /// ICE-UDP candidates without `generation` or `id`: parsing accepts them (generation 0, a derived id), but
+    /// XEP-0176 §5 requires both and stricter peers refuse the stanza.
+    private static func missingCandidateAttributes(_ jingle: XMLElement) -> [JingleDiagnostic] {
+        var out: [JingleDiagnostic] = []
+        for content in jingle.children("content", namespace: NS.jingle) {
+            for transport in content.children("transport", namespace: NS.jingleICEUDP) {
+                for candidate in transport.children("candidate", namespace: NS.jingleICEUDP) {
+                    for name in ["generation", "id"] where candidate.attribute(name) == nil {
+                        let which = candidate.attribute("id") ?? candidate.attribute("foundation") ?? "?"
+                        out.append(JingleDiagnostic(.error, "content '\(content.attribute("name") ?? "")': candidate '\(which)' has no '\(name)' attribute (accepted as \(name == "id" ? "a derived id" : "0"))",
+                                                    section: "XEP-0176 §5"))
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// The same checks on an already parsed payload.

@@ -121,8 +121,11 @@ public struct ICECandidate: Sendable, Hashable {
         component = try r.required("component", as: UInt16.self)
         if component == 0 || component > 256 { throw r.error(.invalidAttribute("component", value: ASCIIText.decimal(component))) }
         foundation = try r.required("foundation")
-        generation = try r.required("generation", as: UInt32.self)
-        id = try r.required("id")
+        // XEP-0176 §5 makes generation and id REQUIRED, but peers that build Jingle from SDP (where generation is
+        // optional, RFC 8839 §5.1) leave them out: accepted, generation 0 and an id made of what identifies the
+        // candidate, so one bad attribute does not fail a call. `jingle inspect` (JingleValidator) reports both.
+        generation = try r.optional("generation", as: UInt32.self) ?? 0
+        let explicitID = r.optional("id")
         ip = try r.required("ip")
         network = try r.optional("network", as: UInt32.self)
         port = try r.required("port", as: UInt16.self)
@@ -131,6 +134,7 @@ public struct ICECandidate: Sendable, Hashable {
         type = try r.required("type", as: ICECandidateType.self)
         relAddr = r.optional("rel-addr")
         relPort = try r.optional("rel-port", as: UInt16.self)
+        id = explicitID ?? "\(foundation).\(component).\(ip).\(port)"
         extraAttributes = r.remainingAttributes
         layout = r.layout
     }
