@@ -110,14 +110,34 @@ struct SDPCommand: ParsableCommand {
             let context = JingleSDPMapper.Context(author: author, action: action.action, sid: sid,
                                                   initiator: initiator.flatMap { try? JID($0) },
                                                   responder: responder.flatMap { try? JID($0) })
+            // Streams Jingle has no application for (BFCP, T.38, MSRP …) are left out and named, as the gateway
+            // does, unless nothing else is left: then the mapping's own error explains.
+            var carried = sdp
+            var skipped: [JingleSDPDroppedLine] = []
+            if sdp.media.contains(where: { !JingleSDPMapper.canCarry($0) }), sdp.media.contains(where: JingleSDPMapper.canCarry) {
+                for (index, section) in sdp.media.enumerated() where !JingleSDPMapper.canCarry(section) {
+                    skipped.append(JingleSDPDroppedLine(mediaIndex: index, line: "m=\(section.media) \(section.port) \(section.proto) \(section.formats.joined(separator: " "))",
+                                                        reason: "Jingle carries RTP (XEP-0167) and WebRTC data channels (XEP-0343) only: the whole stream is left out"))
+                }
+                carried = JingleSDPMapper.restricted(sdp, to: { JingleSDPMapper.canCarry(sdp.media[$0]) })
+            }
             let payload: JinglePayload
-            do { payload = try JingleSDPMapper().jingle(from: sdp, context: context) } catch { throw SDPCommand.fail(error.description) }
+            do { payload = try JingleSDPMapper().jingle(from: carried, context: context) } catch { throw SDPCommand.fail(error.description) }
             let element = payload.element()
             print(compact ? element.serialized() : PrettyXML.format(element))
             // Transport-info and the like carry a part of the SDP on purpose: the list is for full descriptions.
             if context.action == .sessionInitiate || context.action == .sessionAccept || context.action == .contentAdd
                 || context.action == .contentAccept {
-                SDPCommand.warn(JingleSDPMapper.droppedLines(in: sdp), quiet: quiet)
+                // Numbered as in the input, not as in the part that was mapped.
+                let positions = skipped.isEmpty ? Array(sdp.media.indices) : sdp.media.indices.filter { JingleSDPMapper.canCarry(sdp.media[$0]) }
+                let dropped = JingleSDPMapper.droppedLines(in: carried).map { line in
+                    var line = line
+                    line.mediaIndex = line.mediaIndex.map { positions[$0] }
+                    return line
+                }
+                SDPCommand.warn((skipped + dropped).sorted { ($0.mediaIndex ?? -1) < ($1.mediaIndex ?? -1) }, quiet: quiet)
+            } else {
+                SDPCommand.warn(skipped, quiet: quiet)
             }
         }
     }

@@ -195,6 +195,27 @@ extension JingleSDPMapper {
         return d
     }
 
+    /// Whether Jingle can express the m-line at all: an RTP profile (XEP-0167) or an SCTP data channel
+    /// (XEP-0343). BFCP, T.38 (`udptl`), MSRP and the like have no Jingle application.
+    public static func canCarry(_ section: SDPMediaDescription) -> Bool {
+        isDataChannel(section) || isRTPProfile(section.proto)
+    }
+
+    /// `sdp` with only the m-lines whose index `keep` accepts; a group (BUNDLE, LS) keeps only the mids left,
+    /// and a group left empty is dropped (RFC 5888 §5, RFC 8843 §7.3.3).
+    public static func restricted(_ sdp: SessionDescription, to keep: (Int) -> Bool) -> SessionDescription {
+        var reduced = sdp
+        reduced.media = sdp.media.indices.filter(keep).map { sdp.media[$0] }
+        guard reduced.media.count < sdp.media.count else { return sdp }
+        let kept = Set(reduced.media.compactMap(\.mid))
+        reduced.attributes = sdp.attributes.compactMap { attribute in
+            guard case .group(var group) = attribute else { return attribute }
+            group.identifiers = group.identifiers.filter(kept.contains)
+            return group.identifiers.isEmpty ? nil : .group(group)
+        }
+        return reduced
+    }
+
     /// `proto.uppercased().contains("RTP/")`, on the bytes for ASCII profiles.
     static func isRTPProfile(_ proto: String) -> Bool {
         guard ASCIIText.isASCII(proto) else { return proto.uppercased().contains("RTP/") }

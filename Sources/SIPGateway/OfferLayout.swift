@@ -1,3 +1,4 @@
+import JingleSDP
 import SDP
 
 /// Which m-lines of a SIP offer cross to Jingle, and how the Jingle side's answer is put back into the offer's
@@ -24,12 +25,10 @@ struct OfferLayout: Sendable {
         }
     }
 
-    /// Whether Jingle can express the m-line: an RTP profile or an SCTP data channel, not refused (port 0 and
-    /// not bundle-only, RFC 8843 §6).
+    /// Whether the m-line crosses: one Jingle can express (``JingleSDPMapper/canCarry(_:)``), not refused
+    /// (port 0 and not bundle-only, RFC 8843 §6).
     static func isCarried(_ section: SDPMediaDescription) -> Bool {
-        guard !section.isRejected else { return false }
-        let proto = section.proto.uppercased()
-        return proto.contains("RTP/") || proto.hasSuffix("SCTP")
+        !section.isRejected && JingleSDPMapper.canCarry(section)
     }
 
     /// Whether some stream stays behind (what the log should mention).
@@ -38,16 +37,7 @@ struct OfferLayout: Sendable {
     /// The offer limited to the carried m-lines; a BUNDLE (or other) group keeps only their mids, and a group
     /// left empty is dropped (RFC 5888 §5, RFC 8843 §7.3.3).
     var carriedOffer: SessionDescription {
-        guard refusesSome else { return offer }
-        var reduced = offer
-        reduced.media = carried.map { offer.media[$0] }
-        let kept = Set(reduced.media.compactMap(\.mid))
-        reduced.attributes = offer.attributes.compactMap { attribute in
-            guard case .group(var group) = attribute else { return attribute }
-            group.identifiers = group.identifiers.filter(kept.contains)
-            return group.identifiers.isEmpty ? nil : .group(group)
-        }
-        return reduced
+        JingleSDPMapper.restricted(offer, to: carried.contains)
     }
 
     /// The SIP answer: `answer` (the Jingle side's, mapped to SDP; its m-lines are named by `a=mid` after the

@@ -94,6 +94,25 @@ struct SDPCommandTests {
         #expect(back.stderr.contains("warning: not carried: m-line 1: name='a-1'"), "\(back.stderr)")
     }
 
+    /// A SIP phone's offer with BFCP and T.38 next to audio: the audio maps, the other two streams are named
+    /// on standard error; an offer with nothing else stays an error (below).
+    @Test func streamsJingleCannotCarryAreLeftOutAndNamed() throws {
+        let offer = Self.offer + "m=application 5070 UDP/BFCP *\r\na=floorctrl:c-s\r\nm=image 6000 udptl t38\r\n"
+        let result = try CLI.run(["sdp", "to-jingle", "-"], stdin: offer)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.components(separatedBy: "<content ").count == 2)
+        #expect(result.stderr.contains("warning: not carried: m-line 2: m=application 5070 UDP/BFCP *"), "\(result.stderr)")
+        #expect(result.stderr.contains("warning: not carried: m-line 3: m=image 6000 udptl t38"), "\(result.stderr)")
+        #expect(!result.stderr.contains("a=floorctrl"))
+        // Lines of a later stream keep their own m-line number.
+        let later = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=image 6000 udptl t38\r\n"
+            + "m=audio 4000 RTP/AVP 0\r\na=label:1\r\n"
+        let numbered = try CLI.run(["sdp", "to-jingle", "-"], stdin: later)
+        #expect(numbered.status == 0, "\(numbered.stderr)")
+        #expect(numbered.stderr.split(separator: "\n").map { String($0.prefix(34)) }
+                    == ["warning: not carried: m-line 1: m=", "warning: not carried: m-line 2: a="], "\(numbered.stderr)")
+    }
+
     @Test(arguments: [
         (["sdp", "to-jingle"], "v=0\r\nthis is not sdp\r\n", "SDP line 2"),
         (["sdp", "to-jingle"], "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=image 5000 udptl t38\r\nc=IN IP4 192.0.2.1\r\n", "udptl"),
