@@ -138,10 +138,20 @@ public enum CallSDP {
         ]
         if local.video {
             codecs += [SDPCodecCapability(name: "VP8", clockRate: 90000), SDPCodecCapability(name: "H264", clockRate: 90000)]
+        } else {
+            // Without video, an offered video stream is still accepted, but inactive (RFC 3264 §6.1), with the
+            // offered codecs: Jingle has no way to refuse one content in session-accept (a content without
+            // transport is not one), and WebRTC peers such as Conversations need an answer m-line for every
+            // offered one, so a video call answered by an audio-only party goes on with audio.
+            for section in offer.media where section.media == "video" && !section.isRejected {
+                for map in section.rtpMaps where !codecs.contains(where: { $0.name.lowercased() == map.encodingName.lowercased() && $0.clockRate == map.clockRate }) {
+                    codecs.append(SDPCodecCapability(name: map.encodingName, clockRate: map.clockRate, channels: map.channels))
+                }
+            }
         }
         let address = defaultAddress(local.candidates)
         let capabilities = SDPLocalCapabilities(
-            codecs: codecs, mediaKinds: local.video ? ["audio", "video"] : ["audio"], direction: sdpDirection(local.direction),
+            codecs: codecs, mediaKinds: ["audio", "video"], direction: sdpDirection(local.direction),
             iceUfrag: local.credentials.ufrag, icePwd: local.credentials.pwd,
             candidates: try local.candidates.map(sdpCandidate), candidatesComplete: true,
             fingerprint: SDPFingerprint(hashFunction: local.fingerprint.algorithm, fingerprint: local.fingerprint.value),
@@ -161,6 +171,10 @@ public enum CallSDP {
         var sourcesWritten = false
         for index in answer.media.indices where !answer.media[index].isRejected {
             let isAudio = answer.media[index].media == "audio"
+            if !isAudio && !local.video {
+                answer.media[index].attributes.removeAll { if case .direction = $0 { true } else { false } }
+                answer.media[index].attributes.append(.direction(.inactive))
+            }
             answer.media[index].attributes.removeAll { attribute in
                 switch attribute {
                 case .rtcpFeedback(let feedback): !isAudio || !supportsFeedback(feedback)

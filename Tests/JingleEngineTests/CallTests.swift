@@ -319,6 +319,20 @@ struct CallTests {
         await p.close()
     }
 
+    @Test("video offered to a callee without video: the call goes on with audio", .timeLimit(.minutes(1)))
+    func videoOfferedToAudioOnlyCallee() async throws {
+        let p = try await Self.parties()
+        let placing = Task { try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"], video: true)) }
+        var incomingSessions = p.bob.incomingSessions.makeAsyncIterator()
+        let incoming = try #require(await incomingSessions.next())
+        let callee = try await JingleCall.answer(engine: p.bob, incoming: incoming, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
+        let call = try await placing.value
+        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 })
+        _ = await call.hangUp()
+        await callee.waitUntilEnded()
+        await p.close()
+    }
+
     @Test("session-initiate and session-accept carry rtcp-fb (XEP-0293), rtp-hdrext (XEP-0294) and source (XEP-0339); media comes from the announced SSRC",
           .timeLimit(.minutes(1)))
     func feedbackExtensionsAndSources() async throws {

@@ -94,6 +94,38 @@ struct CallSDPExtensionsTests {
         #expect(theirs.remoteAudioSSRCs == [0xCAFE_F00D])
     }
 
+    /// A video call (Conversations offers audio + video in one BUNDLE group) answered without video: the video
+    /// m-line is accepted inactive with the offered codecs, so the Jingle session-accept can carry it (a
+    /// refused content has no transport) and a WebRTC offerer gets an m-line for each of its own.
+    @Test("an audio-only answer to a video offer keeps the video m-line, inactive, with the offered codecs")
+    func audioOnlyAnswerToVideoOffer() throws {
+        let text = Self.browserOffer.replacingOccurrences(of: "a=group:BUNDLE 0", with: "a=group:BUNDLE 0 1") + """
+            m=video 40002 UDP/TLS/RTP/SAVPF 96 97 98
+            c=IN IP4 127.0.0.1
+            a=mid:1
+            a=sendrecv
+            a=rtcp-mux
+            a=ice-ufrag:wxyz
+            a=ice-pwd:abcdefghijkl0123456789
+            a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99
+            a=setup:actpass
+            a=rtpmap:96 VP9/90000
+            a=rtpmap:97 rtx/90000
+            a=fmtp:97 apt=96
+            a=rtpmap:98 AV1/90000
+
+            """
+        let offer = try SessionDescription(parsing: text)
+        let answer = try SessionDescription(parsing: try CallSDP.answer(to: offer, try Self.local()).serialized())
+        #expect(answer.media.map(\.media) == ["audio", "video"])
+        let video = answer.media[1]
+        #expect(!video.isRejected)
+        #expect(video.formats == ["96", "97", "98"])
+        #expect(video.direction == .inactive)
+        #expect(answer.bundleGroup?.identifiers == ["0", "1"])
+        #expect(answer.media[0].direction == .sendrecv)
+    }
+
     @Test("an answer without rtcp-fb or extmap turns NACK and the audio level off")
     func answerWithoutThem() throws {
         let offer = CallSDP.offer(try Self.local())
