@@ -117,15 +117,23 @@ public final class FileSink {
     /// - Returns: the final path.
     @discardableResult
     public func finish(expectedHash: [UInt8]) throws(FileTransferError) -> String {
+        try finish(expectedHash: expectedHash, algorithm: algorithm)
+    }
+
+    /// The same for a hash of any algorithm: one other than the sink's (a sender that names only sha-1, or
+    /// whose checksum uses another function than the one hashed while receiving) is checked by reading the
+    /// `.part` back.
+    @discardableResult
+    public func finish(expectedHash: [UInt8], algorithm checked: HashAlgorithm) throws(FileTransferError) -> String {
         precondition(fd >= 0, "finish after finish/abort")
         if let expectedSize, received != expectedSize {
             throw .sizeMismatch(expected: expectedSize, received: received)
         }
-        let actual = digest.copy().finalize()
+        let actual = checked == algorithm ? digest.copy().finalize() : try hashOfPart(checked)
         if actual != expectedHash {
             close(fd); fd = -1
             unlinkat(directoryFD, partName, 0)
-            throw .hashMismatch(algorithm: algorithm, expected: expectedHash, actual: actual)
+            throw .hashMismatch(algorithm: checked, expected: expectedHash, actual: actual)
         }
         if fsync(fd) != 0 { throw Self.ioError("fsync", partPath) }
         close(fd); fd = -1
@@ -146,6 +154,22 @@ public final class FileSink {
     public func abort(keepPartial: Bool) {
         if fd >= 0 { close(fd); fd = -1 }
         if !keepPartial { unlinkat(directoryFD, partName, 0) }
+    }
+
+    /// The `.part` file's hash under `algorithm`, read from its start.
+    private func hashOfPart(_ algorithm: HashAlgorithm) throws(FileTransferError) -> [UInt8] {
+        let readFD = openat(directoryFD, partName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if readFD < 0 { throw Self.ioError("open", partPath) }
+        defer { close(readFD) }
+        var other = Digest(algorithm)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw Self.ioError("read", partPath) }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { other.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return other.finalize()
     }
 
     private func rehashExistingPart() throws(FileTransferError) {

@@ -52,6 +52,29 @@ struct FileSinkTests {
         #expect(dir.contents.isEmpty)
     }
 
+    /// A sender that names only sha-1 (or sha-512): the `.part` is read back and hashed with it; a wrong one
+    /// still keeps nothing.
+    @Test(arguments: [HashAlgorithm.sha1, .sha512])
+    func hashOfAnotherAlgorithmIsCheckedFromThePart(_ algorithm: HashAlgorithm) throws {
+        let dir = TempDir()
+        let data = Self.pattern(200_000, seed: 9)
+        let sink = try FileSink(directory: dir.path, offeredName: "a.bin", expectedSize: UInt64(data.count))
+        try sink.write(data)
+        let path = try sink.finish(expectedHash: Digest.hash(algorithm, data), algorithm: algorithm)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(data))
+        #expect(sink.currentDigest == Digest.hash(.sha256, data), "the running sha-256 is still that of the file")
+
+        let other = TempDir()
+        let bad = try FileSink(directory: other.path, offeredName: "b.bin", expectedSize: UInt64(data.count))
+        try bad.write(data)
+        var wrong = Digest.hash(algorithm, data)
+        wrong[wrong.count - 1] ^= 1
+        #expect(throws: FileTransferError.hashMismatch(algorithm: algorithm, expected: wrong, actual: Digest.hash(algorithm, data))) {
+            try bad.finish(expectedHash: wrong, algorithm: algorithm)
+        }
+        #expect(other.contents.isEmpty)
+    }
+
     @Test func moreBytesThanOfferedIsRefused() throws {
         let dir = TempDir()
         let sink = try FileSink(directory: dir.path, offeredName: "x", expectedSize: 10)

@@ -341,3 +341,20 @@ struct FileTransferTests {
         #expect(Self.listing(dst).isEmpty)
     }
 }
+
+/// Which of the sender's hashes the receiver checks (XEP-0300 §4).
+struct PreferredHashTests {
+    @Test func sha256FirstThenTheStrongestOtherWeRun() {
+        let sha1 = FileHash(algo: "sha-1", digest: Array(repeating: 1, count: 20))
+        let sha256 = FileHash(algo: "SHA-256", digest: Array(repeating: 2, count: 32))
+        let sha512 = FileHash(algo: "sha-512", digest: Array(repeating: 3, count: 64))
+        let blake = FileHash(algo: "blake2b-256", digest: Array(repeating: 4, count: 32))
+        #expect(JingleFileTransfer.preferredHash([sha1, sha512, sha256])?.algorithm == .sha256)
+        #expect(JingleFileTransfer.preferredHash([sha1, blake, sha512])?.algorithm == .sha512)
+        #expect(JingleFileTransfer.preferredHash([blake, sha1])?.digest == sha1.digest)
+        // Nothing we run, or a digest of the wrong length (bad base64): wait for a checksum instead.
+        #expect(JingleFileTransfer.preferredHash([blake]) == nil)
+        #expect(JingleFileTransfer.preferredHash([FileHash(algo: "sha-256", value: "not base64!")]) == nil)
+        #expect(JingleFileTransfer.preferredHash([FileHash(algo: "sha-256", digest: [1, 2, 3])]) == nil)
+    }
+}

@@ -381,27 +381,40 @@ extension JingleFileTransfer {
     static func verifyAndConfirm(engine: JingleEngine, id: JingleSessionID, events: SessionEventBuffer, creator: JingleRole,
                                  name: String, file: FileTransferFile, sink: FileSink,
                                  options: FileTransferOptions) async throws(FileTransferSessionError) -> (path: String, sha256: [UInt8]) {
-        let expected: [UInt8]
-        if let h = file.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) {
-            expected = h.digest
+        let expected: (algorithm: HashAlgorithm, digest: [UInt8])
+        if let h = preferredHash(file.hashes) {
+            expected = h
         } else {
-            expected = try await events.take(timeout: options.answerTimeout, "the sender's checksum") { event -> [UInt8]? in
+            expected = try await events.take(timeout: options.answerTimeout, "the sender's checksum") { event -> (HashAlgorithm, [UInt8])? in
                 guard case .received(let p) = event, p.action == .sessionInfo else { return nil }
                 for info in p.info {
-                    if case .checksum(_, let n, let f)? = info.payload as? FileTransferInfo, n == name,
-                       let h = f.hashes.first(where: { $0.algo == HashAlgorithm.sha256.rawValue }) { return h.digest }
+                    if case .checksum(_, let n, let f)? = info.payload as? FileTransferInfo, n == name, let h = preferredHash(f.hashes) { return h }
                 }
                 return nil
             }
         }
         let path: String
-        do { path = try sink.finish(expectedHash: expected) } catch {
+        do { path = try sink.finish(expectedHash: expected.digest, algorithm: expected.algorithm) } catch {
             try? await engine.terminate(id, reason: JingleReason(.mediaError, text: error.description))
             throw FileTransferSessionError.verification(error.description)
         }
         do { try await engine.sendInfo(id, [JingleInfo(FileTransferInfo.received(creator: creator, name: name))]) } catch {
             throw FileTransferSessionError.protocolError(error.description)
         }
-        return (path, expected)
+        // The sha-256 of what was kept: the one checked, or the running one of the sink.
+        return (path, expected.algorithm == .sha256 ? expected.digest : sink.currentDigest)
+    }
+
+    /// The hash to check a file against (XEP-0300 §4): sha-256 when the sender gave one, else the strongest
+    /// other function we run (senders that name only sha-1 or sha-512 are verified too, instead of waiting in
+    /// vain for a sha-256 checksum); nil when none is usable. Empty digests (bad base64) do not count.
+    static func preferredHash(_ hashes: [FileHash]) -> (algorithm: HashAlgorithm, digest: [UInt8])? {
+        let order: [HashAlgorithm] = [.sha256, .sha512, .sha384, .sha1]
+        for algorithm in order {
+            if let h = hashes.first(where: { HashAlgorithm(textualName: $0.algo) == algorithm && $0.digest.count == algorithm.digestLength }) {
+                return (algorithm, h.digest)
+            }
+        }
+        return nil
     }
 }
