@@ -55,6 +55,8 @@ struct AnswerCommand: AsyncParsableCommand {
                         continue
                     }
                     reporter.state("ringing", "proposal from \(proposal.from) (XEP-0353); proceeding")
+                    // The caller learns that a device rings (XEP-0353 <ringing/>), then which one takes it.
+                    try? await jmi.send(.ringing, id: proposal.message.id, to: proposal.from)
                     try? await jmi.send(.proceed, id: proposal.message.id, to: proposal.from)
                     break
                 }

@@ -57,7 +57,8 @@ struct CallCommand: AsyncParsableCommand {
             let call: JingleCall
             do {
                 call = try await JingleCall.place(engine: engine, initiation: initiation, toBare: target, options: try media.callOptions(),
-                                                  timeout: try media.waitLimit())
+                                                  timeout: try media.waitLimit(),
+                                                  ringing: { device in reporter.state("ringing", "\(device) is ringing") })
             } catch {
                 await close()
                 throw CLIError("call failed: \(error)")

@@ -92,6 +92,7 @@ struct CallCLITests {
         #expect(c.status == 0, "caller: \(c.stderr)")
         #expect(a.status == 0, "callee: \(a.stderr)")
         #expect(c.stderr.contains("proposing") && c.stderr.contains("bob@localhost/jmi proceeded"))
+        #expect(c.stderr.contains("bob@localhost/jmi is ringing"), "XEP-0353 <ringing/> from the answering device")
         #expect(a.stderr.contains("proposal from alice@localhost/caller"))
         #expect(try dominantTone(inWAV: heardByCallee).0 == 440)
     }

@@ -7,6 +7,8 @@ public struct JingleMessage: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// §3.1: carries the application descriptions.
         case propose
+        /// A device of the callee is ringing (sent to the caller before it answers).
+        case ringing
         /// §3.3: the caller withdraws.
         case retract
         /// §3.2: the callee accepted on one device (sent to its own bare JID).

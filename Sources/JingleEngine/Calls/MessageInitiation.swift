@@ -66,9 +66,12 @@ public actor MessageInitiation {
     }
 
     /// Waits up to `timeout` for the answer to our proposal: the first proceed or reject (or a retract/finish).
-    public func waitForAnswer(to id: String, timeout: Duration) async -> Received? {
+    /// `ringing` is called once per device that says it rings.
+    public func waitForAnswer(to id: String, timeout: Duration, ringing: @Sendable (JID) -> Void = { _ in }) async -> Received? {
         let deadline = ContinuousClock.now + timeout
+        var rang: Set<JID> = []
         while ContinuousClock.now < deadline {
+            for item in received[id] ?? [] where item.message.kind == .ringing && rang.insert(item.from).inserted { ringing(item.from) }
             if let answer = received[id]?.first(where: { [.proceed, .reject, .retract, .finish].contains($0.message.kind) }) { return answer }
             try? await Task.sleep(for: .milliseconds(20))
         }
@@ -83,14 +86,14 @@ extension JingleCall {
     /// Calls a bare JID (XEP-0353): propose, wait for a device to proceed, then session-initiate to that full
     /// JID. A reject ends with `CallError.ended(reason)`; no answer within `timeout` retracts the proposal.
     public static func place(engine: JingleEngine, initiation: MessageInitiation, toBare peer: JID, options: CallOptions,
-                             timeout: Duration = .seconds(30)) async throws(CallError) -> JingleCall {
+                             timeout: Duration = .seconds(30), ringing: @Sendable (JID) -> Void = { _ in }) async throws(CallError) -> JingleCall {
         let id = "jm" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
         do {
             try await initiation.send(.propose, id: id, to: peer.bare, media: options.video ? ["audio", "video"] : ["audio"])
         } catch {
             throw .mapping("cannot send the proposal: \(error)")
         }
-        guard let answer = await initiation.waitForAnswer(to: id, timeout: timeout) else {
+        guard let answer = await initiation.waitForAnswer(to: id, timeout: timeout, ringing: ringing) else {
             try? await initiation.send(.retract, id: id, to: peer.bare, reason: JingleReason(.timeout))
             throw .ended(JingleReason(.timeout, text: "nobody answered the proposal"))
         }
