@@ -22,8 +22,10 @@ struct SendCommand: AsyncParsableCommand {
         receiver resumes an interrupted file by asking for a range (§7); only the missing bytes are sent.
 
         When ICE cannot connect, the sender replaces the transport with in-band bytestreams (XEP-0261 over
-        XEP-0047, transport-replace); --no-ice offers them from the start. In-band bytes ride the XMPP link:
-        they are protected by TLS to the server only, not by DTLS end to end, and are slower.
+        XEP-0047, transport-replace); --no-ice offers them from the start. A receiver that does not take ICE
+        for files and says so (unsupported-transports, as Conversations, Dino and Gajim answer) is offered the
+        files again in band, in a new session. In-band bytes ride the XMPP link: they are protected by TLS to
+        the server only, not by DTLS end to end, and are slower.
 
         Progress goes to standard error as a bar on a terminal, as JSON lines (--json, or when standard
         error is not a terminal) otherwise; a summary per file follows.

@@ -7,6 +7,7 @@ import Testing
 import XMLStream
 import XMPPCore
 import XMPPLink
+import Synchronization
 @testable import JingleEngine
 
 /// IBB (XEP-0261 over XEP-0047) as the fallback when ICE cannot connect, as a transport offered directly,
@@ -66,6 +67,40 @@ struct FileTransferFallbackTests {
         await pair.close()
         #expect(r.sent.transport == .ibb && r.received.transport == .ibb)
         #expect(r.sent.transferred == UInt64((1 << 20) + 1))
+    }
+
+    /// A receiver like Conversations, Dino or Gajim, which takes files over SOCKS5 or IBB only: it ends the
+    /// ICE-UDP offer with unsupported-transports; the sender offers again in band and the file arrives.
+    @Test("a receiver without ICE-UDP for files says unsupported-transports: the sender offers again over IBB", .timeLimit(.minutes(1)))
+    func unsupportedTransportsRetriesInBand() async throws {
+        let pair = try await Self.prosodyPair()
+        let src = try T.tempDirectory("src"), dst = try T.tempDirectory("dst")
+        defer { try? FileManager.default.removeItem(atPath: src); try? FileManager.default.removeItem(atPath: dst) }
+        let path = try T.makeFile(src, "r.bin", size: 300_001, seed: 5)
+        let receiver = pair.receiver
+        let refused = Mutex<[String]>([])
+        let receiving = Task { () -> Result<[FileTransferResult], FileTransferSessionError> in
+            for await session in receiver.incomingSessions {
+                let kinds = session.initiate.contents.compactMap { $0.transport.map { type(of: $0).namespace } }
+                if kinds.contains(NS.jingleICEUDP) {
+                    refused.withLock { $0.append(session.id.sid) }
+                    try? await receiver.terminate(session.id, reason: JingleReason(.unsupportedTransports, text: "files over s5b or ibb only"))
+                    continue
+                }
+                do throws(FileTransferSessionError) {
+                    return .success(try await JingleFileTransfer.receive(engine: receiver, incoming: session,
+                                                                         policy: .init(directory: dst, acceptAll: true), options: Self.options()))
+                } catch { return .failure(error) }
+            }
+            return .failure(.protocolError("no session"))
+        }
+        let sent = try await JingleFileTransfer.send(engine: pair.sender, to: pair.receiverJID, paths: [path], options: Self.options())
+        let received = try await receiving.value.get()
+        await pair.close()
+        #expect(refused.withLock { $0.count } == 1, "one ICE offer refused, then a new session")
+        #expect(sent.first?.transport == .ibb && received.first?.transport == .ibb)
+        #expect(sent.first?.verified == true && received.first?.verified == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dst + "/r.bin")) == (try Data(contentsOf: URL(fileURLWithPath: path))))
     }
 
     @Test("without the fallback, the same ICE failure ends the session", .timeLimit(.minutes(1)))

@@ -27,6 +27,25 @@ public enum JingleFileTransfer {
     /// hostile sender).
     public static func send(engine: JingleEngine, to peer: JID, paths: [String], offeredNames: [String]? = nil, options: FileTransferOptions,
                             progress: ProgressHandler? = nil) async throws(FileTransferSessionError) -> [FileTransferResult] {
+        var accepted = false
+        do {
+            return try await sendOnce(engine: engine, to: peer, paths: paths, offeredNames: offeredNames, options: options, progress: progress,
+                                      accepted: &accepted)
+        } catch .peerTerminated(let reason) where reason?.condition == .unsupportedTransports && !accepted && options.transport == .ice
+                                                    && options.ibbFallback {
+            // Most clients (Conversations, Dino, Gajim) take files over SOCKS5 or in-band bytestreams only, and
+            // end an ICE-UDP offer with unsupported-transports before anything was sent: offer again, in band
+            // (XEP-0261), in a new session.
+            var inBand = options
+            inBand.transport = .ibb
+            return try await sendOnce(engine: engine, to: peer, paths: paths, offeredNames: offeredNames, options: inBand, progress: progress,
+                                      accepted: &accepted)
+        }
+    }
+
+    /// One session; `accepted` turns true once the receiver's session-accept arrived.
+    private static func sendOnce(engine: JingleEngine, to peer: JID, paths: [String], offeredNames: [String]?, options: FileTransferOptions,
+                                 progress: ProgressHandler?, accepted: inout Bool) async throws(FileTransferSessionError) -> [FileTransferResult] {
         guard !paths.isEmpty else { throw .file("no file to send") }
         var descriptions: [FileDescription] = []
         for (i, path) in paths.enumerated() {
@@ -75,6 +94,7 @@ public enum JingleFileTransfer {
                 if case .received(let p) = event, p.action == .sessionAccept { return p }
                 return nil
             }
+            accepted = true
             var results: [FileTransferResult] = []
             for (i, content) in contents.enumerated() {
                 guard let answered = accept.contents.first(where: { $0.name == content.name }) else {
