@@ -85,6 +85,39 @@ enum AnchoredSDP {
             media: [section])
     }
 
+    /// The Jingle-leg answer (`secure`, the anchored stream only) completed with every other stream of the
+    /// Jingle offer, accepted inactive (RFC 3264 §6.1) in the same BUNDLE transport: the gateway anchors one
+    /// audio stream, and Jingle cannot refuse a content inside session-accept, while WebRTC callers (a
+    /// Conversations video call) need an answer m-line for each offered one. The m-lines keep the offer's
+    /// order; each carries the gateway's ICE credentials and fingerprint, no candidates. Only streams of the
+    /// offer's BUNDLE group are added (the gateway runs one ICE session).
+    static func withInactiveStreams(_ secure: SessionDescription, offer: SessionDescription) -> SessionDescription {
+        // Without BUNDLE each stream would need an ICE session of its own, which the gateway does not run.
+        guard let anchored = secure.media.first, let anchoredMID = anchored.mid, let bundle = offer.bundleGroup,
+              bundle.identifiers.contains(anchoredMID) else { return secure }
+        let others = offer.media.filter { !$0.isRejected && $0.mid.map(bundle.identifiers.contains) == true && $0.mid != anchoredMID }
+        guard !others.isEmpty else { return secure }
+        let transport = anchored.attributes.filter { attribute in
+            switch attribute {
+            case .iceUfrag, .icePwd, .fingerprint, .setup: true
+            default: false
+            }
+        }
+        var answer = secure
+        answer.media = offer.media.compactMap { offered -> SDPMediaDescription? in
+            guard let mid = offered.mid, !offered.isRejected, bundle.identifiers.contains(mid) else { return nil }
+            if mid == anchoredMID { return anchored }
+            var section = SDPMediaDescription(media: offered.media, port: anchored.port, proto: anchored.proto, formats: offered.formats,
+                                              connections: anchored.connections)
+            section.attributes = [.mid(mid)] + offered.rtpMaps.map(SDPAttribute.rtpmap) + [.direction(.inactive), .rtcpMux] + transport
+            return section
+        }
+        if !answer.media.contains(where: { $0.mid == anchoredMID }) { answer.media.insert(anchored, at: 0) }
+        answer.attributes.removeAll { if case .group = $0 { true } else { false } }
+        answer.attributes.append(.group(SDPGroup(semantics: "BUNDLE", identifiers: answer.media.compactMap(\.mid))))
+        return answer
+    }
+
     /// Attributes of the RTP description that cross to the Jingle leg (transport and keying are the gateway's).
     private static func keepOnSecureLeg(_ attribute: SDPAttribute) -> Bool {
         switch attribute {

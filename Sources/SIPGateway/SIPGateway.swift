@@ -528,7 +528,8 @@ public actor SIPGateway {
                         let setup: SDPSetupRole = peer.setup == .active ? .passive : .active
                         let plainAnswer = answer
                         let offeredMID = jingleOffer.media[try AnchoredSDP.anchoredIndex(jingleOffer)].mid ?? AnchoredSDP.secureMID
-                        answer = try AnchoredSDP.secure(from: plainAnswer, local: anchor.secureLocal(setup: setup), mid: offeredMID)
+                        answer = AnchoredSDP.withInactiveStreams(
+                            try AnchoredSDP.secure(from: plainAnswer, local: anchor.secureLocal(setup: setup), mid: offeredMID), offer: jingleOffer)
                         let mux = plainAnswer.media[try AnchoredSDP.anchoredIndex(plainAnswer)].rtcpMux
                         let plainPeer = try AnchoredSDP.plainPeer(plainAnswer, muxAgreed: mux)
                         mediaTask = startMedia(anchor, peer: peer, role: setup == .active ? .client : .server, plain: plainPeer, keying: .none,

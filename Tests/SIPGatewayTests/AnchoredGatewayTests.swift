@@ -1,4 +1,6 @@
+import DTLS
 import Foundation
+import ICE
 import Jingle
 @testable import JingleEngine
 import JingleSDP
@@ -207,6 +209,42 @@ extension GatewayIntegrationTests {
 
     /// The Jingle caller holds (<hold/>) and resumes (<unhold/>); SIPp's UAS must get re-INVITEs with
     /// a=sendonly and then a=sendrecv, in both media modes.
+    /// A Jingle video call (audio + video, BUNDLE) through the anchored gateway to an audio-only SIP party
+    /// (SIPp's built-in UAS): the session-accept keeps both contents, video with senders='none' in the
+    /// gateway's ICE transport, so a WebRTC caller gets every m-line answered.
+    @Test func jingleVideoCallGetsItsVideoAcceptedInactive() async throws {
+        let server = try ProsodyServer.get()
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sn", "uas"])
+        try await withGateway(server, sipPeerPort: uasPort, media: .anchored) { gateway in
+            let party = try await JingleParty(try server.configuration("alice", resource: "anchored-video"))
+            let candidate = try ICE.ICECandidate(sdp: "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host")
+            let local = CallSDPLocal(credentials: ICECredentials(ufrag: "vidU", pwd: "0123456789abcdefghijkl"), candidates: [candidate],
+                                     fingerprint: try DTLSCertificate.generate().fingerprint(), video: true)
+            let (handle, offer) = try await party.initiate(to: try JID("carol@jingle.localhost"), sdp: CallSDP.offer(local).serialized())
+            #expect(offer.contents.count == 2 && offer.groups.first?.contents.count == 2)
+            var accepted: JinglePayload?
+            let timeout = party.watchdog(handle)
+            for await event in handle.events {
+                if case .received(let p) = event, p.action == .sessionAccept {
+                    accepted = p
+                    try await party.engine.terminate(handle.id, reason: JingleReason(.success))
+                }
+                if case .ended = event { break }
+            }
+            timeout.cancel()
+            let accept = try #require(accepted)
+            #expect(accept.contents.map(\.name) == offer.contents.map(\.name))
+            let video = try #require(accept.contents.first { ($0.description as? RTPDescription)?.media == "video" })
+            #expect(video.senders == JingleSenders.none)
+            #expect(video.transport is Jingle.ICEUDPTransport)
+            #expect(accept.groups.first?.contents == offer.groups.first?.contents)
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            await party.close()
+        }
+    }
+
     @Test(arguments: [GatewayLauncher.MediaMode.passthrough, .anchored])
     func jingleHoldBecomesReinvite(media: GatewayLauncher.MediaMode) async throws {
         let server = try ProsodyServer.get()

@@ -1,5 +1,7 @@
 import DTLS
 import ICE
+import Jingle
+import JingleSDP
 import Media
 import SDP
 @testable import SIPGateway
@@ -103,6 +105,55 @@ struct AnchoredSDPTests {
         #expect(AnchoredSDP.direction(answer) == answered)
         #expect(answer.origin.sessionVersion == current.origin.sessionVersion + 1, "RFC 3264 §8: a new version for a changed description")
         #expect(answer.media[0].attributes.filter { if case .direction = $0 { true } else { false } }.count == 1)
+    }
+
+    /// A Jingle video call (audio + video in one BUNDLE group) through the anchored gateway to an audio-only
+    /// SIP party: the session-accept keeps the video content, accepted inactive (senders='none') in the
+    /// gateway's bundled ICE transport, instead of leaving it out (WebRTC callers need every m-line answered).
+    @Test func jingleVideoOfferGetsItsVideoAnsweredInactive() throws {
+        let jingleOffer = try SessionDescription(parsing: """
+            v=0
+            o=- 77 1 IN IP4 127.0.0.1
+            s=-
+            t=0 0
+            a=group:BUNDLE 0 1
+            m=audio 40000 UDP/TLS/RTP/SAVPF 111 0
+            c=IN IP4 127.0.0.1
+            a=mid:0
+            a=rtcp-mux
+            a=ice-ufrag:them
+            a=ice-pwd:0123456789abcdefghijkl
+            a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99
+            a=setup:actpass
+            a=rtpmap:111 opus/48000/2
+            a=rtpmap:0 PCMU/8000
+            m=video 40000 UDP/TLS/RTP/SAVPF 96 97
+            c=IN IP4 127.0.0.1
+            a=mid:1
+            a=rtcp-mux
+            a=rtpmap:96 VP8/90000
+            a=rtpmap:97 rtx/90000
+            a=fmtp:97 apt=96
+
+            """)
+        let plainAnswer = try SessionDescription(parsing: "v=0\r\no=sip 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+        let secure = try AnchoredSDP.secure(from: plainAnswer, local: try secureLocal(setup: .active), mid: "0")
+        let answer = AnchoredSDP.withInactiveStreams(secure, offer: jingleOffer)
+        #expect(answer.media.map(\.mid) == ["0", "1"])
+        #expect(answer.bundleGroup?.identifiers == ["0", "1"])
+        let video = answer.media[1]
+        #expect(video.media == "video" && video.port == answer.media[0].port && video.formats == ["96", "97"])
+        #expect(video.direction == .inactive)
+        #expect(video.iceUfrag == "gwUfrag1" && video.candidates.isEmpty)
+        // Mapped to the session-accept the gateway sends: both contents, video inactive over ICE-UDP.
+        let accept = try JingleSDPMapper().jingle(from: answer, context: .init(author: .responder, action: .sessionAccept, sid: "s"))
+        #expect(accept.contents.map(\.name) == ["0", "1"])
+        #expect(accept.contents[1].senders == JingleSenders.none)
+        #expect((accept.contents[1].transport as? ICEUDPTransport)?.ufrag == "gwUfrag1")
+        // An audio-only Jingle offer is answered as before.
+        var audioOnly = jingleOffer
+        audioOnly.media.removeLast()
+        #expect(AnchoredSDP.withInactiveStreams(secure, offer: audioOnly) == secure)
     }
 
     @Test func answerWithoutMIDTakesTheOffersMIDs() throws {

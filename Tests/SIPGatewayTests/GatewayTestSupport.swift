@@ -182,7 +182,7 @@ struct JingleParty {
     func initiate(to callee: JID, sdp: String = plainRTPOffer()) async throws -> (handle: JingleSessionHandle, offer: JinglePayload) {
         let offer = try JingleSDPMapper().jingle(from: try SessionDescription(parsing: sdp),
                                                  context: .init(author: .initiator, action: .sessionInitiate, initiator: jid))
-        return (try await engine.initiate(to: callee, contents: offer.contents), offer)
+        return (try await engine.initiate(to: callee, contents: offer.contents, groups: offer.groups), offer)
     }
 
     /// Terminates the session with `timeout` after `seconds` unless the test is done first (cancel the task),
