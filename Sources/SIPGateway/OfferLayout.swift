@@ -105,4 +105,38 @@ struct OfferLayout: Sendable {
         }
         return section
     }
+
+    /// A SIP answer to a Jingle offer, made something the session-accept can carry: Jingle has no refused
+    /// content (a content without transport is not one), so a stream the SIP party refused (port 0) becomes
+    /// an inactive one (RFC 3264 §6.1) in the BUNDLE transport of an accepted ICE stream — WebRTC callers
+    /// need every offered m-line answered — or, without such a transport, is left out of the answer.
+    static func jingleAcceptable(_ answer: SessionDescription, offer: SessionDescription) -> SessionDescription {
+        guard answer.media.contains(where: \.isRejected) else { return answer }
+        let bundle = offer.bundleGroup?.identifiers ?? []
+        let carrier = answer.media.first { !$0.isRejected && $0.mid.map(bundle.contains) == true && answer.iceUfrag(for: $0) != nil }
+        var out = answer
+        out.media = answer.media.indices.compactMap { index -> SDPMediaDescription? in
+            let section = answer.media[index]
+            guard section.isRejected else { return section }
+            guard let carrier, let mid = section.mid, bundle.contains(mid), let ufrag = answer.iceUfrag(for: carrier),
+                  let pwd = answer.icePwd(for: carrier) else { return nil }
+            let offered = offer.media.first { $0.mid == mid }
+            var inactive = SDPMediaDescription(media: section.media, port: carrier.port, proto: carrier.proto,
+                                               formats: offered?.formats ?? section.formats, connections: carrier.connections)
+            inactive.attributes = [.mid(mid)] + (offered?.rtpMaps ?? []).map(SDPAttribute.rtpmap)
+                + [.direction(.inactive), .rtcpMux, .iceUfrag(ufrag), .icePwd(pwd)]
+                + answer.fingerprints(for: carrier).map(SDPAttribute.fingerprint)
+                + (answer.setup(for: carrier).map { [SDPAttribute.setup($0)] } ?? [])
+            return inactive
+        }
+        if let carrier, let carried = carrier.mid {
+            let mids = out.media.compactMap(\.mid).filter(bundle.contains)
+            out.attributes = out.attributes.map { attribute in
+                guard case .group(var group) = attribute, group.semantics == "BUNDLE", group.identifiers.contains(carried) else { return attribute }
+                group.identifiers = mids
+                return .group(group)
+            }
+        }
+        return out
+    }
 }

@@ -535,6 +535,7 @@ public actor SIPGateway {
                         mediaTask = startMedia(anchor, peer: peer, role: setup == .active ? .client : .server, plain: plainPeer, keying: .none,
                                                label: "jingle=\(id.sid)", continuation: continuation)
                     }
+                    if anchor == nil, let jingleOffer { answer = OfferLayout.jingleAcceptable(answer, offer: jingleOffer) }
                     let mappedAnswer = try configuration.mapper.jingle(from: answer,
                                                                        context: .init(author: .responder, action: .sessionAccept, sid: id.sid,
                                                                                       initiator: id.peer, responder: engine.localJID))

@@ -245,6 +245,40 @@ extension GatewayIntegrationTests {
         }
     }
 
+    /// The same call in passthrough to a WebRTC-capable SIP party that refuses the video (m=video 0): the
+    /// session-accept still carries the video, inactive in the party's bundled ICE transport.
+    @Test func sipRefusedVideoReachesJingleAsInactive() async throws {
+        let server = try ProsodyServer.get()
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sf", try fixture("uas_refuse_video")])
+        try await withGateway(server, sipPeerPort: uasPort) { gateway in
+            let party = try await JingleParty(try server.configuration("alice", resource: "refused-video"))
+            let candidate = try ICE.ICECandidate(sdp: "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host")
+            let local = CallSDPLocal(credentials: ICECredentials(ufrag: "vidU", pwd: "0123456789abcdefghijkl"), candidates: [candidate],
+                                     fingerprint: try DTLSCertificate.generate().fingerprint(), video: true)
+            let (handle, offer) = try await party.initiate(to: try JID("carol@jingle.localhost"), sdp: CallSDP.offer(local).serialized())
+            var accepted: JinglePayload?
+            let timeout = party.watchdog(handle)
+            for await event in handle.events {
+                if case .received(let p) = event, p.action == .sessionAccept {
+                    accepted = p
+                    try await party.engine.terminate(handle.id, reason: JingleReason(.success))
+                }
+                if case .ended = event { break }
+            }
+            timeout.cancel()
+            if accepted == nil { _ = await sipp.wait(timeout: 5); Issue.record("sipp: \(sipp.log)") }
+            let accept = try #require(accepted, "no session-accept: the refused video made the answer unmappable")
+            #expect(accept.contents.map(\.name) == offer.contents.map(\.name))
+            let video = try #require(accept.contents.first { ($0.description as? RTPDescription)?.media == "video" })
+            #expect(video.senders == JingleSenders.none)
+            #expect((video.transport as? Jingle.ICEUDPTransport)?.ufrag == "pbxU")
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            await party.close()
+        }
+    }
+
     @Test(arguments: [GatewayLauncher.MediaMode.passthrough, .anchored])
     func jingleHoldBecomesReinvite(media: GatewayLauncher.MediaMode) async throws {
         let server = try ProsodyServer.get()

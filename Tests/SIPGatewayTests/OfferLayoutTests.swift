@@ -160,4 +160,69 @@ struct OfferLayoutTests {
         // A plain hold re-offer (same streams) is answered from the session as it is.
         #expect(OfferLayout.reanswer(current, current: current) == current)
     }
+
+    // MARK: SIP answers to Jingle offers
+
+    static let jingleVideoOffer = """
+    v=0\r
+    o=- 5 1 IN IP4 127.0.0.1\r
+    s=-\r
+    t=0 0\r
+    a=group:BUNDLE a v\r
+    m=audio 9 UDP/TLS/RTP/SAVPF 111\r
+    c=IN IP4 0.0.0.0\r
+    a=mid:a\r
+    a=rtpmap:111 opus/48000/2\r
+    m=video 9 UDP/TLS/RTP/SAVPF 96 97\r
+    c=IN IP4 0.0.0.0\r
+    a=mid:v\r
+    a=rtpmap:96 VP8/90000\r
+    a=rtpmap:97 rtx/90000\r
+
+    """
+
+    /// A WebRTC-capable SIP party (ICE, BUNDLE) that refuses the video of a Jingle video call: the video
+    /// comes back inactive in the accepted audio's transport, so the session-accept carries both contents.
+    @Test func refusedBundledStreamBecomesInactiveForJingle() throws {
+        let offer = try SessionDescription(parsing: Self.jingleVideoOffer)
+        let answer = try SessionDescription(parsing: """
+            v=0\r
+            o=asterisk 1 1 IN IP4 192.0.2.9\r
+            s=-\r
+            t=0 0\r
+            a=group:BUNDLE a\r
+            m=audio 40000 UDP/TLS/RTP/SAVPF 111\r
+            c=IN IP4 192.0.2.9\r
+            a=mid:a\r
+            a=ice-ufrag:astU\r
+            a=ice-pwd:0123456789abcdefghijkl\r
+            a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r
+            a=setup:active\r
+            a=rtcp-mux\r
+            a=rtpmap:111 opus/48000/2\r
+            a=candidate:1 1 udp 2130706431 192.0.2.9 40000 typ host\r
+            m=video 0 UDP/TLS/RTP/SAVPF 96\r
+            a=mid:v\r
+
+            """)
+        let raw = try Self.mapper.jingle(from: answer, context: .init(author: .responder, action: .sessionAccept, sid: "s"))
+        #expect(raw.contents.contains { $0.transport == nil }, "as it came, the refused video has no transport: no session-accept")
+        let fixed = OfferLayout.jingleAcceptable(answer, offer: offer)
+        #expect(fixed.media.map(\.port) == [40000, 40000])
+        #expect(fixed.media[1].direction == .inactive && fixed.media[1].formats == ["96", "97"])
+        #expect(fixed.bundleGroup?.identifiers == ["a", "v"])
+        let accept = try Self.mapper.jingle(from: fixed, context: .init(author: .responder, action: .sessionAccept, sid: "s"))
+        #expect(accept.contents.map(\.name) == ["a", "v"])
+        #expect(accept.contents[1].senders == JingleSenders.none)
+        #expect((accept.contents[1].transport as? ICEUDPTransport)?.ufrag == "astU")
+    }
+
+    /// Without an ICE transport to share (a plain SIP phone), the refused stream is left out of the accept.
+    @Test func refusedStreamWithoutICEIsLeftOut() throws {
+        let offer = try SessionDescription(parsing: Self.jingleVideoOffer)
+        let answer = try Self.session("m=audio 4000 RTP/AVP 0", "m=video 0 RTP/AVP 96")
+        let fixed = OfferLayout.jingleAcceptable(answer, offer: offer)
+        #expect(fixed.media.map(\.media) == ["audio"])
+        #expect(OfferLayout.jingleAcceptable(fixed, offer: offer) == fixed, "nothing refused: unchanged")
+    }
 }
