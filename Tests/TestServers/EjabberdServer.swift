@@ -19,9 +19,10 @@ public final class EjabberdServer: Sendable {
     /// `domainBalancing` ("source:2", "bare_destination:3", …) configures ejabberd's `domain_balancing` for
     /// jingle.localhost, so several component connections of that domain share its traffic.
     public init(tls: Bool = true, domainBalancing: String? = nil) throws {
-        guard let c2s = freePort(), let component = freePort(), let dist = freePort() else {
+        guard let ports = freePorts(3) else {
             throw StartError(description: "no free loopback port")
         }
+        let (c2s, component, dist) = (ports[0], ports[1], ports[2])
         directory = NSTemporaryDirectory() + "sj-ejabberd-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         c2sPort = c2s
         componentPort = component

@@ -31,10 +31,10 @@ public struct ProsodyServer: Sendable {
     public static func get() throws -> ProsodyServer { try shared.get() }
 
     private static func start() -> Result<ProsodyServer, StartError> {
-        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), let proxy = freePort(),
-              Set([c2s, component, turn, proxy]).count == 4 else {
+        guard let ports = freePorts(4) else {
             return .failure(StartError(description: "no free loopback port for Prosody"))
         }
+        let (c2s, component, turn, proxy) = (ports[0], ports[1], ports[2], ports[3])
         let launched = launch(directory: NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())", c2sPort: c2s, componentPort: component, turnPort: turn,
                               proxyPort: proxy)
         if case .success(let server) = launched {
@@ -48,10 +48,10 @@ public struct ProsodyServer: Sendable {
     /// A Prosody of the caller's own, not the shared one, on fresh loopback ports: for tests that kill or
     /// restart their server (`kill()`, `restarted()`). It stops by itself when the test process exits.
     public static func startPrivate(tag: String = "private") throws -> ProsodyServer {
-        guard let c2s = freePort(), let component = freePort(), let turn = freePort(), let proxy = freePort(),
-              Set([c2s, component, turn, proxy]).count == 4 else {
+        guard let ports = freePorts(4) else {
             throw StartError(description: "no free loopback port for Prosody")
         }
+        let (c2s, component, turn, proxy) = (ports[0], ports[1], ports[2], ports[3])
         let directory = NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
         return try launch(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, proxyPort: proxy).get()
     }
@@ -111,6 +111,16 @@ nonisolated(unsafe) private var prosodyPID: Int32 = 0
 
 /// A TCP port nothing listens on right now (bind to port 0, read it back, close).
 public func freePort() -> Int? { freePort(type: Int32(SOCK_STREAM.rawValue)) }
+
+/// `count` different TCP ports nothing listens on right now: ports taken one after the other may repeat (the
+/// kernel can hand a just-released port out again), which once made a server start fail; a few more tries.
+public func freePorts(_ count: Int) -> [Int]? {
+    for _ in 0..<20 {
+        let ports = (0..<count).compactMap { _ in freePort() }
+        if ports.count == count, Set(ports).count == count { return ports }
+    }
+    return nil
+}
 
 /// A UDP port that was free a moment ago (bound on 127.0.0.1 and released).
 public func freeUDPPort() -> Int { freePort(type: Int32(SOCK_DGRAM.rawValue)) ?? 0 }
