@@ -101,6 +101,23 @@ struct GatewayIntegrationTests {
         await callee.close()
     }
 
+    /// A carrier's SIP-I INVITE (multipart/mixed: SDP and an optional ISUP part, RFC 3204) is a call like any
+    /// other: the SDP part reaches Jingle, the caller gets 180 and 200.
+    @Test func sipIInviteWithISUPPartIsAnswered() async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "sipi", behaviour: .answer)
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC("uac_sipi", service: "bob-sipi", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            let offer = try #require(callee.offers.withLock { $0.first })
+            let sdp = try JingleSDPMapper().sdp(from: offer, author: .initiator).serialized()
+            #expect(sdp.contains("a=rtpmap:0 PCMU/8000") && !sdp.contains("ISUP") && !sdp.contains("unique-boundary"), "\(sdp)")
+            #expect(await eventually { callee.endings.withLock { $0 } == [.success] })
+            #expect(await eventually { await gateway.counterSnapshot().completed == 1 })
+        }
+        await callee.close()
+    }
+
     @Test func cancelBeforeAnswerTerminatesWithCancel() async throws {
         let server = try ProsodyServer.get()
         let callee = try await JingleCallee(server: server, user: "bob", resource: "ring", behaviour: .ring)

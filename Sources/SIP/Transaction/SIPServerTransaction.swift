@@ -33,12 +33,14 @@ public struct SIPServerTransaction: Sendable {
     public static func start(request: SIPMessage, reliable: Bool, timers: SIPTimerSettings = SIPTimerSettings(),
                              now: Duration) throws(SIPParseError) -> (SIPServerTransaction, [SIPTransactionAction]) {
         var transaction = SIPServerTransaction(request: request, key: try .server(request: request), reliable: reliable, timers: timers)
-        var actions: [SIPTransactionAction] = [.passToTU(request)]
+        var actions: [SIPTransactionAction] = []
         if transaction.isInvite {
+            // The 100 goes first: a TU that answers at once (415, 420, 481 …) must not be followed by it.
             let trying = SIPMakeResponse(to: request, status: 100)
             transaction.lastResponse = trying
             actions.append(.send(trying))
         }
+        actions.append(.passToTU(request))
         return (transaction, actions)
     }
 

@@ -116,7 +116,7 @@ extension SIPUserAgent {
                 let number = (try? entry.transaction.request.cseq.number) ?? dialog.localSequence
                 let (ack, destination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
                 clients[key]?.ackSent = (ack, destination)
-                return [.send(ack, to: destination), .event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: response.bodyText))]
+                return [.send(ack, to: destination), .event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: response.sdpText))]
             }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
             return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: nil))]
@@ -142,7 +142,7 @@ extension SIPUserAgent {
             if call.phase == .inviting { call.phase = .early }
             calls[handle] = call
             if call.cancelPending { return sendCancel(handle, now: now) }
-            return [.event(.ringing(handle, status: code, sdp: response.bodyText))]
+            return [.event(.ringing(handle, status: code, sdp: response.sdpText))]
         case 200..<300:
             let remoteTag = try? response.to.tag
             if let ack = entry.ackSent {
@@ -174,7 +174,7 @@ extension SIPUserAgent {
                 // §9.1: the 2xx crossed our (held) CANCEL; end the session with BYE instead.
                 actions += sendBye(handle, reason: .localHangUp, now: now)
             } else {
-                actions.append(.event(.answered(handle, sdp: response.bodyText)))
+                actions.append(.event(.answered(handle, sdp: response.sdpText)))
             }
             return actions
         default:
@@ -402,10 +402,10 @@ extension SIPUserAgent {
                 guard configuration.answerReinvitesAutomatically else {
                     call.pendingReinvite = (key, request)
                     calls[handle] = call
-                    return [.event(.remoteReinvite(handle, sdp: request.bodyText))]
+                    return [.event(.remoteReinvite(handle, sdp: request.sdpText))]
                 }
                 calls[handle] = call
-                return acceptReinvite(request, key: key, handle: handle, now: now) + [.event(.remoteReinvite(handle, sdp: request.bodyText))]
+                return acceptReinvite(request, key: key, handle: handle, now: now) + [.event(.remoteReinvite(handle, sdp: request.sdpText))]
             }
         case .options:
             // §11.2: capabilities.
@@ -442,10 +442,11 @@ extension SIPUserAgent {
     }
 
     mutating func newIncomingCall(_ request: SIPMessage, key: SIPTransactionKey, source: SIPTransportAddress, now: Duration) -> [SIPUserAgentAction] {
-        // §8.2.3: only SDP bodies are understood.
-        if !request.body.isEmpty, request.contentType != "application/sdp" {
+        // §8.2.3: only SDP bodies are understood — alone, or as a part of multipart/mixed next to optional
+        // parts (SIP-I's ISUP, RFC 3204).
+        if case .unsupported = request.sessionBody {
             var response = SIPMakeResponse(to: request, status: 415, toTag: configuration.makeToken())
-            response.headers.add("Accept", "application/sdp")
+            response.headers.add("Accept", "application/sdp, multipart/mixed")
             return sendServerResponse(response, key: key, now: now)
         }
         guard let from = try? request.from, let to = try? request.to, let callID = try? request.callID, let uri = request.requestURI,
@@ -458,7 +459,7 @@ extension SIPUserAgent {
         let address = servers[key]?.responseAddress ?? source
         calls[handle] = Call(handle: handle, direction: .incoming, phase: .offered, invite: request, inviteKey: key, destination: address,
                              localTag: configuration.makeToken())
-        let info = SIPIncomingCallInfo(from: from, to: to, callID: callID, requestURI: uri, sdp: request.bodyText, invite: request)
+        let info = SIPIncomingCallInfo(from: from, to: to, callID: callID, requestURI: uri, sdp: request.sdpText, invite: request)
         return [.event(.incomingCall(handle, info))]
     }
 
@@ -490,7 +491,7 @@ extension SIPUserAgent {
         if call.phase == .answering { call.phase = .confirmed }
         calls[handle] = call
         var actions: [SIPUserAgentAction] = [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle)),
-                                             .event(.confirmed(handle, sdp: request.bodyText))]
+                                             .event(.confirmed(handle, sdp: request.sdpText))]
         if call.byePending { actions += sendBye(handle, reason: .localHangUp, now: now) }
         return actions
     }
