@@ -35,7 +35,8 @@ public enum JingleFileTransfer {
                                                     && options.ibbFallback {
             // Most clients (Conversations, Dino, Gajim) take files over SOCKS5 or in-band bytestreams only, and
             // end an ICE-UDP offer with unsupported-transports before anything was sent: offer again, in band
-            // (XEP-0261), in a new session.
+            // (XEP-0261), in a new session. Not SOCKS5: its bytes cross the network in the clear, in-band ones
+            // at least within the TLS of the XMPP link (`--transport s5b` asks for SOCKS5 explicitly).
             var inBand = options
             inBand.transport = .ibb
             return try await sendOnce(engine: engine, to: peer, paths: paths, offeredNames: offeredNames, options: inBand, progress: progress,
