@@ -158,21 +158,22 @@ public final class FileSink {
 
     /// The `.part` file's hash under `algorithm`, read from its start.
     private func hashOfPart(_ algorithm: HashAlgorithm) throws(FileTransferError) -> [UInt8] {
-        let readFD = openat(directoryFD, partName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if readFD < 0 { throw Self.ioError("open", partPath) }
-        defer { close(readFD) }
         var other = Digest(algorithm)
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw Self.ioError("read", partPath) }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { other.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        _ = try readPart(into: &other)
         return other.finalize()
     }
 
     private func rehashExistingPart() throws(FileTransferError) {
+        let total = try readPart(into: &digest)
+        if let expectedSize, total > expectedSize {
+            throw .sizeMismatch(expected: expectedSize, received: total)
+        }
+        received = total
+        if lseek(fd, off_t(total), SEEK_SET) < 0 { throw Self.ioError("seek", partPath) }
+    }
+
+    /// Feeds the whole `.part` file, from its start, to `digest`; returns its length.
+    private func readPart(into digest: inout Digest) throws(FileTransferError) -> UInt64 {
         let readFD = openat(directoryFD, partName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if readFD < 0 { throw Self.ioError("open", partPath) }
         defer { close(readFD) }
@@ -185,11 +186,7 @@ public final class FileSink {
             buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             total += UInt64(n)
         }
-        if let expectedSize, total > expectedSize {
-            throw .sizeMismatch(expected: expectedSize, received: total)
-        }
-        received = total
-        if lseek(fd, off_t(total), SEEK_SET) < 0 { throw Self.ioError("seek", partPath) }
+        return total
     }
 
     static func ioError(_ operation: String, _ path: String) -> FileTransferError {
