@@ -97,20 +97,10 @@ enum AnchoredSDP {
               bundle.identifiers.contains(anchoredMID) else { return secure }
         let others = offer.media.filter { !$0.isRejected && $0.mid.map(bundle.identifiers.contains) == true && $0.mid != anchoredMID }
         guard !others.isEmpty else { return secure }
-        let transport = anchored.attributes.filter { attribute in
-            switch attribute {
-            case .iceUfrag, .icePwd, .fingerprint, .setup: true
-            default: false
-            }
-        }
         var answer = secure
         answer.media = offer.media.compactMap { offered -> SDPMediaDescription? in
             guard let mid = offered.mid, !offered.isRejected, bundle.identifiers.contains(mid) else { return nil }
-            if mid == anchoredMID { return anchored }
-            var section = SDPMediaDescription(media: offered.media, port: anchored.port, proto: anchored.proto, formats: offered.formats,
-                                              connections: anchored.connections)
-            section.attributes = [.mid(mid)] + offered.rtpMaps.map(SDPAttribute.rtpmap) + [.direction(.inactive), .rtcpMux] + transport
-            return section
+            return mid == anchoredMID ? anchored : OfferLayout.inactive(offered, mid: mid, carrier: anchored, in: secure)
         }
         if !answer.media.contains(where: { $0.mid == anchoredMID }) { answer.media.insert(anchored, at: 0) }
         answer.attributes.removeAll { if case .group = $0 { true } else { false } }

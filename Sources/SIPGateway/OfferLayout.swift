@@ -115,19 +115,11 @@ struct OfferLayout: Sendable {
         let bundle = offer.bundleGroup?.identifiers ?? []
         let carrier = answer.media.first { !$0.isRejected && $0.mid.map(bundle.contains) == true && answer.iceUfrag(for: $0) != nil }
         var out = answer
-        out.media = answer.media.indices.compactMap { index -> SDPMediaDescription? in
-            let section = answer.media[index]
+        out.media = answer.media.compactMap { section -> SDPMediaDescription? in
             guard section.isRejected else { return section }
-            guard let carrier, let mid = section.mid, bundle.contains(mid), let ufrag = answer.iceUfrag(for: carrier),
-                  let pwd = answer.icePwd(for: carrier) else { return nil }
-            let offered = offer.media.first { $0.mid == mid }
-            var inactive = SDPMediaDescription(media: section.media, port: carrier.port, proto: carrier.proto,
-                                               formats: offered?.formats ?? section.formats, connections: carrier.connections)
-            inactive.attributes = [.mid(mid)] + (offered?.rtpMaps ?? []).map(SDPAttribute.rtpmap)
-                + [.direction(.inactive), .rtcpMux, .iceUfrag(ufrag), .icePwd(pwd)]
-                + answer.fingerprints(for: carrier).map(SDPAttribute.fingerprint)
-                + (answer.setup(for: carrier).map { [SDPAttribute.setup($0)] } ?? [])
-            return inactive
+            guard let carrier, let mid = section.mid, bundle.contains(mid), answer.iceUfrag(for: carrier) != nil,
+                  answer.icePwd(for: carrier) != nil else { return nil }
+            return inactive(offer.media.first { $0.mid == mid } ?? section, mid: mid, carrier: carrier, in: answer)
         }
         if let carrier, let carried = carrier.mid {
             let mids = out.media.compactMap(\.mid).filter(bundle.contains)
@@ -138,5 +130,20 @@ struct OfferLayout: Sendable {
             }
         }
         return out
+    }
+
+    /// `offered` answered inactive (RFC 3264 §6.1) in the BUNDLE transport of `carrier`, an accepted m-line
+    /// of `description`: its port, profile and address, its ICE credentials, fingerprint and setup (from the
+    /// m-line or the session level), no candidates; the offered formats and rtpmaps.
+    static func inactive(_ offered: SDPMediaDescription, mid: String, carrier: SDPMediaDescription,
+                         in description: SessionDescription) -> SDPMediaDescription {
+        var section = SDPMediaDescription(media: offered.media, port: carrier.port, proto: carrier.proto, formats: offered.formats,
+                                          connections: carrier.connections)
+        section.attributes = [.mid(mid)] + offered.rtpMaps.map(SDPAttribute.rtpmap) + [.direction(.inactive), .rtcpMux]
+            + (description.iceUfrag(for: carrier).map { [SDPAttribute.iceUfrag($0)] } ?? [])
+            + (description.icePwd(for: carrier).map { [SDPAttribute.icePwd($0)] } ?? [])
+            + description.fingerprints(for: carrier).map(SDPAttribute.fingerprint)
+            + (description.setup(for: carrier).map { [SDPAttribute.setup($0)] } ?? [])
+        return section
     }
 }
