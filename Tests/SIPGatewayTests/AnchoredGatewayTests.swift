@@ -209,6 +209,28 @@ extension GatewayIntegrationTests {
 
     /// The Jingle caller holds (<hold/>) and resumes (<unhold/>); SIPp's UAS must get re-INVITEs with
     /// a=sendonly and then a=sendrecv, in both media modes.
+    /// alice offers carol@jingle.localhost a call with audio and video (CallSDP's BUNDLE offer, with a
+    /// candidate nobody listens on: only the signalling matters) and ends it as soon as it is accepted.
+    /// Returns the party (to close), the offer and the session-accept, if one came within the watchdog's time.
+    static func videoCall(_ server: ProsodyServer, resource: String) async throws -> (party: JingleParty, offer: JinglePayload, accept: JinglePayload?) {
+        let party = try await JingleParty(try server.configuration("alice", resource: resource))
+        let candidate = try ICE.ICECandidate(sdp: "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host")
+        let local = CallSDPLocal(credentials: ICECredentials(ufrag: "vidU", pwd: "0123456789abcdefghijkl"), candidates: [candidate],
+                                 fingerprint: try DTLSCertificate.generate().fingerprint(), video: true)
+        let (handle, offer) = try await party.initiate(to: try JID("carol@jingle.localhost"), sdp: CallSDP.offer(local).serialized())
+        var accepted: JinglePayload?
+        let timeout = party.watchdog(handle)
+        for await event in handle.events {
+            if case .received(let p) = event, p.action == .sessionAccept {
+                accepted = p
+                try await party.engine.terminate(handle.id, reason: JingleReason(.success))
+            }
+            if case .ended = event { break }
+        }
+        timeout.cancel()
+        return (party, offer, accepted)
+    }
+
     /// A Jingle video call (audio + video, BUNDLE) through the anchored gateway to an audio-only SIP party
     /// (SIPp's built-in UAS): the session-accept keeps both contents, video with senders='none' in the
     /// gateway's ICE transport, so a WebRTC caller gets every m-line answered.
@@ -216,22 +238,8 @@ extension GatewayIntegrationTests {
         let server = try ProsodyServer.get()
         let (sipp, uasPort) = try SIPpProcess.uas(["-sn", "uas"])
         try await withGateway(server, sipPeerPort: uasPort, media: .anchored) { gateway in
-            let party = try await JingleParty(try server.configuration("alice", resource: "anchored-video"))
-            let candidate = try ICE.ICECandidate(sdp: "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host")
-            let local = CallSDPLocal(credentials: ICECredentials(ufrag: "vidU", pwd: "0123456789abcdefghijkl"), candidates: [candidate],
-                                     fingerprint: try DTLSCertificate.generate().fingerprint(), video: true)
-            let (handle, offer) = try await party.initiate(to: try JID("carol@jingle.localhost"), sdp: CallSDP.offer(local).serialized())
+            let (party, offer, accepted) = try await Self.videoCall(server, resource: "anchored-video")
             #expect(offer.contents.count == 2 && offer.groups.first?.contents.count == 2)
-            var accepted: JinglePayload?
-            let timeout = party.watchdog(handle)
-            for await event in handle.events {
-                if case .received(let p) = event, p.action == .sessionAccept {
-                    accepted = p
-                    try await party.engine.terminate(handle.id, reason: JingleReason(.success))
-                }
-                if case .ended = event { break }
-            }
-            timeout.cancel()
             let accept = try #require(accepted)
             #expect(accept.contents.map(\.name) == offer.contents.map(\.name))
             let video = try #require(accept.contents.first { ($0.description as? RTPDescription)?.media == "video" })
@@ -251,21 +259,7 @@ extension GatewayIntegrationTests {
         let server = try ProsodyServer.get()
         let (sipp, uasPort) = try SIPpProcess.uas(["-sf", try fixture("uas_refuse_video")])
         try await withGateway(server, sipPeerPort: uasPort) { gateway in
-            let party = try await JingleParty(try server.configuration("alice", resource: "refused-video"))
-            let candidate = try ICE.ICECandidate(sdp: "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host")
-            let local = CallSDPLocal(credentials: ICECredentials(ufrag: "vidU", pwd: "0123456789abcdefghijkl"), candidates: [candidate],
-                                     fingerprint: try DTLSCertificate.generate().fingerprint(), video: true)
-            let (handle, offer) = try await party.initiate(to: try JID("carol@jingle.localhost"), sdp: CallSDP.offer(local).serialized())
-            var accepted: JinglePayload?
-            let timeout = party.watchdog(handle)
-            for await event in handle.events {
-                if case .received(let p) = event, p.action == .sessionAccept {
-                    accepted = p
-                    try await party.engine.terminate(handle.id, reason: JingleReason(.success))
-                }
-                if case .ended = event { break }
-            }
-            timeout.cancel()
+            let (party, offer, accepted) = try await Self.videoCall(server, resource: "refused-video")
             if accepted == nil { _ = await sipp.wait(timeout: 5); Issue.record("sipp: \(sipp.log)") }
             let accept = try #require(accepted, "no session-accept: the refused video made the answer unmappable")
             #expect(accept.contents.map(\.name) == offer.contents.map(\.name))
