@@ -444,7 +444,8 @@ extension SIPUserAgent {
     mutating func newIncomingCall(_ request: SIPMessage, key: SIPTransactionKey, source: SIPTransportAddress, now: Duration) -> [SIPUserAgentAction] {
         // §8.2.3: only SDP bodies are understood — alone, or as a part of multipart/mixed next to optional
         // parts (SIP-I's ISUP, RFC 3204).
-        if case .unsupported = request.sessionBody {
+        let body = request.sessionBody
+        if case .unsupported = body {
             var response = SIPMakeResponse(to: request, status: 415, toTag: configuration.makeToken())
             response.headers.add("Accept", "application/sdp, multipart/mixed")
             return sendServerResponse(response, key: key, now: now)
@@ -459,7 +460,8 @@ extension SIPUserAgent {
         let address = servers[key]?.responseAddress ?? source
         calls[handle] = Call(handle: handle, direction: .incoming, phase: .offered, invite: request, inviteKey: key, destination: address,
                              localTag: configuration.makeToken())
-        let info = SIPIncomingCallInfo(from: from, to: to, callID: callID, requestURI: uri, sdp: request.sdpText, invite: request)
+        let sdp: String? = if case .sdp(let text) = body { text } else { nil }
+        let info = SIPIncomingCallInfo(from: from, to: to, callID: callID, requestURI: uri, sdp: sdp, invite: request)
         return [.event(.incomingCall(handle, info))]
     }
 
