@@ -67,6 +67,10 @@ struct GatewayCommand: AsyncParsableCommand {
     var mediaAddress: String?
     @Option(name: .customLong("candidate-wait-ms"), help: ArgumentHelp("How long to gather trickled candidates before writing SDP.", valueName: "MS"))
     var candidateWaitMS: Int = 200
+    @Option(name: .customLong("session-expires"), help: ArgumentHelp(
+        "RFC 4028 session timer: a SIP call nobody refreshes for this long is hung up (at least 90; 0 turns session timers off).",
+        valueName: "SECONDS"))
+    var sessionExpires: Int = 1800
     @Flag(help: "Log every SIP and Jingle step (debug level).")
     var verbose = false
 
@@ -76,6 +80,9 @@ struct GatewayCommand: AsyncParsableCommand {
         if jid != nil && passwordFile == nil { throw ValidationError("--jid needs --password-file") }
         guard !map.isEmpty || !reverseMap.isEmpty else { throw ValidationError("give at least one --map rule") }
         guard GatewayLauncher.MediaMode(rawValue: media) != nil else { throw ValidationError("--media is passthrough or anchored") }
+        guard sessionExpires == 0 || (90...86_400).contains(sessionExpires) else {
+            throw ValidationError("--session-expires is 0 (off) or 90 to 86400 seconds (RFC 4028 §5: never below 90)")
+        }
         for rule in map + reverseMap {
             do { _ = try GatewayAddressMap.Rule(rule) } catch { throw ValidationError(error.description) }
         }
@@ -113,7 +120,8 @@ struct GatewayCommand: AsyncParsableCommand {
         } else {
             throw CLIError("give --component or --jid")
         }
-        let launcher = GatewayLauncher(sip: .init(host: first.1, port: first.2, transport: first.0, userName: "gateway"),
+        let timer = sessionExpires == 0 ? nil : SIPSessionTimerSettings(interval: sessionExpires)
+        let launcher = GatewayLauncher(sip: .init(host: first.1, port: first.2, transport: first.0, userName: "gateway", sessionTimer: timer),
                                        xmpp: xmpp, rules: rules, reverseRules: reverse,
                                        media: GatewayLauncher.MediaMode(rawValue: media) ?? .passthrough,
                                        candidateWait: .milliseconds(candidateWaitMS), mediaAddress: mediaAddress)

@@ -361,7 +361,7 @@ public actor SIPGateway {
                 if !jingleDone {
                     let condition: JingleReason.Condition = switch reason {
                     case .remoteCancelled: .cancel
-                    case .timeout: .timeout
+                    case .timeout, .sessionExpired: .timeout
                     case .rejected: .decline
                     default: .success
                     }
@@ -569,7 +569,7 @@ public actor SIPGateway {
                 break loop
             case .sip(.ended(let reason)):
                 sipDone = true
-                if !jingleDone { try? await engine.terminate(id, reason: JingleReason(reason == .timeout ? .timeout : .success)) }
+                if !jingleDone { try? await engine.terminate(id, reason: JingleReason(reason == .timeout || reason == .sessionExpired ? .timeout : .success)) }
                 break loop
             case .sipFinished:
                 sipDone = true

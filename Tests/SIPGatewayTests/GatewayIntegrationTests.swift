@@ -118,6 +118,22 @@ struct GatewayIntegrationTests {
         await callee.close()
     }
 
+    /// RFC 4028 as SIP servers use it: a too-short interval gets 422, the retry gets its timer in the 200
+    /// (the caller refreshes), and the caller's UPDATE refresh gets 200 — before, Require: timer got 420 and
+    /// UPDATE 405, and a caller that refreshes by UPDATE hung up the call.
+    @Test func sessionTimerNegotiatedAndRefreshedByUpdate() async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "timer", behaviour: .answer)
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC("uac_session_timer", service: "bob-timer", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(callee.offers.withLock { $0.count } == 1, "the 422 retry is one call, the UPDATE no new offer")
+            #expect(await eventually { callee.endings.withLock { $0 } == [.success] })
+            #expect(await eventually { await gateway.counterSnapshot().completed == 1 })
+        }
+        await callee.close()
+    }
+
     @Test func cancelBeforeAnswerTerminatesWithCancel() async throws {
         let server = try ProsodyServer.get()
         let callee = try await JingleCallee(server: server, user: "bob", resource: "ring", behaviour: .ring)

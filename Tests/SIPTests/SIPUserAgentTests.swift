@@ -14,17 +14,21 @@ struct Loopback {
     var events: [Side: [SIPUserAgentEvent]] = [:]
     /// Return true to lose a message on the way.
     var drop: (Side, SIPMessage) -> Bool = { _, _ in false }
+    /// Changes a message on the way (to play a peer that behaves differently).
+    var rewrite: (Side, SIPMessage) -> SIPMessage = { $1 }
 
     static let aliceAddress = SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5070)
     static let bobAddress = SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5080)
 
-    init(transport: SIPTransportKind = .udp, credentials: [SIPCredential] = [], bobAnswersReinvites: Bool = true) {
+    init(transport: SIPTransportKind = .udp, credentials: [SIPCredential] = [], bobAnswersReinvites: Bool = true,
+         aliceTimer: SIPSessionTimerSettings? = SIPSessionTimerSettings(), bobTimer: SIPSessionTimerSettings? = SIPSessionTimerSettings()) {
         let aliceTokens = TokenCounter()
         let bobTokens = TokenCounter()
         alice = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: transport, userName: "alice",
-                                                                      credentials: credentials, makeToken: { "a" + aliceTokens.next() }))
+                                                                      credentials: credentials, sessionTimer: aliceTimer,
+                                                                      makeToken: { "a" + aliceTokens.next() }))
         bob = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5080, transport: transport, userName: "bob",
-                                                                    answerReinvitesAutomatically: bobAnswersReinvites,
+                                                                    answerReinvitesAutomatically: bobAnswersReinvites, sessionTimer: bobTimer,
                                                                     makeToken: { "b" + bobTokens.next() }))
     }
 
@@ -33,7 +37,8 @@ struct Loopback {
     mutating func apply(_ side: Side, _ actions: [SIPUserAgentAction]) {
         for action in actions {
             switch action {
-            case .send(let message, let address):
+            case .send(let original, let address):
+                let message = rewrite(side, original)
                 wire.append((side, message))
                 let target: Side = address.port == 5080 ? .bob : .alice
                 let source = side == .alice ? Self.aliceAddress : Self.bobAddress

@@ -11,7 +11,7 @@ public enum SIPCallEvent: Sendable, Equatable {
     case ended(SIPCallEndReason)
     /// INFO from the peer (already answered 200).
     case info(contentType: String?, body: [UInt8], infoPackage: String?)
-    /// A re-INVITE from the peer: answered with our current SDP, or waiting for
+    /// A re-INVITE, or an UPDATE with an offer, from the peer: answered with our current SDP, or waiting for
     /// `answerReinvite(sdp:)` / `rejectReinvite(status:)` when the endpoint is configured so.
     case remoteReinvite(sdp: String?)
 }

@@ -19,12 +19,15 @@ public actor SIPEndpoint {
         public var limits: SIPParserLimits
         /// See `SIPUserAgentConfiguration.answerReinvitesAutomatically`.
         public var answerReinvitesAutomatically: Bool
+        /// RFC 4028 session timers (see `SIPUserAgentConfiguration.sessionTimer`); nil turns them off.
+        public var sessionTimer: SIPSessionTimerSettings?
 
         public init(host: String = "127.0.0.1", port: Int = 0, transport: SIPTransportKind = .udp, userName: String = "jingle",
                     displayName: String? = nil, userAgent: String = "SwiftJingle", credentials: [SIPCredential] = [],
                     timers: SIPTimerSettings = SIPTimerSettings(), limits: SIPParserLimits = SIPParserLimits(),
-                    answerReinvitesAutomatically: Bool = true) {
+                    answerReinvitesAutomatically: Bool = true, sessionTimer: SIPSessionTimerSettings? = SIPSessionTimerSettings()) {
             self.answerReinvitesAutomatically = answerReinvitesAutomatically
+            self.sessionTimer = sessionTimer
             self.host = host
             self.port = port
             self.transport = transport
@@ -82,7 +85,8 @@ public actor SIPEndpoint {
         let core = SIPUserAgent(configuration: SIPUserAgentConfiguration(
             localHost: configuration.host, localPort: transport.port, transport: configuration.transport, userName: configuration.userName,
             displayName: configuration.displayName, userAgent: configuration.userAgent, credentials: configuration.credentials,
-            timers: configuration.timers, answerReinvitesAutomatically: configuration.answerReinvitesAutomatically))
+            timers: configuration.timers, answerReinvitesAutomatically: configuration.answerReinvitesAutomatically,
+            sessionTimer: configuration.sessionTimer))
         let endpoint = SIPEndpoint(transport: transport, core: core, logger: logger)
         await endpoint.run(stream)
         return endpoint

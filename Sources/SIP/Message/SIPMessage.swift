@@ -114,6 +114,7 @@ public struct SIPMessage: Sendable, Equatable {
         case 415: "Unsupported Media Type"
         case 416: "Unsupported URI Scheme"
         case 420: "Bad Extension"
+        case 422: "Session Interval Too Small"
         case 480: "Temporarily Unavailable"
         case 481: "Call/Transaction Does Not Exist"
         case 482: "Loop Detected"

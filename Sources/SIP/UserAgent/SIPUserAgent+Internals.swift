@@ -109,18 +109,29 @@ extension SIPUserAgent {
             }
             if code < 300 {
                 if let ack = entry.ackSent { return [.send(ack.message, to: ack.destination)] }
-                guard var call = calls[handle], var dialog = call.dialog else { return [] }
-                dialog.receiveResponse(response, to: .invite)
-                call.dialog = dialog
-                calls[handle] = call
-                let number = (try? entry.transaction.request.cseq.number) ?? dialog.localSequence
-                let (ack, destination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
-                clients[key]?.ackSent = (ack, destination)
-                return [.send(ack, to: destination), .event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: response.sdpText))]
+                // RFC 4028 §7.2: any 2xx to a re-INVITE says what the session timer is from now on.
+                return acknowledgeReinvite(response, entry: entry, key: key, handle: handle)
+                    + [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: response.sdpText))]
+                    + (configuration.sessionTimer == nil ? [] : runSessionTimer(handle, Self.sessionTimer(fromResponse: response), now: now))
             }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
             return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: nil))]
+        case .refresh(let handle):
+            guard code >= 200 else { return [] }
+            return refreshResponse(response, code: code, entry: entry, key: key, handle: handle, now: now)
         }
+    }
+
+    /// ACK for the first 2xx to a re-INVITE of ours (§13.2.2.4), kept for its retransmissions.
+    mutating func acknowledgeReinvite(_ response: SIPMessage, entry: ClientEntry, key: SIPTransactionKey, handle: SIPCallHandle) -> [SIPUserAgentAction] {
+        guard var call = calls[handle], var dialog = call.dialog else { return [] }
+        dialog.receiveResponse(response, to: .invite)
+        call.dialog = dialog
+        calls[handle] = call
+        let number = (try? entry.transaction.request.cseq.number) ?? dialog.localSequence
+        let (ack, destination) = makeACK(dialog: dialog, inviteSequence: number, transport: call.destination.transport)
+        clients[key]?.ackSent = (ack, destination)
+        return [.send(ack, to: destination)]
     }
 
     mutating func inviteResponse(_ response: SIPMessage, code: Int, handle: SIPCallHandle, key: SIPTransactionKey,
@@ -166,6 +177,7 @@ extension SIPUserAgent {
             clients[key]?.ackSent = (ack, destination)
             call.dialog = dialog
             call.phase = .confirmed
+            call.peerAllowsUpdate = response.allows(.update)
             dialogIndex[dialog.id] = handle
             let cancelled = call.cancelPending
             calls[handle] = call
@@ -175,9 +187,11 @@ extension SIPUserAgent {
                 actions += sendBye(handle, reason: .localHangUp, now: now)
             } else {
                 actions.append(.event(.answered(handle, sdp: response.sdpText)))
+                if configuration.sessionTimer != nil { actions += runSessionTimer(handle, Self.sessionTimer(fromResponse: response), now: now) }
             }
             return actions
         default:
+            if code == 422, let retry = sessionIntervalRetry(entry, response: response, now: now) { return retry }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
             forget(handle)
             return [.event(.failed(handle, status: code, reason: response.reasonPhrase ?? ""))]
@@ -240,11 +254,34 @@ extension SIPUserAgent {
             added = true
         }
         guard added else { return nil }
+        return resend(entry, headers: headers, authRetried: true, now: now)
+    }
 
-        // The new request is a new transaction: next CSeq (from the dialog when in one), new branch.
+    /// RFC 4028 §7.3: a 422 to our INVITE names the shortest interval the callee or a proxy takes; ask
+    /// again with it (a few times at most: each 422 must raise it).
+    mutating func sessionIntervalRetry(_ entry: ClientEntry, response: SIPMessage, now: Duration) -> [SIPUserAgentAction]? {
+        guard configuration.sessionTimer != nil, case .invite(let handle) = entry.purpose, var call = calls[handle], call.intervalRetries < 3,
+              let minimum = (try? response.minSE) ?? nil, minimum <= 86_400 else { return nil }
+        let request = entry.transaction.request
+        let asked = ((try? request.sessionExpires) ?? nil)?.seconds ?? 0
+        guard minimum > asked || ((try? request.minSE) ?? nil).map({ minimum > $0 }) == true else { return nil }
+        call.intervalRetries += 1
+        calls[handle] = call
+        var headers = request.headers
+        headers.set("Session-Expires", SIPSessionExpires(seconds: max(minimum, asked)).description)
+        headers.set("Min-SE", String(minimum))
+        return resend(entry, headers: headers, authRetried: entry.authRetried, now: now)
+    }
+
+    /// `entry`'s request again with `headers` as a new transaction: next CSeq (from the dialog when in
+    /// one), new branch.
+    mutating func resend(_ entry: ClientEntry, headers: SIPHeaders, authRetried: Bool, now: Duration) -> [SIPUserAgentAction] {
+        let request = entry.transaction.request
+        guard let method = request.method else { return [] }
+        var headers = headers
         var sequence = ((try? request.cseq.number) ?? 1) + 1
         switch entry.purpose {
-        case .bye(let handle), .info(let handle), .reinvite(let handle):
+        case .bye(let handle), .info(let handle), .reinvite(let handle), .refresh(let handle):
             if var call = calls[handle], var dialog = call.dialog {
                 sequence = dialog.nextLocalSequence()
                 call.dialog = dialog
@@ -263,7 +300,7 @@ extension SIPUserAgent {
             call.provisionalReceived = false
             calls[handle] = call
         }
-        return startClient(retried, destination: entry.destination, purpose: entry.purpose, authRetried: true,
+        return startClient(retried, destination: entry.destination, purpose: entry.purpose, authRetried: authRetried,
                            originalKey: entry.originalKey ?? entry.transaction.key, now: now)
     }
 
@@ -276,8 +313,10 @@ extension SIPUserAgent {
             forget(handle)
             return [.event(.failed(handle, status: status, reason: reason))]
         case .bye(let handle):
+            // An expired session stays expired even when the BYE that ends it goes unanswered.
+            let reason: SIPCallEndReason = calls[handle]?.endReason == .sessionExpired ? .sessionExpired : .timeout
             forget(handle)
-            return [.event(.ended(handle, .timeout))]
+            return [.event(.ended(handle, reason))]
         case .info(let handle):
             return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: status, sdp: nil))]
         case .reinvite(let handle):
@@ -288,6 +327,13 @@ extension SIPUserAgent {
                 calls[handle] = call
             }
             return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: status, sdp: nil))]
+        case .refresh(let handle):
+            // RFC 4028 §10: no answer to our refresh.
+            if var call = calls[handle], entry.transaction.request.method == .invite {
+                call.reinviteInProgress = false
+                calls[handle] = call
+            }
+            return sendBye(handle, reason: .sessionExpired, now: now)
         case .cancel, .discard:
             return []
         }
@@ -322,7 +368,7 @@ extension SIPUserAgent {
         call.endReason = reason
         calls[handle] = call
         let stopAnswer: [SIPUserAgentAction] = [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle))]
-        return stopAnswer + inDialogSend(bye, call: call, purpose: .bye(handle), now: now).1
+        return stopAnswer + stopSessionTimer(handle) + inDialogSend(bye, call: call, purpose: .bye(handle), now: now).1
     }
 
     mutating func inDialogSend(_ request: SIPMessage, call: Call, purpose: Purpose, now: Duration) -> (SIPTransactionKey, [SIPUserAgentAction]) {
@@ -365,15 +411,15 @@ extension SIPUserAgent {
             edit(&response)
             return sendServerResponse(response, key: key, now: now)
         }
-        // §8.2.2.3: we support no extensions; a Require we do not know gets 420.
-        let required = request.headers.values("Require")
+        // §8.2.2.3: a Require we do not know gets 420. The one extension we support is RFC 4028's timer.
+        let required = request.headers.values("Require").filter { !($0.caseInsensitiveEquals("timer") && configuration.sessionTimer != nil) }
         if !required.isEmpty, method != .ack, method != .cancel {
             return respond(420) { $0.headers.add("Unsupported", required.joined(separator: ", ")) }
         }
         switch method {
         case .invite where !hasToTag:
             return newIncomingCall(request, key: key, source: source, now: now)
-        case .invite, .bye, .info:
+        case .invite, .bye, .info, .update:
             guard let id = SIPDialogID(incomingRequest: request), let handle = dialogIndex[id], var call = calls[handle], var dialog = call.dialog else {
                 return respond(481)
             }
@@ -387,9 +433,12 @@ extension SIPUserAgent {
             switch method {
             case .bye:
                 let reason = call.endReason ?? .remoteHangUp
+                let stopTimer = stopSessionTimer(handle)
                 forget(handle)
-                return respond(200) + [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle)),
-                                       .event(.ended(handle, reason))]
+                return respond(200) + stopTimer + [.cancelTimer(.answerRetransmit(handle)), .cancelTimer(.answerTimeout(handle)),
+                                                   .event(.ended(handle, reason))]
+            case .update:
+                return receiveUpdate(request, key: key, handle: handle, now: now)
             case .info:
                 return respond(200) + [.event(.info(handle, contentType: request.contentType, body: request.body,
                                                     infoPackage: request.headers["Info-Package"].map { String($0.trimmingLWS()) }))]
@@ -398,6 +447,11 @@ extension SIPUserAgent {
                 if call.reinviteInProgress || call.pendingReinvite != nil || call.answer != nil {
                     return respond(491)
                 }
+                // RFC 4028 §9: a refresh asking for too short an interval.
+                if case .tooSmall(let minimum) = sessionTimerDecision(for: request) {
+                    return sendServerResponse(sessionIntervalTooSmall(request, minimum: minimum, toTag: nil), key: key, now: now)
+                }
+                if request.headers.contains("Allow") { call.peerAllowsUpdate = request.allows(.update) }
                 call.destination = Self.responseAddress(for: request.headers, source: source)
                 guard configuration.answerReinvitesAutomatically else {
                     call.pendingReinvite = (key, request)
@@ -411,12 +465,13 @@ extension SIPUserAgent {
             // §11.2: capabilities.
             return respond(200) {
                 $0.headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", "))
+                if configuration.sessionTimer != nil { $0.headers.add("Supported", "timer") }
                 $0.headers.add("Accept", "application/sdp")
                 $0.headers.add("Server", configuration.userAgent)
             }
         case .cancel:
             return cancelRequest(request, key: key, now: now)
-        case .register, .subscribe, .notify, .refer, .message, .update, .prack, .publish:
+        case .register, .subscribe, .notify, .refer, .message, .prack, .publish:
             return respond(405) { $0.headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", ")) }
         default:
             return respond(501)
@@ -428,6 +483,8 @@ extension SIPUserAgent {
         guard var call = calls[handle] else { return [] }
         var response = SIPMakeResponse(to: request, status: 200)
         response.headers.add("Contact", contact(transport: call.destination.transport))
+        let granted = grantedSessionExpires(request)
+        addSessionTimerHeaders(granted, toResponse: &response)
         if let sdp = call.localSDP {
             response.headers.add("Content-Type", "application/sdp")
             response.body = Array(sdp.utf8)
@@ -438,7 +495,7 @@ extension SIPUserAgent {
         var actions = sendServerResponse(response, key: key, now: now)
         if !call.destination.transport.isReliable { actions.append(.startTimer(.answerRetransmit(handle), at: now + configuration.timers.t1)) }
         actions.append(.startTimer(.answerTimeout(handle), at: now + configuration.timers.transactionTimeout))
-        return actions
+        return actions + runSessionTimer(handle, Self.sessionTimer(granted: granted), now: now)
     }
 
     mutating func newIncomingCall(_ request: SIPMessage, key: SIPTransactionKey, source: SIPTransportAddress, now: Duration) -> [SIPUserAgentAction] {
@@ -456,10 +513,15 @@ extension SIPUserAgent {
             response.headers.add("Server", configuration.userAgent)
             return sendServerResponse(response, key: key, now: now)
         }
+        if case .tooSmall(let minimum) = sessionTimerDecision(for: request) {
+            return sendServerResponse(sessionIntervalTooSmall(request, minimum: minimum, toTag: configuration.makeToken()), key: key, now: now)
+        }
         let handle = allocateHandle()
         let address = servers[key]?.responseAddress ?? source
-        calls[handle] = Call(handle: handle, direction: .incoming, phase: .offered, invite: request, inviteKey: key, destination: address,
-                             localTag: configuration.makeToken())
+        var call = Call(handle: handle, direction: .incoming, phase: .offered, invite: request, inviteKey: key, destination: address,
+                        localTag: configuration.makeToken())
+        call.peerAllowsUpdate = request.allows(.update)
+        calls[handle] = call
         let sdp: String? = if case .sdp(let text) = body { text } else { nil }
         let info = SIPIncomingCallInfo(from: from, to: to, callID: callID, requestURI: uri, sdp: sdp, invite: request)
         return [.event(.incomingCall(handle, info))]

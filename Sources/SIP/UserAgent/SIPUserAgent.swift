@@ -22,7 +22,7 @@ public struct SIPUserAgent: Sendable {
     var servers: [SIPTransactionKey: ServerEntry] = [:]
     var nonceCounts: [String: UInt32] = [:]
 
-    public static let allowedMethods: [SIPMethod] = [.invite, .ack, .bye, .cancel, .options, .info]
+    public static let allowedMethods: [SIPMethod] = [.invite, .ack, .bye, .cancel, .options, .info, .update]
 
     public init(configuration: SIPUserAgentConfiguration) {
         self.configuration = configuration
@@ -34,6 +34,8 @@ public struct SIPUserAgent: Sendable {
         case cancel(SIPCallHandle)
         case bye(SIPCallHandle)
         case info(SIPCallHandle)
+        /// Our session refresh (RFC 4028 §10): UPDATE or re-INVITE.
+        case refresh(SIPCallHandle)
         /// A request nobody waits for (BYE of a surplus forked dialog).
         case discard
     }
@@ -79,6 +81,13 @@ public struct SIPUserAgent: Sendable {
         var pendingReinvite: (key: SIPTransactionKey, request: SIPMessage)?
         /// Our own re-INVITE in progress (§14.1: one at a time; §14.2: a crossing one gets 491).
         var reinviteInProgress = false
+        /// RFC 4028: the running session timer and when the session expires without a refresh.
+        var sessionTimer: SessionTimer?
+        var sessionExpiresAt: Duration?
+        /// The peer listed UPDATE in Allow (or sent one): our refreshes use it (RFC 4028 §10).
+        var peerAllowsUpdate = false
+        /// 422 answers to our INVITE already followed (RFC 4028 §7.3).
+        var intervalRetries = 0
     }
 
     // MARK: - Public queries
@@ -124,7 +133,9 @@ public struct SIPUserAgent: Sendable {
         for (name, value) in extraHeaders { headers.add(name, value) }
         let body = Array(sdp.utf8)
         headers.add("Content-Type", "application/sdp")
-        let invite = SIPMessage.request(.invite, uri: target, headers: headers, body: body)
+        var invite = SIPMessage.request(.invite, uri: target, headers: headers, body: body)
+        // RFC 4028 §7.1: ask for a session timer; the callee picks who refreshes.
+        addSessionTimerHeaders(configuration.sessionTimer.map { SIPSessionExpires(seconds: $0.interval) }, toRequest: &invite)
         let key = Self.clientKey(invite)
         calls[handle] = Call(handle: handle, direction: .outgoing, phase: .inviting, invite: invite, inviteKey: key,
                              destination: destination, localTag: localTag, localSDP: sdp)
@@ -221,6 +232,8 @@ public struct SIPUserAgent: Sendable {
         response.headers.add("Contact", contact(transport: call.destination.transport))
         response.headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", "))
         response.headers.add("Server", configuration.userAgent)
+        let granted = grantedSessionExpires(call.invite)
+        addSessionTimerHeaders(granted, toResponse: &response)
         response.headers.add("Content-Type", "application/sdp")
         response.body = Array(sdp.utf8)
         var dialog: SIPDialog
@@ -242,15 +255,16 @@ public struct SIPUserAgent: Sendable {
             actions.append(.startTimer(.answerRetransmit(handle), at: now + configuration.timers.t1))
         }
         actions.append(.startTimer(.answerTimeout(handle), at: now + configuration.timers.transactionTimeout))
-        return actions
+        return actions + runSessionTimer(handle, Self.sessionTimer(granted: granted), now: now)
     }
 
-    /// 200 with our answer to the peer's re-INVITE (only with `answerReinvitesAutomatically` false).
+    /// 200 with our answer to the peer's re-INVITE or UPDATE offer (only with `answerReinvitesAutomatically` false).
     public mutating func answerReinvite(_ handle: SIPCallHandle, sdp: String, now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
         guard var call = calls[handle], let pending = call.pendingReinvite else { throw .invalidState("no re-INVITE waiting for an answer") }
         call.pendingReinvite = nil
         call.localSDP = sdp
         calls[handle] = call
+        if pending.request.method == .update { return acceptUpdate(pending.request, key: pending.key, handle: handle, sdp: sdp, now: now) }
         return acceptReinvite(pending.request, key: pending.key, handle: handle, now: now)
     }
 
@@ -341,6 +355,8 @@ public struct SIPUserAgent: Sendable {
             call.answerInterval = min(call.answerInterval * 2, configuration.timers.t2)
             calls[handle] = call
             return [.send(answer, to: call.destination), .startTimer(.answerRetransmit(handle), at: now + call.answerInterval)]
+        case .sessionRefresh, .sessionExpiry:
+            return sessionTimerFired(timer, now: now)
         case .answerTimeout(let handle):
             guard var call = calls[handle], call.answer != nil else { return [] }
             // §13.3.1.4: no ACK within 64*T1 — confirm and end the session with BYE.

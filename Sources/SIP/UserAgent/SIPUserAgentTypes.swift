@@ -68,13 +68,16 @@ public struct SIPUserAgentConfiguration: Sendable {
     /// false: the application answers it with `answerReinvite` / `rejectReinvite` (RFC 3264 §8: an
     /// answer to a changed offer, e.g. hold, must reflect it).
     public var answerReinvitesAutomatically: Bool
+    /// RFC 4028 session timers; nil turns the extension off (a `Require: timer` then gets 420).
+    public var sessionTimer: SIPSessionTimerSettings?
 
     public init(localHost: String, localPort: Int, transport: SIPTransportKind = .udp, userName: String = "jingle",
                 displayName: String? = nil, domain: String? = nil, userAgent: String = "SwiftJingle",
                 credentials: [SIPCredential] = [], timers: SIPTimerSettings = SIPTimerSettings(),
-                answerReinvitesAutomatically: Bool = true,
+                answerReinvitesAutomatically: Bool = true, sessionTimer: SIPSessionTimerSettings? = SIPSessionTimerSettings(),
                 makeToken: @escaping @Sendable () -> String = { SecureRandom.bytes(8).hexString }) {
         self.answerReinvitesAutomatically = answerReinvitesAutomatically
+        self.sessionTimer = sessionTimer
         self.localHost = localHost
         self.localPort = localPort
         self.transport = transport
@@ -85,6 +88,20 @@ public struct SIPUserAgentConfiguration: Sendable {
         self.credentials = credentials
         self.timers = timers
         self.makeToken = makeToken
+    }
+}
+
+/// RFC 4028 session timers: a call that nobody refreshes ends with BYE, so a peer that vanished
+/// without BYE does not hold a call (and its media relay) for ever.
+public struct SIPSessionTimerSettings: Sendable, Equatable {
+    /// The session interval we ask for in our INVITEs and grant when the peer asks for none (seconds).
+    public var interval: Int
+    /// Our Min-SE: a peer that supports timers and asks for less gets 422 (seconds, at least 90, §5).
+    public var minimum: Int
+
+    public init(interval: Int = 1800, minimum: Int = 90) {
+        self.minimum = max(90, minimum)
+        self.interval = max(self.minimum, interval)
     }
 }
 
@@ -117,6 +134,9 @@ public enum SIPCallEndReason: Sendable, Equatable {
     case rejected(status: Int)
     /// No ACK for our 2xx (§13.3.1.4) or no response to our BYE.
     case timeout
+    /// RFC 4028 §10: no session refresh arrived in time, or our refresh failed (408, 481, no answer);
+    /// we sent BYE.
+    case sessionExpired
 }
 
 /// Timers owned by the user agent core.
@@ -126,6 +146,10 @@ public enum SIPUserAgentTimer: Sendable, Hashable {
     case answerRetransmit(SIPCallHandle)
     /// §13.3.1.4: give up waiting for the ACK after 64*T1.
     case answerTimeout(SIPCallHandle)
+    /// RFC 4028 §10: time for us, the refresher, to refresh the session (half the interval).
+    case sessionRefresh(SIPCallHandle)
+    /// RFC 4028 §10: the peer, the refresher, has not refreshed; BYE before the session expires.
+    case sessionExpiry(SIPCallHandle)
 }
 
 /// Something the application hears about.
@@ -144,8 +168,9 @@ public enum SIPUserAgentEvent: Sendable, Equatable {
     case info(SIPCallHandle, contentType: String?, body: [UInt8], infoPackage: String?)
     /// Final response to an INFO / re-INVITE we sent (`request` from `sendInfo` / `reinvite`).
     case requestCompleted(SIPCallHandle, request: SIPTransactionKey, status: Int, sdp: String?)
-    /// A re-INVITE from the peer with its new offer: already answered with our current SDP, or
-    /// (with `answerReinvitesAutomatically` false) waiting for `answerReinvite`/`rejectReinvite`.
+    /// A re-INVITE, or an UPDATE with an offer (RFC 3311), from the peer: already answered with our current
+    /// SDP, or (with `answerReinvitesAutomatically` false) waiting for `answerReinvite`/`rejectReinvite`.
+    /// Session refreshes by UPDATE without a body are answered by the core and not reported.
     case remoteReinvite(SIPCallHandle, sdp: String?)
 }
 
