@@ -39,12 +39,19 @@ final class RecipientTrackingSession: XMPPSession {
     func sendIQ(_ iq: IQ, timeout: Duration, whenWritten: @escaping @Sendable () -> Void) async throws -> IQ {
         try await inner.sendIQ(addressed(iq), timeout: timeout, whenWritten: whenWritten)
     }
+    /// A session-terminate is the session's last IQ of ours: the address is forgotten with it (not when the
+    /// gateway's call handler returns, which is before the engine sends that terminate).
     private func addressed(_ iq: IQ) -> IQ {
         var iq = iq
-        if let to = iq.to, let sid = iq.payload?[attribute: "sid"], let dialled = recipient(peer: to, sid: sid) {
+        if let to = iq.to, let payload = iq.payload, let sid = payload[attribute: "sid"], let dialled = recipient(peer: to, sid: sid) {
             iq.from = dialled
+            if Self.isTerminate(payload) { forget(peer: to, sid: sid) }
         }
         return iq
+    }
+
+    private static func isTerminate(_ payload: XMLElement) -> Bool {
+        payload.name == "jingle" && payload[attribute: "action"] == "session-terminate"
     }
     func register(iqHandler namespace: String, _ handler: @escaping IQHandler) async {
         await inner.register(iqHandler: namespace) { [weak self] iq in
@@ -52,7 +59,12 @@ final class RecipientTrackingSession: XMPPSession {
                let sid = payload[attribute: "sid"], let from = iq.from, let to = iq.to {
                 self.recipients.withLock { $0[Self.key(peer: from, sid: sid)] = to }
             }
-            return try await handler(iq)
+            let result = try await handler(iq)
+            // The peer ended the session: our answer to its terminate was the last IQ to address.
+            if let self, let payload = iq.payload, Self.isTerminate(payload), let sid = payload[attribute: "sid"], let from = iq.from {
+                self.forget(peer: from, sid: sid)
+            }
+            return result
         }
     }
     func unregisterIQHandler(namespace: String) async { await inner.unregisterIQHandler(namespace: namespace) }

@@ -427,8 +427,9 @@ public actor SIPGateway {
     private func bridgeFromXMPP(_ session: IncomingJingleSession) async {
         began()
         let id = session.id
+        // The address stays known until a session-terminate goes out or comes in (`RecipientTrackingSession`):
+        // the engine sends our terminate after this function has returned.
         let dialled = link.recipient(peer: id.peer, sid: id.sid) ?? engine.localJID
-        defer { link.forget(peer: id.peer, sid: id.sid) }
         let bare = dialled.bare.description
         guard let mapped = configuration.addressMap.sipURI(forJID: bare), let uri = try? SIPURI(mapped) else {
             logger.notice("call jingle=\(id.sid) to \(bare): no mapping")

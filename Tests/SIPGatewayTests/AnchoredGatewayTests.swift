@@ -253,6 +253,34 @@ extension GatewayIntegrationTests {
         }
     }
 
+    /// The SIP callee hangs up (or is busy): the Jingle caller gets session-terminate `success` (`busy`) from the
+    /// address it dialled.
+    /// Before, the gateway forgot that address when its call handler returned, before the engine sent the
+    /// terminate, which then went out from the component's own JID and matched no session at the caller.
+    @Test(arguments: [("uas_bye", JingleReason.Condition.success), ("uas_486", .busy)])
+    func sipCalleeEndReachesTheJingleCaller(scenario: String, condition: JingleReason.Condition) async throws {
+        let server = try ProsodyServer.get()
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sf", try fixture(scenario)])
+        try await withGateway(server, sipPeerPort: uasPort) { gateway in
+            let party = try await JingleParty(try server.configuration("alice", resource: scenario))
+            let (handle, _) = try await party.initiate(to: try JID("carol@jingle.localhost"))
+            let watchdog = party.watchdog(handle)
+            var ending: (reason: JingleReason?, byPeer: Bool)?
+            for await event in handle.events {
+                if case .ended(let reason, let byPeer) = event {
+                    ending = (reason, byPeer)
+                    break
+                }
+            }
+            watchdog.cancel()
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(ending?.byPeer == true && ending?.reason?.condition == condition, "\(String(describing: ending))")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            await party.close()
+        }
+    }
+
     /// The same call in passthrough to a WebRTC-capable SIP party that refuses the video (m=video 0): the
     /// session-accept still carries the video, inactive in the party's bundled ICE transport.
     @Test func sipRefusedVideoReachesJingleAsInactive() async throws {
