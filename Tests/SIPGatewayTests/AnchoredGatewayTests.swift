@@ -281,6 +281,39 @@ extension GatewayIntegrationTests {
         }
     }
 
+    /// RFC 4028 towards a SIP callee: it makes the gateway the refresher, and the gateway refreshes by UPDATE
+    /// (the callee allows it) at half the interval; when the callee takes the refreshing over and then stays
+    /// silent, the gateway hangs up before the session expires and the Jingle caller gets `timeout`.
+    @Test func sipCalleeSessionTimerIsRefreshedThenExpires() async throws {
+        let server = try ProsodyServer.get()
+        let (sipp, uasPort) = try SIPpProcess.uas(["-sf", try fixture("uas_session_timer")])
+        try await withGateway(server, sipPeerPort: uasPort) { gateway in
+            let party = try await JingleParty(try server.configuration("alice", resource: "session-timer"))
+            let (handle, _) = try await party.initiate(to: try JID("carol@jingle.localhost"))
+            let watchdog = party.watchdog(handle, seconds: 20)
+            let start = ContinuousClock.now
+            var accepted = false
+            var ending: JingleReason?
+            var endedByGateway = false
+            for await event in handle.events {
+                if case .received(let payload) = event, payload.action == .sessionAccept { accepted = true }
+                if case .ended(let reason, let byPeer) = event {
+                    (ending, endedByGateway) = (reason, byPeer)
+                    break
+                }
+            }
+            watchdog.cancel()
+            let status = await sipp.wait(timeout: 10)
+            #expect(status == 0, "sipp: \(sipp.log)")
+            #expect(accepted)
+            #expect(endedByGateway && ending?.condition == .timeout, "\(String(describing: ending)), by the gateway: \(endedByGateway)")
+            // 2 s to the refresh, then 6 - 2 s to the BYE.
+            #expect(ContinuousClock.now - start > .seconds(5))
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            await party.close()
+        }
+    }
+
     /// The same call in passthrough to a WebRTC-capable SIP party that refuses the video (m=video 0): the
     /// session-accept still carries the video, inactive in the party's bundled ICE transport.
     @Test func sipRefusedVideoReachesJingleAsInactive() async throws {
