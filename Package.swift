@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log, "TestServers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP", "TestServers"]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream", "TestServers"]),
-        .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "Media", "RTP", "TestServers"]),
+        .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "Media", "RTP", "SDP", "JingleSDP", "TestServers"]),
         .testTarget(name: "HardeningTests", dependencies: ["FuzzSupport", "XMLStream", "XMPPCore", "Jingle", "SDP", "RTP", "DTLS", "SRTP", "Hashes", "FileTransfer", "SIP", "ICE", "TestServers", "JingleCLI"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SamplesTests", dependencies: ["SDPBridge", "SendFile", "EchoCall", "GatewayScenario"]),
         .testTarget(name: "SIPGatewayTests", dependencies: ["SIPGateway", "SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "TestServers", "Media", "RTP", "ICE", "DTLS", "SRTP", log], resources: [.copy("Fixtures")]),

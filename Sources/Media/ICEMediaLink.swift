@@ -19,6 +19,8 @@ public final class ICEMediaLink: Sendable {
             var events: [ICEEvent] = []
             var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
             var nextWaiter: UInt64 = 0
+            /// The link was closed: no event will come, waiting stops.
+            var closed = false
         }
         let state = Mutex(State())
 
@@ -33,6 +35,17 @@ public final class ICEMediaLink: Sendable {
 
         func events(from index: Int) -> [ICEEvent] { state.withLock { Array($0.events.dropFirst(index)) } }
 
+        var isClosed: Bool { state.withLock { $0.closed } }
+
+        func close() {
+            let waiters = state.withLock { state in
+                state.closed = true
+                defer { state.waiters.removeAll() }
+                return Array(state.waiters.values)
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+
         /// Suspends until an event beyond `seen` arrives or `deadline` passes (whichever first).
         func waitForEvent(after seen: Int, until deadline: ContinuousClock.Instant) async {
             let id = state.withLock { state -> UInt64 in
@@ -45,7 +58,7 @@ public final class ICEMediaLink: Sendable {
             }
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
-                    if state.events.count > seen || ContinuousClock.now >= deadline { return true }
+                    if state.events.count > seen || state.closed || ContinuousClock.now >= deadline { return true }
                     state.waiters[id] = continuation
                     return false
                 }
@@ -156,7 +169,9 @@ public final class ICEMediaLink: Sendable {
         try? await agent.selectedPair(stream: stream)
     }
 
+    /// Closes the agent; a `waitUntilConnected` in progress ends with an error at once (the call it was for is over).
     public func close() async {
+        log.close()
         await agent.close()
     }
 
@@ -167,6 +182,7 @@ public final class ICEMediaLink: Sendable {
             let fresh = log.events(from: seen)
             seen += fresh.count
             for event in fresh where try match(event) == true { return }
+            guard !log.isClosed else { throw .ice("the ICE link was closed while waiting for \(what)") }
             guard ContinuousClock.now < deadline else { throw .ice("timed out waiting for \(what)") }
             await log.waitForEvent(after: seen, until: deadline)
         }

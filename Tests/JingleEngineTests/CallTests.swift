@@ -1,8 +1,10 @@
 import DTLS
 import Foundation
 import Jingle
+import JingleSDP
 import Media
 import RTP
+import SDP
 import Synchronization
 import TestServers
 import Testing
@@ -316,6 +318,41 @@ struct CallTests {
         #expect(await Self.eventually { await call.statistics.packetsReceived > 5 })
         _ = await call.hangUp()
         await callee.waitUntilEnded()
+        await p.close()
+    }
+
+    @Test("the caller hangs up while the callee's ICE is still connecting: answering ends at once with the caller's reason",
+          .timeLimit(.minutes(1)))
+    func callerHangsUpDuringConnect() async throws {
+        let p = try await Self.parties()
+        // A WebRTC-style offer without candidates (they would be trickled): the callee's ICE cannot connect.
+        let offer = [
+            "v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 0", "c=IN IP4 127.0.0.1", "a=mid:0", "a=ice-ufrag:hup1", "a=ice-pwd:hangsUpWhileConnecting0001",
+            "a=fingerprint:sha-256 " + (0..<32).map { String(format: "%02X", $0) }.joined(separator: ":"),
+            "a=setup:actpass", "a=rtcp-mux", "a=rtpmap:0 PCMU/8000", "a=sendrecv",
+        ].map { $0 + "\r\n" }.joined()
+        let payload = try JingleSDPMapper().jingle(from: try SessionDescription(parsing: offer),
+                                                   context: .init(author: .initiator, action: .sessionInitiate))
+        let answering = Task { () async throws -> JingleCall in
+            try await Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
+        }
+        let handle = try await p.alice.initiate(to: p.bobJID, contents: payload.contents, groups: payload.groups)
+        for await event in handle.events {
+            if case .received(let accept) = event, accept.action == .sessionAccept {
+                try await p.alice.terminate(handle.id, reason: JingleReason(.success))
+            }
+            if case .ended = event { break }
+        }
+        let hungUp = ContinuousClock.now
+        let result = await answering.result
+        #expect(ContinuousClock.now - hungUp < .seconds(5), "not the 20 s connect timeout")
+        switch result {
+        case .success: Issue.record("the call was answered although the caller had gone")
+        case .failure(let error):
+            guard case CallError.ended(let reason) = error else { Issue.record("expected the caller's reason, got \(error)"); break }
+            #expect(reason?.condition == .success)
+        }
         await p.close()
     }
 

@@ -242,6 +242,8 @@ public actor JingleCall {
         do {
             try await call.accept(offer: offer, gathered: gathered, events: incoming.handle.events)
         } catch {
+            // The caller hung up while ICE or DTLS was still connecting: that, not the interrupted wait, is the news.
+            if let ending = await call.peerEnding { throw .ended(ending) }
             await call.finish(reason: JingleReason(error.isSecurity ? .securityError : .failedApplication, text: "\(error)"), byPeer: false, send: true)
             throw error
         }
@@ -591,9 +593,13 @@ public actor JingleCall {
         await withCheckedContinuation { endedWaiters.append($0) }
     }
 
+    /// The peer's reason, once the peer ended the session.
+    private var peerEnding: JingleReason??
+
     private func finish(reason: JingleReason?, byPeer: Bool, send: Bool) async {
         guard !finished else { return }
         finished = true
+        if byPeer { peerEnding = .some(reason) }
         if send, let reason { try? await engine.terminate(id, reason: reason) }
         if let media { finalStatistics = await media.stop() }
         await link.close()
