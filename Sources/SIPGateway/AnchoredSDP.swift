@@ -203,6 +203,28 @@ enum AnchoredSDP {
         return PlainLegPeer(rtp: rtp, rtcp: UDPEndpoint(host: connection.address, port: section.port &+ 1))
     }
 
+    /// What the anchored gateway offers when a SIP caller's INVITE has no SDP (delayed offer): the codecs
+    /// WebRTC and SIP phones share, as a plain offer the Jingle offer is built from (`secure(from:)`); the
+    /// Jingle party picks among them, and the gateway's 200 offers the SIP caller what it picked.
+    static let delayedOfferTemplate = [
+        "v=0", "o=gateway 0 0 IN IP4 0.0.0.0", "s=-", "c=IN IP4 0.0.0.0", "t=0 0",
+        "m=audio 9 RTP/AVP 111 9 0 8 101",
+        "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1",
+        "a=rtpmap:9 G722/8000", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
+        "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16", "a=sendrecv",
+    ].map { $0 + "\r\n" }.joined()
+
+    /// Where the SIP caller receives media, from its answer (in the ACK) to the gateway's offer in the 200.
+    static func delayedAnswerPeer(_ text: String?) throws(GatewayError) -> PlainLegPeer {
+        guard let text else { throw .invalidSDP("the ACK carries no SDP answer") }
+        let answer: SessionDescription
+        do { answer = try SessionDescription(parsing: text) } catch { throw .invalidSDP("the ACK's SDP: \(error)") }
+        let section = answer.media[try anchoredIndex(answer)]
+        guard section.port != 0, !section.formats.isEmpty else { throw .invalidSDP("the SIP caller refused the audio stream") }
+        guard !section.proto.uppercased().contains("SAVP") else { throw .invalidSDP("an SRTP answer to a plain RTP offer") }
+        return try plainPeer(answer, muxAgreed: section.rtcpMux)
+    }
+
     /// The SIP peer's SDES key of the anchored m-line, the first with a suite we run (RFC 4568 §7.1.1: the
     /// answerer picks one).
     static func plainCrypto(_ description: SessionDescription) -> SDESCryptoAttribute? {

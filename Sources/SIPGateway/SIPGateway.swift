@@ -190,9 +190,12 @@ public actor SIPGateway {
             ended(failure: "no-mapping")
             return
         }
-        guard let offerText = incoming.sdp else {
-            // A delayed offer would need the Jingle side to offer first: not mapped (draft-ietf-stox-media §5).
-            logger.notice("call sip=\(callID): INVITE without SDP -> 488")
+        // A delayed offer (INVITE without SDP, RFC 3261 §13.2.1): the anchored gateway offers its own media to
+        // both sides — to Jingle in the session-initiate, to SIP in the 200 (the caller answers in the ACK).
+        // In passthrough the gateway has no media to offer, and Jingle cannot ask its party to offer first.
+        let delayedOffer = incoming.sdp == nil
+        guard let offerText = incoming.sdp ?? (configuration.media == .anchored ? AnchoredSDP.delayedOfferTemplate : nil) else {
+            logger.notice("call sip=\(callID): INVITE without SDP (delayed offer) -> 488: only the anchored gateway offers media of its own")
             try? await incoming.reject(status: 488)
             ended(failure: "no-offer")
             return
@@ -269,6 +272,8 @@ public actor SIPGateway {
         /// Our current SDP towards SIP (the answer), for re-INVITEs and their answers.
         var sipSide: SessionDescription?
         var holdState = HoldState()
+        /// Delayed offer: the Jingle party's DTLS and ICE parameters, kept until the SIP answer arrives in the ACK.
+        var awaitingAnswer: (peer: AnchoredSDP.SecurePeer, role: DTLSRole)?
         loop: for await input in inputs {
             switch input {
             case .jingle(.received(let p)):
@@ -312,7 +317,12 @@ public actor SIPGateway {
                         // RFC 3264 §6: the offer's m-lines, in order; what did not cross (or was not accepted) refused.
                         sdp = layout.answer(sdp, contentNames: payload.contents.map(\.name))
                     }
-                    if let anchor {
+                    if let anchor, delayedOffer {
+                        // Our offer to SIP: the codecs the Jingle party accepted, on the gateway's port.
+                        let peer = try AnchoredSDP.securePeer(sdp)
+                        awaitingAnswer = (peer, peer.setup == .passive ? .client : .server)
+                        sdp = try AnchoredSDP.plain(from: sdp, local: anchor.plainLocal(rtcpMux: true, crypto: nil))
+                    } else if let anchor {
                         // RFC 5763 §5: the answerer's active means we are the DTLS server.
                         let peer = try AnchoredSDP.securePeer(sdp)
                         let role: DTLSRole = peer.setup == .passive ? .client : .server
@@ -381,7 +391,20 @@ public actor SIPGateway {
                 if configuration.media == .passthrough, TrickleSDPFrag.isTrickle(contentType: type) {
                     trickled(await sipTrickle(body, session: handle.id, initiator: engine.localJID, responder: jid, sipAuthor: .initiator))
                 }
-            case .sip(.confirmed), .sip(.ringing), .sip(.answered):
+            case .sip(.confirmed(let answerText)):
+                guard let anchor, let pending = awaitingAnswer else { break }
+                awaitingAnswer = nil
+                do {
+                    let plainPeer = try AnchoredSDP.delayedAnswerPeer(answerText)
+                    mediaTask = startMedia(anchor, peer: pending.peer, role: pending.role, plain: plainPeer, keying: .none,
+                                           label: "sip=\(callID)", continuation: continuation)
+                } catch {
+                    logger.notice("call sip=\(callID) jingle=\(sid): the ACK's answer to the gateway's offer is unusable (\(error)) -> BYE")
+                    failure = "bad-sdp"
+                    try? await engine.terminate(handle.id, reason: JingleReason(.incompatibleParameters))
+                    try? await incoming.hangUp()
+                }
+            case .sip(.ringing), .sip(.answered):
                 break
             case .sipFinished:
                 sipDone = true

@@ -21,6 +21,8 @@ final class CallAnswerer: Sendable {
     let client: XMPPClient
     let engine: JingleEngine
     let events = Mutex<[CallEvent]>([])
+    /// Calls that could not be answered (e.g. the caller ended the session first).
+    let failures = Mutex<[CallError]>([])
     private let answered = Mutex<JingleCall?>(nil)
     private let task = Mutex<Task<Void, Never>?>(nil)
 
@@ -34,7 +36,15 @@ final class CallAnswerer: Sendable {
         let engine = engine
         let t = Task { [self] in
             for await incoming in sessions {
-                guard let call = try? await JingleCall.answer(engine: engine, incoming: incoming, options: options) else { continue }
+                let call: JingleCall
+                do {
+                    call = try await JingleCall.answer(engine: engine, incoming: incoming, options: options)
+                } catch let error as CallError {
+                    failures.withLock { $0.append(error) }
+                    continue
+                } catch {
+                    continue
+                }
                 answered.withLock { $0 = call }
                 for await event in call.events { events.withLock { $0.append(event) } }
                 return
@@ -151,6 +161,48 @@ extension GatewayIntegrationTests {
         }
         await bob.close()
         #expect(dominantFrequency(try readWAV(heard)) == 440)
+    }
+
+    /// A delayed offer (INVITE without SDP, as PBX trunks send): the anchored gateway offers its own media to
+    /// bob, then offers SIPp the codecs bob accepted in its 200; SIPp answers in the ACK, echoes the RTP, and
+    /// bob hears his own 440 Hz back through the relay. Before, such INVITEs got 488.
+    @Test func delayedOfferIsOfferedByTheAnchoredGateway() async throws {
+        let server = try ProsodyServer.get()
+        let heard = temporaryWAV("bob-delayed")
+        defer { try? FileManager.default.removeItem(at: heard) }
+        let bob = try await CallAnswerer(server: server, resource: "sipp-delayed", options: CallOptions(
+            audioSource: .tone(440), recordURL: heard, bindAddresses: ["127.0.0.1"]))
+        try await withGateway(server, media: .anchored) { gateway in
+            let (status, log) = try await runUAC("uac_delayed_offer", service: "bob-sipp-delayed", gateway: gateway, extra: ["-rtp_echo"])
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
+            let counters = await gateway.counterSnapshot()
+            #expect(counters.completed == 1 && counters.relayedRTP > 100, "\(counters)")
+            let events = bob.events.withLock { $0 }
+            let statistics = events.compactMap { if case .stats(let s) = $0 { s } else { nil } }.last
+            #expect((statistics?.packetsReceived ?? 0) > 40, "the echo should come back through the relay: \(String(describing: statistics))")
+        }
+        await bob.close()
+        #expect(dominantFrequency(try readWAV(heard)) == 440)
+    }
+
+    /// A delayed-offer caller whose ACK brings no answer: the anchored gateway hangs up both sides with a
+    /// reason (BYE to SIP, session-terminate to Jingle) instead of relaying to nowhere.
+    @Test func delayedOfferWithoutAnswerInTheACKIsHungUp() async throws {
+        let server = try ProsodyServer.get()
+        let bob = try await CallAnswerer(server: server, resource: "delayed-noanswer", options: CallOptions(
+            audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
+        try await withGateway(server, media: .anchored) { gateway in
+            let (status, log) = try await runUAC("uac_delayed_offer_no_answer", service: "bob-delayed-noanswer", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually {
+                let ended = bob.events.withLock { $0 }.contains { if case .ended(let reason, true) = $0 { reason?.condition == .incompatibleParameters } else { false } }
+                let failed = bob.failures.withLock { $0 }.contains { if case .ended(let reason) = $0 { reason?.condition == .incompatibleParameters } else { false } }
+                return ended || failed
+            }, "bob's call must end with the gateway's reason: \(bob.failures.withLock { $0 })")
+            #expect(await eventually { await gateway.counterSnapshot().failed["bad-sdp"] == 1 })
+        }
+        await bob.close()
     }
 
     /// The Jingle party answers without candidates and trickles them a second later (after the gateway's 200

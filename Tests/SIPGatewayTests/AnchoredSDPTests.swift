@@ -167,4 +167,38 @@ struct AnchoredSDPTests {
         own.media[0].attributes.append(.mid("kept"))
         #expect(AnchoredSDP.adoptingMIDs(of: offer, own).media[0].mid == "kept")
     }
+
+    /// Delayed offer: the template becomes a Jingle offer with the gateway's transport, and the SIP caller's
+    /// answer in the ACK gives the plain peer — or a clear error when it does not answer the offer.
+    @Test func delayedOfferTemplateAndAnswer() throws {
+        let template = try SessionDescription(parsing: AnchoredSDP.delayedOfferTemplate)
+        #expect(template.media.count == 1 && template.media[0].formats == ["111", "9", "0", "8", "101"])
+        let answer = """
+        v=0\r
+        o=pbx 1 1 IN IP4 127.0.0.1\r
+        s=-\r
+        c=IN IP4 127.0.0.1\r
+        t=0 0\r
+        m=audio 41000 RTP/AVP 0\r
+        a=rtpmap:0 PCMU/8000\r
+        a=rtcp-mux\r
+
+        """
+        #expect(try AnchoredSDP.delayedAnswerPeer(answer) == PlainLegPeer(rtp: UDPEndpoint(host: "127.0.0.1", port: 41000), rtcp: nil))
+        let noMux = answer.replacingOccurrences(of: "a=rtcp-mux\r\n", with: "")
+        #expect(try AnchoredSDP.delayedAnswerPeer(noMux).rtcp == UDPEndpoint(host: "127.0.0.1", port: 41001))
+        let bad: [(String?, String)] = [
+            (nil, "no SDP answer"),
+            ("v=0\r\nnonsense", "the ACK's SDP"),
+            (answer.replacingOccurrences(of: "m=audio 41000", with: "m=audio 0"), "RTP audio"),
+            (answer.replacingOccurrences(of: "RTP/AVP", with: "RTP/SAVP"), "SRTP answer"),
+        ]
+        for (text, expected) in bad {
+            #expect {
+                try AnchoredSDP.delayedAnswerPeer(text)
+            } throws: { error in
+                "\(error)".contains(expected)
+            }
+        }
+    }
 }
