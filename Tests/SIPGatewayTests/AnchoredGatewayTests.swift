@@ -227,12 +227,12 @@ extension GatewayIntegrationTests {
         await bob.close()
     }
 
-    /// SIPp holds with a re-INVITE a=sendonly and resumes with a=sendrecv; the Jingle side gets <hold/> and
-    /// <unhold/> (XEP-0167 §7), in both media modes.
-    @Test(arguments: [GatewayLauncher.MediaMode.passthrough, .anchored])
-    func sipReinviteHoldBecomesJingleHold(media: GatewayLauncher.MediaMode) async throws {
+    /// SIPp holds with a=sendonly and resumes with a=sendrecv, by re-INVITE or by UPDATE (RFC 3311); the Jingle
+    /// side gets <hold/> and <unhold/> (XEP-0167 §7), in both media modes.
+    @Test(arguments: [GatewayLauncher.MediaMode.passthrough, .anchored], ["uac_hold", "uac_update_hold"])
+    func sipHoldBecomesJingleHold(media: GatewayLauncher.MediaMode, scenario: String) async throws {
         let server = try ProsodyServer.get()
-        let resource = "hold-\(media.rawValue)"
+        let resource = "hold-\(media.rawValue)-\(scenario)"
         let infos: @Sendable () -> [RTPSessionInfo]
         let closing: @Sendable () async -> Void
         switch media {
@@ -249,7 +249,7 @@ extension GatewayIntegrationTests {
             closing = { await answerer.close() }
         }
         try await withGateway(server, media: media) { gateway in
-            let (status, log) = try await runUAC("uac_hold", service: "bob-\(resource)", gateway: gateway)
+            let (status, log) = try await runUAC(scenario, service: "bob-\(resource)", gateway: gateway)
             #expect(status == 0, "sipp: \(log)")
             #expect(await eventually { infos() == [.hold, .unhold] }, "\(infos())")
             #expect(await eventually { await gateway.counterSnapshot().active == 0 })

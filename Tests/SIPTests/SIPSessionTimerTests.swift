@@ -62,6 +62,23 @@ struct SIPSessionTimerTests {
         #expect(sessionTimersPending(net) == 0, "ending the call stops both timers")
     }
 
+    @Test func aReinviteOfOursKeepsTheTimerAndRestartsIt() throws {
+        var net = Loopback()
+        let (call, _) = try establish(&net)
+        net.advance(to: .seconds(100))
+        let hold = offer.replacingOccurrences(of: "o=alice 1 1", with: "o=alice 1 2") + "a=sendonly\r\n"
+        let (_, actions) = try net.alice.reinvite(call, sdp: hold, now: net.clock.now)
+        net.apply(.alice, actions)
+        net.deliver()
+        let reinvite = try #require(net.sent(by: .alice, method: .invite).last)
+        #expect(reinvite.headers["Session-Expires"] == "1800;refresher=uac" && reinvite.headers["Min-SE"] == "90")
+        #expect(net.sent(by: .bob, status: 200).last?.headers["Session-Expires"] == "1800;refresher=uac")
+        net.advance(to: .seconds(950))
+        #expect(net.sent(by: .alice, method: .update).isEmpty, "the re-INVITE at 100 s was a refresh: the next is due at 1000 s")
+        net.advance(to: .seconds(1001))
+        #expect(Set(net.sent(by: .alice, method: .update).compactMap { try? $0.cseq.number }).count == 1)
+    }
+
     @Test func aPeerThatVanishesIsHungUpOnBothSides() throws {
         var net = Loopback()
         _ = try establish(&net)

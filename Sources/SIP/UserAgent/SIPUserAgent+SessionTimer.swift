@@ -59,11 +59,19 @@ extension SIPUserAgent {
     }
 
     /// Session-Expires, Min-SE and Supported for a request of ours that starts or refreshes a session (§7.1, §7.4).
+    /// Min-SE never exceeds the interval asked for (a callee may have granted less than our minimum).
     func addSessionTimerHeaders(_ expires: SIPSessionExpires?, toRequest request: inout SIPMessage) {
         guard let settings = configuration.sessionTimer else { return }
         request.headers.add("Supported", "timer")
         if let expires { request.headers.add("Session-Expires", expires.description) }
-        request.headers.add("Min-SE", String(settings.minimum))
+        request.headers.add("Min-SE", String(min(settings.minimum, expires?.seconds ?? settings.minimum)))
+    }
+
+    /// §7.4: a re-INVITE of ours (hold, resume …) is a session refresh too; it keeps the running timer and its
+    /// refresher, or the peer's 2xx (without Session-Expires) would end the timer.
+    func sessionTimerHeaders(forReinviteOf call: Call, to request: inout SIPMessage) {
+        guard let timer = call.sessionTimer else { return }
+        addSessionTimerHeaders(SIPSessionExpires(seconds: timer.interval, refresher: timer.weRefresh ? .uac : .uas), toRequest: &request)
     }
 
     /// 422 with our Min-SE (§9).

@@ -210,6 +210,7 @@ public struct SIPUserAgent: Sendable {
         call.localSDP = sdp
         calls[handle] = call
         request.headers.add("Contact", contact(transport: call.destination.transport))
+        sessionTimerHeaders(forReinviteOf: call, to: &request)
         return inDialogSend(request, call: call, purpose: .reinvite(handle), now: now)
     }
 
