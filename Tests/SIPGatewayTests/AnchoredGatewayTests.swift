@@ -259,8 +259,6 @@ extension GatewayIntegrationTests {
         await closing()
     }
 
-    /// The Jingle caller holds (<hold/>) and resumes (<unhold/>); SIPp's UAS must get re-INVITEs with
-    /// a=sendonly and then a=sendrecv, in both media modes.
     /// alice offers carol@jingle.localhost a call with audio and video (CallSDP's BUNDLE offer, with a
     /// candidate nobody listens on: only the signalling matters) and ends it as soon as it is accepted.
     /// Returns the party (to close), the offer and the session-accept, if one came within the watchdog's time.
@@ -386,6 +384,8 @@ extension GatewayIntegrationTests {
         }
     }
 
+    /// The Jingle caller holds (<hold/>) and resumes (<unhold/>); SIPp's UAS must get re-INVITEs with
+    /// a=sendonly and then a=sendrecv, in both media modes.
     @Test(arguments: [GatewayLauncher.MediaMode.passthrough, .anchored])
     func jingleHoldBecomesReinvite(media: GatewayLauncher.MediaMode) async throws {
         let server = try ProsodyServer.get()
