@@ -8,6 +8,8 @@
 # EJABBERD_DOMAIN_BALANCING=TYPE:N (e.g. source:2) lets N component connections share jingle.localhost:
 # ejabberd's domain_balancing picks one of them per stanza by hashing TYPE (source, destination,
 # bare_source, bare_destination or random) — how several gateway instances scale out.
+# EJABBERD_SCRAM_HASH=sha|sha256|sha512 stores passwords as SCRAM with that hash, so ejabberd offers only
+# the matching SCRAM mechanism (as servers configured that way do).
 # Prints the ejabberdctl command prefix. Stop: scripts/stop-ejabberd.sh DIR
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 DIR C2S_PORT COMPONENT_PORT ERL_DIST_PORT [--tls]" >&2; exit 2; }
@@ -15,6 +17,12 @@ command -v ejabberdctl >/dev/null || { echo "ejabberd is not installed (apt-get 
 DIR=$(realpath -m "$1"); C2S=$2; COMP=$3; DIST=$4; TLS=${5:-}
 mkdir -p "$DIR/db" "$DIR/logs" "$DIR/certs"
 CERTS="[]"; STARTTLS=false
+PASSWORD_FORMAT=plain
+if [ -n "${EJABBERD_SCRAM_HASH:-}" ]; then
+  case "$EJABBERD_SCRAM_HASH" in sha|sha256|sha512) ;; *) echo "EJABBERD_SCRAM_HASH: sha, sha256 or sha512" >&2; exit 2;; esac
+  PASSWORD_FORMAT="scram
+auth_scram_hash: $EJABBERD_SCRAM_HASH"
+fi
 if [ "$TLS" = "--tls" ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" \
     -addext "subjectAltName=DNS:localhost,DNS:*.localhost,IP:127.0.0.1" \
@@ -27,7 +35,7 @@ hosts: [localhost]
 loglevel: info
 certfiles: $CERTS
 auth_method: internal
-auth_password_format: plain
+auth_password_format: $PASSWORD_FORMAT
 listen:
   - port: $C2S
     ip: "127.0.0.1"

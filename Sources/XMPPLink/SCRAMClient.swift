@@ -5,8 +5,9 @@ import Foundation
 #endif
 import Hashes
 
-/// The client side of SCRAM (RFC 5802), for SCRAM-SHA-1 and SCRAM-SHA-256 (RFC 7677), without channel
-/// binding (gs2 header `n,,`). Pure: the nonce is passed in.
+/// The client side of SCRAM (RFC 5802), for SCRAM-SHA-1, SCRAM-SHA-256 (RFC 7677) and SCRAM-SHA-512
+/// (draft-melnikov-scram-sha-512, offered by ejabberd), without channel binding (gs2 header `n,,`). Pure:
+/// the nonce is passed in.
 ///
 /// ```
 /// client-first  ->            n,,n=user,r=cnonce
@@ -22,8 +23,13 @@ public struct SCRAMClient: Sendable {
     private var authMessage: String?
     private var serverSignature: [UInt8]?
 
-    /// The SASL mechanism name (RFC 5802 §4, RFC 7677 §2).
-    public var mechanism: String { algorithm == .sha1 ? "SCRAM-SHA-1" : "SCRAM-SHA-256" }
+    /// The SASL mechanism name (RFC 5802 §4, RFC 7677 §2): `SCRAM-` and the hash's IANA name in capitals.
+    public var mechanism: String { "SCRAM-" + algorithm.textualName.uppercased() }
+
+    /// The SCRAM mechanisms this client runs, strongest first.
+    public static let mechanisms: [(name: String, algorithm: HashAlgorithm)] = [
+        ("SCRAM-SHA-512", .sha512), ("SCRAM-SHA-256", .sha256), ("SCRAM-SHA-1", .sha1),
+    ]
 
     public init(algorithm: HashAlgorithm, username: String, password: String, clientNonce: String) {
         self.algorithm = algorithm

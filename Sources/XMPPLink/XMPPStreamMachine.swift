@@ -445,9 +445,8 @@ public struct XMPPStreamMachine: Sendable {
             state = .closed
             return [.send("</stream:stream>"), .fail(.invalidConfiguration("client JID \(options.jid) has no localpart"))]
         }
-        // Strongest first: RFC 7677 SCRAM-SHA-256, RFC 5802 SCRAM-SHA-1, then PLAIN (RFC 4616) only over TLS.
-        if offered.contains("SCRAM-SHA-256") || offered.contains("SCRAM-SHA-1") {
-            let algorithm: HashAlgorithm = offered.contains("SCRAM-SHA-256") ? .sha256 : .sha1
+        // Strongest first: SCRAM-SHA-512, RFC 7677 SCRAM-SHA-256, RFC 5802 SCRAM-SHA-1, then PLAIN (RFC 4616) only over TLS.
+        if let algorithm = SCRAMClient.mechanisms.first(where: { offered.contains($0.name) })?.algorithm {
             let scram = SCRAMClient(algorithm: algorithm, username: username, password: options.password,
                                     clientNonce: options.clientNonce)
             state = .authenticating(scram)

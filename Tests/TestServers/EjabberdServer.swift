@@ -18,7 +18,9 @@ public final class EjabberdServer: Sendable {
 
     /// `domainBalancing` ("source:2", "bare_destination:3", …) configures ejabberd's `domain_balancing` for
     /// jingle.localhost, so several component connections of that domain share its traffic.
-    public init(tls: Bool = true, domainBalancing: String? = nil) throws {
+    /// - Parameter scramHash: store passwords as SCRAM with this hash (`sha`, `sha256`, `sha512`): ejabberd then
+    ///   offers only that SCRAM mechanism (and PLAIN).
+    public init(tls: Bool = true, domainBalancing: String? = nil, scramHash: String? = nil) throws {
         guard let ports = freePorts(3) else {
             throw StartError(description: "no free loopback port")
         }
@@ -28,6 +30,7 @@ public final class EjabberdServer: Sendable {
         componentPort = component
         var environment: [String: String] = [:]
         if let domainBalancing { environment["EJABBERD_DOMAIN_BALANCING"] = domainBalancing }
+        if let scramHash { environment["EJABBERD_SCRAM_HASH"] = scramHash }
         let started = runRepositoryScript("start-ejabberd.sh", [directory, "\(c2s)", "\(component)", "\(dist)"] + (tls ? ["--tls"] : []),
                                           environment: environment)
         guard started.status == 0 else {

@@ -35,4 +35,24 @@ import XMPPCore
         await alice.close()
         await bob.close()
     }
+
+    /// ejabberd storing SCRAM-SHA-512 credentials offers SCRAM-SHA-512 and PLAIN only. Without TLS the client
+    /// must not send PLAIN, so logging in proves the SCRAM-SHA-512 exchange, checked by the server (client
+    /// proof) and by the client (server signature). Before, this failed with "no acceptable SASL mechanism".
+    @Test(.timeLimit(.minutes(1))) func scramSHA512Login() async throws {
+        let server = try EjabberdServer(tls: false, scramHash: "sha512")
+        defer { server.stop() }
+        var configuration = XMPPClientConfiguration(jid: try JID("alice@localhost"), password: "alicepw", host: "127.0.0.1", port: server.c2sPort)
+        configuration.tls = .disabled
+        let client = XMPPClient(configuration)
+        let jid = try await client.connect()
+        #expect(jid.bare == (try JID("alice@localhost")))
+        await client.close()
+
+        var wrong = configuration
+        wrong.password = "not-the-password"
+        let refused = XMPPClient(wrong)
+        await #expect(throws: XMPPLinkError.self) { _ = try await refused.connect() }
+        await refused.close()
+    }
 }

@@ -113,6 +113,21 @@ func base64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
         #expect(actions.last == .fail(.noAcceptableMechanism(offered: ["PLAIN"])))
     }
 
+    /// The strongest SCRAM offered wins, whatever the order of the server's list.
+    @Test(arguments: [
+        (["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-512", "SCRAM-SHA-256"], "SCRAM-SHA-512"),
+        (["SCRAM-SHA-1", "SCRAM-SHA-256", "PLAIN"], "SCRAM-SHA-256"),
+        (["PLAIN", "SCRAM-SHA-1"], "SCRAM-SHA-1"),
+        (["SCRAM-SHA-512-PLUS", "SCRAM-SHA-512", "X-OAUTH2"], "SCRAM-SHA-512"),
+    ])
+    func strongestSCRAMIsChosen(offered: [String], expected: String) throws {
+        let driver = try clientDriver(tls: .disabled)
+        _ = driver.start()
+        let mechanisms = offered.map { "<mechanism>\($0)</mechanism>" }.joined()
+        let out = sent(dripFeed(driver, "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='x' version='1.0'><stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>\(mechanisms)</mechanisms></stream:features>"))
+        #expect(out == "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='\(expected)'>\(base64("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"))</auth>")
+    }
+
     @Test func saslFailureCarriesConditionAndText() throws {
         let driver = try clientDriver()
         _ = driver.start()
