@@ -21,7 +21,7 @@ struct AccountCheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Log in, print the bound JID, the server's features and external services, and log out.",
         discussion: """
-        Exit status: 0 when the login worked, 1 with a one-line reason when it did not (wrong password,
+        Exit status: 0 when the login worked, 1 with a one-line reason when it did not (wrong password, \
         unreachable server, untrusted certificate, stream error), 64 on a usage error.
 
         Examples:

@@ -10,9 +10,9 @@ struct AnswerCommand: AsyncParsableCommand {
         commandName: "answer",
         abstract: "Wait for a Jingle RTP call (XEP-0167) and answer it: ICE-UDP, DTLS-SRTP, G.711 audio.",
         discussion: """
-        Over an account (--jid, --password-file, optionally --server HOST:PORT and --ca-file/--insecure) or the
-        serverless link (--listen ADDR:PORT, for a `jingle call --peer`). With --auto the first call is
-        answered; with --from JID only calls from that JID (bare or full) are, others are declined.
+        Over an account (--jid, --password-file, optionally --server HOST:PORT and --ca-file/--insecure) or the \
+        serverless link (--listen ADDR:PORT, for a `jingle call --peer`). With --auto the first call is \
+        answered; with --from JID only calls from that JID (bare or full) are, others are declined. \
         The caller hears <ringing/> (XEP-0167 §5) as soon as the session-initiate arrives.
 
         Exit status: 0 if media flowed both ways, 1 otherwise (with a one-line reason), 64 on a usage error.

@@ -12,12 +12,12 @@ struct CallCommand: AsyncParsableCommand {
         commandName: "call",
         abstract: "Call a JID with Jingle RTP (XEP-0167): ICE-UDP, DTLS-SRTP, G.711 audio.",
         discussion: """
-        Over an account (--jid, --password-file, optionally --server HOST:PORT and --ca-file/--insecure), JID
-        may be bare: the call is proposed with Jingle Message Initiation (XEP-0353) and placed to the device
-        that proceeds; or full (user@domain/resource). Over the serverless link (--peer ADDR:PORT, a stream to
+        Over an account (--jid, --password-file, optionally --server HOST:PORT and --ca-file/--insecure), JID \
+        may be bare: the call is proposed with Jingle Message Initiation (XEP-0353) and placed to the device \
+        that proceeds; or full (user@domain/resource). Over the serverless link (--peer ADDR:PORT, a stream to \
         a `jingle answer --listen`), JID must be the peer's full JID.
 
-        State changes (ringing, accepted, ICE connected, connected, media flowing) and per-second statistics
+        State changes (ringing, accepted, ICE connected, connected, media flowing) and per-second statistics \
         go to standard error (as JSON lines on standard output with --json), then a summary.
 
         Exit status: 0 if media flowed both ways, 1 otherwise (with a one-line reason), 64 on a usage error.

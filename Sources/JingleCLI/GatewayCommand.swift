@@ -14,23 +14,29 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "Run a SIP <-> XMPP Jingle gateway (SIP INVITE/SDP <-> Jingle session-initiate, both directions).",
         discussion: """
-        The XMPP side is either an XEP-0114 component (--component DOMAIN --secret-file F --server HOST:PORT)
+        The XMPP side is either an XEP-0114 component (--component DOMAIN --secret-file F --server HOST:PORT) \
         or a client account (--jid JID --password-file F [--server HOST:PORT] [--ca-file F]).
 
-        --map 'PATTERN -> REPLACEMENT' rules turn the SIP request URI (sip:user@host, no port) into the
-        callee's JID; \\1… are capture groups. Calls from XMPP to user@DOMAIN use --reverse-map rules on the
+        --map 'PATTERN -> REPLACEMENT' rules turn the SIP request URI (sip:user@host, no port) into the \
+        callee's JID; \\1… are capture groups. Calls from XMPP to user@DOMAIN use --reverse-map rules on the \
         dialled bare JID, or the --map rules read backwards.
 
-        --media passthrough (default) translates signalling only: media flows end to end. --media anchored
-        makes the gateway each leg's media peer: ICE + DTLS-SRTP towards the Jingle party, plain RTP/AVP
-        (RTP/SAVP with SDES when the SIP offer has a=crypto) from a UDP port on --media-address towards the
+        --media passthrough (default) translates signalling only: media flows end to end. --media anchored \
+        makes the gateway each leg's media peer: ICE + DTLS-SRTP towards the Jingle party, plain RTP/AVP \
+        (RTP/SAVP with SDES when the SIP offer has a=crypto) from a UDP port on --media-address towards the \
         SIP party, and relays RTP/RTCP between them (one audio stream per call).
 
-        Hold is translated both ways: a re-INVITE with a=sendonly/inactive <-> Jingle session-info <hold/>.
-        With passthrough, candidates trickled after the SDP went out travel as SIP INFO
+        Hold is translated both ways: a re-INVITE with a=sendonly/inactive <-> Jingle session-info <hold/>. \
+        With passthrough, candidates trickled after the SDP went out travel as SIP INFO \
         (application/trickle-ice-sdpfrag, RFC 8840) <-> Jingle transport-info.
 
-        Every call is logged (SIP Call-ID <-> Jingle sid). Counters (calls, active, failed by reason,
+        SIP calls carry RFC 4028 session timers (--session-expires, default 1800 s): a SIP party that vanished \
+        without BYE is hung up when its refreshes stop, and the Jingle side gets session-terminate <timeout/>. \
+        Refreshes and holds by UPDATE (RFC 3311) are taken as well as by re-INVITE. An INVITE without SDP \
+        (delayed offer) is answered with the gateway's own offer in --media anchored, and refused with 488 in \
+        passthrough.
+
+        Every call is logged (SIP Call-ID <-> Jingle sid). Counters (calls, active, failed by reason, \
         relayed RTP/RTCP packets, holds) are printed on SIGUSR1 and at exit (SIGINT/SIGTERM).
 
         Examples:

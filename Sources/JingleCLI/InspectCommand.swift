@@ -10,13 +10,13 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Validate Jingle stanzas and print each in canonical XML.",
         discussion: """
-        Reads one or more stanzas (an <iq/> carrying <jingle xmlns='urn:xmpp:jingle:1'/>, or a bare
-        <jingle/> element) from FILE or standard input, checks structure, required attributes and legal
-        values against XEP-0166 and the XEPs of its application formats and transports, and prints each
-        stanza in canonical XML with every problem and the section it breaks. Extension elements in other
+        Reads one or more stanzas (an <iq/> carrying <jingle xmlns='urn:xmpp:jingle:1'/>, or a bare \
+        <jingle/> element) from FILE or standard input, checks structure, required attributes and legal \
+        values against XEP-0166 and the XEPs of its application formats and transports, and prints each \
+        stanza in canonical XML with every problem and the section it breaks. Extension elements in other \
         namespaces are kept and are not errors; a broken SHOULD is a warning.
 
-        Exit status: 0 if every stanza is valid (warnings allowed), 1 if any is invalid or the input is
+        Exit status: 0 if every stanza is valid (warnings allowed), 1 if any is invalid or the input is \
         not well-formed XML, 64 on a usage error.
 
         Examples:

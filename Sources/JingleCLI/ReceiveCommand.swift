@@ -14,24 +14,24 @@ struct ReceiveCommand: AsyncParsableCommand {
         commandName: "receive",
         abstract: "Receive files sent with Jingle file transfer (XEP-0234) into a directory.",
         discussion: """
-        Nothing is accepted without consent: give --yes, or --accept-from JID (repeatable); other offers are
-        declined. Offered names are reduced to a safe base name inside --dir; bytes go into NAME.part, which
-        becomes NAME only after the sha-256 matches (a mismatch deletes it and ends the session with
-        media-error). An existing file is never overwritten: the new one is saved as "NAME (1)" etc.
+        Nothing is accepted without consent: give --yes, or --accept-from JID (repeatable); other offers are \
+        declined. Offered names are reduced to a safe base name inside --dir; bytes go into NAME.part, which \
+        becomes NAME only after the sha-256 matches (a mismatch deletes it and ends the session with \
+        media-error). An existing file is never overwritten: the new one is saved as "NAME (1)" etc. \
         --resume continues a NAME.part left by an interrupted receive (XEP-0234 §7 range).
 
-        One session is handled, then the command exits. With --keep-listening sessions are handled until
-        SIGINT/SIGTERM; on --listen every new connection is accepted (several at once are served side by
+        One session is handled, then the command exits. With --keep-listening sessions are handled until \
+        SIGINT/SIGTERM; on --listen every new connection is accepted (several at once are served side by \
         side). A summary line follows on standard error.
 
-        --request NAME (or --request-hash HASH) pulls a file instead (XEP-0234 §5): the peer, running
-        `jingle send --serve FILE...`, sends it if it serves a file of that name or hash; everything else
-        (sanitised name in --dir, NAME.part, hash check, --resume, --max-size, progress) is as for an
+        --request NAME (or --request-hash HASH) pulls a file instead (XEP-0234 §5): the peer, running \
+        `jingle send --serve FILE...`, sends it if it serves a file of that name or hash; everything else \
+        (sanitised name in --dir, NAME.part, hash check, --resume, --max-size, progress) is as for an \
         offer. Reach the peer with --peer ADDR:PORT (its --listen) or, with an account, --from JID.
 
-        Exit status: 0 only when every offered (or requested) file was received and verified, 1 otherwise
-        (declined, refused, too large, hash mismatch, transport failure, no space left on device), 64 on a
-        usage error. With --keep-listening: 0 when every session succeeded and none was cut short by the
+        Exit status: 0 only when every offered (or requested) file was received and verified, 1 otherwise \
+        (declined, refused, too large, hash mismatch, transport failure, no space left on device), 64 on a \
+        usage error. With --keep-listening: 0 when every session succeeded and none was cut short by the \
         signal (nothing lost), 1 otherwise.
 
         Examples:

@@ -14,20 +14,20 @@ struct SDPCallCommand: AsyncParsableCommand {
         commandName: "sdp-call",
         abstract: "Make or answer an audio call (ICE, DTLS-SRTP, RTP) with SDP offer/answer exchanged through files.",
         discussion: """
-        One side writes an offer and reads the answer (--offer-out/--answer-in), the other reads the offer
-        and writes the answer (--offer-in/--answer-out). FILE may be - for standard input/output. An input
-        file is waited for until it exists and is non-empty (--wait). Output files are written atomically
+        One side writes an offer and reads the answer (--offer-out/--answer-in), the other reads the offer \
+        and writes the answer (--offer-in/--answer-out). FILE may be - for standard input/output. An input \
+        file is waited for until it exists and is non-empty (--wait). Output files are written atomically \
         (a temporary file in the same directory, then renamed), so the peer never reads half a description.
 
-        The SDP carries every ICE candidate (gathering completes before it is written; a=end-of-candidates,
-        no trickle), DTLS-SRTP over UDP/TLS/RTP/SAVPF, rtcp-mux and a BUNDLE group of one audio m-line (PCMU,
-        PCMA, telephone-event) and, with a --video-rtp-* option, one video m-line (VP8, H264) whose RTP is
+        The SDP carries every ICE candidate (gathering completes before it is written; a=end-of-candidates, \
+        no trickle), DTLS-SRTP over UDP/TLS/RTP/SAVPF, rtcp-mux and a BUNDLE group of one audio m-line (PCMU, \
+        PCMA, telephone-event) and, with a --video-rtp-* option, one video m-line (VP8, H264) whose RTP is \
         relayed to and from local UDP ports untouched apart from SSRC and payload type.
 
-        State changes and per-second statistics go to standard error (as JSON lines on standard output with
+        State changes and per-second statistics go to standard error (as JSON lines on standard output with \
         --json), then a summary.
 
-        Exit status: 0 if media flowed both ways (at least one packet sent, and one received and
+        Exit status: 0 if media flowed both ways (at least one packet sent, and one received and \
         decrypted), 1 otherwise (with a one-line reason), 64 on a usage error.
 
         Examples:

@@ -16,28 +16,28 @@ struct SendCommand: AsyncParsableCommand {
         commandName: "send",
         abstract: "Send files to a peer with Jingle file transfer (XEP-0234) over ICE-UDP and DTLS.",
         discussion: """
-        Over an XMPP account (--jid, --password-file, --to) or over the serverless peer link (--peer, the
-        address a `jingle receive --listen` waits on). Each file is one content of one session; its bytes go
-        over ICE and a DTLS-encrypted reliable stream, followed by a sha-256 checksum (XEP-0234 §8.1). The
+        Over an XMPP account (--jid, --password-file, --to) or over the serverless peer link (--peer, the \
+        address a `jingle receive --listen` waits on). Each file is one content of one session; its bytes go \
+        over ICE and a DTLS-encrypted reliable stream, followed by a sha-256 checksum (XEP-0234 §8.1). The \
         receiver resumes an interrupted file by asking for a range (§7); only the missing bytes are sent.
 
-        When ICE cannot connect, the sender replaces the transport with in-band bytestreams (XEP-0261 over
-        XEP-0047, transport-replace); --no-ice offers them from the start. A receiver that does not take ICE
-        for files and says so (unsupported-transports, as Conversations, Dino and Gajim answer) is offered the
-        files again in band, in a new session. In-band bytes ride the XMPP link: they are protected by TLS to
+        When ICE cannot connect, the sender replaces the transport with in-band bytestreams (XEP-0261 over \
+        XEP-0047, transport-replace); --no-ice offers them from the start. A receiver that does not take ICE \
+        for files and says so (unsupported-transports, as Conversations, Dino and Gajim answer) is offered the \
+        files again in band, in a new session. In-band bytes ride the XMPP link: they are protected by TLS to \
         the server only, not by DTLS end to end, and are slower.
 
-        Progress goes to standard error as a bar on a terminal, as JSON lines (--json, or when standard
+        Progress goes to standard error as a bar on a terminal, as JSON lines (--json, or when standard \
         error is not a terminal) otherwise; a summary per file follows.
 
-        With --serve nothing is offered: the FILEs are served to a peer that asks for one (XEP-0234 §5,
-        `jingle receive --request NAME` or --request-hash HASH). A request is answered only when it names
-        a served file's base name or sha-256 and comes from --accept-from JID (or anyone with --yes);
-        anything else is refused with a reason that names only what was asked. One session is served
+        With --serve nothing is offered: the FILEs are served to a peer that asks for one (XEP-0234 §5, \
+        `jingle receive --request NAME` or --request-hash HASH). A request is answered only when it names \
+        a served file's base name or sha-256 and comes from --accept-from JID (or anyone with --yes); \
+        anything else is refused with a reason that names only what was asked. One session is served \
         (--keep-listening: until SIGINT/SIGTERM, connection after connection on --listen).
 
-        Exit status: 0 only when the receiver confirmed every file with `received` (XEP-0234 §8.2),
-        1 otherwise, 64 on a usage error. With --serve: 0 when every session served succeeded and none
+        Exit status: 0 only when the receiver confirmed every file with `received` (XEP-0234 §8.2), \
+        1 otherwise, 64 on a usage error. With --serve: 0 when every session served succeeded and none \
         was cut short by SIGINT/SIGTERM.
 
         Examples:
