@@ -133,6 +133,30 @@ struct SIPSessionTimerTests {
         _ = incoming
     }
 
+    /// A re-INVITE offer the peer refused (488) is not the session: the next refresh re-INVITE carries the SDP
+    /// both sides agreed on, not the refused hold (which would put the call on hold at the refresh).
+    @Test func aRefusedOfferIsNotWhatTheRefreshSends() throws {
+        var net = Loopback(bobAnswersReinvites: false)
+        net.rewrite = { side, message in
+            guard side == .bob, message.headers.contains("Allow") else { return message }
+            var changed = message
+            changed.headers.set("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS")
+            return changed
+        }
+        let (call, incoming) = try establish(&net)
+        let hold = offer.replacingOccurrences(of: "o=alice 1 1", with: "o=alice 1 2") + "a=sendonly\r\n"
+        let (holdKey, holdActions) = try net.alice.reinvite(call, sdp: hold, now: net.clock.now)
+        net.apply(.alice, holdActions)
+        net.deliver()
+        net.apply(.bob, try net.bob.rejectReinvite(incoming, status: 488, now: net.clock.now))
+        net.deliver()
+        #expect(net.events[.alice]?.last == .requestCompleted(call, request: holdKey, status: 488, sdp: nil))
+        net.advance(to: .seconds(901))
+        let refresh = try #require(net.sent(by: .alice, method: .invite).last)
+        #expect(refresh.headers["Session-Expires"] == "1800;refresher=uac")
+        #expect(refresh.sdpText == offer, "the agreed SDP, not the refused hold")
+    }
+
     @Test func aRefreshTheCalleeNoLongerKnowsEndsTheCall() throws {
         var net = Loopback()
         _ = try establish(&net)

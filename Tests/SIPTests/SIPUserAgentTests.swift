@@ -490,4 +490,32 @@ struct SIPUserAgentTests {
         #expect(net.sent(by: .bob, status: 491).count == 1)
         #expect(net.sent(by: .alice, status: 491).count == 1)
     }
+
+    /// §14.1: after crossing (491 both ways) each side sends its re-INVITE again after a random wait — the
+    /// callee within 2 s, the caller (who chose the Call-ID) after 2.1 to 4 s — so both go through, and the
+    /// applications hear only the 200s.
+    @Test func crossingReinvitesAreRetried() throws {
+        var net = Loopback()
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        net.deliver()
+        let incoming = try #require(net.incomingHandle())
+        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: .zero))
+        net.deliver()
+        let (bobKey, bobActions) = try net.bob.reinvite(incoming, sdp: answerSDP, now: .zero)
+        let (aliceKey, aliceActions) = try net.alice.reinvite(call, sdp: offer, now: .zero)
+        net.apply(.bob, bobActions)
+        net.apply(.alice, aliceActions)
+        net.deliver()
+        #expect(net.sent(by: .bob, status: 491).count == 1 && net.sent(by: .alice, status: 491).count == 1)
+        #expect(throws: SIPUserAgentError.self, "a retry is pending") { try net.alice.reinvite(call, sdp: offer, now: .zero) }
+        net.advance(to: .seconds(2))
+        #expect(net.events[.bob]?.contains(.requestCompleted(incoming, request: bobKey, status: 200, sdp: offer)) == true, "bob's retry went first")
+        #expect(!(net.events[.alice] ?? []).contains { if case .requestCompleted = $0 { true } else { false } })
+        net.advance(to: .seconds(5))
+        #expect(net.events[.alice]?.contains(.requestCompleted(call, request: aliceKey, status: 200, sdp: answerSDP)) == true)
+        let reported = (net.events[.alice] ?? []) + (net.events[.bob] ?? [])
+        #expect(!reported.contains { if case .requestCompleted(_, _, 491, _) = $0 { true } else { false } })
+        #expect(try net.sent(by: .alice, method: .invite).map { try $0.cseq.number } == [1, 2, 3], "the retry is a new transaction")
+    }
 }

@@ -109,17 +109,63 @@ extension SIPUserAgent {
             }
             if code < 300 {
                 if let ack = entry.ackSent { return [.send(ack.message, to: ack.destination)] }
+                if var call = calls[handle] {
+                    // The offer is accepted: it is the session's SDP now.
+                    if let offer = entry.transaction.request.sdpText { call.localSDP = offer }
+                    call.glareAttempts = 0
+                    calls[handle] = call
+                }
                 // RFC 4028 §7.2: any 2xx to a re-INVITE says what the session timer is from now on.
                 return acknowledgeReinvite(response, entry: entry, key: key, handle: handle)
                     + [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: response.sdpText))]
                     + (configuration.sessionTimer == nil ? [] : runSessionTimer(handle, Self.sessionTimer(fromResponse: response), now: now))
             }
+            if code == 491, let retry = scheduleGlareRetry(entry, handle: handle, now: now) { return retry }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
+            if var call = calls[handle] {
+                call.glareAttempts = 0
+                calls[handle] = call
+            }
             return [.event(.requestCompleted(handle, request: entry.originalKey ?? key, status: code, sdp: nil))]
         case .refresh(let handle):
             guard code >= 200 else { return [] }
             return refreshResponse(response, code: code, entry: entry, key: key, handle: handle, now: now)
         }
+    }
+
+    /// §14.1: a 491 to our re-INVITE (it crossed the peer's) is retried after a random wait — 2.1 to 4 s when
+    /// we chose the Call-ID (we placed the call), up to 2 s otherwise — so the two sides do not cross again.
+    /// The application hears only the final outcome; after three crossings it hears the 491.
+    mutating func scheduleGlareRetry(_ entry: ClientEntry, handle: SIPCallHandle, now: Duration) -> [SIPUserAgentAction]? {
+        guard var call = calls[handle], call.phase == .confirmed, call.glareAttempts < 3 else { return nil }
+        call.glareAttempts += 1
+        call.glareRetry = (entry, call.localSDP)
+        calls[handle] = call
+        let wait: Duration = call.direction == .outgoing ? .milliseconds(Int.random(in: 2100...4000)) : .milliseconds(Int.random(in: 0...2000))
+        return [.startTimer(.reinviteRetry(handle), at: now + wait)]
+    }
+
+    /// The retry of a re-INVITE that got 491. If the peer's crossing offer changed the session in the meantime,
+    /// ours was made for a session that is gone: the application gets the 491 and decides.
+    mutating func retryReinvite(_ handle: SIPCallHandle, now: Duration) -> [SIPUserAgentAction] {
+        guard var call = calls[handle], let (entry, baseline) = call.glareRetry else { return [] }
+        let originalKey = entry.originalKey ?? entry.transaction.key
+        guard call.phase == .confirmed else {
+            call.glareRetry = nil
+            calls[handle] = call
+            return [.event(.requestCompleted(handle, request: originalKey, status: 491, sdp: nil))]
+        }
+        // The peer's re-INVITE is still being answered: ours goes after it.
+        if call.pendingReinvite != nil || call.answer != nil { return [.startTimer(.reinviteRetry(handle), at: now + .milliseconds(500))] }
+        call.glareRetry = nil
+        guard call.localSDP == baseline else {
+            call.glareAttempts = 0
+            calls[handle] = call
+            return [.event(.requestCompleted(handle, request: originalKey, status: 491, sdp: nil))]
+        }
+        call.reinviteInProgress = true
+        calls[handle] = call
+        return resend(entry, headers: entry.transaction.request.headers, authRetried: entry.authRetried, now: now)
     }
 
     /// ACK for the first 2xx to a re-INVITE of ours (§13.2.2.4), kept for its retransmissions.

@@ -88,6 +88,10 @@ public struct SIPUserAgent: Sendable {
         var peerAllowsUpdate = false
         /// 422 answers to our INVITE already followed (RFC 4028 §7.3).
         var intervalRetries = 0
+        /// Our re-INVITE that got 491, waiting to be sent again (RFC 3261 §14.1), with the session's SDP at that
+        /// moment; and how many times it crossed.
+        var glareRetry: (entry: ClientEntry, baseline: String?)?
+        var glareAttempts = 0
     }
 
     // MARK: - Public queries
@@ -201,13 +205,14 @@ public struct SIPUserAgent: Sendable {
         guard var call = calls[handle], var dialog = call.dialog, call.phase == .confirmed else {
             throw .invalidState("re-INVITE needs a confirmed dialog")
         }
-        guard !call.reinviteInProgress, call.pendingReinvite == nil, call.answer == nil else {
+        guard !call.reinviteInProgress, call.pendingReinvite == nil, call.answer == nil, call.glareRetry == nil else {
             throw .invalidState("an offer/answer exchange is already in progress (RFC 3261 §14.1)")
         }
         call.reinviteInProgress = true
+        // `localSDP` stays the session's SDP until the peer accepts this offer (2xx): a refused offer must not
+        // become what refreshes and automatic answers send.
         var request = dialog.makeRequest(.invite, body: Array(sdp.utf8), contentType: "application/sdp")
         call.dialog = dialog
-        call.localSDP = sdp
         calls[handle] = call
         request.headers.add("Contact", contact(transport: call.destination.transport))
         sessionTimerHeaders(forReinviteOf: call, to: &request)
@@ -358,6 +363,8 @@ public struct SIPUserAgent: Sendable {
             return [.send(answer, to: call.destination), .startTimer(.answerRetransmit(handle), at: now + call.answerInterval)]
         case .sessionRefresh, .sessionExpiry:
             return sessionTimerFired(timer, now: now)
+        case .reinviteRetry(let handle):
+            return retryReinvite(handle, now: now)
         case .answerTimeout(let handle):
             guard var call = calls[handle], call.answer != nil else { return [] }
             // §13.3.1.4: no ACK within 64*T1 — confirm and end the session with BYE.

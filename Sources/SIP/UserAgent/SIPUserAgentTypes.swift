@@ -150,6 +150,8 @@ public enum SIPUserAgentTimer: Sendable, Hashable {
     case sessionRefresh(SIPCallHandle)
     /// RFC 4028 §10: the peer, the refresher, has not refreshed; BYE before the session expires.
     case sessionExpiry(SIPCallHandle)
+    /// RFC 3261 §14.1: our re-INVITE got 491 (it crossed the peer's); send it again after a random wait.
+    case reinviteRetry(SIPCallHandle)
 }
 
 /// Something the application hears about.
