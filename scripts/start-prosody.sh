@@ -3,7 +3,8 @@
 # Usage: scripts/start-prosody.sh DIR C2S_PORT COMPONENT_PORT TURN_PORT [--tls]
 #   env: XMPP_DOMAIN (default localhost), PROSODY_REQUIRE_TLS=1 (refuse auth before STARTTLS),
 #        PROSODY_WATCH_PID=PID (stop Prosody once process PID has exited),
-#        PROXY65_PORT=PORT (the SOCKS5 port of the proxy.$DOMAIN bytestreams proxy; a free one when unset)
+#        PROXY65_PORT=PORT (the SOCKS5 port of the proxy.$DOMAIN bytestreams proxy; a free one when unset),
+#        PROSODY_DIRECT_TLS_PORT=PORT (also accept clients with TLS from the first byte there, XEP-0368; needs --tls)
 # Users alice/alicepw and bob/bobpw are pre-seeded; component jingle.$DOMAIN has secret "compsecret";
 # proxy.$DOMAIN is a XEP-0065 SOCKS5 bytestreams proxy (mod_proxy65) on 127.0.0.1:PROXY65_PORT;
 # XEP-0215 advertises STUN/TURN on 127.0.0.1:TURN_PORT (TURN REST secret "turnsecret").
@@ -41,7 +42,7 @@ c2s_interfaces   = { "127.0.0.1" }
 component_ports  = { $COMP }
 component_interfaces = { "127.0.0.1" }
 s2s_ports = {}
-http_ports = {}; https_ports = {}; c2s_direct_tls_ports = {}
+http_ports = {}; https_ports = {}; c2s_direct_tls_ports = { ${PROSODY_DIRECT_TLS_PORT:-} }
 modules_enabled = {
   "roster"; "saslauth"; "tls"; "disco"; "ping"; "smacks"; "external_services"; "version";
 }

@@ -22,12 +22,17 @@ struct AccountOptions: ParsableArguments {
     @Flag(help: "For test servers only: accept any certificate and allow a server without TLS.")
     var insecure = false
 
+    @Flag(name: .customLong("direct-tls"), help: ArgumentHelp(
+        "TLS from the first byte (XEP-0368), as servers offer on port 5223, instead of STARTTLS (default port 5223, DNS SRV _xmpps-client)."))
+    var directTLS = false
+
     /// Whether both account options are there (a command may also run over the serverless link instead).
     var isGiven: Bool { jid != nil && passwordFile != nil }
 
     /// Checks the form of what was given (a usage error, exit 64); the account itself is checked on use.
     func validateForm() throws {
         if let server { _ = try HostPort(server, option: "--server") }
+        if directTLS && insecure { throw ValidationError("--direct-tls and --insecure do not go together (--insecure allows a server without TLS)") }
     }
 
     /// The client configuration these options describe; a one-line error for anything wrong.
@@ -56,6 +61,7 @@ struct AccountOptions: ParsableArguments {
             configuration.tls = .ifAvailable
             configuration.allowPlainWithoutTLS = true
         }
+        if directTLS { configuration.tls = .direct }
         return configuration
     }
 

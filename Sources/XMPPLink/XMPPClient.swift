@@ -98,18 +98,25 @@ public struct XMPPClientConfiguration: Sendable {
         return options
     }
 
-    /// RFC 6120 §3.2: explicit host/port, else the SRV record, else the domain on 5222.
+    /// RFC 6120 §3.2: explicit host/port, else the SRV record, else the domain on 5222 — with direct TLS
+    /// (XEP-0368) the `_xmpps-client` record and port 5223.
     func resolveEndpoint() async -> (String, Int) {
-        if let host { return (host, port ?? 5222) }
+        let defaultPort = tls == .direct ? 5223 : 5222
+        if let host { return (host, port ?? defaultPort) }
         if let port { return (jid.domainpart, port) }
-        let name = "_xmpp-client._tcp." + jid.domainpart
+        let name = (tls == .direct ? "_xmpps-client._tcp." : "_xmpp-client._tcp.") + jid.domainpart
         // The lookup blocks (up to its timeout), so it runs on a Dispatch thread, not the cooperative pool.
         let records = await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: DNSSRV.lookup(name)) }
         }
         if let record = records.first { return (record.target, record.port) }
         // RFC 6120 §3.2.2: no SRV answer, so the domain itself on the default port.
-        return (jid.domainpart, 5222)
+        return (jid.domainpart, defaultPort)
+    }
+
+    /// What the transport needs for direct TLS, when that is the policy.
+    var directTLS: XMPPTransport.DirectTLS? {
+        tls == .direct ? XMPPTransport.DirectTLS(trust: trust, serverHostname: jid.domainpart) : nil
     }
 }
 
@@ -134,7 +141,8 @@ public final class XMPPClient: XMPPLinkSession, XMPPSession, @unchecked Sendable
     @discardableResult
     public func connect() async throws -> JID {
         let (host, port) = await configuration.resolveEndpoint()
-        let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout)
+        let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout,
+                                                        directTLS: configuration.directTLS)
         let info = try await core.establish(role: .client(configuration.streamOptions()), transport: transport,
                                             limits: configuration.limits, timeout: configuration.negotiationTimeout)
         if configuration.sendInitialPresence { await core.sendPresence() }

@@ -242,7 +242,8 @@ actor XMPPLinkCore {
         while ContinuousClock.now < deadline, !closedForGood {
             do {
                 let (host, port) = await configuration.resolveEndpoint()
-                let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout)
+                let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout,
+                                                                directTLS: configuration.directTLS)
                 var options = configuration.streamOptions()
                 options.resumption = resumption
                 _ = try await establish(role: .client(options), transport: transport, limits: configuration.limits,

@@ -34,6 +34,9 @@ public struct XMPPStreamMachine: Sendable {
         case ifAvailable
         /// Never negotiate TLS (test servers on loopback).
         case disabled
+        /// TLS from the first byte, no STARTTLS (XEP-0368 direct TLS, e.g. port 5223): the connection is
+        /// encrypted before the stream opens.
+        case direct
     }
 
     /// XEP-0198 state that outlives a TCP connection, so a new stream can resume the old one (§5).
@@ -187,6 +190,8 @@ public struct XMPPStreamMachine: Sendable {
             return []
         }
         state = .awaitingHeader
+        // Direct TLS (XEP-0368): the transport is TLS already, so the stream is encrypted from its header on.
+        if case .client(let options) = role, options.tls == .direct { tlsActive = true }
         return [.send("<?xml version='1.0'?>" + streamHeader())]
     }
 
@@ -215,6 +220,8 @@ public struct XMPPStreamMachine: Sendable {
 
     /// The TLS layer is up (RFC 6120 §5.4.3.3): restart the stream over it.
     public mutating func tlsEstablished() -> [Action] {
+        // With direct TLS the handshake completes under a stream that is already running: nothing to restart.
+        if case .client(let options) = role, options.tls == .direct { return [] }
         guard case .negotiatingTLS = state else { preconditionFailure("tlsEstablished() outside TLS negotiation") }
         tlsActive = true
         state = .awaitingHeader

@@ -122,15 +122,27 @@ final class XMPPTransport: Sendable {
 
     static var group: any EventLoopGroup { MultiThreadedEventLoopGroup.singleton }
 
-    /// Connects over TCP. A refused connection fails at once; an unanswered one after `timeout`.
-    static func connect(host: String, port: Int, timeout: Duration) async throws(XMPPLinkError) -> XMPPTransport {
+    /// TLS from the first byte (XEP-0368): trust and the name the certificate must carry.
+    struct DirectTLS: Sendable {
+        var trust: XMPPTLSTrust
+        var serverHostname: String
+    }
+
+    /// Connects over TCP (with `directTLS`, TLS goes in before any byte of the stream; what is written before
+    /// the handshake ends waits for it). A refused connection fails at once; an unanswered one after `timeout`.
+    static func connect(host: String, port: Int, timeout: Duration, directTLS: DirectTLS? = nil) async throws(XMPPLinkError) -> XMPPTransport {
         let (events, continuation) = AsyncStream<TransportEvent>.makeStream()
         let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        // XEP-0368 §3: ALPN names the protocol, so servers that share port 443 can route the connection.
+        let tlsContext = try directTLS.map { (tls) throws(XMPPLinkError) in try clientContext(trust: tls.trust, alpn: ["xmpp-client"]) }
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(max(1, milliseconds)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext, let directTLS {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: directTLS.serverHostname))
+                    }
                     try channel.pipeline.syncOperations.addHandler(TransportBridge(continuation: continuation))
                 }
             }
@@ -155,18 +167,7 @@ final class XMPPTransport: Sendable {
     /// Puts a TLS client handler in front of the bridge (RFC 6120 §5.4.3.3). Completion is reported as
     /// `.tlsEstablished` (or `.failed`) on `events`.
     func startTLS(trust: XMPPTLSTrust, serverHostname: String) async throws(XMPPLinkError) {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        switch trust {
-        case .system: break
-        case .caFile(let path): configuration.trustRoots = .file(path)
-        case .insecure: configuration.certificateVerification = .none
-        }
-        let context: NIOSSLContext
-        do {
-            context = try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw .tlsFailed("cannot load trust roots: \(error)")
-        }
+        let context = try Self.clientContext(trust: trust)
         let channel = self.channel
         do {
             try await channel.eventLoop.submit {
@@ -175,6 +176,22 @@ final class XMPPTransport: Sendable {
             }.get()
         } catch {
             throw .tlsFailed(String(describing: error))
+        }
+    }
+
+    /// The client TLS context for `trust` (STARTTLS, or direct TLS with ALPN).
+    static func clientContext(trust: XMPPTLSTrust, alpn: [String] = []) throws(XMPPLinkError) -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch trust {
+        case .system: break
+        case .caFile(let path): configuration.trustRoots = .file(path)
+        case .insecure: configuration.certificateVerification = .none
+        }
+        configuration.applicationProtocols = alpn
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw .tlsFailed("cannot load trust roots: \(error)")
         }
     }
 

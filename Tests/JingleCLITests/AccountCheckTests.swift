@@ -20,6 +20,18 @@ struct AccountCheckTests {
         #expect(result.stdout.contains("turn 127.0.0.1:\(server.turnPort) (udp) with credentials"))
     }
 
+    /// `--direct-tls` logs in over TLS from the first byte (XEP-0368), on Prosody's direct-TLS port.
+    @Test func directTLS() throws {
+        let server = try ProsodyServer.get()
+        let result = try CLI.run(["account", "check", "--direct-tls", "--jid", "alice@localhost", "--password-file", try Self.passwordFile("alicepw"),
+                                  "--server", "127.0.0.1:\(server.directTLSPort)", "--ca-file", server.caFile])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("bound JID: alice@localhost/"))
+        let refused = try CLI.run(["account", "check", "--direct-tls", "--insecure", "--jid", "alice@localhost", "--password-file",
+                                   try Self.passwordFile("alicepw"), "--server", "127.0.0.1:\(server.directTLSPort)"])
+        #expect(refused.status == 64 && refused.stderr.contains("--direct-tls and --insecure"), "\(refused.stderr)")
+    }
+
     @Test func jsonOutput() throws {
         let server = try ProsodyServer.get()
         let result = try CLI.run(["account", "check", "--json", "--jid", "bob@localhost/desk", "--password-file", try Self.passwordFile("bobpw"),

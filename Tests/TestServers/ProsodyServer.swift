@@ -17,6 +17,8 @@ public struct ProsodyServer: Sendable {
     public let turnPort: Int
     /// The SOCKS5 port of the XEP-0065 proxy component `proxy.<domain>` (host 127.0.0.1).
     public let proxyPort: Int
+    /// Client connections with TLS from the first byte (XEP-0368 direct TLS).
+    public let directTLSPort: Int
     public let pid: Int32
     public var caFile: String { directory + "/certs/localhost.crt" }
     public let domain = "localhost"
@@ -31,12 +33,12 @@ public struct ProsodyServer: Sendable {
     public static func get() throws -> ProsodyServer { try shared.get() }
 
     private static func start() -> Result<ProsodyServer, StartError> {
-        guard let ports = freePorts(4) else {
+        guard let ports = freePorts(5) else {
             return .failure(StartError(description: "no free loopback port for Prosody"))
         }
         let (c2s, component, turn, proxy) = (ports[0], ports[1], ports[2], ports[3])
         let launched = launch(directory: NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())", c2sPort: c2s, componentPort: component, turnPort: turn,
-                              proxyPort: proxy)
+                              proxyPort: proxy, directTLSPort: ports[4])
         if case .success(let server) = launched {
             prosodyPID = server.pid
             // SIGKILL: a throwaway server; Prosody 0.12 may take seconds to act on SIGTERM.
@@ -48,12 +50,12 @@ public struct ProsodyServer: Sendable {
     /// A Prosody of the caller's own, not the shared one, on fresh loopback ports: for tests that kill or
     /// restart their server (`kill()`, `restarted()`). It stops by itself when the test process exits.
     public static func startPrivate(tag: String = "private") throws -> ProsodyServer {
-        guard let ports = freePorts(4) else {
+        guard let ports = freePorts(5) else {
             throw StartError(description: "no free loopback port for Prosody")
         }
         let (c2s, component, turn, proxy) = (ports[0], ports[1], ports[2], ports[3])
         let directory = NSTemporaryDirectory() + "xmpplink-prosody-\(getpid())-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
-        return try launch(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, proxyPort: proxy).get()
+        return try launch(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, proxyPort: proxy, directTLSPort: ports[4]).get()
     }
 
     /// Kills this Prosody at once (SIGKILL, as a crash would) and waits until it is gone.
@@ -65,18 +67,19 @@ public struct ProsodyServer: Sendable {
     /// Starts Prosody again in the same directory, on the same ports, with the same certificate and
     /// accounts (after `kill()`); in-memory state such as XEP-0198 sessions is gone, as after a crash.
     public func restarted() throws -> ProsodyServer {
-        try Self.launch(directory: directory, c2sPort: c2sPort, componentPort: componentPort, turnPort: turnPort, proxyPort: proxyPort).get()
+        try Self.launch(directory: directory, c2sPort: c2sPort, componentPort: componentPort, turnPort: turnPort, proxyPort: proxyPort,
+                        directTLSPort: directTLSPort).get()
     }
 
     /// Runs scripts/start-prosody.sh for `directory` and the ports; returns once Prosody accepts connections.
     private static func launch(directory: String, c2sPort c2s: Int, componentPort component: Int, turnPort turn: Int,
-                               proxyPort proxy: Int) -> Result<ProsodyServer, StartError> {
+                               proxyPort proxy: Int, directTLSPort direct: Int) -> Result<ProsodyServer, StartError> {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let script = repo.appendingPathComponent("scripts/start-prosody.sh").path
         // posix_spawn + waitpid rather than Foundation's Process, whose waitUntilExit can hang when the
         // script leaves a daemon behind. Output goes to files: Prosody outlives the script.
         let outPath = directory + ".out", errPath = directory + ".err"
-        let command = "PROSODY_WATCH_PID=\(getpid()) PROXY65_PORT=\(proxy) exec /bin/bash '\(script)' '\(directory)' \(c2s) \(component) \(turn) --tls </dev/null >'\(outPath)' 2>'\(errPath)'"
+        let command = "PROSODY_WATCH_PID=\(getpid()) PROXY65_PORT=\(proxy) PROSODY_DIRECT_TLS_PORT=\(direct) exec /bin/bash '\(script)' '\(directory)' \(c2s) \(component) \(turn) --tls </dev/null >'\(outPath)' 2>'\(errPath)'"
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
         defer { for arg in argv { free(arg) } }
@@ -90,7 +93,8 @@ public struct ProsodyServer: Sendable {
         guard status == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             return .failure(StartError(description: "Prosody did not start (is it installed? see scripts/bootstrap): \(err)\(out)"))
         }
-        return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, proxyPort: proxy, pid: pid))
+        return .success(ProsodyServer(directory: directory, c2sPort: c2s, componentPort: component, turnPort: turn, proxyPort: proxy,
+                                      directTLSPort: direct, pid: pid))
     }
 
     public func configuration(_ user: String, resource: String? = nil) throws -> XMPPClientConfiguration {

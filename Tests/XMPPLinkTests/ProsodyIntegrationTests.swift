@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestServers
 import Testing
 import XMLStream
@@ -17,6 +18,46 @@ let echoNamespace = "urn:example:echo"
         #expect(try await client.ping() < .seconds(2))
         await client.close()
         #expect(await client.failure == nil)
+    }
+
+    /// XEP-0368 direct TLS: TLS from the first byte on Prosody's direct-TLS port, no STARTTLS; the server's
+    /// certificate is still checked, and the stream works both ways (IQ to a STARTTLS client and back).
+    @Test func directTLSLogin() async throws {
+        let server = try ProsodyServer.get()
+        var configuration = try server.configuration("alice", resource: "direct")
+        configuration.port = server.directTLSPort
+        configuration.tls = .direct
+        let traced = Mutex<[String]>([])
+        configuration.trace = { direction, text in if direction == .sent { traced.withLock { $0.append(text) } } }
+        let alice = XMPPClient(configuration)
+        let jid = try await alice.connect()
+        #expect(jid == (try JID("alice@localhost/direct")))
+        let trace = traced.withLock { $0 }
+        #expect(!trace.contains { $0.contains("starttls") }, "no STARTTLS on a direct-TLS stream")
+        #expect(trace.first?.contains("from='alice@localhost'") == true, "the header is sent encrypted, so it names us (RFC 6120 §4.7.1)")
+        let bob = try await server.connect("bob", resource: "direct-peer")
+        await bob.register(iqHandler: echoNamespace) { _ in XMLElement("echo", namespace: echoNamespace, text: "over direct TLS") }
+        let bobJID = try #require(await bob.boundJID)
+        let result = try await alice.sendIQ(IQ(type: .get, id: "d1", to: bobJID, payload: XMLElement("echo", namespace: echoNamespace)),
+                                            timeout: .seconds(5))
+        #expect(result.payload?.text == "over direct TLS")
+        await alice.close()
+        await bob.close()
+
+        // The certificate is checked: without the test CA the handshake fails with a TLS error, not a hang.
+        var untrusted = configuration
+        untrusted.trust = .system
+        untrusted.trace = nil
+        await #expect { _ = try await XMPPClient(untrusted).connect() } throws: { error in
+            if case XMPPLinkError.tlsFailed = error { true } else { false }
+        }
+        // Direct TLS to the STARTTLS port: a clear failure too.
+        var wrongPort = configuration
+        wrongPort.port = server.c2sPort
+        wrongPort.trace = nil
+        wrongPort.connectTimeout = .seconds(3)
+        wrongPort.negotiationTimeout = .seconds(5)
+        await #expect(throws: XMPPLinkError.self) { _ = try await XMPPClient(wrongPort).connect() }
     }
 
     @Test func iqRoundTripBetweenTwoClients() async throws {
