@@ -134,6 +134,20 @@ struct GatewayIntegrationTests {
         await callee.close()
     }
 
+    /// RFC 3262 as carrier trunks use it: an INVITE that requires 100rel gets a reliable 180 (RSeq), whose
+    /// PRACK is answered 200; the call then goes on as usual. Before, Require: 100rel got 420.
+    @Test func reliableProvisionalResponsesForCallersThatRequireThem() async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "100rel", behaviour: .ringThenAnswer)
+        try await withGateway(server) { gateway in
+            let (status, log) = try await runUAC("uac_100rel", service: "bob-100rel", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(await eventually { callee.endings.withLock { $0 } == [.success] })
+            #expect(await eventually { await gateway.counterSnapshot().completed == 1 })
+        }
+        await callee.close()
+    }
+
     @Test func cancelBeforeAnswerTerminatesWithCancel() async throws {
         let server = try ProsodyServer.get()
         let callee = try await JingleCallee(server: server, user: "bob", resource: "ring", behaviour: .ring)

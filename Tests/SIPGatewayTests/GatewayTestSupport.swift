@@ -67,6 +67,8 @@ enum CalleeBehaviour: String, Sendable {
     case decline
     /// session-info ringing, never answers.
     case ring
+    /// session-info ringing, then session-accept half a second later (a person picking up).
+    case ringThenAnswer
 }
 
 /// An XMPP client with a Jingle engine that handles incoming calls as told, recording what it saw.
@@ -106,8 +108,9 @@ final class JingleCallee: Sendable {
         case .busy: try? await engine.terminate(id, reason: JingleReason(.busy))
         case .decline: try? await engine.terminate(id, reason: JingleReason(.decline))
         case .ring: try? await engine.sendInfo(id, [JingleInfo(RTPSessionInfo.ringing)])
-        case .answer:
+        case .answer, .ringThenAnswer:
             try? await engine.sendInfo(id, [JingleInfo(RTPSessionInfo.ringing)])
+            if behaviour == .ringThenAnswer { try? await Task.sleep(for: .milliseconds(500)) }
             if let answer = try? Self.answer(to: session.initiate, responder: engine.localJID) {
                 try? await engine.accept(id, contents: answer.contents, groups: answer.groups)
             }

@@ -457,8 +457,11 @@ extension SIPUserAgent {
             edit(&response)
             return sendServerResponse(response, key: key, now: now)
         }
-        // §8.2.2.3: a Require we do not know gets 420. The one extension we support is RFC 4028's timer.
-        let required = request.headers.values("Require").filter { !($0.caseInsensitiveEquals("timer") && configuration.sessionTimer != nil) }
+        // §8.2.2.3: a Require we do not know gets 420. We support RFC 4028's timer (when on) and, as the callee,
+        // RFC 3262's 100rel (reliable provisional responses).
+        let required = request.headers.values("Require").filter {
+            !($0.caseInsensitiveEquals("timer") && configuration.sessionTimer != nil) && !($0.caseInsensitiveEquals("100rel") && method == .invite)
+        }
         if !required.isEmpty, method != .ack, method != .cancel {
             return respond(420) { $0.headers.add("Unsupported", required.joined(separator: ", ")) }
         }
@@ -517,7 +520,9 @@ extension SIPUserAgent {
             }
         case .cancel:
             return cancelRequest(request, key: key, now: now)
-        case .register, .subscribe, .notify, .refer, .message, .prack, .publish:
+        case .prack:
+            return receivePRACK(request, key: key, now: now)
+        case .register, .subscribe, .notify, .refer, .message, .publish:
             return respond(405) { $0.headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", ")) }
         default:
             return respond(501)
@@ -567,10 +572,36 @@ extension SIPUserAgent {
         var call = Call(handle: handle, direction: .incoming, phase: .offered, invite: request, inviteKey: key, destination: address,
                         localTag: configuration.makeToken())
         call.peerAllowsUpdate = request.allows(.update)
+        call.reliableProvisionals = request.headers.values("Require").contains { $0.caseInsensitiveEquals("100rel") }
+        call.nextRSeq = UInt32.random(in: 1...0x7FFF_FFFF)
         calls[handle] = call
         let sdp: String? = if case .sdp(let text) = body { text } else { nil }
         let info = SIPIncomingCallInfo(from: from, to: to, callID: callID, requestURI: uri, sdp: sdp, invite: request)
         return [.event(.incomingCall(handle, info))]
+    }
+
+    /// RFC 3262 §3: the caller's PRACK for our reliable provisional response, in the early dialog (or, late, the
+    /// confirmed one). `RAck` must name its RSeq and the INVITE's CSeq; anything else gets 481.
+    mutating func receivePRACK(_ request: SIPMessage, key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {
+        func respond(_ status: Int) -> [SIPUserAgentAction] { sendServerResponse(SIPMakeResponse(to: request, status: status), key: key, now: now) }
+        guard let id = SIPDialogID(incomingRequest: request),
+              let handle = dialogIndex[id] ?? calls.values.first(where: { $0.direction == .incoming && $0.dialog?.id == id })?.handle,
+              var call = calls[handle], var dialog = call.dialog else { return respond(481) }
+        do {
+            try dialog.receiveRequest(request)
+        } catch {
+            return respond(error.responseStatus)
+        }
+        call.dialog = dialog
+        let rack = request.headers["RAck"]?.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) ?? []
+        guard let pending = call.unacknowledgedProvisional, rack.count == 3, UInt32(rack[0]) == pending.rseq,
+              UInt32(rack[1]) == (try? call.invite.cseq.number), rack[2].caseInsensitiveEquals("INVITE") else {
+            calls[handle] = call
+            return respond(481)
+        }
+        call.unacknowledgedProvisional = nil
+        calls[handle] = call
+        return respond(200) + [.cancelTimer(.provisionalRetransmit(handle)), .cancelTimer(.provisionalTimeout(handle))]
     }
 
     /// §9.2: CANCEL matches the INVITE server transaction by branch and sent-by; it gets a 200, and

@@ -92,6 +92,13 @@ public struct SIPUserAgent: Sendable {
         /// moment; and how many times it crossed.
         var glareRetry: (entry: ClientEntry, baseline: String?)?
         var glareAttempts = 0
+        /// RFC 3262: the caller requires reliable provisional responses (`Require: 100rel`).
+        var reliableProvisionals = false
+        /// Our reliable provisional response waiting for its PRACK, with its RSeq; the resend interval.
+        var unacknowledgedProvisional: (response: SIPMessage, rseq: UInt32)?
+        var provisionalInterval: Duration = .zero
+        /// The RSeq of our next reliable provisional response (§3: the first is random, then +1).
+        var nextRSeq: UInt32 = 1
     }
 
     // MARK: - Public queries
@@ -221,14 +228,28 @@ public struct SIPUserAgent: Sendable {
 
     // MARK: - Incoming calls
 
-    /// 180 Ringing (creates the early dialog, §12.1.1).
+    /// 180 Ringing (creates the early dialog, §12.1.1). When the caller requires it (`Require: 100rel`), the
+    /// 180 is sent reliably (RFC 3262): with RSeq, resent until the caller's PRACK; while one waits for its
+    /// PRACK, another ring adds nothing.
     public mutating func ring(_ handle: SIPCallHandle, now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
         guard var call = calls[handle], call.direction == .incoming, call.phase == .offered else { throw .invalidState("no offered call") }
         var response = SIPMakeResponse(to: call.invite, status: 180, toTag: call.localTag)
         response.headers.add("Contact", contact(transport: call.destination.transport))
         if call.dialog == nil { call.dialog = try? SIPDialog(uasRequest: call.invite, response: response) }
+        var timers: [SIPUserAgentAction] = []
+        if call.reliableProvisionals {
+            guard call.unacknowledgedProvisional == nil else { return [] }
+            let rseq = call.nextRSeq
+            call.nextRSeq &+= 1
+            response.headers.add("Require", "100rel")
+            response.headers.add("RSeq", String(rseq))
+            call.unacknowledgedProvisional = (response, rseq)
+            call.provisionalInterval = configuration.timers.t1
+            timers = [.startTimer(.provisionalRetransmit(handle), at: now + configuration.timers.t1),
+                      .startTimer(.provisionalTimeout(handle), at: now + configuration.timers.transactionTimeout)]
+        }
         calls[handle] = call
-        return sendServerResponse(response, key: call.inviteKey, now: now)
+        return sendServerResponse(response, key: call.inviteKey, now: now) + timers
     }
 
     /// 200 OK with `sdp` (§13.3.1.4); retransmitted on unreliable transports until the ACK.
@@ -255,8 +276,12 @@ public struct SIPUserAgent: Sendable {
         call.phase = .answering
         call.answer = response
         call.answerInterval = configuration.timers.t1
+        // RFC 3262 §3: the final response ends the resending of a reliable provisional one.
+        let stopProvisional: [SIPUserAgentAction] = call.unacknowledgedProvisional == nil ? []
+            : [.cancelTimer(.provisionalRetransmit(handle)), .cancelTimer(.provisionalTimeout(handle))]
+        call.unacknowledgedProvisional = nil
         calls[handle] = call
-        var actions = sendServerResponse(response, key: call.inviteKey, now: now)
+        var actions = stopProvisional + sendServerResponse(response, key: call.inviteKey, now: now)
         if !call.destination.transport.isReliable {
             actions.append(.startTimer(.answerRetransmit(handle), at: now + configuration.timers.t1))
         }
@@ -289,6 +314,9 @@ public struct SIPUserAgent: Sendable {
         guard (300...699).contains(status) else { throw .invalidState("reject needs a 3xx-6xx status") }
         let response = SIPMakeResponse(to: call.invite, status: status, toTag: call.localTag)
         var actions = sendServerResponse(response, key: call.inviteKey, now: now)
+        if call.unacknowledgedProvisional != nil {
+            actions += [.cancelTimer(.provisionalRetransmit(handle)), .cancelTimer(.provisionalTimeout(handle))]
+        }
         actions.append(.event(.ended(handle, .rejected(status: status))))
         forget(handle)
         return actions
@@ -365,6 +393,21 @@ public struct SIPUserAgent: Sendable {
             return sessionTimerFired(timer, now: now)
         case .reinviteRetry(let handle):
             return retryReinvite(handle, now: now)
+        case .provisionalRetransmit(let handle):
+            guard var call = calls[handle], call.phase == .offered, let pending = call.unacknowledgedProvisional else { return [] }
+            // RFC 3262 §3: T1, doubling (no T2 cap), until the PRACK or 64*T1.
+            call.provisionalInterval = call.provisionalInterval * 2
+            calls[handle] = call
+            return [.send(pending.response, to: call.destination), .startTimer(.provisionalRetransmit(handle), at: now + call.provisionalInterval)]
+        case .provisionalTimeout(let handle):
+            guard let call = calls[handle], call.phase == .offered, call.unacknowledgedProvisional != nil else { return [] }
+            // §3: the caller never acknowledged: refuse its INVITE with a 5xx.
+            var response = SIPMakeResponse(to: call.invite, status: 500, reason: "Provisional Response Not Acknowledged", toTag: call.localTag)
+            response.headers.add("Server", configuration.userAgent)
+            var actions = sendServerResponse(response, key: call.inviteKey, now: now)
+            actions += [.cancelTimer(.provisionalRetransmit(handle)), .event(.ended(handle, .rejected(status: 500)))]
+            forget(handle)
+            return actions
         case .answerTimeout(let handle):
             guard var call = calls[handle], call.answer != nil else { return [] }
             // §13.3.1.4: no ACK within 64*T1 — confirm and end the session with BYE.

@@ -152,6 +152,10 @@ public enum SIPUserAgentTimer: Sendable, Hashable {
     case sessionExpiry(SIPCallHandle)
     /// RFC 3261 §14.1: our re-INVITE got 491 (it crossed the peer's); send it again after a random wait.
     case reinviteRetry(SIPCallHandle)
+    /// RFC 3262 §3: resend our reliable provisional response until its PRACK (T1, doubling).
+    case provisionalRetransmit(SIPCallHandle)
+    /// RFC 3262 §3: no PRACK within 64*T1: the INVITE is refused.
+    case provisionalTimeout(SIPCallHandle)
 }
 
 /// Something the application hears about.
