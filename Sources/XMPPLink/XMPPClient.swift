@@ -82,6 +82,8 @@ public struct XMPPClientConfiguration: Sendable {
     public var scramNonce: String?
     /// XEP-0115 node: a URI identifying this software.
     public var capsNode = "https://swiftjingle.org"
+    /// SRV lookup (RFC 2782), replaceable so tests can play DNS.
+    var srvLookup: @Sendable (String) -> [DNSSRV.Record] = { DNSSRV.lookup($0) }
 
     public init(jid: JID, password: String, resource: String? = nil, host: String? = nil, port: Int? = nil) {
         self.jid = jid
@@ -91,32 +93,84 @@ public struct XMPPClientConfiguration: Sendable {
         self.port = port
     }
 
-    func streamOptions() -> XMPPStreamMachine.ClientOptions {
-        var options = XMPPStreamMachine.ClientOptions(jid: jid, password: password, resource: resource, tls: tls,
+    /// The stream machine's options; `directTLS` for an endpoint reached with TLS from the first byte.
+    func streamOptions(directTLS: Bool = false) -> XMPPStreamMachine.ClientOptions {
+        var options = XMPPStreamMachine.ClientOptions(jid: jid, password: password, resource: resource, tls: directTLS ? .direct : tls,
                                                       allowPlainWithoutTLS: allowPlainWithoutTLS, streamManagement: streamManagement)
         if let scramNonce { options.clientNonce = scramNonce }
         return options
     }
 
-    /// RFC 6120 §3.2: explicit host/port, else the SRV record, else the domain on 5222 — with direct TLS
-    /// (XEP-0368) the `_xmpps-client` record and port 5223.
-    func resolveEndpoint() async -> (String, Int) {
-        let defaultPort = tls == .direct ? 5223 : 5222
-        if let host { return (host, port ?? defaultPort) }
-        if let port { return (jid.domainpart, port) }
-        let name = (tls == .direct ? "_xmpps-client._tcp." : "_xmpp-client._tcp.") + jid.domainpart
-        // The lookup blocks (up to its timeout), so it runs on a Dispatch thread, not the cooperative pool.
-        let records = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: DNSSRV.lookup(name)) }
-        }
-        if let record = records.first { return (record.target, record.port) }
-        // RFC 6120 §3.2.2: no SRV answer, so the domain itself on the default port.
-        return (jid.domainpart, defaultPort)
+    /// One place to try: a host and port, reached with STARTTLS or with TLS from the first byte.
+    struct Endpoint: Sendable, Hashable {
+        var host: String
+        var port: Int
+        var directTLS: Bool
     }
 
-    /// What the transport needs for direct TLS, when that is the policy.
-    var directTLS: XMPPTransport.DirectTLS? {
-        tls == .direct ? XMPPTransport.DirectTLS(trust: trust, serverHostname: jid.domainpart) : nil
+    /// RFC 6120 §3.2: explicit host/port, else the SRV records in order (each tried until one connects,
+    /// §3.2.1), else the domain on 5222. XEP-0368: `_xmpps-client` records (direct TLS) are merged with
+    /// `_xmpp-client` ones by priority, direct TLS first at equal priority; with `tls == .direct` only they
+    /// count (and port 5223), with TLS disabled only `_xmpp-client`.
+    func resolveEndpoints() async -> [Endpoint] {
+        let direct = tls == .direct
+        let defaultPort = direct ? 5223 : 5222
+        if let host { return [Endpoint(host: host, port: port ?? defaultPort, directTLS: direct)] }
+        if let port { return [Endpoint(host: jid.domainpart, port: port, directTLS: direct)] }
+        let domain = jid.domainpart
+        let lookup = srvLookup
+        // Each lookup blocks (up to its timeout), so they run on Dispatch threads, side by side, not on the
+        // cooperative pool.
+        func records(_ name: String, if wanted: Bool) async -> [DNSSRV.Record] {
+            guard wanted else { return [] }
+            return await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: lookup(name + domain)) }
+            }
+        }
+        async let plainRecords = records("_xmpp-client._tcp.", if: !direct)
+        async let secureRecords = records("_xmpps-client._tcp.", if: tls != .disabled)
+        let (starttls, directRecords) = await (plainRecords, secureRecords)
+        let endpoints = Self.endpoints(starttls: starttls, direct: directRecords)
+        // RFC 6120 §3.2.2: no SRV answer, so the domain itself on the default port.
+        return endpoints.isEmpty ? [Endpoint(host: domain, port: defaultPort, directTLS: direct)] : endpoints
+    }
+
+    /// The SRV records of both kinds as one ordered list (RFC 2782: lowest priority first, then highest
+    /// weight; a target of "." means the service is not offered there).
+    static func endpoints(starttls: [DNSSRV.Record], direct: [DNSSRV.Record]) -> [Endpoint] {
+        let tagged = direct.map { ($0, true) } + starttls.map { ($0, false) }
+        return tagged.enumerated()
+            .filter { $0.element.0.target != "." && !$0.element.0.target.isEmpty }
+            .sorted { a, b in
+                let (ra, da) = a.element, (rb, db) = b.element
+                if ra.priority != rb.priority { return ra.priority < rb.priority }
+                if da != db { return da }
+                if ra.weight != rb.weight { return ra.weight > rb.weight }
+                return a.offset < b.offset
+            }
+            .map { Endpoint(host: $0.element.0.target.hasSuffix(".") ? String($0.element.0.target.dropLast()) : $0.element.0.target,
+                            port: $0.element.0.port, directTLS: $0.element.1) }
+    }
+
+    /// What the transport needs for direct TLS to `endpoint`.
+    func directTLS(for endpoint: Endpoint) -> XMPPTransport.DirectTLS? {
+        endpoint.directTLS ? XMPPTransport.DirectTLS(trust: trust, serverHostname: jid.domainpart) : nil
+    }
+
+    /// Connects to the first endpoint that answers (RFC 6120 §3.2.1: on to the next record when one fails).
+    func connectTransport() async throws(XMPPLinkError) -> (XMPPTransport, Endpoint) {
+        let endpoints = await resolveEndpoints()
+        var failure = XMPPLinkError.connectionFailed(host: jid.domainpart, port: tls == .direct ? 5223 : 5222, reason: "no address to try")
+        for endpoint in endpoints {
+            do {
+                let transport = try await XMPPTransport.connect(host: endpoint.host, port: endpoint.port, timeout: connectTimeout,
+                                                                directTLS: directTLS(for: endpoint))
+                return (transport, endpoint)
+            } catch {
+                failure = error
+            }
+        }
+        throw failure
     }
 }
 
@@ -140,10 +194,8 @@ public final class XMPPClient: XMPPLinkSession, XMPPSession, @unchecked Sendable
     /// with caps unless disabled. Errors are `XMPPLinkError`s.
     @discardableResult
     public func connect() async throws -> JID {
-        let (host, port) = await configuration.resolveEndpoint()
-        let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout,
-                                                        directTLS: configuration.directTLS)
-        let info = try await core.establish(role: .client(configuration.streamOptions()), transport: transport,
+        let (transport, endpoint) = try await configuration.connectTransport()
+        let info = try await core.establish(role: .client(configuration.streamOptions(directTLS: endpoint.directTLS)), transport: transport,
                                             limits: configuration.limits, timeout: configuration.negotiationTimeout)
         if configuration.sendInitialPresence { await core.sendPresence() }
         if let interval = configuration.keepAliveInterval {

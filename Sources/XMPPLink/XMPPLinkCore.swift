@@ -241,10 +241,8 @@ actor XMPPLinkCore {
         let deadline = ContinuousClock.now + configuration.resumeWindow
         while ContinuousClock.now < deadline, !closedForGood {
             do {
-                let (host, port) = await configuration.resolveEndpoint()
-                let transport = try await XMPPTransport.connect(host: host, port: port, timeout: configuration.connectTimeout,
-                                                                directTLS: configuration.directTLS)
-                var options = configuration.streamOptions()
+                let (transport, endpoint) = try await configuration.connectTransport()
+                var options = configuration.streamOptions(directTLS: endpoint.directTLS)
                 options.resumption = resumption
                 _ = try await establish(role: .client(options), transport: transport, limits: configuration.limits,
                                         timeout: configuration.negotiationTimeout)

@@ -60,6 +60,48 @@ let echoNamespace = "urn:example:echo"
         await #expect(throws: XMPPLinkError.self) { _ = try await XMPPClient(wrongPort).connect() }
     }
 
+    /// RFC 6120 §3.2.1 with XEP-0368: the SRV records of both kinds are tried in priority order until one
+    /// connects — here a dead address first, then Prosody's direct-TLS port (an `_xmpps-client` record), with a
+    /// STARTTLS record behind it that is not needed.
+    @Test func srvRecordsAreTriedInOrderUntilOneConnects() async throws {
+        let server = try ProsodyServer.get()
+        let dead = try #require(freePort())
+        var configuration = try server.configuration("alice", resource: "srv")
+        configuration.host = nil
+        configuration.port = nil
+        let asked = Mutex<[String]>([])
+        configuration.srvLookup = { name in
+            asked.withLock { $0.append(name) }
+            if name.hasPrefix("_xmpps-client.") {
+                return [DNSSRV.Record(priority: 5, weight: 0, port: server.directTLSPort, target: "127.0.0.1.")]
+            }
+            return [DNSSRV.Record(priority: 0, weight: 0, port: dead, target: "127.0.0.1."),
+                    DNSSRV.Record(priority: 10, weight: 0, port: server.c2sPort, target: "127.0.0.1.")]
+        }
+        let traced = Mutex<[String]>([])
+        configuration.trace = { direction, text in if direction == .sent { traced.withLock { $0.append(text) } } }
+        let client = XMPPClient(configuration)
+        #expect(try await client.connect() == (try JID("alice@localhost/srv")))
+        #expect(Set(asked.withLock { $0 }) == ["_xmpp-client._tcp.localhost", "_xmpps-client._tcp.localhost"])
+        #expect(!traced.withLock { $0 }.contains { $0.contains("starttls") }, "the direct-TLS record won")
+        await client.close()
+    }
+
+    @Test func srvOrderMergesBothKinds() {
+        let starttls = [DNSSRV.Record(priority: 10, weight: 5, port: 5222, target: "b.example."),
+                        DNSSRV.Record(priority: 10, weight: 50, port: 5222, target: "a.example."),
+                        DNSSRV.Record(priority: 20, weight: 0, port: 5222, target: ".")]
+        let direct = [DNSSRV.Record(priority: 10, weight: 0, port: 5223, target: "tls.example."),
+                      DNSSRV.Record(priority: 30, weight: 0, port: 443, target: "alpn.example.")]
+        let order = XMPPClientConfiguration.endpoints(starttls: starttls, direct: direct)
+        #expect(order == [
+            .init(host: "tls.example", port: 5223, directTLS: true),     // equal priority: direct TLS first (XEP-0368)
+            .init(host: "a.example", port: 5222, directTLS: false),      // then the higher weight
+            .init(host: "b.example", port: 5222, directTLS: false),
+            .init(host: "alpn.example", port: 443, directTLS: true),     // "." (service not offered) is left out
+        ])
+    }
+
     @Test func iqRoundTripBetweenTwoClients() async throws {
         let server = try ProsodyServer.get()
         let alice = try await server.connect("alice")
