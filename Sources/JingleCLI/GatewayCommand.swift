@@ -61,6 +61,8 @@ struct GatewayCommand: AsyncParsableCommand {
     var passwordFile: String?
     @Option(help: ArgumentHelp("XMPP server (component port with --component).", valueName: "HOST:PORT"))
     var server: String?
+    @Flag(name: .customLong("direct-tls"), help: ArgumentHelp("With --jid: TLS from the first byte (XEP-0368, port 5223) instead of STARTTLS."))
+    var directTLS = false
     @Option(name: .customLong("ca-file"), help: ArgumentHelp("CA certificate to trust for the client's TLS.", valueName: "FILE"))
     var caFile: String?
     @Option(name: .customLong("map"), help: ArgumentHelp("SIP -> XMPP address rule.", valueName: "'PATTERN -> REPLACEMENT'"))
@@ -84,6 +86,7 @@ struct GatewayCommand: AsyncParsableCommand {
         guard (component == nil) != (jid == nil) else { throw ValidationError("give exactly one of --component or --jid") }
         if component != nil && (secretFile == nil || server == nil) { throw ValidationError("--component needs --secret-file and --server") }
         if jid != nil && passwordFile == nil { throw ValidationError("--jid needs --password-file") }
+        if directTLS && jid == nil { throw ValidationError("--direct-tls is for --jid (a component connects without TLS)") }
         guard !map.isEmpty || !reverseMap.isEmpty else { throw ValidationError("give at least one --map rule") }
         guard GatewayLauncher.MediaMode(rawValue: media) != nil else { throw ValidationError("--media is passthrough or anchored") }
         guard sessionExpires == 0 || (90...86_400).contains(sessionExpires) else {
@@ -122,7 +125,7 @@ struct GatewayCommand: AsyncParsableCommand {
         } else if let jid, let passwordFile {
             let password = try readInput(passwordFile).trimmingCharacters(in: .whitespacesAndNewlines)
             let address = try server.map { try HostPort($0, option: "--server") }
-            xmpp = .client(jid: jid, password: password, host: address?.host, port: address?.port, caFile: caFile)
+            xmpp = .client(jid: jid, password: password, host: address?.host, port: address?.port, caFile: caFile, directTLS: directTLS)
         } else {
             throw CLIError("give --component or --jid")
         }

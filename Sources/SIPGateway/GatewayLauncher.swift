@@ -14,8 +14,9 @@ public struct GatewayLauncher: Sendable {
     public enum XMPPSide: Sendable {
         /// XEP-0114: `domain` (e.g. `jingle.localhost`), shared secret, server component port.
         case component(domain: String, secret: String, host: String, port: Int)
-        /// A client account: full or bare JID, password, optional server host/port, optional CA file for TLS.
-        case client(jid: String, password: String, host: String?, port: Int?, caFile: String?)
+        /// A client account: full or bare JID, password, optional server host/port, optional CA file for TLS,
+        /// and whether the server takes TLS from the first byte (XEP-0368) instead of STARTTLS.
+        case client(jid: String, password: String, host: String?, port: Int?, caFile: String?, directTLS: Bool = false)
     }
 
     public enum MediaMode: String, Sendable, CaseIterable {
@@ -65,9 +66,10 @@ public struct GatewayLauncher: Sendable {
             try await component.connect()
             link = component
             local = jid
-        case .client(let jidText, let password, let host, let port, let caFile):
+        case .client(let jidText, let password, let host, let port, let caFile, let directTLS):
             var configuration = XMPPClientConfiguration(jid: try JID(jidText), password: password, host: host, port: port)
             if let caFile { configuration.trust = .caFile(caFile) }
+            if directTLS { configuration.tls = .direct }
             let client = XMPPClient(configuration, logger: logger)
             local = try await client.connect()
             link = client

@@ -40,6 +40,26 @@ struct GatewayCLITests {
         #expect(result.stderr.contains(mention), "\(result.stderr)")
     }
 
+    /// `--direct-tls` with `--jid`: the gateway's XMPP account logs in over TLS from the first byte (XEP-0368).
+    @Test func directTLSAccount() async throws {
+        let server = try ProsodyServer.get()
+        let dir = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let password = dir.appendingPathComponent("gateway.pw")
+        try Data("alicepw\n".utf8).write(to: password)
+        let gatewayPort = try #require(freePort())
+        let gateway = try GatewayProcess(arguments: ["--sip", "udp:127.0.0.1:\(gatewayPort)", "--jid", "alice@localhost/gw-direct-tls",
+                                                     "--password-file", password.path, "--direct-tls", "--server", "127.0.0.1:\(server.directTLSPort)",
+                                                     "--ca-file", server.caFile, "--map", "sip:(.+)@127.0.0.1 -> bob@localhost/\\1"],
+                                         directory: dir)
+        #expect(await gateway.waitStarted(), "\(gateway.output)")
+        #expect(gateway.output.contains("XMPP as alice@localhost/gw-direct-tls"), "\(gateway.output)")
+        _ = await gateway.stop()
+        let refused = try CLI.run(["gateway", "--component", "jingle.localhost", "--secret-file", password.path, "--server", "127.0.0.1:1",
+                                   "--direct-tls", "--map", "sip:(.+)@127.0.0.1 -> \\1@localhost"], timeout: 20)
+        #expect(refused.status == 64 && refused.stderr.contains("--direct-tls is for --jid"), "\(refused.stderr)")
+    }
+
     /// A running `jingle gateway` process; its stderr/stdout go to files.
     final class GatewayProcess: @unchecked Sendable {
         let process = Process()
