@@ -241,6 +241,42 @@ struct SIPSessionTimerTests {
         #expect(ok.headers["Session-Expires"] == nil, "the UPDATE asked for no timer and did not say it supports them")
     }
 
+    /// Hostile or broken timer headers never stop a call: what cannot be read counts as absent, huge values
+    /// are capped, zero or tiny ones get 422 (or are raised), and the core answers every INVITE.
+    @Test(arguments: [
+        ("Session-Expires", "abc", 200), ("Session-Expires", "-5", 200), ("Session-Expires", "", 200),
+        ("Session-Expires", "99999999999999999999999999;refresher=uac", 200), ("Session-Expires", "0", 422),
+        ("Session-Expires", "60;refresher=nobody", 200), ("Min-SE", "99999999999999999999", 200), ("Min-SE", "x", 200),
+        ("Require", "timer, 100rel", 200), ("Require", "timer, foo", 420),
+    ])
+    func hostileTimerHeaders(name: String, value: String, status: Int) throws {
+        var net = Loopback()
+        net.rewrite = { side, message in
+            guard side == .alice, message.method == .invite else { return message }
+            var changed = message
+            changed.headers.set(name, value)
+            return changed
+        }
+        let (_, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        net.deliver()
+        if status == 200 {
+            let incoming = try #require(net.incomingHandle())
+            net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: .zero))
+            net.deliver()
+            let ok = try #require(net.sent(by: .bob, status: 200).first)
+            if let granted = ok.headers["Session-Expires"] {
+                let seconds = try SIPSessionExpires(granted).seconds
+                #expect((90...Int(UInt32.max)).contains(seconds), "\(granted)")
+            }
+            net.advance(to: .seconds(10))
+            #expect(net.bob.activeCallCount == 1)
+        } else {
+            #expect(net.sent(by: .bob, status: status).count == 1)
+            #expect(net.bob.activeCallCount == 0)
+        }
+    }
+
     @Test func sessionExpiresParsing() throws {
         #expect(try SIPSessionExpires("1800;refresher=UAC") == SIPSessionExpires(seconds: 1800, refresher: .uac))
         #expect(try SIPSessionExpires(" 90 ; refresher = uas ").description == "90;refresher=uas")
