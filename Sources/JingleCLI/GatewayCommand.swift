@@ -36,6 +36,10 @@ struct GatewayCommand: AsyncParsableCommand {
         (delayed offer) is answered with the gateway's own offer in --media anchored, and refused with 488 in \
         passthrough.
 
+        With --register AOR the gateway registers its SIP contact for that address (a PBX extension or SIP \
+        account), answering digest challenges with --sip-password-file; it refreshes the binding and removes it \
+        at exit.
+
         Every call is logged (SIP Call-ID <-> Jingle sid). Counters (calls, active, failed by reason, \
         relayed RTP/RTCP packets, holds) are printed on SIGUSR1 and at exit (SIGINT/SIGTERM).
 
@@ -75,6 +79,18 @@ struct GatewayCommand: AsyncParsableCommand {
     var mediaAddress: String?
     @Option(name: .customLong("candidate-wait-ms"), help: ArgumentHelp("How long to gather trickled candidates before writing SDP.", valueName: "MS"))
     var candidateWaitMS: Int = 200
+    @Option(name: .customLong("register"), help: ArgumentHelp(
+        "Register the gateway's SIP contact for this address of record (e.g. sip:1001@pbx.example.com), so calls to it reach the gateway; refreshed, and removed at exit.",
+        valueName: "AOR"))
+    var register: String?
+    @Option(name: .customLong("registrar"), help: ArgumentHelp("Where REGISTERs go (default: the --register host and port), e.g. sip:10.0.0.5:5060.", valueName: "URI"))
+    var registrar: String?
+    @Option(name: .customLong("register-expires"), help: ArgumentHelp("Registration expiry to ask for.", valueName: "SECONDS"))
+    var registerExpires: Int = 3600
+    @Option(name: .customLong("sip-auth-user"), help: ArgumentHelp("Digest user name for the SIP side (default: the --register user).", valueName: "NAME"))
+    var sipAuthUser: String?
+    @Option(name: .customLong("sip-password-file"), help: ArgumentHelp("File holding the SIP digest password (REGISTER, and calls a proxy challenges).", valueName: "FILE"))
+    var sipPasswordFile: String?
     @Option(name: .customLong("session-expires"), help: ArgumentHelp(
         "RFC 4028 session timer: a SIP call nobody refreshes for this long is hung up (at least 90; 0 turns session timers off).",
         valueName: "SECONDS"))
@@ -89,6 +105,15 @@ struct GatewayCommand: AsyncParsableCommand {
         if directTLS && jid == nil { throw ValidationError("--direct-tls is for --jid (a component connects without TLS)") }
         guard !map.isEmpty || !reverseMap.isEmpty else { throw ValidationError("give at least one --map rule") }
         guard GatewayLauncher.MediaMode(rawValue: media) != nil else { throw ValidationError("--media is passthrough or anchored") }
+        if registrar != nil && register == nil { throw ValidationError("--registrar needs --register AOR") }
+        if let register {
+            guard let aor = try? SIPURI(register), aor.scheme == .sip, aor.user != nil else {
+                throw ValidationError("--register '\(register)': expected a sip: address of record with a user, e.g. sip:1001@pbx.example.com")
+            }
+        }
+        if let registrar, (try? SIPURI(registrar)) == nil { throw ValidationError("--registrar '\(registrar)': expected a sip: URI, e.g. sip:10.0.0.5:5060") }
+        guard registerExpires > 0 else { throw ValidationError("--register-expires must be positive") }
+        if sipAuthUser != nil && sipPasswordFile == nil { throw ValidationError("--sip-auth-user needs --sip-password-file") }
         guard sessionExpires == 0 || (90...86_400).contains(sessionExpires) else {
             throw ValidationError("--session-expires is 0 (off) or 90 to 86400 seconds (RFC 4028 §5: never below 90)")
         }
@@ -130,10 +155,22 @@ struct GatewayCommand: AsyncParsableCommand {
             throw CLIError("give --component or --jid")
         }
         let timer = sessionExpires == 0 ? nil : SIPSessionTimerSettings(interval: sessionExpires)
-        let launcher = GatewayLauncher(sip: .init(host: first.1, port: first.2, transport: first.0, userName: "gateway", sessionTimer: timer),
+        let aor = try register.map { try SIPURI($0) }
+        var credentials: [SIPCredential] = []
+        if let sipPasswordFile {
+            let password = try readInput(sipPasswordFile).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard !password.isEmpty else { throw CLIError("--sip-password-file \(sipPasswordFile) is empty") }
+            guard let user = sipAuthUser ?? aor?.user else { throw CLIError("--sip-password-file needs --sip-auth-user (or --register with a user)") }
+            credentials = [SIPCredential(username: user, password: password.hasSuffix("\r") ? String(password.dropLast()) : password)]
+        }
+        var launcher = GatewayLauncher(sip: .init(host: first.1, port: first.2, transport: first.0, userName: "gateway", credentials: credentials,
+                                                  sessionTimer: timer),
                                        xmpp: xmpp, rules: rules, reverseRules: reverse,
                                        media: GatewayLauncher.MediaMode(rawValue: media) ?? .passthrough,
                                        candidateWait: .milliseconds(candidateWaitMS), mediaAddress: mediaAddress)
+        if let aor {
+            launcher.registration = .init(aor: aor, registrar: try registrar.map { try SIPURI($0) }, expires: registerExpires)
+        }
         var logger = Logger(label: "gateway")
         logger.logLevel = verbose ? .debug : .info
         let gateway: SIPGateway

@@ -35,6 +35,33 @@ public struct GatewayLauncher: Sendable {
     /// Anchored mode: the address for the Jingle leg's ICE candidates and the SIP leg's RTP port; nil means
     /// the SIP listener's host.
     public var mediaAddress: String?
+    /// Register the gateway's SIP contact with a registrar (a PBX extension or SIP account), so that calls to
+    /// that address of record reach it. Credentials go in `sip.credentials`.
+    public var registration: Registration?
+
+    public struct Registration: Sendable {
+        /// The address of record, e.g. `sip:1001@pbx.example.com`.
+        public var aor: SIPURI
+        /// Where REGISTERs go; the address of record's host (and port) when nil.
+        public var registrar: SIPURI?
+        public var expires: Int
+
+        public init(aor: SIPURI, registrar: SIPURI? = nil, expires: Int = 3600) {
+            self.aor = aor
+            self.registrar = registrar
+            self.expires = expires
+        }
+
+        /// §10.2: the registrar's URI has no user part.
+        var registrarURI: SIPURI {
+            if let registrar { return registrar }
+            var uri = aor
+            uri.user = nil
+            uri.parameters = []
+            uri.headers = []
+            return uri
+        }
+    }
 
     public init(sip: SIPEndpoint.Configuration, xmpp: XMPPSide, rules: [GatewayAddressMap.Rule], reverseRules: [GatewayAddressMap.Rule] = [],
                 media: MediaMode = .passthrough, candidateWait: Duration = .milliseconds(200), mediaAddress: String? = nil) {
@@ -81,6 +108,14 @@ public struct GatewayLauncher: Sendable {
                                                       iceAddresses: [mediaHost], rtpHost: mediaHost),
                                  logger: logger)
         await gateway.start()
+        if let registration {
+            do {
+                try await endpoint.register(at: registration.registrarURI, aor: registration.aor, expires: registration.expires)
+            } catch {
+                await gateway.shutdown()
+                throw GatewayError.invalidConfiguration("cannot register \(registration.aor): \(error)")
+            }
+        }
         return gateway
     }
 }

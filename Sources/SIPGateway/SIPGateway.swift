@@ -146,6 +146,8 @@ public actor SIPGateway {
     /// `stop()`, then closes the XMPP link and the SIP endpoint.
     public func shutdown() async {
         await stop()
+        // A registered contact is removed, so the registrar stops sending calls to a gateway that is gone.
+        _ = await sip.unregister(timeout: .seconds(3))
         await link.close()
         await sip.shutdown()
     }

@@ -60,6 +60,25 @@ struct GatewayCLITests {
         #expect(refused.status == 64 && refused.stderr.contains("--direct-tls is for --jid"), "\(refused.stderr)")
     }
 
+    @Test("bad registration options are usage errors", arguments: [
+        (["--register", "1001@pbx.example"], "--register '1001@pbx.example'"),
+        (["--register", "sip:pbx.example"], "with a user"),
+        (["--registrar", "sip:10.0.0.5"], "--registrar needs --register"),
+        (["--register", "sip:1001@pbx.example", "--registrar", "not a uri"], "--registrar 'not a uri'"),
+        (["--register", "sip:1001@pbx.example", "--register-expires", "0"], "--register-expires must be positive"),
+        (["--sip-auth-user", "1001"], "--sip-auth-user needs --sip-password-file"),
+    ])
+    func badRegistrationOptions(extra: [String], mention: String) throws {
+        let dir = try workDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let secret = dir.appendingPathComponent("secret")
+        try Data("x\n".utf8).write(to: secret)
+        let result = try CLI.run(["gateway", "--component", "jingle.localhost", "--secret-file", secret.path, "--server", "127.0.0.1:1",
+                                  "--map", "sip:(.+)@127.0.0.1 -> \\1@localhost"] + extra, timeout: 20)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains(mention), "\(result.stderr)")
+    }
+
     /// A running `jingle gateway` process; its stderr/stdout go to files.
     final class GatewayProcess: @unchecked Sendable {
         let process = Process()

@@ -148,6 +148,37 @@ struct GatewayIntegrationTests {
         await callee.close()
     }
 
+    /// RFC 3261 §10 against SIPp as a registrar with digest authentication: the gateway registers its
+    /// contact for sip:1001@…, answers each 401 with valid credentials, refreshes at half the granted 4 s, and
+    /// removes the binding (Expires: 0) when it shuts down.
+    @Test func gatewayRegistersRefreshesAndUnregisters() async throws {
+        let server = try ProsodyServer.get()
+        let (sipp, registrarPort) = try SIPpProcess.uas(["-sf", try fixture("uas_registrar")], timeout: 30)
+        var launcher = GatewayLauncher(
+            sip: .init(host: "127.0.0.1", port: 0, userName: "gateway", credentials: [SIPCredential(username: "1001", password: "secret")]),
+            xmpp: .component(domain: "jingle.localhost", secret: "compsecret", host: "127.0.0.1", port: server.componentPort),
+            rules: [try .init("sip:1001@127.0.0.1 -> bob@localhost/registered")])
+        launcher.registration = .init(aor: try SIPURI("sip:1001@127.0.0.1:\(registrarPort)"), expires: 30)
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .info
+        var started: SIPGateway?
+        for _ in 0..<4 where started == nil {
+            started = try? await launcher.start(logger: logger)
+            if started == nil { try await Task.sleep(for: .seconds(2)) }
+        }
+        let gateway = try #require(started)
+        var granted: [Int] = []
+        for await event in gateway.sip.registrationEvents {
+            if case .registered(let expires) = event { granted.append(expires) }
+            if case .failed = event { Issue.record("registration failed: \(event)"); break }
+            if granted.count == 2 { break }
+        }
+        #expect(granted == [4, 60], "the first binding, then its refresh")
+        await gateway.shutdown()
+        let status = await sipp.wait(timeout: 10)
+        #expect(status == 0, "sipp: \(sipp.log)")
+    }
+
     @Test func cancelBeforeAnswerTerminatesWithCancel() async throws {
         let server = try ProsodyServer.get()
         let callee = try await JingleCallee(server: server, user: "bob", resource: "ring", behaviour: .ring)

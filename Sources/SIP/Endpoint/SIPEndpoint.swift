@@ -42,6 +42,9 @@ public actor SIPEndpoint {
 
     /// Calls that reach us.
     public nonisolated let incomingCalls: AsyncStream<IncomingCall>
+    /// What happens to our registration (`register(at:aor:expires:)`).
+    public nonisolated let registrationEvents: AsyncStream<SIPRegistrationEvent>
+    private let registrationContinuation: AsyncStream<SIPRegistrationEvent>.Continuation
     /// The bound address (port resolved when 0 was asked for).
     public nonisolated let host: String
     public nonisolated let port: Int
@@ -101,6 +104,7 @@ public actor SIPEndpoint {
         self.userName = core.configuration.userName
         self.defaultTransport = core.configuration.transport
         (incomingCalls, incomingContinuation) = AsyncStream.makeStream(of: IncomingCall.self)
+        (registrationEvents, registrationContinuation) = AsyncStream.makeStream(of: SIPRegistrationEvent.self, bufferingPolicy: .bufferingNewest(16))
     }
 
     private func run(_ stream: AsyncStream<SIPInbound>) {
@@ -130,6 +134,34 @@ public actor SIPEndpoint {
         return call
     }
 
+    /// Registers our contact for `aor` at `registrar` (RFC 3261 §10) and keeps it registered; follow
+    /// `registrationEvents`. Credentials come from the configuration (digest, §22).
+    public func register(at registrar: SIPURI, aor: SIPURI, expires: Int = 3600) throws(SIPUserAgentError) {
+        execute(try core.register(at: registrar, aor: aor, expires: expires, now: now))
+    }
+
+    /// Removes our registration (REGISTER with Expires: 0) and waits for the registrar's answer, at most
+    /// `timeout`; true when it confirmed.
+    public func unregister(timeout: Duration = .seconds(5)) async -> Bool {
+        guard core.registration != nil else { return true }
+        execute(core.unregister(now: now))
+        return await withCheckedContinuation { continuation in
+            unregisterWaiters.append(continuation)
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                await self?.unregisterDone(false)
+            }
+        }
+    }
+
+    private var unregisterWaiters: [CheckedContinuation<Bool, Never>] = []
+
+    private func unregisterDone(_ confirmed: Bool) {
+        let waiters = unregisterWaiters
+        unregisterWaiters = []
+        for waiter in waiters { waiter.resume(returning: confirmed) }
+    }
+
     /// Closes sockets, cancels timers, finishes every stream.
     public func shutdown() async {
         receiveTask?.cancel()
@@ -139,7 +171,9 @@ public actor SIPEndpoint {
         calls.removeAll()
         for continuation in pending.values { continuation.resume(returning: SIPRequestResult(status: 503, sdp: nil)) }
         pending.removeAll()
+        unregisterDone(false)
         incomingContinuation.finish()
+        registrationContinuation.finish()
         await transport.close()
     }
 
@@ -230,6 +264,18 @@ public actor SIPEndpoint {
             calls[handle]?.continuation.yield(.remoteReinvite(sdp: sdp))
         case .requestCompleted(_, let key, let status, let sdp):
             pending.removeValue(forKey: key)?.resume(returning: SIPRequestResult(status: status, sdp: sdp))
+        case .registration(let event):
+            switch event {
+            case .registered(let expires): logger.info("registered for \(expires) s")
+            case .failed(let status, let reason, let retry): logger.notice("REGISTER failed: \(status) \(reason)\(retry.map { "; again in \($0)" } ?? "")")
+            case .unregistered: logger.info("unregistered")
+            }
+            switch event {
+            case .unregistered: unregisterDone(true)
+            case .failed(_, _, nil): unregisterDone(false)
+            default: break
+            }
+            registrationContinuation.yield(event)
         }
     }
 

@@ -91,6 +91,9 @@ extension SIPUserAgent {
             return inviteResponse(response, code: code, handle: handle, key: key, now: now)
         case .cancel, .discard:
             return []
+        case .register:
+            guard code >= 200 else { return [] }
+            return registerResponse(response, code: code, entry: entry, now: now)
         case .bye(let handle):
             guard code >= 200 else { return [] }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
@@ -333,6 +336,13 @@ extension SIPUserAgent {
                 call.dialog = dialog
                 calls[handle] = call
             }
+        case .register:
+            // §10.2: every REGISTER of one registration shares the Call-ID, with a rising CSeq.
+            if var current = registration {
+                current.sequence += 1
+                sequence = current.sequence
+                registration = current
+            }
         case .invite, .cancel, .discard:
             break
         }
@@ -380,6 +390,8 @@ extension SIPUserAgent {
                 calls[handle] = call
             }
             return sendBye(handle, reason: .sessionExpired, now: now)
+        case .register:
+            return registrationFailed(status: status, reason: reason, now: now)
         case .cancel, .discard:
             return []
         }

@@ -21,6 +21,7 @@ public struct SIPUserAgent: Sendable {
     var clients: [SIPTransactionKey: ClientEntry] = [:]
     var servers: [SIPTransactionKey: ServerEntry] = [:]
     var nonceCounts: [String: UInt32] = [:]
+    var registration: Registration?
 
     public static let allowedMethods: [SIPMethod] = [.invite, .ack, .bye, .cancel, .options, .info, .update]
 
@@ -36,6 +37,8 @@ public struct SIPUserAgent: Sendable {
         case info(SIPCallHandle)
         /// Our session refresh (RFC 4028 §10): UPDATE or re-INVITE.
         case refresh(SIPCallHandle)
+        /// Our REGISTER (RFC 3261 §10).
+        case register
         /// A request nobody waits for (BYE of a surplus forked dialog).
         case discard
     }
@@ -393,6 +396,9 @@ public struct SIPUserAgent: Sendable {
             return sessionTimerFired(timer, now: now)
         case .reinviteRetry(let handle):
             return retryReinvite(handle, now: now)
+        case .registrationRefresh:
+            guard let current = registration, !current.unregistering else { return [] }
+            return sendRegister(expires: current.requested, now: now)
         case .provisionalRetransmit(let handle):
             guard var call = calls[handle], call.phase == .offered, let pending = call.unacknowledgedProvisional else { return [] }
             // RFC 3262 §3: T1, doubling (no T2 cap), until the PRACK or 64*T1.

@@ -156,6 +156,19 @@ public enum SIPUserAgentTimer: Sendable, Hashable {
     case provisionalRetransmit(SIPCallHandle)
     /// RFC 3262 §3: no PRACK within 64*T1: the INVITE is refused.
     case provisionalTimeout(SIPCallHandle)
+    /// RFC 3261 §10.2.4: time to REGISTER again (half the granted expiry, or a minute after a failure).
+    case registrationRefresh
+}
+
+/// What happens to our registration with a registrar (RFC 3261 §10).
+public enum SIPRegistrationEvent: Sendable, Equatable {
+    /// The registrar accepted our contact for this many seconds; it is refreshed at half of that.
+    case registered(expires: Int)
+    /// A REGISTER failed with this final status (408: no answer); tried again after `retryIn` (nil: given up,
+    /// when the failed REGISTER was the one removing the registration).
+    case failed(status: Int, reason: String, retryIn: Duration?)
+    /// The registrar removed our contact (after `unregister`).
+    case unregistered
 }
 
 /// Something the application hears about.
@@ -174,6 +187,8 @@ public enum SIPUserAgentEvent: Sendable, Equatable {
     case info(SIPCallHandle, contentType: String?, body: [UInt8], infoPackage: String?)
     /// Final response to an INFO / re-INVITE we sent (`request` from `sendInfo` / `reinvite`).
     case requestCompleted(SIPCallHandle, request: SIPTransactionKey, status: Int, sdp: String?)
+    /// Our registration (`register(at:aor:expires:now:)`).
+    case registration(SIPRegistrationEvent)
     /// A re-INVITE, or an UPDATE with an offer (RFC 3311), from the peer: already answered with our current
     /// SDP, or (with `answerReinvitesAutomatically` false) waiting for `answerReinvite`/`rejectReinvite`.
     /// Session refreshes by UPDATE without a body are answered by the core and not reported.
