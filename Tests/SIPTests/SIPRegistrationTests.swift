@@ -99,6 +99,16 @@ struct SIPRegistrationTests {
         #expect(timeouts.first == .failed(status: 408, reason: "Request Timeout", retryIn: .seconds(60)))
     }
 
+    /// A 2xx whose binding for us has expires=0 is reported as a failure and tried again in a minute, not
+    /// refreshed at once (which would hammer the registrar).
+    @Test func aZeroExpiryIsNotARegistration() throws {
+        var ua = makeAgent()
+        let first = try #require(sent(try ua.register(at: SIPURI("sip:127.0.0.1:5090"), aor: SIPURI("sip:1001@pbx.example"), now: .zero)).first)
+        let answered = ua.receive(answer(first, 200) { $0.headers.add("Contact", "<sip:1001@127.0.0.1:5070>;expires=0") }, from: Self.registrar, now: .zero)
+        #expect(events(answered) == [.failed(status: 200, reason: "the registrar kept no binding", retryIn: .seconds(60))])
+        #expect(timer(answered) == .seconds(60))
+    }
+
     @Test func sipsAndBadExpiryAreRefused() {
         var ua = makeAgent()
         #expect(throws: SIPUserAgentError.unsupported("sips: (TLS transport)")) {

@@ -87,6 +87,8 @@ extension SIPUserAgent {
             }
             let granted = Self.grantedExpiry(response, contact: registrationContact(current, transport: entry.destination.transport),
                                              requested: current.requested)
+            // A 2xx that keeps no binding of ours (expires=0) is no registration: refreshing at once would loop.
+            guard granted > 0 else { return registrationFailed(status: code, reason: "the registrar kept no binding", now: now) }
             // §10.2.4: refresh before the binding expires — at half of it.
             let refresh: Duration = .milliseconds(max(500, granted * 500))
             return [.startTimer(.registrationRefresh, at: now + refresh), .event(.registration(.registered(expires: granted)))]
