@@ -277,6 +277,43 @@ struct SIPSessionTimerTests {
         }
     }
 
+    /// RFC 3311 §5.2 in the early dialog (after the 180, before the 200): a bodyless UPDATE gets 200, an offer
+    /// gets 500 with Retry-After at the callee (its INVITE offer is unanswered) and 491 at the caller (its own
+    /// offer is); never 481, which would end the call. The call is then answered as usual.
+    @Test func updateInTheEarlyDialog() throws {
+        var net = Loopback()
+        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
+        net.apply(.alice, actions)
+        net.deliver()
+        let incoming = try #require(net.incomingHandle())
+        net.apply(.bob, try net.bob.ring(incoming, now: .zero))
+        net.deliver()
+        var aliceDialog = try #require(net.alice.dialog(of: call))
+        var bobDialog = try #require(net.bob.dialog(of: incoming))
+        func update(from side: Loopback.Side, sdp: String?) -> SIPMessage? {
+            var request: SIPMessage
+            if side == .alice {
+                request = aliceDialog.makeRequest(.update, body: Array((sdp ?? "").utf8), contentType: sdp == nil ? nil : "application/sdp")
+                request = net.alice.withVia(request, net.alice.makeVia(transport: .udp))
+                for case .send(let m, _) in net.bob.receive(request, from: Loopback.aliceAddress, now: net.clock.now) { return m }
+            } else {
+                request = bobDialog.makeRequest(.update, body: Array((sdp ?? "").utf8), contentType: sdp == nil ? nil : "application/sdp")
+                request = net.bob.withVia(request, net.bob.makeVia(transport: .udp))
+                for case .send(let m, _) in net.alice.receive(request, from: Loopback.bobAddress, now: net.clock.now) { return m }
+            }
+            return nil
+        }
+        #expect(update(from: .alice, sdp: nil)?.statusCode == 200)
+        let pending = update(from: .alice, sdp: offer)
+        #expect(pending?.statusCode == 500 && pending?.headers["Retry-After"] != nil)
+        #expect(update(from: .bob, sdp: nil)?.statusCode == 200)
+        #expect(update(from: .bob, sdp: answerSDP)?.statusCode == 491)
+        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: net.clock.now))
+        net.deliver()
+        #expect(net.events[.alice]?.contains(.answered(call, sdp: answerSDP)) == true)
+        #expect(net.sent(by: .bob, status: 481).isEmpty && net.sent(by: .alice, status: 481).isEmpty)
+    }
+
     @Test func sessionExpiresParsing() throws {
         #expect(try SIPSessionExpires("1800;refresher=UAC") == SIPSessionExpires(seconds: 1800, refresher: .uac))
         #expect(try SIPSessionExpires(" 90 ; refresher = uas ").description == "90;refresher=uas")
