@@ -55,7 +55,8 @@ struct GatewayIntegrationTests {
                                                    "-i", "127.0.0.1", "-p", "\(freeUDPPort())", "-mp", "\(freeUDPPort())",
                                                    "-m", "1", "-nostdin", "-timeout", "15", "-timeout_error"] + extra)
             result = (await sipp.wait(timeout: 18), sipp.log)
-            if result.0 != 254 || result.1.contains("Successful call") { break }
+            // (Not "Successful call": that label is on SIPp's statistics screen whatever the count.)
+            if result.0 != 254 { break }
         }
         return result
     }
