@@ -7,18 +7,6 @@ struct SIPSessionTimerTests {
     let offer = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
     let answerSDP = "v=0\r\no=bob 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
 
-    /// Alice calls Bob, Bob answers; returns both handles.
-    func establish(_ net: inout Loopback, headers: [(String, String)] = []) throws -> (SIPCallHandle, SIPCallHandle) {
-        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, headers: headers, now: net.clock.now)
-        net.apply(.alice, actions)
-        net.deliver()
-        let incoming = try #require(net.incomingHandle())
-        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: net.clock.now))
-        net.deliver()
-        try #require(net.events[.alice]?.contains(.answered(call, sdp: answerSDP)) == true)
-        return (call, incoming)
-    }
-
     func ended(_ net: Loopback, _ side: Loopback.Side) -> [SIPCallEndReason] {
         (net.events[side] ?? []).compactMap { if case .ended(_, let reason) = $0 { reason } else { nil } }
     }
@@ -34,7 +22,7 @@ struct SIPSessionTimerTests {
 
     @Test func calleeGrantsTheTimerAndTheCallerRefreshesWithUpdate() throws {
         var net = Loopback()
-        let (call, _) = try establish(&net)
+        let (call, _) = try net.establish(offer: offer, answer: answerSDP)
         let invite = try #require(net.sent(by: .alice, method: .invite).first)
         #expect(invite.headers.values("Supported").contains("timer"))
         #expect(invite.headers["Session-Expires"] == "1800")
@@ -64,7 +52,7 @@ struct SIPSessionTimerTests {
 
     @Test func aReinviteOfOursKeepsTheTimerAndRestartsIt() throws {
         var net = Loopback()
-        let (call, _) = try establish(&net)
+        let (call, _) = try net.establish(offer: offer, answer: answerSDP)
         net.advance(to: .seconds(100))
         let hold = offer.replacingOccurrences(of: "o=alice 1 1", with: "o=alice 1 2") + "a=sendonly\r\n"
         let (_, actions) = try net.alice.reinvite(call, sdp: hold, now: net.clock.now)
@@ -81,7 +69,7 @@ struct SIPSessionTimerTests {
 
     @Test func aPeerThatVanishesIsHungUpOnBothSides() throws {
         var net = Loopback()
-        _ = try establish(&net)
+        _ = try net.establish(offer: offer, answer: answerSDP)
         net.drop = { _, _ in true }  // the network between them goes away, without BYE
 
         func requests(_ side: Loopback.Side, _ method: SIPMethod) -> Set<UInt32> {
@@ -114,7 +102,7 @@ struct SIPSessionTimerTests {
             }
             return changed
         }
-        let (call, incoming) = try establish(&net)
+        let (call, incoming) = try net.establish(offer: offer, answer: answerSDP)
         let ok = try #require(net.sent(by: .bob, status: 200).first)
         #expect(ok.headers["Session-Expires"] == "120;refresher=uas")
         #expect(ok.headers.values("Require").isEmpty, "Require: timer only when the peer refreshes")
@@ -143,7 +131,7 @@ struct SIPSessionTimerTests {
             changed.headers.set("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS")
             return changed
         }
-        let (call, incoming) = try establish(&net)
+        let (call, incoming) = try net.establish(offer: offer, answer: answerSDP)
         let hold = offer.replacingOccurrences(of: "o=alice 1 1", with: "o=alice 1 2") + "a=sendonly\r\n"
         let (holdKey, holdActions) = try net.alice.reinvite(call, sdp: hold, now: net.clock.now)
         net.apply(.alice, holdActions)
@@ -159,7 +147,7 @@ struct SIPSessionTimerTests {
 
     @Test func aRefreshTheCalleeNoLongerKnowsEndsTheCall() throws {
         var net = Loopback()
-        _ = try establish(&net)
+        _ = try net.establish(offer: offer, answer: answerSDP)
         // Bob answers the refresh 481, as a phone that rebooted would.
         net.rewrite = { side, message in
             guard side == .bob, message.statusCode == 200, (try? message.cseq.method) == .update else { return message }
@@ -174,7 +162,7 @@ struct SIPSessionTimerTests {
 
     @Test func tooShortAnIntervalGets422AndTheCallerAsksAgain() throws {
         var net = Loopback(aliceTimer: SIPSessionTimerSettings(interval: 120), bobTimer: SIPSessionTimerSettings(minimum: 300))
-        let (call, _) = try establish(&net)
+        let (call, _) = try net.establish(offer: offer, answer: answerSDP)
         let invites = net.sent(by: .alice, method: .invite)
         #expect(invites.count == 2)
         let refused = try #require(net.sent(by: .bob, status: 422).first)
@@ -190,7 +178,7 @@ struct SIPSessionTimerTests {
         // A proxy put a short Session-Expires into an INVITE from a caller that does not support timers:
         // 422 would only fail the call, so the callee raises the interval and refreshes itself.
         var net = Loopback(aliceTimer: nil, bobTimer: SIPSessionTimerSettings(minimum: 300))
-        _ = try establish(&net, headers: [("Session-Expires", "60")])
+        _ = try net.establish(offer: offer, answer: answerSDP, headers: [("Session-Expires", "60")])
         #expect(net.sent(by: .bob, status: 422).isEmpty)
         let ok = try #require(net.sent(by: .bob, status: 200).first)
         #expect(ok.headers["Session-Expires"] == "300;refresher=uas")
@@ -214,27 +202,24 @@ struct SIPSessionTimerTests {
 
     @Test func updateWithAnOfferIsAnsweredLikeAReinvite() throws {
         var net = Loopback(bobAnswersReinvites: false)
-        let (call, incoming) = try establish(&net)
+        let (call, incoming) = try net.establish(offer: offer, answer: answerSDP)
         var dialog = try #require(net.alice.dialog(of: call))
-        func update(_ sdp: String) throws -> [SIPUserAgentAction] {
-            var request = dialog.makeRequest(.update, body: Array(sdp.utf8), contentType: "application/sdp")
-            request.headers.add("Contact", "<sip:alice@127.0.0.1:5070>")
-            request = net.alice.withVia(request, net.alice.makeVia(transport: .udp))
-            return net.bob.receive(request, from: Loopback.aliceAddress, now: net.clock.now)
+        func update(_ sdp: String) -> [SIPUserAgentAction] {
+            net.request(.update, from: .alice, in: &dialog, sdp: sdp, headers: [("Contact", "<sip:alice@127.0.0.1:5070>")])
         }
         let hold = offer.replacingOccurrences(of: "o=alice 1 1", with: "o=alice 1 2") + "a=sendonly\r\n"
-        let first = try update(hold)
+        let first = update(hold)
         #expect(first.contains(.event(.remoteReinvite(incoming, sdp: hold))))
         #expect(!first.contains { if case .send = $0 { true } else { false } }, "the application answers it")
 
         // A second offer before the first is answered: 500 with Retry-After (RFC 3311 §5.2).
-        let second = try update(offer)
-        let pending = try #require(second.compactMap { if case .send(let message, _) = $0 { message } else { nil } }.first)
+        let second = update(offer)
+        let pending = try #require(Loopback.firstSent(second))
         #expect(pending.statusCode == 500 && pending.headers["Retry-After"].flatMap { Int($0) }.map { (0...10).contains($0) } == true)
 
         let recvonly = answerSDP.replacingOccurrences(of: "o=bob 1 1", with: "o=bob 1 2") + "a=recvonly\r\n"
         let answered = try net.bob.answerReinvite(incoming, sdp: recvonly, now: net.clock.now)
-        let ok = try #require(answered.compactMap { if case .send(let message, _) = $0 { message } else { nil } }.first)
+        let ok = try #require(Loopback.firstSent(answered))
         #expect(try ok.statusCode == 200 && ok.sdpText == recvonly && ok.cseq.method == .update)
         #expect(!answered.contains { if case .startTimer(.answerRetransmit, _) = $0 { true } else { false } },
                 "UPDATE is not INVITE: its 200 is not retransmitted until an ACK")
@@ -291,17 +276,8 @@ struct SIPSessionTimerTests {
         var aliceDialog = try #require(net.alice.dialog(of: call))
         var bobDialog = try #require(net.bob.dialog(of: incoming))
         func update(from side: Loopback.Side, sdp: String?) -> SIPMessage? {
-            var request: SIPMessage
-            if side == .alice {
-                request = aliceDialog.makeRequest(.update, body: Array((sdp ?? "").utf8), contentType: sdp == nil ? nil : "application/sdp")
-                request = net.alice.withVia(request, net.alice.makeVia(transport: .udp))
-                for case .send(let m, _) in net.bob.receive(request, from: Loopback.aliceAddress, now: net.clock.now) { return m }
-            } else {
-                request = bobDialog.makeRequest(.update, body: Array((sdp ?? "").utf8), contentType: sdp == nil ? nil : "application/sdp")
-                request = net.bob.withVia(request, net.bob.makeVia(transport: .udp))
-                for case .send(let m, _) in net.alice.receive(request, from: Loopback.bobAddress, now: net.clock.now) { return m }
-            }
-            return nil
+            Loopback.firstSent(side == .alice ? net.request(.update, from: .alice, in: &aliceDialog, sdp: sdp)
+                                              : net.request(.update, from: .bob, in: &bobDialog, sdp: sdp))
         }
         #expect(update(from: .alice, sdp: nil)?.statusCode == 200)
         let pending = update(from: .alice, sdp: offer)

@@ -82,6 +82,39 @@ struct Loopback {
         clock.now = max(clock.now, time)
     }
 
+    /// Alice calls Bob (`headers` on the INVITE) and Bob answers; returns Alice's and Bob's handles.
+    mutating func establish(offer: String, answer: String, headers: [(String, String)] = []) throws -> (SIPCallHandle, SIPCallHandle) {
+        let (call, actions) = try alice.startCall(to: bobURI, sdp: offer, headers: headers, now: clock.now)
+        apply(.alice, actions)
+        deliver()
+        let incoming = try #require(incomingHandle())
+        apply(.bob, try bob.answer(incoming, sdp: answer, now: clock.now))
+        deliver()
+        try #require(events[.alice]?.contains(.answered(call, sdp: answer)) == true)
+        return (call, incoming)
+    }
+
+    /// A request in `dialog` from `side`, handed straight to the other side's core rather than queued on the
+    /// wire; returns what that core does with it.
+    mutating func request(_ method: SIPMethod, from side: Side, in dialog: inout SIPDialog, sdp: String? = nil,
+                          headers: [(String, String)] = []) -> [SIPUserAgentAction] {
+        var request = dialog.makeRequest(method, body: Array((sdp ?? "").utf8), contentType: sdp == nil ? nil : "application/sdp")
+        for (name, value) in headers { request.headers.add(name, value) }
+        switch side {
+        case .alice:
+            request = alice.withVia(request, alice.makeVia(transport: .udp))
+            return bob.receive(request, from: Self.aliceAddress, now: clock.now)
+        case .bob:
+            request = bob.withVia(request, bob.makeVia(transport: .udp))
+            return alice.receive(request, from: Self.bobAddress, now: clock.now)
+        }
+    }
+
+    /// The first message `actions` send (the answer to a request handed over with `request`).
+    static func firstSent(_ actions: [SIPUserAgentAction]) -> SIPMessage? {
+        actions.lazy.compactMap { if case .send(let message, _) = $0 { message } else { nil } }.first
+    }
+
     func incomingHandle() -> SIPCallHandle? {
         for case .incomingCall(let handle, _) in events[.bob] ?? [] { return handle }
         return nil
@@ -476,12 +509,7 @@ struct SIPUserAgentTests {
     /// §14.2: a re-INVITE arriving while ours is open is answered 491.
     @Test func crossingReinvitesGet491() throws {
         var net = Loopback(bobAnswersReinvites: false)
-        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
-        net.apply(.alice, actions)
-        net.deliver()
-        let incoming = try #require(net.incomingHandle())
-        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: .zero))
-        net.deliver()
+        let (call, incoming) = try net.establish(offer: offer, answer: answerSDP)
         let (_, bobActions) = try net.bob.reinvite(incoming, sdp: answerSDP, now: .zero)
         let (_, aliceActions) = try net.alice.reinvite(call, sdp: offer, now: .zero)
         net.apply(.bob, bobActions)
@@ -496,12 +524,7 @@ struct SIPUserAgentTests {
     /// applications hear only the 200s.
     @Test func crossingReinvitesAreRetried() throws {
         var net = Loopback()
-        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
-        net.apply(.alice, actions)
-        net.deliver()
-        let incoming = try #require(net.incomingHandle())
-        net.apply(.bob, try net.bob.answer(incoming, sdp: answerSDP, now: .zero))
-        net.deliver()
+        let (call, incoming) = try net.establish(offer: offer, answer: answerSDP)
         let (bobKey, bobActions) = try net.bob.reinvite(incoming, sdp: answerSDP, now: .zero)
         let (aliceKey, aliceActions) = try net.alice.reinvite(call, sdp: offer, now: .zero)
         net.apply(.bob, bobActions)
