@@ -45,17 +45,14 @@ struct GatewayCLITests {
         let server = try ProsodyServer.get()
         let dir = try workDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let password = dir.appendingPathComponent("gateway.pw")
-        try Data("alicepw\n".utf8).write(to: password)
-        let gatewayPort = try #require(freePort())
-        let gateway = try GatewayProcess(arguments: ["--sip", "udp:127.0.0.1:\(gatewayPort)", "--jid", "alice@localhost/gw-direct-tls",
-                                                     "--password-file", password.path, "--direct-tls", "--server", "127.0.0.1:\(server.directTLSPort)",
-                                                     "--ca-file", server.caFile, "--map", "sip:(.+)@127.0.0.1 -> bob@localhost/\\1"],
-                                         directory: dir)
-        #expect(await gateway.waitStarted(), "\(gateway.output)")
+        let (gateway, _) = try await startAccountGateway(directory: dir, resource: "gw-direct-tls", arguments: [
+            "--direct-tls", "--server", "127.0.0.1:\(server.directTLSPort)", "--ca-file", server.caFile,
+            "--map", "sip:(.+)@127.0.0.1 -> bob@localhost/\\1"])
         #expect(gateway.output.contains("XMPP as alice@localhost/gw-direct-tls"), "\(gateway.output)")
         _ = await gateway.stop()
-        let refused = try CLI.run(["gateway", "--component", "jingle.localhost", "--secret-file", password.path, "--server", "127.0.0.1:1",
+        let secret = dir.appendingPathComponent("secret")
+        try Data("x\n".utf8).write(to: secret)
+        let refused = try CLI.run(["gateway", "--component", "jingle.localhost", "--secret-file", secret.path, "--server", "127.0.0.1:1",
                                    "--direct-tls", "--map", "sip:(.+)@127.0.0.1 -> \\1@localhost"], timeout: 20)
         #expect(refused.status == 64 && refused.stderr.contains("--direct-tls is for --jid"), "\(refused.stderr)")
     }
@@ -124,17 +121,25 @@ struct GatewayCLITests {
     /// component, which the library tests use meanwhile): SIP `NAME@127.0.0.1` reaches bob@localhost/NAME,
     /// a Jingle call to alice@localhost/`resource` reaches sip:peer@127.0.0.1:`baresipPort`.
     func startAnchoredGateway(_ server: ProsodyServer, directory: URL, resource: String, baresipPort: Int) async throws -> (GatewayProcess, Int) {
+        let (gateway, gatewayPort) = try await startAccountGateway(directory: directory, resource: resource, arguments: [
+            "--media", "anchored", "--media-address", "127.0.0.1",
+            "--server", "127.0.0.1:\(server.c2sPort)", "--ca-file", server.caFile,
+            "--map", "sip:(.+)@127.0.0.1 -> bob@localhost/\\1",
+            "--reverse-map", "alice@localhost -> sip:peer@127.0.0.1:\(baresipPort)"])
+        #expect(gateway.output.contains("media anchored"), "\(gateway.output)")
+        return (gateway, gatewayPort)
+    }
+
+    /// Starts `jingle gateway` on the client account alice@localhost/`resource` (its password written into
+    /// `directory`), SIP on a free loopback UDP port, `arguments` for the rest; waits for its start-up line.
+    /// Returns the process and its SIP port.
+    func startAccountGateway(directory: URL, resource: String, arguments: [String]) async throws -> (GatewayProcess, Int) {
         let password = directory.appendingPathComponent("gateway.pw")
         try Data("alicepw\n".utf8).write(to: password)
         let gatewayPort = try #require(freePort())
-        let arguments = ["--media", "anchored", "--media-address", "127.0.0.1", "--sip", "udp:127.0.0.1:\(gatewayPort)",
-                         "--jid", "alice@localhost/\(resource)", "--password-file", password.path,
-                         "--server", "127.0.0.1:\(server.c2sPort)", "--ca-file", server.caFile,
-                         "--map", "sip:(.+)@127.0.0.1 -> bob@localhost/\\1",
-                         "--reverse-map", "alice@localhost -> sip:peer@127.0.0.1:\(baresipPort)"]
-        let gateway = try GatewayProcess(arguments: arguments, directory: directory)
+        let gateway = try GatewayProcess(arguments: ["--sip", "udp:127.0.0.1:\(gatewayPort)", "--jid", "alice@localhost/\(resource)",
+                                                     "--password-file", password.path] + arguments, directory: directory)
         #expect(await gateway.waitStarted(), "\(gateway.output)")
-        #expect(gateway.output.contains("media anchored"), "\(gateway.output)")
         return (gateway, gatewayPort)
     }
 

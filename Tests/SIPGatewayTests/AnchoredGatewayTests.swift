@@ -139,17 +139,22 @@ extension GatewayIntegrationTests {
         }
     }
 
-    /// SIPp offers plain RTP/AVP; the anchored gateway's 200 must answer with its own address and port and no
-    /// ICE/DTLS lines (checked by the scenario). SIPp echoes the RTP it gets, so bob hears his own 440 Hz
-    /// back through both directions of the relay.
-    @Test func sippGetsPlainRTPAnswerFromAnchoredGateway() async throws {
+    /// SIPp calls through the anchored gateway and echoes the RTP it gets, so bob hears his own 440 Hz back
+    /// through both directions of the relay:
+    /// - `uac_anchored`: SIPp offers plain RTP/AVP; the 200 must answer with the gateway's own address and port
+    ///   and no ICE/DTLS lines (checked by the scenario).
+    /// - `uac_delayed_offer`: a delayed offer (INVITE without SDP, as PBX trunks send). The gateway offers its
+    ///   own media to bob, then offers SIPp the codecs bob accepted in its 200; SIPp answers in the ACK. Before,
+    ///   such INVITEs got 488.
+    @Test(arguments: [("uac_anchored", "sipp-anchored"), ("uac_delayed_offer", "sipp-delayed")])
+    func sippEchoThroughAnchoredGateway(scenario: String, resource: String) async throws {
         let server = try ProsodyServer.get()
-        let heard = temporaryWAV("bob-echo")
+        let heard = temporaryWAV("bob-\(resource)")
         defer { try? FileManager.default.removeItem(at: heard) }
-        let bob = try await CallAnswerer(server: server, resource: "sipp-anchored", options: CallOptions(
+        let bob = try await CallAnswerer(server: server, resource: resource, options: CallOptions(
             audioSource: .tone(440), recordURL: heard, bindAddresses: ["127.0.0.1"]))
         try await withGateway(server, media: .anchored) { gateway in
-            let (status, log) = try await runUAC("uac_anchored", service: "bob-sipp-anchored", gateway: gateway, extra: ["-rtp_echo"])
+            let (status, log) = try await runUAC(scenario, service: "bob-\(resource)", gateway: gateway, extra: ["-rtp_echo"])
             #expect(status == 0, "sipp: \(log)")
             #expect(await eventually { await gateway.counterSnapshot().active == 0 })
             let counters = await gateway.counterSnapshot()
@@ -157,30 +162,7 @@ extension GatewayIntegrationTests {
             let events = bob.events.withLock { $0 }
             let statistics = events.compactMap { if case .stats(let s) = $0 { s } else { nil } }.last
             #expect((statistics?.packetsReceived ?? 0) > 40, "the echo should come back through the relay: \(String(describing: statistics))")
-            print("anchored sipp echo: \(counters)")
-        }
-        await bob.close()
-        #expect(dominantFrequency(try readWAV(heard)) == 440)
-    }
-
-    /// A delayed offer (INVITE without SDP, as PBX trunks send): the anchored gateway offers its own media to
-    /// bob, then offers SIPp the codecs bob accepted in its 200; SIPp answers in the ACK, echoes the RTP, and
-    /// bob hears his own 440 Hz back through the relay. Before, such INVITEs got 488.
-    @Test func delayedOfferIsOfferedByTheAnchoredGateway() async throws {
-        let server = try ProsodyServer.get()
-        let heard = temporaryWAV("bob-delayed")
-        defer { try? FileManager.default.removeItem(at: heard) }
-        let bob = try await CallAnswerer(server: server, resource: "sipp-delayed", options: CallOptions(
-            audioSource: .tone(440), recordURL: heard, bindAddresses: ["127.0.0.1"]))
-        try await withGateway(server, media: .anchored) { gateway in
-            let (status, log) = try await runUAC("uac_delayed_offer", service: "bob-sipp-delayed", gateway: gateway, extra: ["-rtp_echo"])
-            #expect(status == 0, "sipp: \(log)")
-            #expect(await eventually { await gateway.counterSnapshot().active == 0 })
-            let counters = await gateway.counterSnapshot()
-            #expect(counters.completed == 1 && counters.relayedRTP > 100, "\(counters)")
-            let events = bob.events.withLock { $0 }
-            let statistics = events.compactMap { if case .stats(let s) = $0 { s } else { nil } }.last
-            #expect((statistics?.packetsReceived ?? 0) > 40, "the echo should come back through the relay: \(String(describing: statistics))")
+            print("anchored sipp echo (\(scenario)): \(counters)")
         }
         await bob.close()
         #expect(dominantFrequency(try readWAV(heard)) == 440)
