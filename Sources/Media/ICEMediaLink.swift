@@ -24,22 +24,18 @@ public final class ICEMediaLink: Sendable {
         }
         let state = Mutex(State())
 
-        func append(_ event: ICEEvent) {
-            let waiters = state.withLock { state in
-                state.events.append(event)
-                defer { state.waiters.removeAll() }
-                return Array(state.waiters.values)
-            }
-            for waiter in waiters { waiter.resume() }
-        }
+        func append(_ event: ICEEvent) { changeAndWake { $0.events.append(event) } }
 
         func events(from index: Int) -> [ICEEvent] { state.withLock { Array($0.events.dropFirst(index)) } }
 
         var isClosed: Bool { state.withLock { $0.closed } }
 
-        func close() {
+        func close() { changeAndWake { $0.closed = true } }
+
+        /// Applies `change` and resumes every waiter, which then looks at the new state.
+        private func changeAndWake(_ change: (inout State) -> Void) {
             let waiters = state.withLock { state in
-                state.closed = true
+                change(&state)
                 defer { state.waiters.removeAll() }
                 return Array(state.waiters.values)
             }

@@ -219,8 +219,9 @@ enum AnchoredSDP {
         guard let text else { throw .invalidSDP("the ACK carries no SDP answer") }
         let answer: SessionDescription
         do { answer = try SessionDescription(parsing: text) } catch { throw .invalidSDP("the ACK's SDP: \(error)") }
+        // anchoredIndex skips refused (port 0) m-lines: an answer refusing the audio fails there.
         let section = answer.media[try anchoredIndex(answer)]
-        guard section.port != 0, !section.formats.isEmpty else { throw .invalidSDP("the SIP caller refused the audio stream") }
+        guard !section.formats.isEmpty else { throw .invalidSDP("the SIP caller refused the audio stream") }
         guard !section.proto.uppercased().contains("SAVP") else { throw .invalidSDP("an SRTP answer to a plain RTP offer") }
         return try plainPeer(answer, muxAgreed: section.rtcpMux)
     }

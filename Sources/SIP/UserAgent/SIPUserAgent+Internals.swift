@@ -16,10 +16,13 @@ extension SIPUserAgent {
                branch: SIPVia.magicCookie + configuration.makeToken(), rport: true).description
     }
 
-    func contact(transport: SIPTransportKind) -> String {
-        var uri = SIPURI(user: configuration.userName, host: configuration.localHost, port: configuration.localPort)
+    func contact(transport: SIPTransportKind) -> String { "<\(contactURI(transport: transport))>" }
+
+    /// Our address for Contact: `user` (the configured user name by default) at our host and port.
+    func contactURI(transport: SIPTransportKind, user: String? = nil) -> SIPURI {
+        var uri = SIPURI(user: user ?? configuration.userName, host: configuration.localHost, port: configuration.localPort)
         if transport == .tcp { uri.parameters.set("transport", "tcp") }
-        return "<\(uri)>"
+        return uri
     }
 
     static func clientKey(_ request: SIPMessage) -> SIPTransactionKey {

@@ -50,10 +50,8 @@ extension SIPUserAgent {
 
     /// The contact we register: our address with the address of record's user part, so that requests the
     /// registrar forwards name that user.
-    func registrationContact(_ registration: Registration, transport: SIPTransportKind) -> String {
-        var uri = SIPURI(user: registration.aor.user ?? configuration.userName, host: configuration.localHost, port: configuration.localPort)
-        if transport == .tcp { uri.parameters.set("transport", "tcp") }
-        return "<\(uri)>"
+    func registrationContact(_ registration: Registration, transport: SIPTransportKind) -> SIPURI {
+        contactURI(transport: transport, user: registration.aor.user)
     }
 
     mutating func sendRegister(expires: Int, now: Duration) -> [SIPUserAgentAction] {
@@ -69,7 +67,7 @@ extension SIPUserAgent {
         headers.add("To", SIPNameAddress(uri: current.aor).description)
         headers.add("Call-ID", current.callID)
         headers.add("CSeq", SIPCSeq(current.sequence, .register).description)
-        headers.add("Contact", registrationContact(current, transport: destination.transport))
+        headers.add("Contact", "<\(registrationContact(current, transport: destination.transport))>")
         headers.add("Expires", String(expires))
         headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", "))
         headers.add("User-Agent", configuration.userAgent)
@@ -119,10 +117,9 @@ extension SIPUserAgent {
 
     /// §10.2.4: the expiry the registrar granted — the `expires` parameter of our Contact in the 2xx, else its
     /// Expires header, else what we asked for.
-    static func grantedExpiry(_ response: SIPMessage, contact: String, requested: Int) -> Int {
-        let ours = try? SIPNameAddress(contact, header: "Contact")
+    static func grantedExpiry(_ response: SIPMessage, contact ours: SIPURI, requested: Int) -> Int {
         if let contacts = try? response.contacts {
-            for binding in contacts where binding.uri.host == ours?.uri.host && binding.uri.port == ours?.uri.port && binding.uri.user == ours?.uri.user {
+            for binding in contacts where binding.uri.host == ours.host && binding.uri.port == ours.port && binding.uri.user == ours.user {
                 if let value = binding.parameters["expires"].flatMap({ Int($0) }) { return value }
             }
         }
