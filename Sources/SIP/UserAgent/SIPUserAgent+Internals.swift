@@ -597,37 +597,6 @@ extension SIPUserAgent {
         return [.event(.incomingCall(handle, info))]
     }
 
-    /// RFC 3311 §5.2: an UPDATE in an early dialog (before the INVITE's 2xx). Without a body it only refreshes
-    /// the dialog: 200. An offer cannot be taken while the INVITE's own offer/answer is open: the callee has an
-    /// offer it has not answered (500 with Retry-After), the caller an offer without answer (491). Not 481:
-    /// the dialog exists, and 481 would end the call at the peer (RFC 5057).
-    mutating func earlyUpdate(_ request: SIPMessage, key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {
-        guard let id = SIPDialogID(incomingRequest: request),
-              let handle = calls.values.first(where: { $0.dialog?.id == id && ($0.phase == .offered || $0.phase == .early) })?.handle,
-              var call = calls[handle], var dialog = call.dialog else {
-            return sendServerResponse(SIPMakeResponse(to: request, status: 481), key: key, now: now)
-        }
-        do {
-            try dialog.receiveRequest(request)
-        } catch {
-            return sendServerResponse(SIPMakeResponse(to: request, status: error.responseStatus), key: key, now: now)
-        }
-        call.dialog = dialog
-        call.peerAllowsUpdate = true
-        calls[handle] = call
-        var response: SIPMessage
-        if request.sdpText == nil {
-            response = SIPMakeResponse(to: request, status: 200)
-            response.headers.add("Contact", contact(transport: call.destination.transport))
-        } else if call.direction == .incoming {
-            response = SIPMakeResponse(to: request, status: 500, reason: "Offer Pending")
-            response.headers.add("Retry-After", String(Int.random(in: 0...10)))
-        } else {
-            response = SIPMakeResponse(to: request, status: 491)
-        }
-        return sendServerResponse(response, key: key, now: now)
-    }
-
     /// RFC 3262 §3: the caller's PRACK for our reliable provisional response, in the early dialog (or, late, the
     /// confirmed one). `RAck` must name its RSeq and the INVITE's CSeq; anything else gets 481.
     mutating func receivePRACK(_ request: SIPMessage, key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {

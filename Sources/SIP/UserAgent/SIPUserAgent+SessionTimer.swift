@@ -221,9 +221,7 @@ extension SIPUserAgent {
             return sendServerResponse(SIPMakeResponse(to: request, status: 491), key: key, now: now)
         }
         if call.pendingReinvite != nil {
-            var response = SIPMakeResponse(to: request, status: 500, reason: "Offer Pending")
-            response.headers.add("Retry-After", String(Int.random(in: 0...10)))
-            return sendServerResponse(response, key: key, now: now)
+            return sendServerResponse(Self.offerPending(request), key: key, now: now)
         }
         guard configuration.answerReinvitesAutomatically else {
             call.pendingReinvite = (key, request)
@@ -231,6 +229,44 @@ extension SIPUserAgent {
             return [.event(.remoteReinvite(handle, sdp: offer))]
         }
         return acceptUpdate(request, key: key, handle: handle, sdp: call.localSDP, now: now) + [.event(.remoteReinvite(handle, sdp: offer))]
+    }
+
+    /// RFC 3311 §5.2: 500 with a Retry-After of 0 to 10 s, to an offer that came while the peer's last one is
+    /// still unanswered.
+    static func offerPending(_ request: SIPMessage) -> SIPMessage {
+        var response = SIPMakeResponse(to: request, status: 500, reason: "Offer Pending")
+        response.headers.add("Retry-After", String(Int.random(in: 0...10)))
+        return response
+    }
+
+    /// RFC 3311 §5.2: an UPDATE in an early dialog (before the INVITE's 2xx). Without a body it only refreshes
+    /// the dialog: 200. An offer cannot be taken while the INVITE's own offer/answer is open: the callee has an
+    /// offer it has not answered (500 with Retry-After), the caller an offer without answer (491). Not 481:
+    /// the dialog exists, and 481 would end the call at the peer (RFC 5057).
+    mutating func earlyUpdate(_ request: SIPMessage, key: SIPTransactionKey, now: Duration) -> [SIPUserAgentAction] {
+        guard let id = SIPDialogID(incomingRequest: request),
+              let handle = calls.values.first(where: { $0.dialog?.id == id && ($0.phase == .offered || $0.phase == .early) })?.handle,
+              var call = calls[handle], var dialog = call.dialog else {
+            return sendServerResponse(SIPMakeResponse(to: request, status: 481), key: key, now: now)
+        }
+        do {
+            try dialog.receiveRequest(request)
+        } catch {
+            return sendServerResponse(SIPMakeResponse(to: request, status: error.responseStatus), key: key, now: now)
+        }
+        call.dialog = dialog
+        call.peerAllowsUpdate = true
+        calls[handle] = call
+        var response: SIPMessage
+        if request.sdpText == nil {
+            response = SIPMakeResponse(to: request, status: 200)
+            response.headers.add("Contact", contact(transport: call.destination.transport))
+        } else if call.direction == .incoming {
+            response = Self.offerPending(request)
+        } else {
+            response = SIPMakeResponse(to: request, status: 491)
+        }
+        return sendServerResponse(response, key: key, now: now)
     }
 
     /// 200 to an UPDATE, with our SDP when it carried an offer; it refreshes the session timer.
