@@ -319,23 +319,25 @@ public actor SIPGateway {
                         // RFC 3264 §6: the offer's m-lines, in order; what did not cross (or was not accepted) refused.
                         sdp = layout.answer(sdp, contentNames: payload.contents.map(\.name))
                     }
-                    if let anchor, delayedOffer {
-                        // Our offer to SIP: the codecs the Jingle party accepted, on the gateway's port.
-                        let peer = try AnchoredSDP.securePeer(sdp)
-                        awaitingAnswer = (peer, peer.setup == .passive ? .client : .server)
-                        sdp = try AnchoredSDP.plain(from: sdp, local: anchor.plainLocal(rtcpMux: true, crypto: nil))
-                    } else if let anchor {
+                    if let anchor {
                         // RFC 5763 §5: the answerer's active means we are the DTLS server.
                         let peer = try AnchoredSDP.securePeer(sdp)
                         let role: DTLSRole = peer.setup == .passive ? .client : .server
-                        let remoteCrypto = AnchoredSDP.plainCrypto(offer)
-                        let localCrypto = remoteCrypto.map(AnchoredSDP.localCrypto(answering:))
-                        let anchoredSection = offer.media[try AnchoredSDP.anchoredIndex(offer)]
-                        let mux = anchoredSection.rtcpMux
-                        sdp = try AnchoredSDP.plain(from: sdp, local: anchor.plainLocal(rtcpMux: mux, crypto: localCrypto), template: offer)
-                        let plainPeer = try AnchoredSDP.plainPeer(offer, muxAgreed: mux)
-                        let keying: PlainLegKeying = if let localCrypto, let remoteCrypto { .sdes(local: localCrypto, remote: remoteCrypto) } else { .none }
-                        mediaTask = startMedia(anchor, peer: peer, role: role, plain: plainPeer, keying: keying, label: "sip=\(callID)", continuation: continuation)
+                        if delayedOffer {
+                            // Our offer to SIP: the codecs the Jingle party accepted, on the gateway's port; the media
+                            // starts when the SIP caller's answer comes in the ACK.
+                            awaitingAnswer = (peer, role)
+                            sdp = try AnchoredSDP.plain(from: sdp, local: anchor.plainLocal(rtcpMux: true, crypto: nil))
+                        } else {
+                            let remoteCrypto = AnchoredSDP.plainCrypto(offer)
+                            let localCrypto = remoteCrypto.map(AnchoredSDP.localCrypto(answering:))
+                            let anchoredSection = offer.media[try AnchoredSDP.anchoredIndex(offer)]
+                            let mux = anchoredSection.rtcpMux
+                            sdp = try AnchoredSDP.plain(from: sdp, local: anchor.plainLocal(rtcpMux: mux, crypto: localCrypto), template: offer)
+                            let plainPeer = try AnchoredSDP.plainPeer(offer, muxAgreed: mux)
+                            let keying: PlainLegKeying = if let localCrypto, let remoteCrypto { .sdes(local: localCrypto, remote: remoteCrypto) } else { .none }
+                            mediaTask = startMedia(anchor, peer: peer, role: role, plain: plainPeer, keying: keying, label: "sip=\(callID)", continuation: continuation)
+                        }
                     }
                     try await incoming.answer(sdp: sdp.serialized())
                     sipSide = sdp
