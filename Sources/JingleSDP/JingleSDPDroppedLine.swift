@@ -156,7 +156,10 @@ extension JingleSDPMapper {
                 }
             }
             if let transport = content.transport, let ice = iceTransport(transport) {
-                for c in ice.candidates { drop(index, "<candidate id='\(c.id)'/>", "a=candidate has no id (RFC 8839 §5.1); ids are regenerated from the candidate") }
+                // An id that the way back would derive again is not lost (ours, or a round trip of SDP).
+                for c in ice.candidates where c.id != JingleSDPMapper.candidateID(content: content.name, c.foundation, c.component, c.ip, c.port) {
+                    drop(index, "<candidate id='\(c.id)'/>", "a=candidate has no id (RFC 8839 §5.1); ids are regenerated from the candidate")
+                }
                 if let first = ice.fingerprints.first {
                     for fp in ice.fingerprints.dropFirst() where fp.setup != first.setup {
                         drop(index, "<fingerprint setup='\(fp.setup.rawValue)'/>", "one a=setup per m-line (RFC 4145 §4): the first fingerprint's wins")
@@ -167,7 +170,8 @@ extension JingleSDPMapper {
                     drop(index, "<\(e.name) xmlns='\(e.namespace)'/>", "unknown transport child")
                 }
             } else if let raw = content.transport as? RawUDPTransport {
-                for c in raw.candidates {
+                for c in raw.candidates where c.generation != 0
+                    || c.id != JingleSDPMapper.candidateID(content: content.name, "raw", c.component, c.ip, c.port) {
                     drop(index, "<candidate id='\(c.id)' generation='\(c.generation)'/>", "c= and the m= port carry address and port only (XEP-0177 §4)")
                 }
                 for c in raw.candidates.dropFirst(2) { drop(index, "<candidate component='\(c.component)'/>", "SDP has one RTP and one RTCP address") }

@@ -446,6 +446,25 @@ struct JingleSideDropTests {
         // The plain XEP stanza loses only its candidate ids.
         #expect(JingleSDPMapper.droppedElements(in: try xepJingle("xep-0167-01")).allSatisfy { $0.line.hasPrefix("<candidate id=") })
     }
+
+    /// Candidate ids that SDP -> Jingle derived are derived again on the way back: nothing is lost, so nothing is
+    /// reported (a gateway would otherwise warn about every candidate of every call). A changed id still is.
+    @Test(arguments: ["browser-offer", "sip-phone-offer"])
+    func derivedCandidateIDsAreNotReported(fixture: String) throws {
+        var payload = try mapper.jingle(from: try fixtureSDP(fixture), context: .init(author: .initiator, action: .sessionInitiate))
+        #expect(JingleSDPMapper.droppedElements(in: payload).filter { $0.line.hasPrefix("<candidate") }.isEmpty)
+        if var ice = payload.contents[0].transport as? ICEUDPTransport {
+            try #require(!ice.candidates.isEmpty)
+            ice.candidates[0].id = "el0747fg11"
+            payload.contents[0].transport = ice
+            #expect(JingleSDPMapper.droppedElements(in: payload).map(\.line) == ["<candidate id='el0747fg11'/>"])
+        } else {
+            var raw = try #require(payload.contents[0].transport as? RawUDPTransport)
+            raw.candidates[0].generation = 1
+            payload.contents[0].transport = raw
+            #expect(JingleSDPMapper.droppedElements(in: payload).map(\.line) == ["<candidate id='\(raw.candidates[0].id)' generation='1'/>"])
+        }
+    }
 }
 
 struct FingerprintSyntaxTests {
