@@ -152,6 +152,50 @@ struct SIPEndpointTests {
         await endpoint.shutdown()
     }
 
+    /// RFC 5626 §4.4.1 on a real connection: a CRLF CRLF ping gets one CRLF pong, a lone CRLF gets nothing, and
+    /// a request after the pings is still answered.
+    @Test func tcpKeepAlivePingGetsPong() async throws {
+        let endpoint = try await SIPEndpoint.start()
+        let collector = StreamCollector()
+        let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
+            .connect(host: "127.0.0.1", port: endpoint.port).get()
+        func received(atLeast count: Int) async throws -> [UInt8] {
+            var bytes: [UInt8] = []
+            let deadline = ContinuousClock.now + .seconds(5)
+            while bytes.count < count, ContinuousClock.now < deadline {
+                bytes += collector.take()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return bytes
+        }
+        try await client.writeAndFlush(client.allocator.buffer(bytes: [13, 10, 13, 10])).get()
+        #expect(try await received(atLeast: 2) == [13, 10])
+        try await client.writeAndFlush(client.allocator.buffer(bytes: [13, 10])).get()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(collector.take().isEmpty, "a pong is not answered")
+        try await client.writeAndFlush(client.allocator.buffer(bytes: [13, 10, 13, 10, 13, 10, 13, 10])).get()
+        let request = crlf("OPTIONS sip:jingle@127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKping\nFrom: <sip:p@127.0.0.1>;tag=p\nTo: <sip:jingle@127.0.0.1>\nCall-ID: ping\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n")
+        try await client.writeAndFlush(client.allocator.buffer(bytes: request)).get()
+        let pongs = try await received(atLeast: 4)
+        #expect(pongs.prefix(4) == [13, 10, 13, 10], "two pings, two pongs, before the response")
+        var framer = SIPStreamFramer()
+        framer.append(pongs.dropFirst(4))
+        var response = try framer.next()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while response == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            framer.append(collector.take())
+            response = try framer.next()
+        }
+        let answer = try #require(response)
+        #expect(try answer.statusCode == 200 && answer.callID == "ping")
+        try await client.close()
+        await endpoint.shutdown()
+    }
+
     /// Raw datagrams: OPTIONS gets 200 with Allow/Accept, a broken request with readable headers gets
     /// 400, garbage is dropped and counted.
     @Test func rawDatagramsAgainstTheEndpoint() async throws {

@@ -356,6 +356,31 @@ struct SIPStreamFramerTests {
         #expect(framer.bufferedByteCount == 0)
     }
 
+    /// RFC 5626 §4.4.1: CRLF CRLF between messages is a ping, even split over reads; a lone CRLF (a pong, or a
+    /// stray line end after a body) is not, and a message resets the count; nothing of it reaches the messages.
+    @Test func keepAlivePingsAreCounted() throws {
+        var framer = SIPStreamFramer()
+        framer.append([13, 10, 13, 10])
+        #expect(try framer.next() == nil)
+        #expect(framer.takePings() == 1)
+        #expect(framer.takePings() == 0, "taken once")
+        framer.append([13, 10])
+        #expect(try framer.next() == nil)
+        #expect(framer.takePings() == 0, "a pong is not a ping")
+        framer.append([13, 10])
+        #expect(try framer.next() == nil)
+        #expect(framer.takePings() == 1, "a stream has no boundaries: this CRLF and the one before are CRLF CRLF")
+        framer.append(Self.one + [13, 10] + Self.two + [13, 10, 13, 10, 13, 10, 13, 10] + Self.one)
+        #expect(try framer.next()?.bodyText == "body")
+        #expect(try framer.next()?.statusCode == 200)
+        #expect(try framer.next()?.bodyText == "body")
+        #expect(framer.takePings() == 2)
+        for byte: UInt8 in [13, 10, 13] { framer.append([byte]); _ = try framer.next() }
+        #expect(framer.takePings() == 0)
+        framer.append([10]); _ = try framer.next()
+        #expect(framer.takePings() == 1, "a ping split over reads")
+    }
+
     @Test func messageDripFedOneByteAtATime() throws {
         var framer = SIPStreamFramer()
         var messages: [SIPMessage] = []

@@ -200,8 +200,20 @@ public struct SIPStreamFramer: Sendable {
     /// Where the search for the blank line resumes, so that a header section arriving in many small
     /// reads is scanned once, not once per read.
     private var scanned = 0
+    /// The last bytes skipped between messages (up to four), to spot a CRLF CRLF keep-alive ping that arrives
+    /// split over several reads.
+    private var skipped: UInt32 = 0
+    /// Keep-alive pings (RFC 5626 §4.4.1, CRLF CRLF between messages) seen and not yet taken.
+    private var pings = 0
 
     public init(limits: SIPParserLimits = SIPParserLimits()) { self.limits = limits }
+
+    /// How many CRLF CRLF keep-alive pings arrived since the last call. RFC 5626 §4.4.1: the receiver of a ping
+    /// answers each one at once with a single CRLF pong on the same connection. A pong (one CRLF) is not a ping.
+    public mutating func takePings() -> Int {
+        defer { pings = 0 }
+        return pings
+    }
 
     public var bufferedByteCount: Int { buffer.count - consumed }
 
@@ -216,9 +228,17 @@ public struct SIPStreamFramer: Sendable {
 
     /// The next complete message, or `nil` if more bytes are needed.
     public mutating func next() throws(SIPParseError) -> SIPMessage? {
-        // Keep-alive CRLFs between messages (RFC 5626 §3.5.1) are skipped.
-        while consumed < buffer.count, buffer[consumed] == 13 || buffer[consumed] == 10 { consumed += 1 }
+        // Keep-alive CRLFs between messages (RFC 5626 §3.5.1) are skipped; each CRLF CRLF among them is a ping.
+        while consumed < buffer.count, buffer[consumed] == 13 || buffer[consumed] == 10 {
+            skipped = skipped << 8 | UInt32(buffer[consumed])
+            if skipped == 0x0D0A_0D0A {
+                pings += 1
+                skipped = 0
+            }
+            consumed += 1
+        }
         guard consumed < buffer.count else { return nil }
+        skipped = 0
         // Back up 3 bytes: the blank line may straddle the previous end of the buffer.
         let from = max(consumed, scanned - 3)
         guard let (headEnd, bodyStart) = SIPParser.findHeaderEnd(buffer, from: from, limit: limits.maxHeaderBytes - (from - consumed)) else {

@@ -260,6 +260,10 @@ final class SIPStreamHandler: ChannelInboundHandler {
             while let message = try framer.next() {
                 inbound.yield(SIPInbound(source: source, payload: .message(message)))
             }
+            // RFC 5626 §4.4.1: each CRLF CRLF ping is answered with a CRLF pong, or the peer's flow times out.
+            for _ in 0..<framer.takePings() {
+                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: [13, 10])), promise: nil)
+            }
         } catch {
             // Framing is lost; a validation error of a complete message is not fatal.
             switch error.kind {
