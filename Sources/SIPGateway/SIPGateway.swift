@@ -375,11 +375,12 @@ public actor SIPGateway {
                 if !jingleDone {
                     let condition: JingleReason.Condition = switch reason {
                     case .remoteCancelled: .cancel
-                    case .timeout, .sessionExpired: .timeout
+                    case .timeout, .sessionExpired, .expired: .timeout
                     case .rejected: .decline
                     default: .success
                     }
                     if reason == .remoteCancelled { failure = failure ?? "cancel" }
+                    if reason == .expired { failure = failure ?? "expired" }
                     try? await engine.terminate(handle.id, reason: JingleReason(condition))
                 }
                 logger.info("call sip=\(callID) jingle=\(sid): SIP ended (\(reason))")

@@ -192,6 +192,22 @@ struct GatewayIntegrationTests {
         await callee.close()
     }
 
+    /// RFC 3261 §13.3.1: the caller's INVITE says `Expires: 2` and nobody answers: the gateway sends 487 once it
+    /// expires, and the ringing Jingle callee gets session-terminate `timeout` instead of ringing on.
+    @Test func expiredInviteGets487AndEndsTheRinging() async throws {
+        let server = try ProsodyServer.get()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "ring", behaviour: .ring)
+        try await withGateway(server) { gateway in
+            let started = ContinuousClock.now
+            let (status, log) = try await runUAC("uac_expires", service: "bob-ring", gateway: gateway)
+            #expect(status == 0, "sipp: \(log)")
+            #expect(ContinuousClock.now - started >= .seconds(2), "not before the INVITE expires")
+            #expect(await eventually { callee.endings.withLock { $0 } == [.timeout] })
+            #expect(await eventually { await gateway.counterSnapshot().failed["expired"] == 1 })
+        }
+        await callee.close()
+    }
+
     @Test(arguments: [(CalleeBehaviour.busy, "uac_486", "busy"), (.decline, "uac_603", "decline")])
     func calleeRefusalMapsToSIPStatus(behaviour: CalleeBehaviour, scenario: String, reason: String) async throws {
         let server = try ProsodyServer.get()

@@ -591,10 +591,30 @@ extension SIPUserAgent {
         call.peerAllowsUpdate = request.allows(.update)
         call.reliableProvisionals = request.headers.values("Require").contains { $0.caseInsensitiveEquals("100rel") }
         call.nextRSeq = UInt32.random(in: 1...0x7FFF_FFFF)
+        // §13.3.1, §20.19: an INVITE with `Expires: <delta-seconds>` is answered 487 if still unanswered then.
+        // A value that is not delta-seconds is ignored; one beyond 2^32-1 means 2^32-1 (§25.1).
+        let expiry = request.headers["Expires"].flatMap { Self.deltaSeconds($0) }
+        call.inviteExpires = expiry != nil
         calls[handle] = call
         let sdp: String? = if case .sdp(let text) = body { text } else { nil }
         let info = SIPIncomingCallInfo(from: from, to: to, callID: callID, requestURI: uri, sdp: sdp, invite: request)
-        return [.event(.incomingCall(handle, info))]
+        return [.event(.incomingCall(handle, info))] + (expiry.map { [.startTimer(.inviteExpiry(handle), at: now + .seconds($0))] } ?? [])
+    }
+
+    /// A `delta-seconds` value (§25.1: one or more digits), capped at 2^32-1; nil for anything else.
+    static func deltaSeconds(_ text: String) -> Int64? {
+        let digits = text.trimmingLWS()
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        let significant = digits.drop { $0 == "0" }
+        guard significant.utf8.count <= 10 else { return Int64(UInt32.max) }
+        return min(Int64(significant) ?? 0, Int64(UInt32.max))
+    }
+
+    /// The timers that end with our final answer to an INVITE: resending a reliable provisional response
+    /// (RFC 3262 §3) and the INVITE's own expiry (§13.3.1).
+    func finalAnswerTimers(_ call: Call) -> [SIPUserAgentAction] {
+        (call.unacknowledgedProvisional == nil ? [] : [.cancelTimer(.provisionalRetransmit(call.handle)), .cancelTimer(.provisionalTimeout(call.handle))])
+            + (call.inviteExpires ? [.cancelTimer(.inviteExpiry(call.handle))] : [])
     }
 
     /// RFC 3262 §3: the caller's PRACK for our reliable provisional response, in the early dialog (or, late, the
@@ -632,7 +652,7 @@ extension SIPUserAgent {
         var actions = sendServerResponse(SIPMakeResponse(to: request, status: 200, toTag: handle.flatMap { calls[$0]?.localTag }), key: key, now: now)
         guard inviteEntry.transaction.state == .proceeding, let handle, let call = calls[handle] else { return actions }
         let terminated = SIPMakeResponse(to: call.invite, status: 487, toTag: call.localTag)
-        actions += sendServerResponse(terminated, key: inviteKey, now: now)
+        actions += sendServerResponse(terminated, key: inviteKey, now: now) + finalAnswerTimers(call)
         actions.append(.event(.ended(handle, .remoteCancelled)))
         forget(handle)
         return actions

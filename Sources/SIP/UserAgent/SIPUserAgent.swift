@@ -102,6 +102,8 @@ public struct SIPUserAgent: Sendable {
         var provisionalInterval: Duration = .zero
         /// The RSeq of our next reliable provisional response (§3: the first is random, then +1).
         var nextRSeq: UInt32 = 1
+        /// §13.3.1: the caller's INVITE carried `Expires`, and an `inviteExpiry` timer runs until the final answer.
+        var inviteExpires = false
     }
 
     // MARK: - Public queries
@@ -279,12 +281,10 @@ public struct SIPUserAgent: Sendable {
         call.phase = .answering
         call.answer = response
         call.answerInterval = configuration.timers.t1
-        // RFC 3262 §3: the final response ends the resending of a reliable provisional one.
-        let stopProvisional: [SIPUserAgentAction] = call.unacknowledgedProvisional == nil ? []
-            : [.cancelTimer(.provisionalRetransmit(handle)), .cancelTimer(.provisionalTimeout(handle))]
+        let stopTimers = finalAnswerTimers(call)
         call.unacknowledgedProvisional = nil
         calls[handle] = call
-        var actions = stopProvisional + sendServerResponse(response, key: call.inviteKey, now: now)
+        var actions = stopTimers + sendServerResponse(response, key: call.inviteKey, now: now)
         if !call.destination.transport.isReliable {
             actions.append(.startTimer(.answerRetransmit(handle), at: now + configuration.timers.t1))
         }
@@ -316,10 +316,7 @@ public struct SIPUserAgent: Sendable {
         guard let call = calls[handle], call.direction == .incoming, call.phase == .offered else { throw .invalidState("no offered call") }
         guard (300...699).contains(status) else { throw .invalidState("reject needs a 3xx-6xx status") }
         let response = SIPMakeResponse(to: call.invite, status: status, toTag: call.localTag)
-        var actions = sendServerResponse(response, key: call.inviteKey, now: now)
-        if call.unacknowledgedProvisional != nil {
-            actions += [.cancelTimer(.provisionalRetransmit(handle)), .cancelTimer(.provisionalTimeout(handle))]
-        }
+        var actions = sendServerResponse(response, key: call.inviteKey, now: now) + finalAnswerTimers(call)
         actions.append(.event(.ended(handle, .rejected(status: status))))
         forget(handle)
         return actions
@@ -411,7 +408,20 @@ public struct SIPUserAgent: Sendable {
             var response = SIPMakeResponse(to: call.invite, status: 500, reason: "Provisional Response Not Acknowledged", toTag: call.localTag)
             response.headers.add("Server", configuration.userAgent)
             var actions = sendServerResponse(response, key: call.inviteKey, now: now)
-            actions += [.cancelTimer(.provisionalRetransmit(handle)), .event(.ended(handle, .rejected(status: 500)))]
+            actions += [.cancelTimer(.provisionalRetransmit(handle))] + (call.inviteExpires ? [.cancelTimer(.inviteExpiry(handle))] : [])
+            actions.append(.event(.ended(handle, .rejected(status: 500))))
+            forget(handle)
+            return actions
+        case .inviteExpiry(let handle):
+            guard let call = calls[handle], call.direction == .incoming, call.phase == .offered else { return [] }
+            // §13.3.1: the INVITE expired unanswered: 487, as if the caller had cancelled it.
+            var response = SIPMakeResponse(to: call.invite, status: 487, toTag: call.localTag)
+            response.headers.add("Server", configuration.userAgent)
+            var actions = sendServerResponse(response, key: call.inviteKey, now: now)
+            if call.unacknowledgedProvisional != nil {
+                actions += [.cancelTimer(.provisionalRetransmit(handle)), .cancelTimer(.provisionalTimeout(handle))]
+            }
+            actions.append(.event(.ended(handle, .expired)))
             forget(handle)
             return actions
         case .answerTimeout(let handle):

@@ -137,6 +137,8 @@ public enum SIPCallEndReason: Sendable, Equatable {
     /// RFC 4028 §10: no session refresh arrived in time, or our refresh failed (408, 481, no answer);
     /// we sent BYE.
     case sessionExpired
+    /// §13.3.1: the caller's INVITE carried `Expires` and it passed before we answered; we sent 487.
+    case expired
 }
 
 /// Timers owned by the user agent core.
@@ -156,6 +158,8 @@ public enum SIPUserAgentTimer: Sendable, Hashable {
     case provisionalRetransmit(SIPCallHandle)
     /// RFC 3262 §3: no PRACK within 64*T1: the INVITE is refused.
     case provisionalTimeout(SIPCallHandle)
+    /// §13.3.1: the incoming INVITE's `Expires` passed without a final answer: 487.
+    case inviteExpiry(SIPCallHandle)
     /// RFC 3261 §10.2.4: time to REGISTER again (half the granted expiry, or a minute after a failure).
     case registrationRefresh
 }
