@@ -53,6 +53,7 @@ let package = Package(
         // ---- pure and thin-wrapper layers ----
         .target(name: "XMLStream", dependencies: ["CLibXML2"]),
         .target(name: "XMPPCore", dependencies: ["XMLStream"]),
+        .target(name: "DNS"),
         .target(name: "Hashes", dependencies: ["COpenSSL"]),
         .target(name: "Jingle", dependencies: ["XMPPCore", "XMLStream"]),
         .target(name: "SDP"),
@@ -65,9 +66,9 @@ let package = Package(
         .target(name: "FileTransfer", dependencies: ["Hashes"]),
 
         // ---- I/O layers ----
-        .target(name: "XMPPLink", dependencies: ["XMPPCore", "XMLStream", "Hashes", nioCore, nioPosix, nioTLS, nioSSL, log]),
+        .target(name: "XMPPLink", dependencies: ["XMPPCore", "XMLStream", "Hashes", "DNS", nioCore, nioPosix, nioTLS, nioSSL, log]),
         .target(name: "Media", dependencies: ["ICE", "DTLS", "SRTP", "RTP", "SDP", "CLibOpus", log]),
-        .target(name: "SIP", dependencies: ["Hashes", nioCore, nioPosix, log]),
+        .target(name: "SIP", dependencies: ["Hashes", "DNS", nioCore, nioPosix, log]),
         .target(name: "SecureTransport", dependencies: ["ICE", "DTLS", "PeerStream", log]),
         .target(name: "JingleEngine", dependencies: ["Jingle", "JingleSDP", "XMPPLink", "XMPPCore", "XMLStream", "ICE", "DTLS", "SecureTransport", "PeerStream", "FileTransfer", "Media", "Hashes", log]),
         .target(name: "SIPGateway", dependencies: ["SIP", "JingleEngine", "Jingle", "JingleSDP", "SDP", "XMPPLink", "XMPPCore", "XMLStream", "Media", "ICE", "DTLS", "SRTP", log]),
@@ -135,9 +136,10 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP", "TestServers"]),
         .testTarget(name: "PeerStreamTests", dependencies: ["PeerStream"]),
         .testTarget(name: "FileTransferTests", dependencies: ["FileTransfer", "Hashes"]),
-        .testTarget(name: "XMPPLinkTests", dependencies: ["XMPPLink", "XMPPCore", "XMLStream", "Hashes", "TestServers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS"]),
+        .testTarget(name: "XMPPLinkTests", dependencies: ["XMPPLink", "XMPPCore", "XMLStream", "Hashes", "DNS", "TestServers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "ICE", "DTLS", "SRTP", "RTP", "SDP"]),
-        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", nioCore, nioPosix, log, "TestServers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashes", "DNS", nioCore, nioPosix, log, "TestServers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "JingleCLITests", dependencies: ["JingleCLI", "RTP", "TestServers"]),
         .testTarget(name: "SecureTransportTests", dependencies: ["SecureTransport", "ICE", "DTLS", "PeerStream", "TestServers"]),
         .testTarget(name: "JingleEngineTests", dependencies: ["JingleEngine", "Jingle", "XMPPLink", "XMPPCore", "ICE", "DTLS", "FileTransfer", "Hashes", "Media", "RTP", "SDP", "JingleSDP", "TestServers"]),

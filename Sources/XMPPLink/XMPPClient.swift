@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Dispatch
+import DNS
 import Logging
 import XMLStream
 import XMPPCore

@@ -1,3 +1,5 @@
+import DNS
+import Dispatch
 import Logging
 
 /// A SIP user agent on the network: SwiftNIO UDP + TCP transport, the I/O-free `SIPUserAgent` core,
@@ -21,6 +23,8 @@ public actor SIPEndpoint {
         public var answerReinvitesAutomatically: Bool
         /// RFC 4028 session timers (see `SIPUserAgentConfiguration.sessionTimer`); nil turns them off.
         public var sessionTimer: SIPSessionTimerSettings?
+        /// SRV lookup (RFC 2782) for RFC 3263 next hops, replaceable so tests can play DNS.
+        var srvLookup: @Sendable (String) -> [DNSSRV.Record] = { DNSSRV.lookup($0) }
 
         public init(host: String = "127.0.0.1", port: Int = 0, transport: SIPTransportKind = .udp, userName: String = "jingle",
                     displayName: String? = nil, userAgent: String = "SwiftJingle", credentials: [SIPCredential] = [],
@@ -61,6 +65,7 @@ public actor SIPEndpoint {
     private var calls: [SIPCallHandle: SIPCall] = [:]
     private var pending: [SIPTransactionKey: CheckedContinuation<SIPRequestResult, Never>] = [:]
     private var receiveTask: Task<Void, Never>?
+    private let srvLookup: @Sendable (String) -> [DNSSRV.Record]
     /// What the endpoint and its user agent core hold, by kind, for leak checks under load.
     @_spi(Diagnostics) public func diagnostics() -> [String: Int] {
         ["sip.timers": timers.count, "sip.calls": calls.count, "sip.pending": pending.count, "sip.ua.calls": core.calls.count,
@@ -90,12 +95,13 @@ public actor SIPEndpoint {
             displayName: configuration.displayName, userAgent: configuration.userAgent, credentials: configuration.credentials,
             timers: configuration.timers, answerReinvitesAutomatically: configuration.answerReinvitesAutomatically,
             sessionTimer: configuration.sessionTimer))
-        let endpoint = SIPEndpoint(transport: transport, core: core, logger: logger)
+        let endpoint = SIPEndpoint(transport: transport, core: core, logger: logger, srvLookup: configuration.srvLookup)
         await endpoint.run(stream)
         return endpoint
     }
 
-    private init(transport: SIPTransport, core: SIPUserAgent, logger: Logger) {
+    private init(transport: SIPTransport, core: SIPUserAgent, logger: Logger, srvLookup: @escaping @Sendable (String) -> [DNSSRV.Record]) {
+        self.srvLookup = srvLookup
         self.transport = transport
         self.core = core
         self.logger = logger
@@ -123,11 +129,28 @@ public actor SIPEndpoint {
         return uri
     }
 
-    /// Sends an INVITE with `sdp`. Returns once it is sent; follow `SIPCall.events`.
+    /// RFC 3263 §4.2: the next hops for a request to `uri` — its domain's SRV targets when it names a domain
+    /// without a port, else none (the URI's own host and port, resolved when sent). The lookup blocks, so it
+    /// runs on a Dispatch thread.
+    func nextHops(for uri: SIPURI) async -> [SIPTransportAddress] {
+        guard let query = SIPTransportAddress.srvQuery(for: uri, defaultTransport: defaultTransport) else { return [] }
+        let lookup = srvLookup
+        let records = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: lookup(query.name)) }
+        }
+        let hops = SIPTransportAddress.hops(srvTargets: records.map { ($0.target, $0.port) }, transport: query.transport)
+        if !hops.isEmpty { logger.debug("\(query.name): \(hops.map(\.description).joined(separator: ", "))") }
+        return hops
+    }
+
+    /// Sends an INVITE with `sdp`. Returns once it is sent; follow `SIPCall.events`. A target naming a domain
+    /// without a port goes to the domain's `_sip._udp`/`_sip._tcp` SRV targets, in order (RFC 3263).
     /// Throws `SIPUserAgentError.unsupported` for `sips:` and transports other than UDP/TCP.
     public func invite(to target: SIPURI, sdp: String, fromUser: String? = nil, displayName: String? = nil,
-                       headers: [(String, String)] = []) throws(SIPUserAgentError) -> SIPCall {
-        let (handle, actions) = try core.startCall(to: target, sdp: sdp, fromUser: fromUser, displayName: displayName, headers: headers, now: now)
+                       headers: [(String, String)] = []) async throws(SIPUserAgentError) -> SIPCall {
+        let hops = await nextHops(for: target)
+        let (handle, actions) = try core.startCall(to: target, sdp: sdp, fromUser: fromUser, displayName: displayName, headers: headers,
+                                                   nextHops: hops, now: now)
         let call = SIPCall(handle: handle, endpoint: self)
         calls[handle] = call
         execute(actions)
@@ -136,8 +159,9 @@ public actor SIPEndpoint {
 
     /// Registers our contact for `aor` at `registrar` (RFC 3261 §10) and keeps it registered; follow
     /// `registrationEvents`. Credentials come from the configuration (digest, §22).
-    public func register(at registrar: SIPURI, aor: SIPURI, expires: Int = 3600) throws(SIPUserAgentError) {
-        execute(try core.register(at: registrar, aor: aor, expires: expires, now: now))
+    public func register(at registrar: SIPURI, aor: SIPURI, expires: Int = 3600) async throws(SIPUserAgentError) {
+        let hops = await nextHops(for: registrar)
+        execute(try core.register(at: registrar, aor: aor, expires: expires, nextHops: hops, now: now))
     }
 
     /// Removes our registration (REGISTER with Expires: 0) and waits for the registrar's answer, at most

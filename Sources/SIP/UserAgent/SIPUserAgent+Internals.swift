@@ -244,6 +244,7 @@ extension SIPUserAgent {
             return actions
         default:
             if code == 422, let retry = sessionIntervalRetry(entry, response: response, now: now) { return retry }
+            if code == 503, let retry = failOver(entry, handle: handle, now: now) { return retry }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
             forget(handle)
             return [.event(.failed(handle, status: code, reason: response.reasonPhrase ?? ""))]
@@ -325,6 +326,18 @@ extension SIPUserAgent {
         return resend(entry, headers: headers, authRetried: entry.authRetried, now: now)
     }
 
+    /// RFC 3263 §4.3: an INVITE that no hop answered (timeout, transport failure) or that got 503 goes again,
+    /// as a new transaction, to the next SRV target — unless an early dialog exists or a CANCEL waits for it.
+    mutating func failOver(_ entry: ClientEntry, handle: SIPCallHandle, now: Duration) -> [SIPUserAgentAction]? {
+        guard var call = calls[handle], call.phase == .inviting, !call.cancelPending, !call.alternateHops.isEmpty else { return nil }
+        let next = call.alternateHops.removeFirst()
+        call.destination = next
+        calls[handle] = call
+        var moved = entry
+        moved.destination = next
+        return resend(moved, headers: entry.transaction.request.headers, authRetried: entry.authRetried, now: now)
+    }
+
     /// `entry`'s request again with `headers` as a new transaction: next CSeq (from the dialog when in
     /// one), new branch.
     mutating func resend(_ entry: ClientEntry, headers: SIPHeaders, authRetried: Bool, now: Duration) -> [SIPUserAgentAction] {
@@ -369,6 +382,7 @@ extension SIPUserAgent {
         switch entry.purpose {
         case .invite(let handle):
             guard calls[handle]?.inviteKey == key else { return [] }
+            if let retry = failOver(entry, handle: handle, now: now) { return retry }
             forget(handle)
             return [.event(.failed(handle, status: status, reason: reason))]
         case .bye(let handle):
@@ -394,7 +408,7 @@ extension SIPUserAgent {
             }
             return sendBye(handle, reason: .sessionExpired, now: now)
         case .register:
-            return registrationFailed(status: status, reason: reason, now: now)
+            return registrarFailOver(now: now) ?? registrationFailed(status: status, reason: reason, now: now)
         case .cancel, .discard:
             return []
         }

@@ -20,6 +20,10 @@ extension SIPUserAgent {
         /// Expiry we ask for (raised by a 423's Min-Expires).
         var requested: Int
         var unregistering = false
+        /// RFC 3263 §4.3: the registrar's SRV targets, the one in use first; empty for the URI's own host.
+        var hops: [SIPTransportAddress] = []
+        /// Hops given up on in a row (timeout, transport failure, 503) since the last answer.
+        var hopFailures = 0
     }
 
     /// How long to wait before trying again after a failed REGISTER.
@@ -27,7 +31,9 @@ extension SIPUserAgent {
 
     /// Registers our contact for `aor` at `registrar` for `expires` seconds, and keeps it registered; a new call
     /// replaces the old registration's address of record and expiry.
-    public mutating func register(at registrar: SIPURI, aor: SIPURI, expires: Int = 3600, now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
+    /// `nextHops`: the registrar's SRV targets (RFC 3263), tried in order when one does not answer or answers 503.
+    public mutating func register(at registrar: SIPURI, aor: SIPURI, expires: Int = 3600, nextHops: [SIPTransportAddress] = [],
+                                  now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
         guard registrar.scheme == .sip, aor.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
         if let transport = registrar.transportParameter, transport != "udp", transport != "tcp" { throw .unsupported("transport=\(transport)") }
         guard expires > 0 else { throw .invalidState("expires must be positive; unregister() removes the registration") }
@@ -36,7 +42,7 @@ extension SIPUserAgent {
         toURI.headers = []
         registration = Registration(registrar: registrar, aor: toURI, callID: registration?.callID ?? "\(configuration.makeToken())@\(configuration.localHost)",
                                     fromTag: registration?.fromTag ?? configuration.makeToken(), sequence: registration?.sequence ?? 0,
-                                    requested: expires)
+                                    requested: expires, hops: nextHops)
         return [.cancelTimer(.registrationRefresh)] + sendRegister(expires: expires, now: now)
     }
 
@@ -58,7 +64,7 @@ extension SIPUserAgent {
         guard var current = registration else { return [] }
         current.sequence += 1
         registration = current
-        let destination = SIPTransportAddress(uri: current.registrar, defaultTransport: configuration.transport)
+        let destination = current.hops.first ?? SIPTransportAddress(uri: current.registrar, defaultTransport: configuration.transport)
         var headers = SIPHeaders()
         headers.add("Via", makeVia(transport: destination.transport))
         headers.add("Max-Forwards", "70")
@@ -77,7 +83,10 @@ extension SIPUserAgent {
 
     /// The final response to a REGISTER of ours (after any digest retry).
     mutating func registerResponse(_ response: SIPMessage, code: Int, entry: ClientEntry, now: Duration) -> [SIPUserAgentAction] {
-        guard let current = registration else { return [] }
+        guard var current = registration else { return [] }
+        if code == 503, let retry = registrarFailOver(now: now) { return retry }
+        current.hopFailures = 0
+        registration = current
         if (200..<300).contains(code) {
             if current.unregistering {
                 registration = nil
@@ -103,10 +112,22 @@ extension SIPUserAgent {
         return registrationFailed(status: code, reason: response.reasonPhrase ?? "", now: now)
     }
 
+    /// RFC 3263 §4.3: a REGISTER that no hop answered, or that got 503, goes at once to the registrar's next SRV
+    /// target, which stays in use after; nil once every hop failed in a row.
+    mutating func registrarFailOver(now: Duration) -> [SIPUserAgentAction]? {
+        guard var current = registration, current.hops.count > 1, current.hopFailures < current.hops.count - 1 else { return nil }
+        current.hops.append(current.hops.removeFirst())
+        current.hopFailures += 1
+        registration = current
+        return sendRegister(expires: current.unregistering ? 0 : current.requested, now: now)
+    }
+
     /// A REGISTER that failed (final non-2xx, or no answer): reported, and tried again later — unless we were
     /// removing the registration, which is then given up.
     mutating func registrationFailed(status: Int, reason: String, now: Duration) -> [SIPUserAgentAction] {
-        guard let current = registration else { return [] }
+        guard var current = registration else { return [] }
+        current.hopFailures = 0
+        registration = current
         if current.unregistering {
             registration = nil
             return [.event(.registration(.failed(status: status, reason: reason, retryIn: nil)))]

@@ -78,6 +78,8 @@ public struct SIPUserAgent: Sendable {
         var endReason: SIPCallEndReason?
         /// hangUp() before the ACK for our 2xx: BYE waits for the ACK (§15).
         var byePending = false
+        /// RFC 3263 §4.3: the further next hops (SRV targets) the INVITE goes to, in order, if this one fails.
+        var alternateHops: [SIPTransportAddress] = []
         /// Remote tags of extra dialogs from a forked INVITE that we ACKed and ended (§13.2.2.4).
         var discardedTags: Set<String> = []
         /// A peer's re-INVITE waiting for the application's answer (its server transaction).
@@ -118,8 +120,12 @@ public struct SIPUserAgent: Sendable {
     /// Sends an INVITE with `sdp` as offer (§13.2.1). `fromUser`/`displayName` override the
     /// configured identity for this call (a gateway maps each caller to its own From); `headers`
     /// are added as given (e.g. `Recv-Info: trickle-ice`, RFC 8840 §5.1).
+    /// `nextHops`: where to send the INVITE instead of the Request-URI's host, tried in order when one does not
+    /// answer or answers 503 (RFC 3263 §4.3: the SRV targets ``SIPTransportAddress/srvQuery(for:defaultTransport:)``
+    /// names); empty for the URI's own host and port.
     public mutating func startCall(to target: SIPURI, sdp: String, fromUser: String? = nil, displayName: String? = nil,
-                                   headers extraHeaders: [(String, String)] = [], now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
+                                   headers extraHeaders: [(String, String)] = [], nextHops: [SIPTransportAddress] = [],
+                                   now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
         // §26.2 sips: needs TLS on every hop; only UDP and TCP are implemented.
         guard target.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
         if let transport = target.transportParameter, transport != "udp", transport != "tcp" {
@@ -128,7 +134,7 @@ public struct SIPUserAgent: Sendable {
         // An INVITE without offer would need our answer in the ACK, which this core does not build.
         guard !sdp.isEmpty else { throw .unsupported("INVITE without SDP offer") }
         let handle = allocateHandle()
-        let destination = SIPTransportAddress(uri: target, defaultTransport: configuration.transport)
+        let destination = nextHops.first ?? SIPTransportAddress(uri: target, defaultTransport: configuration.transport)
         let localTag = configuration.makeToken()
         var toURI = target
         toURI.headers = []
@@ -153,8 +159,10 @@ public struct SIPUserAgent: Sendable {
         // RFC 4028 §7.1: ask for a session timer; the callee picks who refreshes.
         addSessionTimerHeaders(configuration.sessionTimer.map { SIPSessionExpires(seconds: $0.interval) }, toRequest: &invite)
         let key = Self.clientKey(invite)
-        calls[handle] = Call(handle: handle, direction: .outgoing, phase: .inviting, invite: invite, inviteKey: key,
-                             destination: destination, localTag: localTag, localSDP: sdp)
+        var call = Call(handle: handle, direction: .outgoing, phase: .inviting, invite: invite, inviteKey: key,
+                        destination: destination, localTag: localTag, localSDP: sdp)
+        call.alternateHops = Array(nextHops.dropFirst())
+        calls[handle] = call
         return (handle, startClient(invite, destination: destination, purpose: .invite(handle), authRetried: false, now: now))
     }
 

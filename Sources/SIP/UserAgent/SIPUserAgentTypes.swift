@@ -21,8 +21,9 @@ public struct SIPTransportAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// The next hop for a URI (§8.1.2, simplified RFC 3263: no NAPTR/SRV; `transport` parameter or
-    /// the default, port 5060).
+    /// The next hop for a URI taken as it is (§8.1.2: `transport` parameter or the default, port 5060 or 5061):
+    /// RFC 3263's answer when the URI has a port or an IP literal, or when its domain has no SRV records
+    /// (``srvQuery(for:defaultTransport:)``). NAPTR is not looked up.
     public init(uri: SIPURI, defaultTransport: SIPTransportKind) {
         let transport: SIPTransportKind = switch uri.transportParameter {
         case "tcp": .tcp
@@ -33,6 +34,33 @@ public struct SIPTransportAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(transport.rawValue.lowercased()):\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    /// RFC 3263 §4.2 (without NAPTR): the SRV name that says where requests for `uri` go, or nil when the URI
+    /// names the hop itself — an IP literal, a port (then A/AAAA only), or `maddr`. The transport is the URI's
+    /// `transport` parameter, else `defaultTransport` (§4.1 would let NAPTR choose; no NAPTR lookup is made).
+    public static func srvQuery(for uri: SIPURI, defaultTransport: SIPTransportKind) -> (name: String, transport: SIPTransportKind)? {
+        guard uri.scheme == .sip, uri.port == nil, !uri.parameters.contains("maddr"), !isIPLiteral(uri.host), !uri.host.isEmpty else { return nil }
+        let transport = SIPTransportAddress(uri: uri, defaultTransport: defaultTransport).transport
+        let host = uri.host.hasSuffix(".") ? String(uri.host.dropLast()) : uri.host
+        return ("_sip._\(transport == .tcp ? "tcp" : "udp").\(host)", transport)
+    }
+
+    /// The next hops that SRV records name, in the order given (RFC 2782: priority, then weight); a target of
+    /// "." says the service is not offered there and is left out.
+    public static func hops(srvTargets: [(target: String, port: Int)], transport: SIPTransportKind) -> [SIPTransportAddress] {
+        srvTargets.compactMap { record in
+            let host = record.target.hasSuffix(".") ? String(record.target.dropLast()) : record.target
+            guard !host.isEmpty, (1...65535).contains(record.port) else { return nil }
+            return SIPTransportAddress(transport: transport, host: host, port: record.port)
+        }
+    }
+
+    /// An IPv4 dotted quad or an IPv6 literal (with or without brackets): a host that needs no DNS.
+    static func isIPLiteral(_ host: String) -> Bool {
+        if host.contains(":") { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit) && Int(part)! <= 255 }
+    }
 }
 
 /// A username/password pair for digest authentication; `realm` nil means any realm.

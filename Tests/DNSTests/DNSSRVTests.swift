@@ -1,5 +1,5 @@
+import DNS
 import Testing
-@testable import XMPPLink
 
 @Suite struct DNSSRVTests {
     @Test func queryEncoding() throws {

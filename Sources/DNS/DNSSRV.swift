@@ -9,15 +9,22 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A minimal DNS SRV resolver (RFC 2782) for RFC 6120 §3.2.1: one UDP query to the first `nameserver` of
-/// /etc/resolv.conf, no recursion of our own, no TCP fallback. The message codec is pure and tested; the
-/// query is blocking with a short timeout, so a missing resolver costs at most `timeout`.
+/// A minimal DNS SRV resolver (RFC 2782) for XMPP (RFC 6120 §3.2.1) and SIP (RFC 3263 §4.2): one UDP query
+/// to the first `nameserver` of /etc/resolv.conf, no recursion of our own, no TCP fallback. The message codec
+/// is pure and tested; the query is blocking with a short timeout, so a missing resolver costs at most `timeout`.
 public enum DNSSRV {
     public struct Record: Sendable, Hashable {
         public var priority: UInt16
         public var weight: UInt16
         public var port: Int
         public var target: String
+
+        public init(priority: UInt16, weight: UInt16, port: Int, target: String) {
+            self.priority = priority
+            self.weight = weight
+            self.port = port
+            self.target = target
+        }
     }
 
     public enum ParseError: Error, Sendable, Hashable {
@@ -28,7 +35,7 @@ public enum DNSSRV {
     }
 
     /// Looks up SRV records for `name`, ordered by priority then weight (highest weight first).
-    /// Returns [] when there is no answer (the caller falls back to the domain, RFC 6120 §3.2.2).
+    /// Returns [] when there is no answer (the caller falls back to the domain: RFC 6120 §3.2.2, RFC 3263 §4.2).
     public static func lookup(_ name: String, timeout: Duration = .milliseconds(1500)) -> [Record] {
         guard let server = nameserver() else { return [] }
         let id = UInt16.random(in: 0...UInt16.max)
