@@ -118,7 +118,13 @@ public struct XMPPClientConfiguration: Sendable {
         let defaultPort = direct ? 5223 : 5222
         if let host { return [Endpoint(host: host, port: port ?? defaultPort, directTLS: direct)] }
         if let port { return [Endpoint(host: jid.domainpart, port: port, directTLS: direct)] }
-        let domain = jid.domainpart
+        return await resolveEndpoints(domain: jid.domainpart)
+    }
+
+    /// §3.2 for `domain`: its SRV records (both kinds, as above), else the domain itself on the default port.
+    func resolveEndpoints(domain: String) async -> [Endpoint] {
+        let direct = tls == .direct
+        let defaultPort = direct ? 5223 : 5222
         let lookup = srvLookup
         // Each lookup blocks (up to its timeout), so they run on Dispatch threads, side by side, not on the
         // cooperative pool.
@@ -158,9 +164,50 @@ public struct XMPPClientConfiguration: Sendable {
         endpoint.directTLS ? XMPPTransport.DirectTLS(trust: trust, serverHostname: jid.domainpart) : nil
     }
 
+    /// How many `<see-other-host/>` redirects one connection attempt follows before giving up: a small number,
+    /// so that two servers pointing at each other cannot keep the client busy (RFC 6120 §4.9.3.19).
+    static let maximumRedirects = 3
+
+    /// Where a `<see-other-host/>` points (RFC 6120 §4.9.3.19): "domainpart" or "domainpart:port", an IPv6
+    /// address in brackets. nil for anything else.
+    static func redirectTarget(_ text: String) -> (host: String, port: Int?)? {
+        var host = Substring(text), port: Int?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let rest = host[host.index(after: close)...]
+            host = host[host.index(after: host.startIndex)..<close]
+            guard host.contains(":") else { return nil }
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":"), let number = Int(rest.dropFirst()) else { return nil }
+                port = number
+            }
+        } else if let colon = host.lastIndex(of: ":") {
+            guard let number = Int(host[host.index(after: colon)...]) else { return nil }
+            port = number
+            host = host[..<colon]
+        }
+        if let port, !(1...65535).contains(port) { return nil }
+        guard !host.isEmpty, host.count <= 1023,
+              host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "_" }) else { return nil }
+        return (String(host), port)
+    }
+
+    /// The endpoints a redirect names: its host and port as given (TLS as on the connection that was
+    /// redirected), or without a port the host's own SRV records (§3.2).
+    func redirectEndpoints(_ target: (host: String, port: Int?), from previous: Endpoint) async -> [Endpoint] {
+        if let port = target.port { return [Endpoint(host: target.host, port: port, directTLS: previous.directTLS)] }
+        if target.host.contains(":") || target.host.allSatisfy({ $0.isNumber || $0 == "." }) {
+            return [Endpoint(host: target.host, port: previous.directTLS ? 5223 : 5222, directTLS: previous.directTLS)]
+        }
+        return await resolveEndpoints(domain: target.host)
+    }
+
     /// Connects to the first endpoint that answers (RFC 6120 §3.2.1: on to the next record when one fails).
     func connectTransport() async throws(XMPPLinkError) -> (XMPPTransport, Endpoint) {
-        let endpoints = await resolveEndpoints()
+        try await connectTransport(to: await resolveEndpoints())
+    }
+
+    func connectTransport(to endpoints: [Endpoint]) async throws(XMPPLinkError) -> (XMPPTransport, Endpoint) {
         var failure = XMPPLinkError.connectionFailed(host: jid.domainpart, port: tls == .direct ? 5223 : 5222, reason: "no address to try")
         for endpoint in endpoints {
             do {
@@ -195,9 +242,7 @@ public final class XMPPClient: XMPPLinkSession, XMPPSession, @unchecked Sendable
     /// with caps unless disabled. Errors are `XMPPLinkError`s.
     @discardableResult
     public func connect() async throws -> JID {
-        let (transport, endpoint) = try await configuration.connectTransport()
-        let info = try await core.establish(role: .client(configuration.streamOptions(directTLS: endpoint.directTLS)), transport: transport,
-                                            limits: configuration.limits, timeout: configuration.negotiationTimeout)
+        let info = try await core.establishClient(configuration)
         if configuration.sendInitialPresence { await core.sendPresence() }
         if let interval = configuration.keepAliveInterval {
             await core.startKeepAlive(every: interval, to: try JID(configuration.jid.domainpart))

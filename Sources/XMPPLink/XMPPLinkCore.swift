@@ -235,17 +235,36 @@ actor XMPPLinkCore {
         for (_, entry) in pending { entry.continuation.resume(throwing: error) }
     }
 
+    /// Connects a client and negotiates its stream, following `<see-other-host/>` redirects (RFC 6120
+    /// §4.9.3.19): the new host gets the same `to`, the same TLS policy and the same certificate checks (the
+    /// original domain), so a redirect cannot lower the security of the connection.
+    func establishClient(_ configuration: XMPPClientConfiguration,
+                         resumption: XMPPStreamMachine.SMResumption? = nil) async throws -> XMPPStreamMachine.Established {
+        var (transport, endpoint) = try await configuration.connectTransport()
+        var redirects = 0
+        while true {
+            var options = configuration.streamOptions(directTLS: endpoint.directTLS)
+            options.resumption = resumption
+            do {
+                return try await establish(role: .client(options), transport: transport, limits: configuration.limits,
+                                           timeout: configuration.negotiationTimeout)
+            } catch XMPPLinkError.seeOtherHost(let target) {
+                guard redirects < XMPPClientConfiguration.maximumRedirects,
+                      let place = XMPPClientConfiguration.redirectTarget(target) else { throw XMPPLinkError.seeOtherHost(target) }
+                redirects += 1
+                logger.info("\(endpoint.host):\(endpoint.port) redirects to \(target)")
+                (transport, endpoint) = try await configuration.connectTransport(to: await configuration.redirectEndpoints(place, from: endpoint))
+            }
+        }
+    }
+
     /// XEP-0198 §5: reconnect, authenticate again and resume; unacknowledged stanzas are resent by the machine.
     private func resume(_ resumption: XMPPStreamMachine.SMResumption, configuration: XMPPClientConfiguration) async {
         var lastError: any Error = XMPPLinkError.connectionLost
         let deadline = ContinuousClock.now + configuration.resumeWindow
         while ContinuousClock.now < deadline, !closedForGood {
             do {
-                let (transport, endpoint) = try await configuration.connectTransport()
-                var options = configuration.streamOptions(directTLS: endpoint.directTLS)
-                options.resumption = resumption
-                _ = try await establish(role: .client(options), transport: transport, limits: configuration.limits,
-                                        timeout: configuration.negotiationTimeout)
+                _ = try await establishClient(configuration, resumption: resumption)
                 resumptions += 1
                 reconnecting = false
                 if established?.resumed == false, configuration.sendInitialPresence {

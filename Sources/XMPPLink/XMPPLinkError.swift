@@ -39,6 +39,9 @@ public enum XMPPLinkError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidConfiguration(String)
     /// A feature this library does not implement.
     case unsupported(String)
+    /// The server sent `<see-other-host/>` (RFC 6120 §4.9.3.19): the host (and port) to connect to instead.
+    /// `XMPPClient` follows it; it surfaces only when the target is unusable or redirects keep coming.
+    case seeOtherHost(String)
 
     public var description: String {
         switch self {
@@ -60,6 +63,7 @@ public enum XMPPLinkError: Error, Sendable, Hashable, CustomStringConvertible {
         case .handshakeRefused: "component handshake refused"
         case .invalidConfiguration(let why): "invalid configuration: \(why)"
         case .unsupported(let what): "unsupported: \(what)"
+        case .seeOtherHost(let target): "the server redirects to \(target) (see-other-host)"
         }
     }
 }

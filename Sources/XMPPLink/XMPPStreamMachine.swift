@@ -394,8 +394,18 @@ public struct XMPPStreamMachine: Sendable {
         // RFC 6120 §4.9.2: the condition is the child in the streams namespace; the stream is then closed.
         var condition = "undefined-condition"
         var text: String?
+        var redirect = ""
         for child in element.elements where child.namespace == NS.streams {
             if child.name == "text" { text = child.text } else { condition = child.name }
+            if child.name == "see-other-host" {
+                let words = child.text.split(whereSeparator: \.isWhitespace)
+                redirect = words.count == 1 ? String(words[0]) : ""
+            }
+        }
+        // §4.9.3.19: the server names the host (and port) that serves us instead; the client connects there.
+        if condition == "see-other-host", !redirect.isEmpty {
+            state = .closed
+            return [.send("</stream:stream>"), .fail(.seeOtherHost(redirect))]
         }
         if case .awaitingHandshake = state, condition == "not-authorized" {
             state = .closed
