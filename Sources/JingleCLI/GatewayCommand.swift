@@ -85,6 +85,10 @@ struct GatewayCommand: AsyncParsableCommand {
     var register: String?
     @Option(name: .customLong("registrar"), help: ArgumentHelp("Where REGISTERs go (default: the --register host and port), e.g. sip:10.0.0.5:5060.", valueName: "URI"))
     var registrar: String?
+    @Option(name: .customLong("outbound-proxy"), help: ArgumentHelp(
+        "Send calls to SIP and REGISTERs through this proxy (RFC 3261 §8.1.2: a Route header names it, the request URI is kept), e.g. sip:sbc.example.com;transport=tcp.",
+        valueName: "URI"))
+    var outboundProxy: String?
     @Option(name: .customLong("register-expires"), help: ArgumentHelp("Registration expiry to ask for.", valueName: "SECONDS"))
     var registerExpires: Int = 3600
     @Option(name: .customLong("sip-auth-user"), help: ArgumentHelp("Digest user name for the SIP side (default: the --register user).", valueName: "NAME"))
@@ -112,6 +116,12 @@ struct GatewayCommand: AsyncParsableCommand {
             }
         }
         if let registrar, (try? SIPURI(registrar)) == nil { throw ValidationError("--registrar '\(registrar)': expected a sip: URI, e.g. sip:10.0.0.5:5060") }
+        if let outboundProxy {
+            guard let proxy = try? SIPURI(outboundProxy), proxy.scheme == .sip, proxy.user == nil,
+                  proxy.transportParameter.map({ $0 == "udp" || $0 == "tcp" }) ?? true else {
+                throw ValidationError("--outbound-proxy '\(outboundProxy)': expected a sip: URI of a host, e.g. sip:sbc.example.com or sip:10.0.0.5:5060;transport=tcp")
+            }
+        }
         guard registerExpires > 0 else { throw ValidationError("--register-expires must be positive") }
         if sipAuthUser != nil && sipPasswordFile == nil { throw ValidationError("--sip-auth-user needs --sip-password-file") }
         guard sessionExpires == 0 || (90...86_400).contains(sessionExpires) else {
@@ -163,8 +173,10 @@ struct GatewayCommand: AsyncParsableCommand {
             guard let user = sipAuthUser ?? aor?.user else { throw CLIError("--sip-password-file needs --sip-auth-user (or --register with a user)") }
             credentials = [SIPCredential(username: user, password: password.hasSuffix("\r") ? String(password.dropLast()) : password)]
         }
-        var launcher = GatewayLauncher(sip: .init(host: first.1, port: first.2, transport: first.0, userName: "gateway", credentials: credentials,
-                                                  sessionTimer: timer),
+        var sip = SIPEndpoint.Configuration(host: first.1, port: first.2, transport: first.0, userName: "gateway", credentials: credentials,
+                                            sessionTimer: timer)
+        sip.outboundProxy = try outboundProxy.map { try SIPURI($0) }
+        var launcher = GatewayLauncher(sip: sip,
                                        xmpp: xmpp, rules: rules, reverseRules: reverse,
                                        media: GatewayLauncher.MediaMode(rawValue: media) ?? .passthrough,
                                        candidateWait: .milliseconds(candidateWaitMS), mediaAddress: mediaAddress)

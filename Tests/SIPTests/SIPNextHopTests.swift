@@ -109,6 +109,52 @@ struct SIPNextHopTests {
         #expect(givenUp.contains { if case .event(.registration(.failed(status: 503, _, retryIn: .some))) = $0 { true } else { false } })
     }
 
+    /// An outbound proxy (RFC 3261 §8.1.2): SIPp stands where the proxy is and checks that the INVITE keeps the
+    /// real target as its request URI (a domain that resolves nowhere) and names the proxy in a loose Route.
+    @Test(.enabled(if: sippAvailable, "sipp is installed"), .timeLimit(.minutes(1)))
+    func outboundProxyGetsTheCallWithARoute() async throws {
+        let port = freeUDPPort()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sip-proxy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scenario = try #require(Bundle.module.url(forResource: "uas_outbound_proxy", withExtension: "xml", subdirectory: "Fixtures"))
+        let sipp = try SIPpProcess(arguments: ["-sf", scenario.path, "-i", "127.0.0.1", "-p", "\(port)", "-m", "1", "-nostdin",
+                                               "-timeout", "15", "-timeout_error", "-trace_logs"], directory: directory)
+        await waitForPort(port, tcp: false)
+        var configuration = SIPEndpoint.Configuration()
+        configuration.outboundProxy = try SIPURI("sip:127.0.0.1:\(port)")
+        configuration.srvLookup = { name in
+            Issue.record("no DNS for a call through the proxy: \(name)")
+            return []
+        }
+        let endpoint = try await SIPEndpoint.start(configuration)
+        let call = try await endpoint.invite(to: try SIPURI("sip:service@far.example.test"), sdp: offer)
+        let events = try await withTimeout(10) {
+            await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
+        }
+        guard case .answered? = events.last else {
+            Issue.record("call not answered: \(events)\n\(sipp.log)")
+            await endpoint.shutdown()
+            await sipp.stop()
+            return
+        }
+        try await call.hangUp()
+        #expect(await sipp.wait(timeout: 10) == 0, "SIPp's checks of the request URI and the Route: \(sipp.log)")
+        await endpoint.shutdown()
+    }
+
+    /// REGISTERs through an outbound proxy carry its Route too, and go to it.
+    @Test func registerCarriesTheProxyRoute() throws {
+        var ua = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: .udp, userName: "alice"))
+        let proxy = try SIPURI("sip:192.0.2.1:5070;lr")
+        let actions = try ua.register(at: try SIPURI("sip:example.test"), aor: try SIPURI("sip:alice@example.test"), expires: 600,
+                                      nextHops: [Self.dead], route: [proxy], now: .zero)
+        let sent = actions.compactMap { if case .send(let message, let to) = $0, message.method == .register { (message, to) } else { nil } }
+        #expect(sent.count == 1 && sent.first?.1 == Self.dead)
+        #expect(sent.first?.0.headers.values("Route") == ["<sip:192.0.2.1:5070;lr>"])
+        #expect(try sent.first?.0.requestURI == SIPURI("sip:example.test"))
+    }
+
     /// Against SIPp over TCP, with DNS played by the test: the domain's first SRV target refuses the connection,
     /// the second is SIPp, which answers the call.
     @Test(.enabled(if: sippAvailable, "sipp is installed"), .timeLimit(.minutes(1)))

@@ -23,6 +23,10 @@ public actor SIPEndpoint {
         public var answerReinvitesAutomatically: Bool
         /// RFC 4028 session timers (see `SIPUserAgentConfiguration.sessionTimer`); nil turns them off.
         public var sessionTimer: SIPSessionTimerSettings?
+        /// An outbound proxy (RFC 3261 §8.1.2): calls and REGISTERs go to it, with a Route header naming it in
+        /// front of the unchanged Request-URI; requests inside a dialog follow the dialog's route set. It must be
+        /// a loose router (`;lr` is added if missing), as every proxy since RFC 3261 is.
+        public var outboundProxy: SIPURI?
         /// SRV lookup (RFC 2782) for RFC 3263 next hops, replaceable so tests can play DNS.
         var srvLookup: @Sendable (String) -> [DNSSRV.Record] = { DNSSRV.lookup($0) }
 
@@ -66,6 +70,7 @@ public actor SIPEndpoint {
     private var pending: [SIPTransactionKey: CheckedContinuation<SIPRequestResult, Never>] = [:]
     private var receiveTask: Task<Void, Never>?
     private let srvLookup: @Sendable (String) -> [DNSSRV.Record]
+    private let outboundProxy: SIPURI?
     /// What the endpoint and its user agent core hold, by kind, for leak checks under load.
     @_spi(Diagnostics) public func diagnostics() -> [String: Int] {
         ["sip.timers": timers.count, "sip.calls": calls.count, "sip.pending": pending.count, "sip.ua.calls": core.calls.count,
@@ -95,13 +100,16 @@ public actor SIPEndpoint {
             displayName: configuration.displayName, userAgent: configuration.userAgent, credentials: configuration.credentials,
             timers: configuration.timers, answerReinvitesAutomatically: configuration.answerReinvitesAutomatically,
             sessionTimer: configuration.sessionTimer))
-        let endpoint = SIPEndpoint(transport: transport, core: core, logger: logger, srvLookup: configuration.srvLookup)
+        let endpoint = SIPEndpoint(transport: transport, core: core, logger: logger, srvLookup: configuration.srvLookup,
+                                   outboundProxy: configuration.outboundProxy)
         await endpoint.run(stream)
         return endpoint
     }
 
-    private init(transport: SIPTransport, core: SIPUserAgent, logger: Logger, srvLookup: @escaping @Sendable (String) -> [DNSSRV.Record]) {
+    private init(transport: SIPTransport, core: SIPUserAgent, logger: Logger, srvLookup: @escaping @Sendable (String) -> [DNSSRV.Record],
+                 outboundProxy: SIPURI?) {
         self.srvLookup = srvLookup
+        self.outboundProxy = outboundProxy
         self.transport = transport
         self.core = core
         self.logger = logger
@@ -143,14 +151,24 @@ public actor SIPEndpoint {
         return hops
     }
 
-    /// Sends an INVITE with `sdp`. Returns once it is sent; follow `SIPCall.events`. A target naming a domain
-    /// without a port goes to the domain's `_sip._udp`/`_sip._tcp` SRV targets, in order (RFC 3263).
+    /// Where an out-of-dialog request for `uri` goes: the outbound proxy's hops with a Route naming it (§8.1.2),
+    /// else the URI's own (RFC 3263).
+    func firstHops(for uri: SIPURI) async -> (hops: [SIPTransportAddress], route: [SIPURI]) {
+        guard var proxy = outboundProxy else { return (await nextHops(for: uri), []) }
+        let hops = await nextHops(for: proxy)
+        if !proxy.parameters.contains("lr") { proxy.parameters.set("lr", nil) }
+        return (hops.isEmpty ? [SIPTransportAddress(uri: proxy, defaultTransport: defaultTransport)] : hops, [proxy])
+    }
+
+    /// Sends an INVITE with `sdp`. Returns once it is sent; follow `SIPCall.events`. It goes to the outbound
+    /// proxy if one is configured; else a target naming a domain without a port goes to the domain's
+    /// `_sip._udp`/`_sip._tcp` SRV targets, in order (RFC 3263).
     /// Throws `SIPUserAgentError.unsupported` for `sips:` and transports other than UDP/TCP.
     public func invite(to target: SIPURI, sdp: String, fromUser: String? = nil, displayName: String? = nil,
                        headers: [(String, String)] = []) async throws(SIPUserAgentError) -> SIPCall {
-        let hops = await nextHops(for: target)
+        let (hops, route) = await firstHops(for: target)
         let (handle, actions) = try core.startCall(to: target, sdp: sdp, fromUser: fromUser, displayName: displayName, headers: headers,
-                                                   nextHops: hops, now: now)
+                                                   nextHops: hops, route: route, now: now)
         let call = SIPCall(handle: handle, endpoint: self)
         calls[handle] = call
         execute(actions)
@@ -160,8 +178,8 @@ public actor SIPEndpoint {
     /// Registers our contact for `aor` at `registrar` (RFC 3261 §10) and keeps it registered; follow
     /// `registrationEvents`. Credentials come from the configuration (digest, §22).
     public func register(at registrar: SIPURI, aor: SIPURI, expires: Int = 3600) async throws(SIPUserAgentError) {
-        let hops = await nextHops(for: registrar)
-        execute(try core.register(at: registrar, aor: aor, expires: expires, nextHops: hops, now: now))
+        let (hops, route) = await firstHops(for: registrar)
+        execute(try core.register(at: registrar, aor: aor, expires: expires, nextHops: hops, route: route, now: now))
     }
 
     /// Removes our registration (REGISTER with Expires: 0) and waits for the registrar's answer, at most

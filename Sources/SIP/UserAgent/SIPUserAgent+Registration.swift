@@ -24,6 +24,8 @@ extension SIPUserAgent {
         var hops: [SIPTransportAddress] = []
         /// Hops given up on in a row (timeout, transport failure, 503) since the last answer.
         var hopFailures = 0
+        /// The preloaded route (an outbound proxy, §8.1.2) every REGISTER carries.
+        var route: [SIPURI] = []
     }
 
     /// How long to wait before trying again after a failed REGISTER.
@@ -31,9 +33,10 @@ extension SIPUserAgent {
 
     /// Registers our contact for `aor` at `registrar` for `expires` seconds, and keeps it registered; a new call
     /// replaces the old registration's address of record and expiry.
-    /// `nextHops`: the registrar's SRV targets (RFC 3263), tried in order when one does not answer or answers 503.
+    /// `nextHops`: the registrar's SRV targets (RFC 3263), tried in order when one does not answer or answers 503;
+    /// `route`: a preloaded route (an outbound proxy, §8.1.2), as for ``startCall(to:sdp:fromUser:displayName:headers:nextHops:route:now:)``.
     public mutating func register(at registrar: SIPURI, aor: SIPURI, expires: Int = 3600, nextHops: [SIPTransportAddress] = [],
-                                  now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
+                                  route: [SIPURI] = [], now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
         guard registrar.scheme == .sip, aor.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
         if let transport = registrar.transportParameter, transport != "udp", transport != "tcp" { throw .unsupported("transport=\(transport)") }
         guard expires > 0 else { throw .invalidState("expires must be positive; unregister() removes the registration") }
@@ -42,7 +45,7 @@ extension SIPUserAgent {
         toURI.headers = []
         registration = Registration(registrar: registrar, aor: toURI, callID: registration?.callID ?? "\(configuration.makeToken())@\(configuration.localHost)",
                                     fromTag: registration?.fromTag ?? configuration.makeToken(), sequence: registration?.sequence ?? 0,
-                                    requested: expires, hops: nextHops)
+                                    requested: expires, hops: nextHops, route: route)
         return [.cancelTimer(.registrationRefresh)] + sendRegister(expires: expires, now: now)
     }
 
@@ -67,6 +70,7 @@ extension SIPUserAgent {
         let destination = current.hops.first ?? SIPTransportAddress(uri: current.registrar, defaultTransport: configuration.transport)
         var headers = SIPHeaders()
         headers.add("Via", makeVia(transport: destination.transport))
+        for hop in current.route { headers.add("Route", "<\(hop)>") }
         headers.add("Max-Forwards", "70")
         headers.add("From", SIPNameAddress(displayName: configuration.displayName, uri: current.aor,
                                            parameters: [SIPParameter("tag", current.fromTag)]).description)

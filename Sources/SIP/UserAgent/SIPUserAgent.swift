@@ -122,10 +122,11 @@ public struct SIPUserAgent: Sendable {
     /// are added as given (e.g. `Recv-Info: trickle-ice`, RFC 8840 §5.1).
     /// `nextHops`: where to send the INVITE instead of the Request-URI's host, tried in order when one does not
     /// answer or answers 503 (RFC 3263 §4.3: the SRV targets ``SIPTransportAddress/srvQuery(for:defaultTransport:)``
-    /// names); empty for the URI's own host and port.
+    /// names); empty for the URI's own host and port. `route`: a preloaded route set (§8.1.2, an outbound proxy),
+    /// sent as Route headers in front of the unchanged Request-URI (loose routing, §16.12).
     public mutating func startCall(to target: SIPURI, sdp: String, fromUser: String? = nil, displayName: String? = nil,
                                    headers extraHeaders: [(String, String)] = [], nextHops: [SIPTransportAddress] = [],
-                                   now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
+                                   route: [SIPURI] = [], now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
         // §26.2 sips: needs TLS on every hop; only UDP and TCP are implemented.
         guard target.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
         if let transport = target.transportParameter, transport != "udp", transport != "tcp" {
@@ -141,6 +142,7 @@ public struct SIPUserAgent: Sendable {
         toURI.parameters = []
         var headers = SIPHeaders()
         headers.add("Via", makeVia(transport: destination.transport))
+        for hop in route { headers.add("Route", "<\(hop)>") }
         headers.add("Max-Forwards", "70")
         var from = fromURI
         if let fromUser { from.user = fromUser }
