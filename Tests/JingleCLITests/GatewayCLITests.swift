@@ -57,13 +57,16 @@ struct GatewayCLITests {
         #expect(refused.status == 64 && refused.stderr.contains("--direct-tls is for --jid"), "\(refused.stderr)")
     }
 
-    @Test("bad registration options are usage errors", arguments: [
+    @Test("bad registration and proxy options are usage errors", arguments: [
         (["--register", "1001@pbx.example"], "--register '1001@pbx.example'"),
         (["--register", "sip:pbx.example"], "with a user"),
         (["--registrar", "sip:10.0.0.5"], "--registrar needs --register"),
         (["--register", "sip:1001@pbx.example", "--registrar", "not a uri"], "--registrar 'not a uri'"),
         (["--register", "sip:1001@pbx.example", "--register-expires", "0"], "--register-expires must be positive"),
         (["--sip-auth-user", "1001"], "--sip-auth-user needs --sip-password-file"),
+        (["--outbound-proxy", "sbc.example.com"], "--outbound-proxy 'sbc.example.com'"),
+        (["--outbound-proxy", "sip:sbc.example.com;transport=sctp"], "expected a sip: URI of a host"),
+        (["--outbound-proxy", "sip:1001@sbc.example.com"], "expected a sip: URI of a host"),
     ])
     func badRegistrationOptions(extra: [String], mention: String) throws {
         let dir = try workDirectory()
