@@ -5,6 +5,7 @@ import ICE
 import Jingle
 import TestServers
 import Testing
+import XMLStream
 import XMPPCore
 import XMPPLink
 @testable import JingleEngine
@@ -338,6 +339,49 @@ struct FileTransferTests {
         await pair.close()
         #expect(ended?.condition == .unsupportedTransports)
         guard let error, case .unsupported = error else { Issue.record("receiver: \(String(describing: error))"); return }
+        #expect(Self.listing(dst).isEmpty)
+    }
+}
+
+extension FileTransferTests {
+    /// XEP-0391 JET, as Conversations sends it to peers that announce it: the content asks for end-to-end
+    /// encryption the receiver cannot do. It is refused at once with security-error naming the method, and
+    /// nothing is written (taken as plain, the file would be ciphertext and fail its hash at the end).
+    @Test("an offer asking for JET encryption is refused with security-error", .timeLimit(.minutes(1)), arguments: ["receive", "serve"])
+    func encryptedOfferRefused(side: String) async throws {
+        let pair = try await Self.peerPair()
+        let dst = try Self.tempDirectory("dst"), src = try Self.tempDirectory("src")
+        defer { try? FileManager.default.removeItem(atPath: dst); try? FileManager.default.removeItem(atPath: src) }
+        let served = try Self.makeFile(src, "x.bin", size: 10)
+        let jet = UnknownJinglePayload(element: XMLStream.XMLElement("security", namespace: "urn:xmpp:jingle:jet:0",
+                                                          ["name": "f", "cipher": "urn:xmpp:ciphers:aes-128-gcm-nopadding:0",
+                                                           "type": "urn:xmpp:jingle:jet-omemo:0"]))
+        let content = JingleContent(creator: .initiator, name: "f", senders: side == "receive" ? .initiator : .responder,
+                                    description: FileTransferDescription(file: FileTransferFile(name: "x.bin", size: 10)),
+                                    transport: ICEUDPTransport(ufrag: "abcd", pwd: "0123456789abcdefghijkl"), security: jet)
+        let receiver = pair.receiver
+        let answering = Task { () -> FileTransferSessionError? in
+            var incoming = receiver.incomingSessions.makeAsyncIterator()
+            guard let session = await incoming.next() else { return nil }
+            do throws(FileTransferSessionError) {
+                if side == "receive" {
+                    _ = try await JingleFileTransfer.receive(engine: receiver, incoming: session, policy: .init(directory: dst, acceptAll: true),
+                                                             options: Self.options())
+                } else {
+                    _ = try await JingleFileTransfer.serve(engine: receiver, incoming: session, policy: ServePolicy(files: [served], acceptAll: true),
+                                                           options: Self.options())
+                }
+            } catch { return error }
+            return nil
+        }
+        let handle = try await pair.sender.initiate(to: pair.receiverJID, contents: [content])
+        var ended: JingleReason?
+        for await event in handle.events { if case .ended(let reason, _) = event { ended = reason; break } }
+        let error = await answering.value
+        await pair.close()
+        #expect(ended?.condition == .securityError)
+        #expect(ended?.text?.contains("urn:xmpp:jingle:jet:0") == true, "\(String(describing: ended))")
+        #expect(error != nil, "the receiving side reports the refusal")
         #expect(Self.listing(dst).isEmpty)
     }
 }

@@ -270,6 +270,7 @@ public enum JingleFileTransfer {
             guard content.effectiveSenders == .initiator else {
                 throw await refuse(.unsupportedApplications, "file requests (senders=responder, XEP-0234 §5) are not served by jingle receive")
             }
+            if let why = content.unsupportedSecurity { throw await refuse(.securityError, why) }
             guard let transport = content.transport, transport is ICEUDPTransport || transport is IBBTransport || transport is S5BTransport else {
                 let kind = content.transport.map { $0.element().namespace } ?? "none"
                 throw await refuse(.unsupportedTransports, "transport \(kind) is not supported (ICE-UDP, IBB and S5B only)")

@@ -229,6 +229,7 @@ extension JingleFileTransfer {
             guard content.effectiveSenders == .responder else {
                 throw await refuse(.decline, "this side only serves files (XEP-0234 §5 requests); offers are not accepted")
             }
+            if let why = content.unsupportedSecurity { throw await refuse(.securityError, why) }
             guard let transport = content.transport as? ICEUDPTransport else {
                 let kind = content.transport.map { type(of: $0).namespace } ?? "none"
                 throw await refuse(.unsupportedTransports, "transport \(kind) is not supported (ICE-UDP only)")

@@ -336,3 +336,16 @@ enum XEP0082 {
         Date(timeIntervalSince1970: seconds).formatted(.iso8601)
     }
 }
+
+extension JingleContent {
+    /// Why this side cannot take the content as a plain transfer: it asks for a `<security/>` method, such as
+    /// XEP-0391 JET (end-to-end encrypted files), that this engine does not implement. Taken as plain, the bytes
+    /// on disk would be ciphertext and the hash check would fail at the end; refused at once, the peer can fall
+    /// back. nil when the content asks for none. (XEP-0166 has no `unsupported-security`; `security-error` is
+    /// the reason that names the part that failed.)
+    var unsupportedSecurity: String? {
+        guard let security else { return nil }
+        return "content \(name) asks for <security xmlns='\(security.wireNamespace)'/> (end-to-end encryption such as XEP-0391 JET), "
+            + "which is not supported; files go over DTLS-encrypted ICE (XEP-0234 with XEP-0320) or IBB instead"
+    }
+}
