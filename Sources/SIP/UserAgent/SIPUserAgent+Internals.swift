@@ -245,6 +245,7 @@ extension SIPUserAgent {
         default:
             if code == 422, let retry = sessionIntervalRetry(entry, response: response, now: now) { return retry }
             if code == 503, let retry = failOver(entry, handle: handle, now: now) { return retry }
+            if (300..<400).contains(code), let retry = followRedirect(response, entry: entry, handle: handle, now: now) { return retry }
             if let retry = authRetry(entry, response: response, now: now) { return retry }
             forget(handle)
             return [.event(.failed(handle, status: code, reason: response.reasonPhrase ?? ""))]
@@ -338,10 +339,57 @@ extension SIPUserAgent {
         return resend(moved, headers: entry.transaction.request.headers, authRetried: entry.authRetried, now: now)
     }
 
+    /// How many 3xx redirects one call follows (§8.1.3.4 leaves the number to the UAC; a few stop loops).
+    static let maximumRedirects = 5
+
+    /// §8.1.3.4 (call forwarding by a PBX, a redirect server): a 3xx to our INVITE names where the callee is
+    /// now. The INVITE goes to its Contact with the highest q (§20.10) not tried yet, as a new transaction with
+    /// the same Call-ID, From and To (§8.1.3.4: a new Request-URI only). nil when there is none, the call is
+    /// being cancelled, or `maximumRedirects` were followed; the application then hears the 3xx.
+    mutating func followRedirect(_ response: SIPMessage, entry: ClientEntry, handle: SIPCallHandle, now: Duration) -> [SIPUserAgentAction]? {
+        guard var call = calls[handle], !call.cancelPending, let contacts = try? response.contacts else { return nil }
+        let tried = call.redirectedTo.isEmpty ? [call.invite.requestURI].compactMap { $0 } : call.redirectedTo
+        guard tried.count <= Self.maximumRedirects else { return nil }
+        func quality(_ contact: SIPNameAddress) -> Double { contact.parameters["q"].flatMap { Double($0) } ?? 1 }
+        let candidates = contacts.enumerated()
+            .filter { $0.element.uri.scheme == .sip && !$0.element.uri.host.isEmpty }
+            .sorted { quality($0.element) != quality($1.element) ? quality($0.element) > quality($1.element) : $0.offset < $1.offset }
+            .map { contact -> SIPURI in
+                var uri = contact.element.uri
+                uri.headers = []
+                return uri
+            }
+        guard let target = candidates.first(where: { candidate in !tried.contains(candidate) && !(Self.transportUnsupported(candidate)) }) else {
+            return nil
+        }
+        call.redirectedTo = tried + [target]
+        call.alternateHops = []
+        // With a preloaded route (an outbound proxy) the new request goes through the same proxy.
+        if entry.transaction.request.headers["Route"] == nil {
+            call.destination = SIPTransportAddress(uri: target, defaultTransport: configuration.transport)
+        }
+        var request = entry.transaction.request
+        request.startLine = .request(method: .invite, uri: target)
+        // Credentials were for the old target's realm; the new target challenges again if it wants them.
+        request.headers.remove("Authorization")
+        request.headers.remove("Proxy-Authorization")
+        call.invite = request
+        calls[handle] = call
+        var moved = entry
+        moved.destination = call.destination
+        return resend(moved, request: request, headers: request.headers, authRetried: false, now: now)
+    }
+
+    /// A URI whose `transport` parameter names something other than UDP or TCP.
+    static func transportUnsupported(_ uri: SIPURI) -> Bool {
+        uri.transportParameter.map { $0 != "udp" && $0 != "tcp" } ?? false
+    }
+
     /// `entry`'s request again with `headers` as a new transaction: next CSeq (from the dialog when in
     /// one), new branch.
-    mutating func resend(_ entry: ClientEntry, headers: SIPHeaders, authRetried: Bool, now: Duration) -> [SIPUserAgentAction] {
-        let request = entry.transaction.request
+    mutating func resend(_ entry: ClientEntry, request base: SIPMessage? = nil, headers: SIPHeaders, authRetried: Bool,
+                         now: Duration) -> [SIPUserAgentAction] {
+        let request = base ?? entry.transaction.request
         guard let method = request.method else { return [] }
         var headers = headers
         var sequence = ((try? request.cseq.number) ?? 1) + 1

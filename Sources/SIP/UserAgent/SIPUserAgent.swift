@@ -80,6 +80,9 @@ public struct SIPUserAgent: Sendable {
         var byePending = false
         /// RFC 3263 §4.3: the further next hops (SRV targets) the INVITE goes to, in order, if this one fails.
         var alternateHops: [SIPTransportAddress] = []
+        /// §8.1.3.4: the targets the INVITE went to, the original first, once a 3xx redirected it (to stop at a
+        /// loop or after a few).
+        var redirectedTo: [SIPURI] = []
         /// Remote tags of extra dialogs from a forked INVITE that we ACKed and ended (§13.2.2.4).
         var discardedTags: Set<String> = []
         /// A peer's re-INVITE waiting for the application's answer (its server transaction).

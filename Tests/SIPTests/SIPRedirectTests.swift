@@ -1,0 +1,99 @@
+import Foundation
+import TestServers
+import Testing
+@testable import SIP
+
+/// RFC 3261 §8.1.3.4: a 3xx to our INVITE (call forwarding) sends it on to the Contact it names.
+@Suite("SIP redirects (3xx)")
+struct SIPRedirectTests {
+    let offer = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+
+    static func sentINVITE(_ actions: [SIPUserAgentAction]) -> (SIPMessage, SIPTransportAddress)? {
+        for case .send(let message, let to) in actions where message.method == .invite { return (message, to) }
+        return nil
+    }
+
+    static func moved(_ invite: SIPMessage, status: Int = 302, contacts: [String]) -> SIPMessage {
+        var response = SIPMakeResponse(to: invite, status: status, toTag: "redirect")
+        for contact in contacts { response.headers.add("Contact", contact) }
+        return response
+    }
+
+    @Test func highestQFirstThenTheNextUntriedThenTheApplicationHearsIt() throws {
+        var ua = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: .udp, userName: "alice"))
+        let (call, started) = try ua.startCall(to: try SIPURI("sip:bob@127.0.0.1:5080"), sdp: offer, now: .zero)
+        let first = try #require(Self.sentINVITE(started))
+        let toC = ua.receive(Self.moved(first.0, contacts: ["<sip:b@127.0.0.1:5098>;q=0.5", "<sip:c@127.0.0.1:5097?Subject=x>;q=0.9"]),
+                             from: first.1, now: .milliseconds(5))
+        let second = try #require(Self.sentINVITE(toC), "followed the 302")
+        #expect(try second.0.requestURI == SIPURI("sip:c@127.0.0.1:5097"), "highest q, URI headers dropped")
+        #expect(second.1 == SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5097))
+        #expect(try second.0.callID == first.0.callID && second.0.headers["From"] == first.0.headers["From"] && second.0.headers["To"] == first.0.headers["To"])
+        #expect(second.0.headers.values("Via").first != first.0.headers.values("Via").first, "a new transaction")
+        #expect(!toC.contains { if case .event = $0 { true } else { false } }, "the application hears nothing yet")
+        // Back to c (tried) or b: b is the one left.
+        let toB = ua.receive(Self.moved(second.0, status: 301, contacts: ["<sip:c@127.0.0.1:5097>", "<sip:b@127.0.0.1:5098>;q=0.5"]),
+                             from: second.1, now: .milliseconds(10))
+        let third = try #require(Self.sentINVITE(toB))
+        #expect(try third.0.requestURI == SIPURI("sip:b@127.0.0.1:5098"))
+        // Every contact tried: the 302 reaches the application.
+        let end = ua.receive(Self.moved(third.0, contacts: ["<sip:bob@127.0.0.1:5080>", "<sip:c@127.0.0.1:5097>"]), from: third.1, now: .milliseconds(15))
+        #expect(Self.sentINVITE(end) == nil)
+        #expect(end.contains { if case .event(.failed(call, status: 302, _)) = $0 { true } else { false } })
+    }
+
+    /// A redirect chain stops after a few hops; a 3xx without a usable Contact goes to the application.
+    @Test(arguments: [[], ["<sips:bob@127.0.0.1:5061>"], ["<sip:bob@127.0.0.1:5090;transport=sctp>"]])
+    func unusableOrEndlessRedirects(contacts: [String]) throws {
+        var ua = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: .udp, userName: "alice"))
+        let (call, started) = try ua.startCall(to: try SIPURI("sip:bob@127.0.0.1:5080"), sdp: offer, now: .zero)
+        var (invite, to) = try #require(Self.sentINVITE(started))
+        if contacts.isEmpty {
+            // Each hop names a new one: followed SIPUserAgent.maximumRedirects times, then given up.
+            var hops = 0
+            while true {
+                let next = ua.receive(Self.moved(invite, contacts: ["<sip:hop\(hops)@127.0.0.1:\(6000 + hops)>"]), from: to, now: .milliseconds(hops + 1))
+                guard let sent = Self.sentINVITE(next) else {
+                    #expect(next.contains { if case .event(.failed(call, status: 302, _)) = $0 { true } else { false } })
+                    break
+                }
+                (invite, to) = sent
+                hops += 1
+                try #require(hops <= 10)
+            }
+            #expect(hops == SIPUserAgent.maximumRedirects)
+        } else {
+            let end = ua.receive(Self.moved(invite, contacts: contacts), from: to, now: .milliseconds(1))
+            #expect(Self.sentINVITE(end) == nil)
+            #expect(end.contains { if case .event(.failed(call, status: 302, _)) = $0 { true } else { false } })
+        }
+    }
+
+    /// Against SIPp playing a forwarding PBX: 302 to another address of its own, which checks the new request
+    /// URI and answers.
+    @Test(.enabled(if: sippAvailable, "sipp is installed"), .timeLimit(.minutes(1)))
+    func forwardedCallAgainstSIPp() async throws {
+        let port = freeUDPPort()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sip-redirect-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scenario = try #require(Bundle.module.url(forResource: "uas_redirect", withExtension: "xml", subdirectory: "Fixtures"))
+        let sipp = try SIPpProcess(arguments: ["-sf", scenario.path, "-i", "127.0.0.1", "-p", "\(port)", "-m", "1", "-nostdin",
+                                               "-timeout", "15", "-timeout_error", "-trace_logs"], directory: directory)
+        await waitForPort(port, tcp: false)
+        let endpoint = try await SIPEndpoint.start()
+        let call = try await endpoint.invite(to: try SIPURI("sip:bob@127.0.0.1:\(port)"), sdp: offer)
+        let events = try await withTimeout(10) {
+            await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
+        }
+        guard case .answered? = events.last else {
+            Issue.record("call not answered: \(events)\n\(sipp.log)")
+            await endpoint.shutdown()
+            await sipp.stop()
+            return
+        }
+        try await call.hangUp()
+        #expect(await sipp.wait(timeout: 10) == 0, "SIPp checked the forwarded request URI: \(sipp.log)")
+        await endpoint.shutdown()
+    }
+}
