@@ -3,6 +3,19 @@ import Testing
 
 @Suite("SIP digest authentication")
 struct SIPDigestTests {
+    /// A server that challenges every call with a fresh nonce must not make a long-running user agent keep one
+    /// nonce count per call for ever; a nonce still in use keeps counting up (RFC 7616 §3.4).
+    @Test func nonceCountsStayBounded() {
+        var ua = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: .udp, userName: "alice"))
+        #expect(ua.nextNonceCount("reused") == 1 && ua.nextNonceCount("reused") == 2)
+        for i in 0..<1000 { _ = ua.nextNonceCount("n\(i)") }
+        #expect(ua.nonceCounts.count <= SIPUserAgent.nonceMemory)
+        #expect(ua.nonceCounts.count == ua.nonceOrder.count && Set(ua.nonceOrder) == Set(ua.nonceCounts.keys))
+        #expect(ua.nextNonceCount("n999") == 2, "a recent nonce is remembered")
+        #expect(ua.nextNonceCount("n0") == 1, "the oldest are forgotten")
+        #expect(ua.nextNonceCount("reused") == 1)
+    }
+
     @Test(arguments: [
         ("", "d41d8cd98f00b204e9800998ecf8427e"),
         ("abc", "900150983cd24fb0d6963f7d28e17f72"),

@@ -42,6 +42,30 @@ struct SIPRedirectTests {
         #expect(end.contains { if case .event(.failed(call, status: 302, _)) = $0 { true } else { false } })
     }
 
+    /// A PBX that rings first and forwards on no answer (180, then 302): the call starts over at the new target,
+    /// whose 180 and 200 make the dialog; the ACK goes there.
+    @Test func forwardAfterRinging() throws {
+        var ua = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: .udp, userName: "alice"))
+        let (call, started) = try ua.startCall(to: try SIPURI("sip:bob@127.0.0.1:5080"), sdp: offer, now: .zero)
+        let first = try #require(Self.sentINVITE(started))
+        let ringing = ua.receive(SIPMakeResponse(to: first.0, status: 180, toTag: "pbx"), from: first.1, now: .milliseconds(5))
+        #expect(ringing.contains(.event(.ringing(call, status: 180, sdp: nil))))
+        let moved = ua.receive(Self.moved(first.0, contacts: ["<sip:mobile@127.0.0.1:5097>"]), from: first.1, now: .seconds(20))
+        let second = try #require(Self.sentINVITE(moved))
+        let ringingAgain = ua.receive(SIPMakeResponse(to: second.0, status: 180, toTag: "fwd"), from: second.1, now: .seconds(21))
+        #expect(ringingAgain.contains(.event(.ringing(call, status: 180, sdp: nil))))
+        #expect(ua.dialog(of: call)?.id.remoteTag == "fwd", "the new target's early dialog, not the PBX's")
+        var ok = SIPMakeResponse(to: second.0, status: 200, toTag: "fwd")
+        ok.headers.add("Contact", "<sip:mobile@127.0.0.1:5097>")
+        ok.headers.add("Content-Type", "application/sdp")
+        ok.body = Array(offer.utf8)
+        let answered = ua.receive(ok, from: second.1, now: .seconds(22))
+        #expect(answered.contains(.event(.answered(call, sdp: offer))))
+        let ack = answered.compactMap { if case .send(let m, let to) = $0, m.method == .ack { (m, to) } else { nil } }.first
+        #expect(ack?.1 == SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5097))
+        #expect(ack?.0.headers["To"]?.contains("tag=fwd") == true)
+    }
+
     /// A redirect chain stops after a few hops; a 3xx without a usable Contact goes to the application.
     @Test(arguments: [[], ["<sips:bob@127.0.0.1:5061>"], ["<sip:bob@127.0.0.1:5090;transport=sctp>"]])
     func unusableOrEndlessRedirects(contacts: [String]) throws {

@@ -298,8 +298,7 @@ extension SIPUserAgent {
         var added = false
         for challenge in challenges where challenge.isProxy == (code == 407) {
             guard let credential = configuration.credentials.first(where: { $0.realm == nil || $0.realm == challenge.realm }) else { continue }
-            let count = (nonceCounts[challenge.nonce] ?? 0) + 1
-            nonceCounts[challenge.nonce] = count
+            let count = nextNonceCount(challenge.nonce)
             guard let credentials = try? SIPDigest.credentials(for: challenge, method: method, uri: uri.description, username: credential.username,
                                                               password: credential.password, cnonce: configuration.makeToken(), nonceCount: count) else { continue }
             let name = challenge.isProxy ? "Proxy-Authorization" : "Authorization"
@@ -309,6 +308,21 @@ extension SIPUserAgent {
         }
         guard added else { return nil }
         return resend(entry, headers: headers, authRetried: true, now: now)
+    }
+
+    /// The nonce count to send with `nonce` (1 for a new one), remembered for the next use; the oldest nonce
+    /// is forgotten once `nonceMemory` are held.
+    mutating func nextNonceCount(_ nonce: String) -> UInt32 {
+        let count = (nonceCounts[nonce] ?? 0) &+ 1
+        if nonceCounts.updateValue(count, forKey: nonce) == nil {
+            nonceOrder.append(nonce)
+            if nonceOrder.count > Self.nonceMemory {
+                let dropped = nonceOrder.count - Self.nonceMemory / 2
+                for old in nonceOrder.prefix(dropped) { nonceCounts[old] = nil }
+                nonceOrder.removeFirst(dropped)
+            }
+        }
+        return count
     }
 
     /// RFC 4028 §7.3: a 422 to our INVITE names the shortest interval the callee or a proxy takes; ask
@@ -364,6 +378,9 @@ extension SIPUserAgent {
         }
         call.redirectedTo = tried + [target]
         call.alternateHops = []
+        // A PBX that rang before it forwarded left an early dialog; the new target's answer makes its own.
+        call.dialog = nil
+        call.phase = .inviting
         // With a preloaded route (an outbound proxy) the new request goes through the same proxy.
         if entry.transaction.request.headers["Route"] == nil {
             call.destination = SIPTransportAddress(uri: target, defaultTransport: configuration.transport)

@@ -20,7 +20,12 @@ public struct SIPUserAgent: Sendable {
     var dialogIndex: [SIPDialogID: SIPCallHandle] = [:]
     var clients: [SIPTransactionKey: ClientEntry] = [:]
     var servers: [SIPTransactionKey: ServerEntry] = [:]
+    /// RFC 7616 §3.4: the nonce count we last sent with each server nonce, so a reused nonce gets a higher
+    /// count. Bounded (`nonceMemory`, oldest forgotten first): servers hand out a fresh nonce per challenge,
+    /// and a long-running gateway must not keep one entry per call it ever placed.
     var nonceCounts: [String: UInt32] = [:]
+    var nonceOrder: [String] = []
+    static let nonceMemory = 256
     var registration: Registration?
 
     public static let allowedMethods: [SIPMethod] = [.invite, .ack, .bye, .cancel, .options, .info, .update]
@@ -420,8 +425,7 @@ public struct SIPUserAgent: Sendable {
             // §3: the caller never acknowledged: refuse its INVITE with a 5xx.
             var response = SIPMakeResponse(to: call.invite, status: 500, reason: "Provisional Response Not Acknowledged", toTag: call.localTag)
             response.headers.add("Server", configuration.userAgent)
-            var actions = sendServerResponse(response, key: call.inviteKey, now: now)
-            actions += [.cancelTimer(.provisionalRetransmit(handle))] + (call.inviteExpires ? [.cancelTimer(.inviteExpiry(handle))] : [])
+            var actions = sendServerResponse(response, key: call.inviteKey, now: now) + finalAnswerTimers(call)
             actions.append(.event(.ended(handle, .rejected(status: 500))))
             forget(handle)
             return actions
@@ -430,10 +434,7 @@ public struct SIPUserAgent: Sendable {
             // §13.3.1: the INVITE expired unanswered: 487, as if the caller had cancelled it.
             var response = SIPMakeResponse(to: call.invite, status: 487, toTag: call.localTag)
             response.headers.add("Server", configuration.userAgent)
-            var actions = sendServerResponse(response, key: call.inviteKey, now: now)
-            if call.unacknowledgedProvisional != nil {
-                actions += [.cancelTimer(.provisionalRetransmit(handle)), .cancelTimer(.provisionalTimeout(handle))]
-            }
+            var actions = sendServerResponse(response, key: call.inviteKey, now: now) + finalAnswerTimers(call)
             actions.append(.event(.ended(handle, .expired)))
             forget(handle)
             return actions
