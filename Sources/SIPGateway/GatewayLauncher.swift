@@ -89,7 +89,10 @@ public struct GatewayLauncher: Sendable {
         switch xmpp {
         case .component(let domain, let secret, let host, let port):
             let jid = try JID(domain)
-            let component = XMPPComponent(.init(domain: jid, secret: secret, host: host, port: port), logger: logger)
+            // A gateway runs for months: it must come back when the server restarts.
+            var configuration = XMPPComponent.Configuration(domain: jid, secret: secret, host: host, port: port)
+            configuration.reconnect = true
+            let component = XMPPComponent(configuration, logger: logger)
             try await component.connect()
             link = component
             local = jid
@@ -97,6 +100,7 @@ public struct GatewayLauncher: Sendable {
             var configuration = XMPPClientConfiguration(jid: try JID(jidText), password: password, host: host, port: port)
             if let caFile { configuration.trust = .caFile(caFile) }
             if directTLS { configuration.tls = .direct }
+            configuration.reconnect = true
             let client = XMPPClient(configuration, logger: logger)
             local = try await client.connect()
             link = client

@@ -69,6 +69,12 @@ public struct XMPPClientConfiguration: Sendable {
     public var resumeAfterConnectionLoss = true
     /// How long to keep trying to resume.
     public var resumeWindow: Duration = .seconds(10)
+    /// Come back with a new session when the link is lost for good — a server restart (`system-shutdown`),
+    /// an outage longer than the resume window, no XEP-0198: tried after a second, then at doubling
+    /// intervals up to a minute, until `close()`. Stanzas sent meanwhile fail with `notConnected`. A refused
+    /// login or a `conflict` (another client took the resource) still ends the link: retrying those would
+    /// lock the account or push the other client out. For long-running services such as the gateway.
+    public var reconnect = false
     public var connectTimeout: Duration = .seconds(5)
     /// Longest time from TCP connect to a bound (or resumed) stream.
     public var negotiationTimeout: Duration = .seconds(20)

@@ -18,6 +18,9 @@ public final class XMPPComponent: XMPPLinkSession, XMPPSession, @unchecked Senda
         public var connectTimeout: Duration = .seconds(5)
         public var limits: XMLStreamLimits = .default
         public var identity = DiscoInfo.Identity(category: "component", type: "generic", name: "SwiftJingle")
+        /// Connect and hand-shake again when the link is lost (a server restart), as
+        /// ``XMPPClientConfiguration/reconnect`` does for clients; a refused handshake ends the link.
+        public var reconnect = false
 
         public init(domain: JID, secret: String, host: String, port: Int) {
             self.domain = domain
@@ -31,15 +34,12 @@ public final class XMPPComponent: XMPPLinkSession, XMPPSession, @unchecked Senda
 
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "xmpp.component")) {
         self.configuration = configuration
-        super.init(core: XMPPLinkCore(kind: .component(domain: configuration.domain), identity: configuration.identity, logger: logger))
+        super.init(core: XMPPLinkCore(kind: .component(configuration), identity: configuration.identity, logger: logger))
     }
 
     /// Connects and performs the handshake; a wrong secret throws `XMPPLinkError.handshakeRefused`.
     public func connect() async throws {
-        let transport = try await XMPPTransport.connect(host: configuration.host, port: configuration.port,
-                                                        timeout: configuration.connectTimeout)
-        _ = try await core.establish(role: .component(domain: configuration.domain, secret: configuration.secret),
-                                     transport: transport, limits: configuration.limits)
+        _ = try await core.establishComponent(configuration)
     }
 
     public func discoInfo(of jid: JID, node: String? = nil) async throws -> DiscoInfo {

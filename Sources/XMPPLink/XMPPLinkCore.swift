@@ -26,7 +26,7 @@ public typealias XMPPTrace = @Sendable (XMPPTraceDirection, String) -> Void
 actor XMPPLinkCore {
     enum Kind: Sendable {
         case client(XMPPClientConfiguration)
-        case component(domain: JID)
+        case component(XMPPComponent.Configuration)
         case peer(local: JID, remote: JID?, tls: XMPPPeerTLS?, initiator: Bool)
     }
 
@@ -71,6 +71,13 @@ actor XMPPLinkCore {
 
     /// Connection losses survived through XEP-0198 resumption (for tests and logs).
     private(set) var resumptions = 0
+    /// Links lost for good and established again with a new session (`reconnect`).
+    private(set) var reconnections = 0
+    /// Between a link lost for good and its reconnection: sends fail at once instead of waiting for a stream
+    /// that may be minutes away.
+    private var offline = false
+    static let firstReconnectDelay: Duration = .seconds(1)
+    static let longestReconnectDelay: Duration = .seconds(60)
 
     private let trace: XMPPTrace?
 
@@ -207,8 +214,8 @@ actor XMPPLinkCore {
         }
     }
 
-    /// The stream is gone. A client with XEP-0198 resumption reconnects on a lost connection; otherwise
-    /// the link is over.
+    /// The stream is gone. A client with XEP-0198 resumption reconnects on a lost connection; one set to
+    /// `reconnect` comes back with a new stream after any loss that is not a refusal; otherwise the link is over.
     private func connectionEnded(_ error: XMPPLinkError?) {
         if !closedForGood, error == .connectionLost, case .client(let configuration) = kind, configuration.resumeAfterConnectionLoss,
            let resumption = driver?.machine.resumption {
@@ -216,7 +223,96 @@ actor XMPPLinkCore {
             Task { await self.resume(resumption, configuration: configuration) }
             return
         }
-        terminate(error ?? .notConnected)
+        lostForGood(error ?? .notConnected)
+    }
+
+    /// Whether the link is set to come back after a loss (`reconnect` in its configuration).
+    private var reconnects: Bool {
+        switch kind {
+        case .client(let configuration): configuration.reconnect
+        case .component(let configuration): configuration.reconnect
+        case .peer: false
+        }
+    }
+
+    /// A loss worth reconnecting after: the connection or the server went away (RFC 6120 §4.9.3: a restart is
+    /// `system-shutdown`, `reset`; an overloaded or broken server `connection-timeout`, `internal-server-error`,
+    /// `remote-connection-failed`). Refusals — authentication, a wrong component secret, `conflict`,
+    /// `not-authorized`, `host-unknown`, `policy-violation` … — are not: they would fail again, or push out the
+    /// client that took our place.
+    static func isTransient(_ error: XMPPLinkError) -> Bool {
+        switch error {
+        case .connectionLost, .connectionFailed, .timeout, .tlsFailed, .notConnected: true
+        case .streamError(let condition, _):
+            ["system-shutdown", "reset", "connection-timeout", "internal-server-error", "remote-connection-failed"].contains(condition)
+        default: false
+        }
+    }
+
+    /// The stream cannot be resumed: reconnect with a new one if so configured and the loss allows it, else end.
+    private func lostForGood(_ error: XMPPLinkError) {
+        guard !closedForGood, reconnects, Self.isTransient(error) else {
+            terminate(error)
+            return
+        }
+        offline = true
+        failPendingIQs(error)
+        queuedWhileReconnecting = []
+        logger.warning("XMPP link lost (\(error)); reconnecting")
+        // After a second, then at doubling intervals up to a minute, until it works, `close()` is called, the
+        // server refuses us — or nobody holds the link any more (the task keeps only a weak reference).
+        Task { [weak self] in
+            var delay = Self.firstReconnectDelay
+            while true {
+                try? await Task.sleep(for: delay)
+                guard let self, let next = await self.reconnectAttempt(after: delay) else { return }
+                delay = next
+            }
+        }
+    }
+
+    /// One try at a new stream: nil when the loop is over (back, closed, or refused), else the next wait.
+    private func reconnectAttempt(after delay: Duration) async -> Duration? {
+        guard !closedForGood else { return nil }
+        let before = established?.jid
+        do {
+            switch kind {
+            case .client(let configuration):
+                _ = try await establishClient(configuration)
+                offline = false
+                if configuration.sendInitialPresence { sendPresence() }
+            case .component(let configuration):
+                _ = try await establishComponent(configuration)
+                offline = false
+            case .peer:
+                return nil
+            }
+            reconnections += 1
+            if let before, let now = established?.jid, before != now {
+                logger.warning("XMPP link back as \(now) (was \(before))")
+            } else {
+                logger.notice("XMPP link back")
+            }
+            return nil
+        } catch {
+            let linkError = error as? XMPPLinkError ?? .connectionLost
+            guard Self.isTransient(linkError), !closedForGood else {
+                logger.error("XMPP reconnection refused (\(linkError)); the link is over")
+                terminate(linkError)
+                return nil
+            }
+            let next = min(delay * 2, Self.longestReconnectDelay)
+            logger.warning("XMPP reconnection failed (\(linkError)); next try in \(next)")
+            return next
+        }
+    }
+
+    /// Connects a component and hands-shakes (XEP-0114).
+    func establishComponent(_ configuration: XMPPComponent.Configuration) async throws -> XMPPStreamMachine.Established {
+        let transport = try await XMPPTransport.connect(host: configuration.host, port: configuration.port,
+                                                        timeout: configuration.connectTimeout)
+        return try await establish(role: .component(domain: configuration.domain, secret: configuration.secret),
+                                   transport: transport, limits: configuration.limits)
     }
 
     private func terminate(_ error: XMPPLinkError) {
@@ -281,7 +377,8 @@ actor XMPPLinkCore {
             }
         }
         reconnecting = false
-        terminate((lastError as? XMPPLinkError) ?? .connectionLost)
+        queuedWhileReconnecting = []
+        lostForGood((lastError as? XMPPLinkError) ?? .connectionLost)
     }
 
     // MARK: - sending
@@ -296,7 +393,7 @@ actor XMPPLinkCore {
     }
 
     private func sendNow(_ stanza: XMLElement) throws(XMPPLinkError) {
-        guard let driver, !closedForGood else { throw .notConnected }
+        guard let driver, !closedForGood, !offline else { throw .notConnected }
         let actions = try driver.perform { machine throws(XMPPLinkError) in try machine.send(stanza: stanza) }
         execute(actions, generation: generation)
     }
@@ -307,8 +404,8 @@ actor XMPPLinkCore {
         var stanza = stanza
         switch kind {
         case .client: break
-        case .component(let domain):
-            if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = domain.description }
+        case .component(let configuration):
+            if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = configuration.domain.description }
         case .peer(let local, let remote, _, _):
             if stanza[attribute: "from"] == nil { stanza[attribute: "from"] = local.description }
             if stanza[attribute: "to"] == nil, let to = remote ?? established?.remote { stanza[attribute: "to"] = to.description }

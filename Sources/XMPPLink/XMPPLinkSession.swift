@@ -13,6 +13,8 @@ public class XMPPLinkSession: @unchecked Sendable {
     public var stanzas: AsyncStream<XMLElement> { core.stanzas }
     /// Why the link ended, if it ended on an error (stream error, oversized stanza, lost connection).
     public var failure: XMPPLinkError? { get async { await core.failure } }
+    /// How many times the link was lost for good and established again (`reconnect` in the configuration).
+    public var reconnectionCount: Int { get async { await core.reconnections } }
 
     public func send(_ stanza: XMLElement) async throws { try await core.send(stanza) }
     public func sendIQ(_ iq: IQ, timeout: Duration = .seconds(10)) async throws -> IQ {

@@ -180,6 +180,28 @@ struct GatewayIntegrationTests {
         #expect(status == 0, "sipp: \(sipp.log)")
     }
 
+    /// The XMPP server dies under a running gateway (SIGKILL, as a crash) and comes back: the gateway's component
+    /// link returns by itself (`reconnect`), and the next SIP call reaches a Jingle callee through it. Before,
+    /// the component link ended for good and every later call failed until the gateway was restarted.
+    @Test func gatewaySurvivesAServerRestart() async throws {
+        var server = try ProsodyServer.startPrivate(tag: "gateway-restart")
+        defer { server.kill(); try? FileManager.default.removeItem(atPath: server.directory) }
+        let gateway = try await startGateway(server)
+        server.kill()
+        try await Task.sleep(for: .milliseconds(500))
+        server = try server.restarted()
+        let callee = try await JingleCallee(server: server, user: "bob", resource: "answer", behaviour: .answer)
+        // The component answers disco#info again once its link is back (the server answers for it otherwise
+        // with an error: the component is not connected).
+        let component = try JID("jingle.localhost")
+        #expect(await eventually(20) { (try? await callee.client.discoInfo(of: component)) != nil }, "the gateway's component is back")
+        let (status, log) = try await runUAC("uac_answer", service: "bob-answer", gateway: gateway)
+        #expect(status == 0, "sipp: \(log)")
+        #expect(await eventually { callee.endings.withLock { $0 } == [.success] }, "\(callee.endings.withLock { $0 })")
+        await callee.close()
+        await gateway.shutdown()
+    }
+
     @Test func cancelBeforeAnswerTerminatesWithCancel() async throws {
         let server = try ProsodyServer.get()
         let callee = try await JingleCallee(server: server, user: "bob", resource: "ring", behaviour: .ring)

@@ -83,7 +83,18 @@ public struct ProsodyServer: Sendable {
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
         defer { for arg in argv { free(arg) } }
-        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else {
+        // Prosody gets default signal handling and no blocked signals: ignoring SIGTERM (as a test process that
+        // watches signals with Dispatch does) would otherwise be inherited, and SIGTERM would not stop it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t(), none = sigset_t()
+        sigfillset(&defaults)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        guard posix_spawn(&pid, "/bin/sh", nil, &attributes, argv, environ) == 0 else {
             return .failure(StartError(description: "cannot run \(script)"))
         }
         var status: Int32 = 0
