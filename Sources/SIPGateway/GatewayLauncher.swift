@@ -38,6 +38,9 @@ public struct GatewayLauncher: Sendable {
     /// Register the gateway's SIP contact with a registrar (a PBX extension or SIP account), so that calls to
     /// that address of record reach it. Credentials go in `sip.credentials`.
     public var registration: Registration?
+    /// How often the XMPP link pings the server (XEP-0199); an unanswered ping drops the connection and the link
+    /// reconnects, so a connection that died silently costs at most about twice this.
+    public var keepAliveInterval: Duration = .seconds(30)
 
     public struct Registration: Sendable {
         /// The address of record, e.g. `sip:1001@pbx.example.com`.
@@ -92,6 +95,7 @@ public struct GatewayLauncher: Sendable {
             // A gateway runs for months: it must come back when the server restarts.
             var configuration = XMPPComponent.Configuration(domain: jid, secret: secret, host: host, port: port)
             configuration.reconnect = true
+            configuration.keepAliveInterval = keepAliveInterval
             let component = XMPPComponent(configuration, logger: logger)
             try await component.connect()
             link = component
@@ -101,6 +105,7 @@ public struct GatewayLauncher: Sendable {
             if let caFile { configuration.trust = .caFile(caFile) }
             if directTLS { configuration.tls = .direct }
             configuration.reconnect = true
+            configuration.keepAliveInterval = keepAliveInterval
             let client = XMPPClient(configuration, logger: logger)
             local = try await client.connect()
             link = client

@@ -595,7 +595,6 @@ actor XMPPLinkCore {
 
     /// XEP-0199 keep-alive pings sent so far.
     private(set) var keepAlivePings = 0
-    private func countKeepAlive() { keepAlivePings += 1 }
 
     func startKeepAlive(every interval: Duration, to server: JID) {
         keepAliveTask?.cancel()
@@ -603,11 +602,28 @@ actor XMPPLinkCore {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
-                // XEP-0199 §4.1: client-to-server ping; failures show up as a lost connection anyway.
-                await self.countKeepAlive()
-                _ = try? await self.sendIQ(IQ(type: .get, id: "ka-" + SecureRandom.bytes(6).hexString, to: server,
-                                               payload: XMLElement("ping", namespace: NS.ping)), timeout: interval)
+                await self.keepAlive(to: server, timeout: interval)
             }
+        }
+    }
+
+    /// XEP-0199 §4.1: one ping to the server. Any answer, even an error, shows the connection is alive. No
+    /// answer in time means it died without a FIN or RST (a NAT forgot it, a server froze, a cable was pulled),
+    /// which TCP alone would notice only after many minutes: the connection is dropped, so resumption or
+    /// reconnection starts now. (XEP-0199 §8: a client MAY use the lack of a pong this way.)
+    private func keepAlive(to server: JID, timeout: Duration) async {
+        keepAlivePings += 1
+        guard !offline, !reconnecting, established != nil else { return }
+        let connection = generation
+        do {
+            _ = try await sendIQ(IQ(type: .get, id: "ka-" + SecureRandom.bytes(6).hexString, to: server,
+                                    payload: XMLElement("ping", namespace: NS.ping)), timeout: timeout)
+        } catch XMPPLinkError.timeout {
+            guard connection == generation, !closedForGood else { return }
+            logger.warning("no answer to a keep-alive ping within \(timeout): dropping the connection")
+            dropConnection()
+        } catch {
+            // An error answer is an answer; a send that failed is a loss that is being handled already.
         }
     }
 

@@ -66,6 +66,47 @@ struct ReconnectTests {
         await alice.close()
     }
 
+    /// The server freezes (SIGSTOP): the TCP connection stays open, nothing answers, and TCP alone would notice
+    /// after many minutes. An unanswered keep-alive ping drops the connection; once the server thaws the link is
+    /// back (resumed or new). Without the drop the old connection would simply carry on and nothing would count.
+    @Test(.timeLimit(.minutes(1)), arguments: ["client", "component"])
+    func silentlyDeadConnectionIsNoticed(kind: String) async throws {
+        let server = try ProsodyServer.startPrivate(tag: "frozen")
+        defer { _ = Glibc.kill(server.pid, SIGCONT); server.kill(); try? FileManager.default.removeItem(atPath: server.directory) }
+        let link: XMPPLinkSession
+        if kind == "client" {
+            var configuration = try server.configuration("alice", resource: "frozen")
+            configuration.reconnect = true
+            configuration.keepAliveInterval = .seconds(1)
+            configuration.resumeWindow = .seconds(2)
+            configuration.negotiationTimeout = .seconds(1)
+            let client = XMPPClient(configuration)
+            try await client.connect()
+            link = client
+        } else {
+            var configuration = XMPPComponent.Configuration(domain: try JID("jingle.localhost"), secret: "compsecret", host: "127.0.0.1",
+                                                            port: server.componentPort)
+            configuration.reconnect = true
+            configuration.keepAliveInterval = .seconds(1)
+            let component = XMPPComponent(configuration)
+            try await component.connect()
+            link = component
+        }
+        _ = Glibc.kill(server.pid, SIGSTOP)
+        try await Task.sleep(for: .seconds(4))
+        _ = Glibc.kill(server.pid, SIGCONT)
+        let back = await Self.waitUntil(25) {
+            let resumed = await (link as? XMPPClient)?.resumptionCount ?? 0
+            return await link.reconnectionCount + resumed >= 1
+        }
+        let failure = await link.failure
+        #expect(back, "the frozen connection was dropped and the link came back: \(String(describing: failure))")
+        let ping = IQ(type: .get, id: "after", to: try JID("localhost"), payload: XMLElement("ping", namespace: NS.ping))
+        let answer = try await link.sendIQ(ping, timeout: .seconds(5))
+        #expect(answer.type == .result || answer.type == .error, "the server answers on the new connection")
+        await link.close()
+    }
+
     /// Another client takes the resource: the server ends our stream with `conflict`. Coming back would push
     /// that client out in turn, so the link stays over.
     @Test(.timeLimit(.minutes(1)))
