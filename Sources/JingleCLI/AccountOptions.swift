@@ -62,6 +62,11 @@ struct AccountOptions: ParsableArguments {
             configuration.allowPlainWithoutTLS = true
         }
         if directTLS { configuration.tls = .direct }
+        // A receiver or answerer may wait for hours: it comes back after a server restart or an outage longer
+        // than XEP-0198 resumption, and its pings keep a NAT from forgetting an idle connection and notice one
+        // that died silently.
+        configuration.reconnect = true
+        configuration.keepAliveInterval = .seconds(60)
         return configuration
     }
 

@@ -55,4 +55,41 @@ struct FaultsServerTests {
         print("faults: across the server restart the callee kept \(received)/\(sent) packets")
         #expect(sent >= 300 && Double(received) >= Double(sent) * 0.95)
     }
+
+    @Test("jingle receive outlives a server outage longer than stream resumption and still gets the next file",
+          .timeLimit(.minutes(1)))
+    func receiverOutlivesALongOutage() throws {
+        var server = try ProsodyServer.startPrivate(tag: "outage")
+        defer { server.kill(); try? FileManager.default.removeItem(atPath: server.directory) }
+        let dir = try Faults.workDirectory("outage")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("alicepw\n".utf8).write(to: URL(fileURLWithPath: dir + "/alice.pw"))
+        try Data("bobpw\n".utf8).write(to: URL(fileURLWithPath: dir + "/bob.pw"))
+        try writeRandomFile(dir + "/after.bin", size: 200_000)
+        let account = ["--server", "127.0.0.1:\(server.c2sPort)", "--ca-file", server.caFile, "--bind", "127.0.0.1"]
+        let receiver = try RunningJingle(["receive", "--jid", "bob@localhost/inbox", "--password-file", dir + "/bob.pw", "--dir", dir + "/in",
+                                          "--yes"] + account, in: dir, tag: "receiver")
+        #expect(receiver.waitFor("waiting for offers", timeout: 10), "receiver: \(receiver.stderr)")
+
+        // Down for 11 s: past the 10 s in which XEP-0198 resumption is tried; the receiver must reconnect.
+        server.kill()
+        Thread.sleep(forTimeInterval: 11)
+        #expect(receiver.process.isRunning, "the receiver waits through the outage: \(receiver.stderr)")
+        server = try server.restarted()
+        // The log spans both server runs: the second binding is the receiver's new login.
+        func bindings() -> Int {
+            ((try? String(contentsOfFile: server.directory + "/prosody.log", encoding: .utf8)) ?? "")
+                .components(separatedBy: "Resource bound: bob@localhost/inbox").count - 1
+        }
+        let deadline = Date().addingTimeInterval(25)
+        while Date() < deadline, bindings() < 2 { Thread.sleep(forTimeInterval: 0.2) }
+        #expect(bindings() == 2, "the receiver logged in again: \(receiver.stderr)")
+
+        let sender = try RunningJingle(["send", dir + "/after.bin", "--to", "bob@localhost/inbox", "--jid", "alice@localhost/out",
+                                        "--password-file", dir + "/alice.pw"] + account, in: dir, tag: "sender")
+        #expect(sender.wait(timeout: 30) == 0, "sender: \(sender.stderr)\nreceiver: \(receiver.stderr)")
+        #expect(FileManager.default.contentsEqual(atPath: dir + "/after.bin", andPath: dir + "/in/after.bin"), "receiver: \(receiver.stderr)")
+        kill(receiver.process.processIdentifier, SIGINT)
+        _ = receiver.wait(timeout: 10)
+    }
 }
