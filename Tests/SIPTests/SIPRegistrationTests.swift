@@ -99,6 +99,18 @@ struct SIPRegistrationTests {
         #expect(timeouts.first == .failed(status: 408, reason: "Request Timeout", retryIn: .seconds(60)))
     }
 
+    /// A registrar in maintenance says when to come back (Retry-After, §20.33): that is when the REGISTER goes
+    /// again — within 10 s to an hour, whatever it says.
+    @Test(arguments: [("120", Duration.seconds(120)), ("300;duration=60 (maintenance)", .seconds(300)), ("1", .seconds(10)),
+                      ("999999999", .seconds(3600)), ("soon", .seconds(60))])
+    func retryAfterIsHonoured(header: String, wait: Duration) throws {
+        var ua = makeAgent()
+        let first = try #require(sent(try ua.register(at: SIPURI("sip:127.0.0.1:5090"), aor: SIPURI("sip:1001@pbx.example"), now: .zero)).first)
+        let refused = ua.receive(answer(first, 503) { $0.headers.add("Retry-After", header) }, from: Self.registrar, now: .seconds(2))
+        #expect(events(refused) == [.failed(status: 503, reason: "Service Unavailable", retryIn: wait)])
+        #expect(timer(refused) == .seconds(2) + wait)
+    }
+
     /// A 2xx whose binding for us has expires=0 is reported as a failure and tried again in a minute, not
     /// refreshed at once (which would hammer the registrar).
     @Test func aZeroExpiryIsNotARegistration() throws {

@@ -113,7 +113,11 @@ extension SIPUserAgent {
             registration = raised
             return sendRegister(expires: minimum, now: now)
         }
-        return registrationFailed(status: code, reason: response.reasonPhrase ?? "", now: now)
+        // §20.33: a registrar in maintenance or overloaded (503, 500, 480 …) may say when to come back.
+        let retryAfter = response.headers["Retry-After"]
+            .flatMap { $0.split(separator: ";", maxSplits: 1).first.map(String.init) }
+            .flatMap { Self.deltaSeconds($0) }
+        return registrationFailed(status: code, reason: response.reasonPhrase ?? "", retryAfter: retryAfter, now: now)
     }
 
     /// RFC 3263 §4.3: a REGISTER that no hop answered, or that got 503, goes at once to the registrar's next SRV
@@ -128,7 +132,9 @@ extension SIPUserAgent {
 
     /// A REGISTER that failed (final non-2xx, or no answer): reported, and tried again later — unless we were
     /// removing the registration, which is then given up.
-    mutating func registrationFailed(status: Int, reason: String, now: Duration) -> [SIPUserAgentAction] {
+    /// `retryAfter`: the registrar's Retry-After in seconds, used instead of `registrationRetry` (at least 10 s,
+    /// at most an hour, so a hostile value can neither hammer the registrar nor park the registration for days).
+    mutating func registrationFailed(status: Int, reason: String, retryAfter: Int64? = nil, now: Duration) -> [SIPUserAgentAction] {
         guard var current = registration else { return [] }
         current.hopFailures = 0
         registration = current
@@ -136,8 +142,9 @@ extension SIPUserAgent {
             registration = nil
             return [.event(.registration(.failed(status: status, reason: reason, retryIn: nil)))]
         }
-        return [.startTimer(.registrationRefresh, at: now + Self.registrationRetry),
-                .event(.registration(.failed(status: status, reason: reason, retryIn: Self.registrationRetry)))]
+        let wait = retryAfter.map { Duration.seconds(min(max($0, 10), 3600)) } ?? Self.registrationRetry
+        return [.startTimer(.registrationRefresh, at: now + wait),
+                .event(.registration(.failed(status: status, reason: reason, retryIn: wait)))]
     }
 
     /// §10.2.4: the expiry the registrar granted — the `expires` parameter of our Contact in the 2xx, else its
