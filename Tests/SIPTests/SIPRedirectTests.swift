@@ -42,6 +42,18 @@ struct SIPRedirectTests {
         #expect(end.contains { if case .event(.failed(call, status: 302, _)) = $0 { true } else { false } })
     }
 
+    /// Hostile q values (NaN, out of range, not numbers) count as 1 and keep the Contact order; the best real
+    /// q still wins.
+    @Test func hostileQValues() throws {
+        var ua = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: .udp, userName: "alice"))
+        let (_, started) = try ua.startCall(to: try SIPURI("sip:bob@127.0.0.1:5080"), sdp: offer, now: .zero)
+        let first = try #require(Self.sentINVITE(started))
+        let contacts = ["<sip:a@127.0.0.1:6001>;q=0.2", "<sip:b@127.0.0.1:6002>;q=nan", "<sip:c@127.0.0.1:6003>;q=7",
+                        "<sip:d@127.0.0.1:6004>;q=x", "<sip:e@127.0.0.1:6005>;q=0.9"]
+        let next = try #require(Self.sentINVITE(ua.receive(Self.moved(first.0, contacts: contacts), from: first.1, now: .milliseconds(1))))
+        #expect(try next.0.requestURI == SIPURI("sip:b@127.0.0.1:6002"), "q=nan counts as 1 and comes first in order")
+    }
+
     /// A PBX that rings first and forwards on no answer (180, then 302): the call starts over at the new target,
     /// whose 180 and 200 make the dialog; the ACK goes there.
     @Test func forwardAfterRinging() throws {

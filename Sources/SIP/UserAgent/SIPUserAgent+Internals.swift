@@ -364,7 +364,11 @@ extension SIPUserAgent {
         guard var call = calls[handle], !call.cancelPending, let contacts = try? response.contacts else { return nil }
         let tried = call.redirectedTo.isEmpty ? [call.invite.requestURI].compactMap { $0 } : call.redirectedTo
         guard tried.count <= Self.maximumRedirects else { return nil }
-        func quality(_ contact: SIPNameAddress) -> Double { contact.parameters["q"].flatMap { Double($0) } ?? 1 }
+        // §20.10: q is 0 to 1; anything else (NaN included, which would upset the sort) counts as 1.
+        func quality(_ contact: SIPNameAddress) -> Double {
+            guard let q = contact.parameters["q"].flatMap({ Double($0) }), q.isFinite, (0...1).contains(q) else { return 1 }
+            return q
+        }
         let candidates = contacts.enumerated()
             .filter { $0.element.uri.scheme == .sip && !$0.element.uri.host.isEmpty }
             .sorted { quality($0.element) != quality($1.element) ? quality($0.element) > quality($1.element) : $0.offset < $1.offset }
