@@ -63,16 +63,6 @@ struct CallTests {
         return try await JingleCall.answer(engine: engine, incoming: session, options: options)
     }
 
-    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
-    static func eventually(_ timeout: Duration = .seconds(15), _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return await condition()
-    }
-
     static func temporaryWAV(_ name: String) -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("call-\(name)-\(UUID().uuidString).wav")
     }
@@ -87,7 +77,7 @@ struct CallTests {
                                                                                                  bindAddresses: ["127.0.0.1"]))
         let log = EventLog(call)
         let callee = try await answered
-        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 0 && b > 0 }, "media both ways")
+        #expect(await eventually(.seconds(15)) { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 0 && b > 0 }, "media both ways")
         try await Task.sleep(for: .seconds(3))
         let aliceStats = await call.hangUp()
         await callee.waitUntilEnded()
@@ -115,7 +105,7 @@ struct CallTests {
             async let answered = Self.answerNext(p.bob, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
             let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
             let callee = try await answered
-            #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 },
+            #expect(await eventually(.seconds(15)) { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 },
                     "round \(round): media both ways")
             // Bob hangs up; Alice hangs up the moment her call starts handling his session-terminate, while it
             // is still stopping the media (the window the command line hit).
@@ -152,7 +142,7 @@ struct CallTests {
         let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: callerOptions)
         let log = EventLog(call)
         let callee = try await answered
-        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 20 && b > 20 },
+        #expect(await eventually(.seconds(15)) { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 20 && b > 20 },
                 "media both ways: \(log.all)")
         let selected = log.all.compactMap { event -> String? in if case .iceConnected(_, let remote) = event { remote } else { nil } }
         #expect(selected.count == 1 && selected.first?.hasPrefix("127.0.0.1:") == true, "\(log.all)")
@@ -171,9 +161,9 @@ struct CallTests {
         let log = EventLog(call)
         let callee = try await answered
         let calleeLog = EventLog(callee)
-        #expect(await Self.eventually { log.endReason != nil }, "the caller's session ended")
+        #expect(await eventually(.seconds(15)) { log.endReason != nil }, "the caller's session ended")
         #expect(log.endReason??.condition == .securityError, "\(log.all)")
-        #expect(await Self.eventually { calleeLog.endReason != nil })
+        #expect(await eventually(.seconds(15)) { calleeLog.endReason != nil })
         #expect(calleeLog.endReason??.condition == .securityError, "the callee, whose check failed, ended with security-error: \(calleeLog.all)")
         #expect(await callee.statistics.packetsReceived == 0, "no media without a verified peer")
         await p.close()
@@ -186,10 +176,10 @@ struct CallTests {
         let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
         let callee = try await answered
         let calleeLog = EventLog(callee)
-        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 10 && b > 10 })
+        #expect(await eventually(.seconds(15)) { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 10 && b > 10 })
 
         try await call.hold()
-        #expect(await Self.eventually(.seconds(5)) { calleeLog.contains { $0 == .peerInfo(.hold) } }, "the callee saw <hold/>")
+        #expect(await eventually(.seconds(5)) { calleeLog.contains { $0 == .peerInfo(.hold) } }, "the callee saw <hold/>")
         try await Task.sleep(for: .milliseconds(300))
         let heldBob = await callee.statistics.packetsReceived, heldAlice = await call.statistics.packetsReceived
         try await Task.sleep(for: .seconds(1))
@@ -198,7 +188,7 @@ struct CallTests {
         #expect(afterAlice - heldAlice <= 2, "alice still received \(afterAlice - heldAlice) packets while holding")
 
         try await call.unhold()
-        #expect(await Self.eventually(.seconds(5)) { calleeLog.contains { $0 == .peerInfo(.unhold) } })
+        #expect(await eventually(.seconds(5)) { calleeLog.contains { $0 == .peerInfo(.unhold) } })
         try await Task.sleep(for: .seconds(1))
         let resumedBob = await callee.statistics.packetsReceived, resumedAlice = await call.statistics.packetsReceived
         #expect(resumedBob - afterBob >= 30, "bob received \(resumedBob - afterBob) packets after unhold")
@@ -207,15 +197,15 @@ struct CallTests {
         // Mute from the callee's side: the caller sees <mute/>, and the callee's audio stops until <unmute/>.
         let callerLog = EventLog(call)
         try await callee.mute()
-        #expect(await Self.eventually(.seconds(5)) { callerLog.contains { if case .peerInfo(.mute) = $0 { return true } else { return false } } })
+        #expect(await eventually(.seconds(5)) { callerLog.contains { if case .peerInfo(.mute) = $0 { return true } else { return false } } })
         try await Task.sleep(for: .milliseconds(300))
         let mutedAlice = await call.statistics.packetsReceived
         try await Task.sleep(for: .milliseconds(700))
         #expect(await call.statistics.packetsReceived - mutedAlice <= 2, "no audio from a muted callee")
         try await callee.unmute()
         try await callee.active()
-        #expect(await Self.eventually(.seconds(5)) { callerLog.contains { $0 == .peerInfo(.active) } })
-        #expect(await Self.eventually(.seconds(5)) { await call.statistics.packetsReceived > mutedAlice + 20 }, "audio again after unmute")
+        #expect(await eventually(.seconds(5)) { callerLog.contains { $0 == .peerInfo(.active) } })
+        #expect(await eventually(.seconds(5)) { await call.statistics.packetsReceived > mutedAlice + 20 }, "audio again after unmute")
         _ = await call.hangUp()
         await callee.waitUntilEnded()
         await p.close()
@@ -240,11 +230,11 @@ struct CallTests {
         #expect(callee.id.peer == proposal.from, "the session-initiate came from the proposing device")
         #expect(callee.id.sid == proposal.message.id, "XEP-0353 §3.2: the session reuses the proposal id")
         let call = try await placing.value
-        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 })
+        #expect(await eventually(.seconds(15)) { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 })
         _ = await call.hangUp()
         await callee.waitUntilEnded()
         try await aliceJMI.send(.finish, id: proposal.message.id, to: p.bobJID, reason: JingleReason(.success))
-        #expect(await Self.eventually(.seconds(5)) { await bobJMI.messages(for: proposal.message.id).contains { $0.message.kind == .finish } })
+        #expect(await eventually(.seconds(5)) { await bobJMI.messages(for: proposal.message.id).contains { $0.message.kind == .finish } })
         await aliceJMI.stop(); await bobJMI.stop()
         await p.close()
     }
@@ -260,7 +250,7 @@ struct CallTests {
         #expect(ringing.message.id == "retracted-1")
         #expect(await bobJMI.isRetracted("retracted-1") == false)
         try await aliceJMI.send(.retract, id: "retracted-1", to: p.bobJID.bare, reason: JingleReason(.cancel))
-        #expect(await Self.eventually(.seconds(5)) { await bobJMI.isRetracted("retracted-1") }, "the ringing side saw the retract")
+        #expect(await eventually(.seconds(5)) { await bobJMI.isRetracted("retracted-1") }, "the ringing side saw the retract")
 
         let placing = Task {
             try await JingleCall.place(engine: p.alice, initiation: aliceJMI, toBare: p.bobJID.bare,
@@ -285,9 +275,9 @@ struct CallTests {
         let call = try await JingleCall.place(engine: p.alice, to: p.bobJID, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
         let log = EventLog(call)
         let callee = try await answered
-        #expect(await Self.eventually { await callee.statistics.packetsReceived > 5 })
+        #expect(await eventually(.seconds(15)) { await callee.statistics.packetsReceived > 5 })
         try await call.addVideo()
-        #expect(await Self.eventually(.seconds(5)) { log.contains { if case .contentRejected(let names) = $0 { return !names.isEmpty } else { return false } } },
+        #expect(await eventually(.seconds(5)) { log.contains { if case .contentRejected(let names) = $0 { return !names.isEmpty } else { return false } } },
                 "\(log.all)")
         let before = await callee.statistics.packetsReceived
         try await Task.sleep(for: .milliseconds(500))
@@ -315,7 +305,7 @@ struct CallTests {
         #expect(rtp.allSatisfy { $0.rtcpMux })
         let callee = try await JingleCall.answer(engine: p.bob, incoming: incoming, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"], video: true))
         let call = try await placing.value
-        #expect(await Self.eventually { await call.statistics.packetsReceived > 5 })
+        #expect(await eventually(.seconds(15)) { await call.statistics.packetsReceived > 5 })
         _ = await call.hangUp()
         await callee.waitUntilEnded()
         await p.close()
@@ -364,7 +354,7 @@ struct CallTests {
         let incoming = try #require(await incomingSessions.next())
         let callee = try await JingleCall.answer(engine: p.bob, incoming: incoming, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
         let call = try await placing.value
-        #expect(await Self.eventually { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 })
+        #expect(await eventually(.seconds(15)) { let a = await call.statistics.packetsReceived, b = await callee.statistics.packetsReceived; return a > 5 && b > 5 })
         _ = await call.hangUp()
         await callee.waitUntilEnded()
         await p.close()
@@ -387,7 +377,7 @@ struct CallTests {
         let callee = try await JingleCall.answer(engine: p.bob, incoming: incoming, options: CallOptions(audioSource: .tone(880), bindAddresses: ["127.0.0.1"]))
         let call = try await placing.value
         #expect(source.ssrc == call.audioSSRC, "the caller announces the SSRC it sends with")
-        #expect(await Self.eventually { let a = await call.statistics.remoteAudioSSRC, b = await callee.statistics.remoteAudioSSRC; return a != nil && b != nil })
+        #expect(await eventually(.seconds(15)) { let a = await call.statistics.remoteAudioSSRC, b = await callee.statistics.remoteAudioSSRC; return a != nil && b != nil })
         let calleeStats = await callee.statistics, callerStats = await call.statistics
         #expect(calleeStats.remoteAudioSSRC == source.ssrc, "the callee receives from the SSRC in the session-initiate")
         #expect(callerStats.remoteAudioSSRC == callee.audioSSRC, "the caller receives from the SSRC in the session-accept")
@@ -409,7 +399,7 @@ struct CallTests {
             // place() returns once the session-initiate is handed to the link (after our gathering).
             let initiated = ContinuousClock.now
             let callee = try await answered
-            #expect(await Self.eventually(.seconds(10)) { await callee.statistics.packetsReceived > 0 })
+            #expect(await eventually(.seconds(10)) { await callee.statistics.packetsReceived > 0 })
             // The instants the call recorded, not the 50 ms polling above.
             let sent = try #require(call.timeline.instant(of: "initiate.sent"))
             let end = try #require(callee.timeline.instant(of: "media.firstReceived"))

@@ -85,7 +85,7 @@ extension GatewayIntegrationTests {
         try await withGateway(server, media: .anchored) { gateway in
             let baresip = try BaresipPeer()
             try baresip.run(seconds: 12, dial: "sip:bob-anchored@127.0.0.1:\(gateway.sip.port)")
-            let flowing = await eventually(10) { await bob.call?.statistics.packetsReceived ?? 0 > 100 }
+            let flowing = await eventually(.seconds(10)) { await bob.call?.statistics.packetsReceived ?? 0 > 100 }
             #expect(flowing, "no media reached the Jingle side; baresip: \(baresip.log)")
             try await Task.sleep(for: .seconds(1))
             let statistics = await bob.call?.hangUp() ?? MediaStatistics()
@@ -120,7 +120,7 @@ extension GatewayIntegrationTests {
             let engine = party.engine
             let call = try await JingleCall.place(engine: engine, to: try JID("peer@jingle.localhost"), options: CallOptions(
                 audioSource: .tone(880), recordURL: heard, bindAddresses: ["127.0.0.1"]))
-            let flowing = await eventually(10) { await call.statistics.packetsReceived > 100 }
+            let flowing = await eventually(.seconds(10)) { await call.statistics.packetsReceived > 100 }
             #expect(flowing, "no media from baresip; baresip: \(baresip.log)")
             try await Task.sleep(for: .seconds(1))
             let statistics = await call.hangUp()
@@ -379,7 +379,7 @@ extension GatewayIntegrationTests {
             switch media {
             case .anchored:
                 let call = try await JingleCall.place(engine: engine, to: carol, options: CallOptions(audioSource: .tone(440), bindAddresses: ["127.0.0.1"]))
-                #expect(await eventually(8) { await call.statistics.packetsSent > 10 })
+                #expect(await eventually(.seconds(8)) { await call.statistics.packetsSent > 10 })
                 try await call.hold()
                 try await Task.sleep(for: .milliseconds(400))
                 try await call.unhold()

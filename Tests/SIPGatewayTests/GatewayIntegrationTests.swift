@@ -194,7 +194,7 @@ struct GatewayIntegrationTests {
         // The component answers disco#info again once its link is back (the server answers for it otherwise
         // with an error: the component is not connected).
         let component = try JID("jingle.localhost")
-        #expect(await eventually(20) { (try? await callee.client.discoInfo(of: component)) != nil }, "the gateway's component is back")
+        #expect(await eventually(.seconds(20)) { (try? await callee.client.discoInfo(of: component)) != nil }, "the gateway's component is back")
         let (status, log) = try await runUAC("uac_answer", service: "bob-answer", gateway: gateway)
         #expect(status == 0, "sipp: \(log)")
         #expect(await eventually { callee.endings.withLock { $0 } == [.success] }, "\(callee.endings.withLock { $0 })")

@@ -73,7 +73,7 @@ struct GatewayScaleOutTests {
         let gateways = [try GatewayProcess(arguments: arguments, sipPort: freeUDPPort()),
                         try GatewayProcess(arguments: arguments, sipPort: freeUDPPort())]
         for gateway in gateways {
-            let up = await eventually(10) { gateway.output.contains("XMPP as jingle.localhost") || !gateway.process.isRunning }
+            let up = await eventually(.seconds(10)) { gateway.output.contains("XMPP as jingle.localhost") || !gateway.process.isRunning }
             try #require(up && gateway.process.isRunning, "gateway did not start: \(gateway.output)")
         }
 

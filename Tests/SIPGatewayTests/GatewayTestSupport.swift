@@ -150,16 +150,6 @@ final class JingleCallee: Sendable {
     }
 }
 
-/// Polls `condition` until it holds or `seconds` pass.
-func eventually(_ seconds: Double = 5, _ condition: @Sendable () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return await condition()
-}
-
 /// An XMPP account with a started `JingleEngine`: the Jingle side of a gateway test that speaks Jingle
 /// directly (a plain-RTP offer, as a SIP phone's SDP maps to Jingle) rather than through `JingleCall`.
 struct JingleParty {

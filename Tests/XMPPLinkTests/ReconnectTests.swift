@@ -13,15 +13,6 @@ import Glibc
 /// for longer than XEP-0198 resumption allows, and does not fight over a resource another client took.
 @Suite("XMPPClient: reconnect after the link is lost for good", .serialized)
 struct ReconnectTests {
-    static func waitUntil(_ seconds: Double, _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return await condition()
-    }
-
     /// The server is down for longer than the resume window (killed, as a crash; or stopped with SIGTERM, when
     /// Prosody says `system-shutdown`). Meanwhile sends fail at once; once the server is back the client binds a
     /// new session by itself and carries IQs again.
@@ -40,7 +31,7 @@ struct ReconnectTests {
         try await alice.connect()
 
         _ = Glibc.kill(server.pid, signal)
-        let exited = await Self.waitUntil(15) { Glibc.kill(server.pid, 0) != 0 }
+        let exited = await eventually(.seconds(15)) { Glibc.kill(server.pid, 0) != 0 }
         let log = (try? String(contentsOfFile: server.directory + "/prosody.log", encoding: .utf8)) ?? ""
         try #require(exited, "Prosody did not exit: \(log.suffix(3000))")
         // Past the resume window: the link is offline; a stanza fails at once rather than waiting.
@@ -53,7 +44,7 @@ struct ReconnectTests {
         }
 
         server = try server.restarted()
-        let back = await Self.waitUntil(20) { await alice.reconnectionCount == 1 }
+        let back = await eventually(.seconds(20)) { await alice.reconnectionCount == 1 }
         let failure = await alice.failure
         #expect(back, "reconnected: \(String(describing: failure))")
         #expect(failure == nil)
@@ -95,7 +86,7 @@ struct ReconnectTests {
         _ = Glibc.kill(server.pid, SIGSTOP)
         try await Task.sleep(for: .seconds(4))
         _ = Glibc.kill(server.pid, SIGCONT)
-        let back = await Self.waitUntil(25) {
+        let back = await eventually(.seconds(25)) {
             let resumed = await (link as? XMPPClient)?.resumptionCount ?? 0
             return await link.reconnectionCount + resumed >= 1
         }
@@ -117,7 +108,7 @@ struct ReconnectTests {
         let first = XMPPClient(configuration)
         try await first.connect()
         let second = try await server.connect("alice", resource: "taken")
-        #expect(await Self.waitUntil(10) { await first.failure != nil })
+        #expect(await eventually(.seconds(10)) { await first.failure != nil })
         let failure = await first.failure
         guard case .streamError(let condition, _)? = failure else {
             Issue.record("first link: \(String(describing: failure))")
