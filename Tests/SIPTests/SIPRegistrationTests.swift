@@ -57,14 +57,41 @@ struct SIPRegistrationTests {
         let refreshCSeq = try refresh.cseq
         #expect(refreshCSeq == SIPCSeq(3, .register) && refresh.headers["Call-ID"] == first.headers["Call-ID"])
         #expect(refresh.headers["Expires"] == "120")
+        // §22.1: the refresh answers the challenge at once, with the next nonce count (no 401 round trip).
+        let again = try #require(try refresh.authorizationCredentials.first)
+        #expect(again.nonce == "n1" && again.nonceCount == "00000002" && again.response != credentials.response)
         _ = ua.receive(answer(refresh, 200) { $0.headers.add("Expires", "90") }, from: Self.registrar, now: .seconds(31))
 
         let removal = try #require(sent(ua.unregister(now: .seconds(40))).first)
         #expect(try removal.headers["Expires"] == "0" && (try removal.cseq) == SIPCSeq(4, .register))
+        #expect(try removal.authorizationCredentials.first?.nonceCount == "00000003")
         let removed = ua.receive(answer(removal, 200), from: Self.registrar, now: .seconds(41))
         #expect(events(removed) == [.unregistered])
         #expect(ua.registration == nil)
         #expect(sent(ua.timerFired(.registrationRefresh, now: .seconds(100))).isEmpty)
+    }
+
+    /// A registrar that finds the cached nonce stale challenges again: answered once with the new nonce, which the
+    /// next refresh then uses. A refusal (403) drops the cached credentials: the retry asks to be challenged.
+    @Test func staleNonceIsChallengedAgainAndRefusalForgetsTheCredentials() throws {
+        var ua = makeAgent()
+        let first = try #require(sent(try ua.register(at: SIPURI("sip:127.0.0.1:5090"), aor: SIPURI("sip:1001@pbx.example"), now: .zero)).first)
+        func challenge(_ request: SIPMessage, nonce: String, stale: Bool = false) -> SIPMessage {
+            answer(request, 401) { $0.headers.add("WWW-Authenticate", "Digest realm=\"pbx\", nonce=\"\(nonce)\", qop=\"auth\"\(stale ? ", stale=true" : "")") }
+        }
+        let authed = try #require(sent(ua.receive(challenge(first, nonce: "n1"), from: Self.registrar, now: .zero)).last)
+        _ = ua.receive(answer(authed, 200) { $0.headers.add("Expires", "600") }, from: Self.registrar, now: .zero)
+        let refresh = try #require(sent(ua.timerFired(.registrationRefresh, now: .seconds(300))).first)
+        #expect(try refresh.authorizationCredentials.first?.nonce == "n1")
+        let retried = try #require(sent(ua.receive(challenge(refresh, nonce: "n2", stale: true), from: Self.registrar, now: .seconds(300))).last)
+        #expect(try retried.authorizationCredentials.map(\.nonce) == ["n2"], "one Authorization, for the new nonce")
+        _ = ua.receive(answer(retried, 200) { $0.headers.add("Expires", "600") }, from: Self.registrar, now: .seconds(300))
+        let next = try #require(sent(ua.timerFired(.registrationRefresh, now: .seconds(600))).first)
+        #expect(try next.authorizationCredentials.first?.nonce == "n2")
+        let refused = ua.receive(answer(next, 403), from: Self.registrar, now: .seconds(600))
+        #expect(events(refused) == [.failed(status: 403, reason: "Forbidden", retryIn: .seconds(60))])
+        let later = try #require(sent(ua.timerFired(.registrationRefresh, now: .seconds(660))).first)
+        #expect(later.headers["Authorization"] == nil)
     }
 
     @Test func tooBriefAnIntervalIsRaisedAndFailuresAreRetried() throws {

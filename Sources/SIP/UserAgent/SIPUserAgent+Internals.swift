@@ -295,19 +295,27 @@ extension SIPUserAgent {
         let request = entry.transaction.request
         guard let method = request.method, let uri = request.requestURI else { return nil }
         var headers = request.headers
-        var added = false
+        var answered: [SIPDigestChallenge] = []
         for challenge in challenges where challenge.isProxy == (code == 407) {
-            guard let credential = configuration.credentials.first(where: { $0.realm == nil || $0.realm == challenge.realm }) else { continue }
-            let count = nextNonceCount(challenge.nonce)
-            guard let credentials = try? SIPDigest.credentials(for: challenge, method: method, uri: uri.description, username: credential.username,
-                                                              password: credential.password, cnonce: configuration.makeToken(), nonceCount: count) else { continue }
+            guard let value = authorization(answering: challenge, method: method, uri: uri) else { continue }
             let name = challenge.isProxy ? "Proxy-Authorization" : "Authorization"
-            if !added { headers.remove(name) }
-            headers.add(name, credentials.headerValue)
-            added = true
+            if answered.isEmpty { headers.remove(name) }
+            headers.add(name, value)
+            answered.append(challenge)
         }
-        guard added else { return nil }
+        guard !answered.isEmpty else { return nil }
+        // §22.1: a registration's later REGISTERs (refreshes, the removal) answer the same challenge at once.
+        if case .register = entry.purpose { registration?.challenges = answered }
         return resend(entry, headers: headers, authRetried: true, now: now)
+    }
+
+    /// The Authorization value answering `challenge` with our credentials for its realm (the next nonce count
+    /// for its nonce), or nil when we have none or cannot meet its algorithm or qop.
+    mutating func authorization(answering challenge: SIPDigestChallenge, method: SIPMethod, uri: SIPURI) -> String? {
+        guard let credential = configuration.credentials.first(where: { $0.realm == nil || $0.realm == challenge.realm }) else { return nil }
+        let count = nextNonceCount(challenge.nonce)
+        return try? SIPDigest.credentials(for: challenge, method: method, uri: uri.description, username: credential.username,
+                                         password: credential.password, cnonce: configuration.makeToken(), nonceCount: count).headerValue
     }
 
     /// The nonce count to send with `nonce` (1 for a new one), remembered for the next use; the oldest nonce

@@ -26,6 +26,9 @@ extension SIPUserAgent {
         var hopFailures = 0
         /// The preloaded route (an outbound proxy, §8.1.2) every REGISTER carries.
         var route: [SIPURI] = []
+        /// The digest challenges the registration last answered: later REGISTERs answer them at once (§22.1),
+        /// saving a 401 round trip per refresh; a registrar that finds the nonce stale challenges again.
+        var challenges: [SIPDigestChallenge] = []
     }
 
     /// How long to wait before trying again after a failed REGISTER.
@@ -81,6 +84,11 @@ extension SIPUserAgent {
         headers.add("Expires", String(expires))
         headers.add("Allow", Self.allowedMethods.map(\.rawValue).joined(separator: ", "))
         headers.add("User-Agent", configuration.userAgent)
+        for challenge in current.challenges {
+            if let value = authorization(answering: challenge, method: .register, uri: current.registrar) {
+                headers.add(challenge.isProxy ? "Proxy-Authorization" : "Authorization", value)
+            }
+        }
         let request = SIPMessage.request(.register, uri: current.registrar, headers: headers)
         return startClient(request, destination: destination, purpose: .register, authRetried: false, now: now)
     }
@@ -137,6 +145,8 @@ extension SIPUserAgent {
     mutating func registrationFailed(status: Int, reason: String, retryAfter: Int64? = nil, now: Duration) -> [SIPUserAgentAction] {
         guard var current = registration else { return [] }
         current.hopFailures = 0
+        // Credentials that did not help (403, or any other refusal) are not sent again unasked.
+        current.challenges = []
         registration = current
         if current.unregistering {
             registration = nil
