@@ -45,6 +45,16 @@ public enum DNSSRV {
         return records.sorted { ($0.priority, UInt16.max - $0.weight) < ($1.priority, UInt16.max - $1.weight) }
     }
 
+    /// An IPv4 dotted quad or an IPv6 literal (with or without brackets): a host that needs no lookup, SRV or
+    /// otherwise (RFC 3263 §4.2, RFC 6120 §4.9.3.19).
+    public static func isIPLiteral(_ host: String) -> Bool {
+        if host.contains(":") { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.utf8.allSatisfy { (0x30...0x39).contains($0) } && Int(part)! <= 255
+        }
+    }
+
     /// RFC 1035 §4.1: header (recursion desired), one question of type SRV (33), class IN.
     public static func makeQuery(name: String, id: UInt16) throws(ParseError) -> [UInt8] {
         var out: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]

@@ -202,7 +202,7 @@ public struct XMPPClientConfiguration: Sendable {
     /// redirected), or without a port the host's own SRV records (§3.2).
     func redirectEndpoints(_ target: (host: String, port: Int?), from previous: Endpoint) async -> [Endpoint] {
         if let port = target.port { return [Endpoint(host: target.host, port: port, directTLS: previous.directTLS)] }
-        if target.host.contains(":") || target.host.allSatisfy({ $0.isNumber || $0 == "." }) {
+        if DNSSRV.isIPLiteral(target.host) {
             return [Endpoint(host: target.host, port: previous.directTLS ? 5223 : 5222, directTLS: previous.directTLS)]
         }
         return await resolveEndpoints(domain: target.host)

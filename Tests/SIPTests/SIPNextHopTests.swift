@@ -36,7 +36,7 @@ struct SIPNextHopTests {
                                             transport: .tcp)
         #expect(hops == [SIPTransportAddress(transport: .tcp, host: "sip1.example.com", port: 5060),
                          SIPTransportAddress(transport: .tcp, host: "sip2.example.com", port: 5070)])
-        #expect(SIPTransportAddress.isIPLiteral("10.0.0.1") && !SIPTransportAddress.isIPLiteral("10.0.0.1.example") && !SIPTransportAddress.isIPLiteral("999.0.0.1"))
+        #expect(DNSSRV.isIPLiteral("10.0.0.1") && !DNSSRV.isIPLiteral("10.0.0.1.example") && !DNSSRV.isIPLiteral("999.0.0.1"))
     }
 
     /// The first hop never answers: after Timer B the same INVITE (same Request-URI, new branch) goes to the

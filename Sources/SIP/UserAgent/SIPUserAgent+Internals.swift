@@ -356,9 +356,7 @@ extension SIPUserAgent {
         let next = call.alternateHops.removeFirst()
         call.destination = next
         calls[handle] = call
-        var moved = entry
-        moved.destination = next
-        return resend(moved, headers: entry.transaction.request.headers, authRetried: entry.authRetried, now: now)
+        return resend(entry, to: next, headers: entry.transaction.request.headers, authRetried: entry.authRetried, now: now)
     }
 
     /// How many 3xx redirects one call follows (§8.1.3.4 leaves the number to the UAC; a few stop loops).
@@ -404,9 +402,7 @@ extension SIPUserAgent {
         request.headers.remove("Proxy-Authorization")
         call.invite = request
         calls[handle] = call
-        var moved = entry
-        moved.destination = call.destination
-        return resend(moved, request: request, headers: request.headers, authRetried: false, now: now)
+        return resend(entry, to: call.destination, request: request, headers: request.headers, authRetried: false, now: now)
     }
 
     /// A URI whose `transport` parameter names something other than UDP or TCP.
@@ -414,11 +410,12 @@ extension SIPUserAgent {
         uri.transportParameter.map { $0 != "udp" && $0 != "tcp" } ?? false
     }
 
-    /// `entry`'s request again with `headers` as a new transaction: next CSeq (from the dialog when in
-    /// one), new branch.
-    mutating func resend(_ entry: ClientEntry, request base: SIPMessage? = nil, headers: SIPHeaders, authRetried: Bool,
-                         now: Duration) -> [SIPUserAgentAction] {
+    /// `entry`'s request (or `base`) again with `headers` as a new transaction: next CSeq (from the dialog when
+    /// in one), new branch; to `destination` (a failover or a redirect), else where the entry went.
+    mutating func resend(_ entry: ClientEntry, to destination: SIPTransportAddress? = nil, request base: SIPMessage? = nil,
+                         headers: SIPHeaders, authRetried: Bool, now: Duration) -> [SIPUserAgentAction] {
         let request = base ?? entry.transaction.request
+        let destination = destination ?? entry.destination
         guard let method = request.method else { return [] }
         var headers = headers
         var sequence = ((try? request.cseq.number) ?? 1) + 1
@@ -442,14 +439,14 @@ extension SIPUserAgent {
         headers.set("CSeq", SIPCSeq(sequence, method).description)
         var retried = request
         retried.headers = headers
-        retried = withVia(retried, makeVia(transport: entry.destination.transport))
+        retried = withVia(retried, makeVia(transport: destination.transport))
         if case .invite(let handle) = entry.purpose, var call = calls[handle] {
             call.invite = retried
             call.inviteKey = Self.clientKey(retried)
             call.provisionalReceived = false
             calls[handle] = call
         }
-        return startClient(retried, destination: entry.destination, purpose: entry.purpose, authRetried: authRetried,
+        return startClient(retried, destination: destination, purpose: entry.purpose, authRetried: authRetried,
                            originalKey: entry.originalKey ?? entry.transaction.key, now: now)
     }
 

@@ -1,3 +1,4 @@
+import DNS
 import Hashes
 
 /// Transport protocol of a SIP hop (the Via transport token).
@@ -39,7 +40,7 @@ public struct SIPTransportAddress: Sendable, Hashable, CustomStringConvertible {
     /// names the hop itself — an IP literal, a port (then A/AAAA only), or `maddr`. The transport is the URI's
     /// `transport` parameter, else `defaultTransport` (§4.1 would let NAPTR choose; no NAPTR lookup is made).
     public static func srvQuery(for uri: SIPURI, defaultTransport: SIPTransportKind) -> (name: String, transport: SIPTransportKind)? {
-        guard uri.scheme == .sip, uri.port == nil, !uri.parameters.contains("maddr"), !isIPLiteral(uri.host), !uri.host.isEmpty else { return nil }
+        guard uri.scheme == .sip, uri.port == nil, !uri.parameters.contains("maddr"), !DNSSRV.isIPLiteral(uri.host), !uri.host.isEmpty else { return nil }
         let transport = SIPTransportAddress(uri: uri, defaultTransport: defaultTransport).transport
         let host = uri.host.hasSuffix(".") ? String(uri.host.dropLast()) : uri.host
         return ("_sip._\(transport == .tcp ? "tcp" : "udp").\(host)", transport)
@@ -53,13 +54,6 @@ public struct SIPTransportAddress: Sendable, Hashable, CustomStringConvertible {
             guard !host.isEmpty, (1...65535).contains(record.port) else { return nil }
             return SIPTransportAddress(transport: transport, host: host, port: record.port)
         }
-    }
-
-    /// An IPv4 dotted quad or an IPv6 literal (with or without brackets): a host that needs no DNS.
-    static func isIPLiteral(_ host: String) -> Bool {
-        if host.contains(":") { return true }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit) && Int(part)! <= 255 }
     }
 }
 
