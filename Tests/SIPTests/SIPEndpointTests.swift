@@ -121,31 +121,45 @@ struct SIPEndpointTests {
         await endpoint.shutdown()
     }
 
-    /// Raw TCP: one message split over two writes, then two messages in one write.
-    @Test func rawTCPFraming() async throws {
-        let endpoint = try await SIPEndpoint.start()
+    /// A raw TCP connection to the endpoint at `port`; what it receives collects in the collector.
+    static func rawTCPClient(port: Int) async throws -> (any Channel, StreamCollector) {
         let collector = StreamCollector()
         let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
             }
-            .connect(host: "127.0.0.1", port: endpoint.port).get()
-        func options(_ n: Int) -> [UInt8] {
-            crlf("OPTIONS sip:jingle@127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKtcp\(n)\nFrom: <sip:p@127.0.0.1>;tag=p\nTo: <sip:jingle@127.0.0.1>\nCall-ID: tcp\(n)\nCSeq: \(n) OPTIONS\nContent-Length: 0\n\n")
+            .connect(host: "127.0.0.1", port: port).get()
+        return (client, collector)
+    }
+
+    /// An OPTIONS request over TCP with this Call-ID (also its branch) and CSeq.
+    static func tcpOptions(callID: String, cseq: Int) -> [UInt8] {
+        crlf("OPTIONS sip:jingle@127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK\(callID)\nFrom: <sip:p@127.0.0.1>;tag=p\nTo: <sip:jingle@127.0.0.1>\nCall-ID: \(callID)\nCSeq: \(cseq) OPTIONS\nContent-Length: 0\n\n")
+    }
+
+    /// The messages `framer` frames from what arrives in `collector`, until `count` of them came or 5 s passed.
+    static func messages(_ count: Int, from collector: StreamCollector, framer: inout SIPStreamFramer) async throws -> [SIPMessage] {
+        var messages: [SIPMessage] = []
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            while let message = try framer.next() { messages.append(message) }
+            guard messages.count < count, ContinuousClock.now < deadline else { return messages }
+            try await Task.sleep(for: .milliseconds(20))
+            framer.append(collector.take())
         }
-        let first = options(1)
+    }
+
+    /// Raw TCP: one message split over two writes, then two messages in one write.
+    @Test func rawTCPFraming() async throws {
+        let endpoint = try await SIPEndpoint.start()
+        let (client, collector) = try await Self.rawTCPClient(port: endpoint.port)
+        let first = Self.tcpOptions(callID: "tcp1", cseq: 1)
         try await client.writeAndFlush(client.allocator.buffer(bytes: first.prefix(30))).get()
         try await Task.sleep(for: .milliseconds(50))
         try await client.writeAndFlush(client.allocator.buffer(bytes: first.dropFirst(30))).get()
-        try await client.writeAndFlush(client.allocator.buffer(bytes: options(2) + options(3))).get()
+        try await client.writeAndFlush(client.allocator.buffer(bytes: Self.tcpOptions(callID: "tcp2", cseq: 2) + Self.tcpOptions(callID: "tcp3", cseq: 3))).get()
         var framer = SIPStreamFramer()
-        var responses: [SIPMessage] = []
-        let deadline = ContinuousClock.now + .seconds(5)
-        while responses.count < 3, ContinuousClock.now < deadline {
-            framer.append(collector.take())
-            while let message = try framer.next() { responses.append(message) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let responses = try await Self.messages(3, from: collector, framer: &framer)
         #expect(try responses.map { try $0.callID } == ["tcp1", "tcp2", "tcp3"])
         #expect(responses.allSatisfy { $0.statusCode == 200 })
         try await client.close()
@@ -156,12 +170,7 @@ struct SIPEndpointTests {
     /// a request after the pings is still answered.
     @Test func tcpKeepAlivePingGetsPong() async throws {
         let endpoint = try await SIPEndpoint.start()
-        let collector = StreamCollector()
-        let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
-            }
-            .connect(host: "127.0.0.1", port: endpoint.port).get()
+        let (client, collector) = try await Self.rawTCPClient(port: endpoint.port)
         func received(atLeast count: Int) async throws -> [UInt8] {
             var bytes: [UInt8] = []
             let deadline = ContinuousClock.now + .seconds(5)
@@ -177,20 +186,12 @@ struct SIPEndpointTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(collector.take().isEmpty, "a pong is not answered")
         try await client.writeAndFlush(client.allocator.buffer(bytes: [13, 10, 13, 10, 13, 10, 13, 10])).get()
-        let request = crlf("OPTIONS sip:jingle@127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKping\nFrom: <sip:p@127.0.0.1>;tag=p\nTo: <sip:jingle@127.0.0.1>\nCall-ID: ping\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n")
-        try await client.writeAndFlush(client.allocator.buffer(bytes: request)).get()
+        try await client.writeAndFlush(client.allocator.buffer(bytes: Self.tcpOptions(callID: "ping", cseq: 1))).get()
         let pongs = try await received(atLeast: 4)
         #expect(pongs.prefix(4) == [13, 10, 13, 10], "two pings, two pongs, before the response")
         var framer = SIPStreamFramer()
         framer.append(pongs.dropFirst(4))
-        var response = try framer.next()
-        let deadline = ContinuousClock.now + .seconds(5)
-        while response == nil, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            framer.append(collector.take())
-            response = try framer.next()
-        }
-        let answer = try #require(response)
+        let answer = try #require(try await Self.messages(1, from: collector, framer: &framer).first)
         #expect(try answer.statusCode == 200 && answer.callID == "ping")
         try await client.close()
         await endpoint.shutdown()

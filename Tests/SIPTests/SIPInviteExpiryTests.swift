@@ -12,13 +12,7 @@ struct SIPInviteExpiryTests {
     func ringing(_ net: inout Loopback, expires: String, require100rel: Bool = false) throws -> (SIPCallHandle, SIPCallHandle) {
         var headers = [("Expires", expires)]
         if require100rel { headers.append(("Require", "100rel")) }
-        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, headers: headers, now: .zero)
-        net.apply(.alice, actions)
-        net.deliver()
-        let incoming = try #require(net.incomingHandle())
-        net.apply(.bob, try net.bob.ring(incoming, now: net.clock.now))
-        net.deliver()
-        return (call, incoming)
+        return try net.ringing(offer: offer, headers: headers)
     }
 
     func expiryPending(_ net: Loopback, _ handle: SIPCallHandle) -> Bool {

@@ -66,18 +66,14 @@ struct SIPNextHopTests {
         var ua = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: .udp, userName: "alice"))
         let second = SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5098)
         let (call, first) = try ua.startCall(to: try SIPURI("sip:bob@example.test"), sdp: offer, nextHops: [Self.dead, second], now: .zero)
-        func sentINVITE(_ actions: [SIPUserAgentAction]) -> (SIPMessage, SIPTransportAddress)? {
-            for case .send(let message, let to) in actions where message.method == .invite { return (message, to) }
-            return nil
-        }
-        #expect(sentINVITE(first)?.1 == Self.dead)
+        #expect(firstSent(.invite, in: first)?.1 == Self.dead)
         let moved = ua.transportFailed(to: Self.dead, now: .milliseconds(5))
-        let (invite, to) = try #require(sentINVITE(moved))
+        let (invite, to) = try #require(firstSent(.invite, in: moved))
         #expect(to == second)
         #expect(!moved.contains { if case .event(.failed) = $0 { true } else { false } })
         let unavailable = SIPMakeResponse(to: invite, status: 503, toTag: "srv")
         let end = ua.receive(unavailable, from: second, now: .milliseconds(10))
-        #expect(sentINVITE(end) == nil, "no hop left")
+        #expect(firstSent(.invite, in: end) == nil, "no hop left")
         #expect(end.contains(.event(.failed(call, status: 503, reason: "Service Unavailable"))))
     }
 
@@ -85,27 +81,23 @@ struct SIPNextHopTests {
     @Test func registerFailsOverAndStays() throws {
         var ua = SIPUserAgent(configuration: SIPUserAgentConfiguration(localHost: "127.0.0.1", localPort: 5070, transport: .udp, userName: "alice"))
         let second = SIPTransportAddress(transport: .udp, host: "127.0.0.1", port: 5098)
-        func sentREGISTER(_ actions: [SIPUserAgentAction]) -> (SIPMessage, SIPTransportAddress)? {
-            for case .send(let message, let to) in actions where message.method == .register { return (message, to) }
-            return nil
-        }
-        let first = try #require(sentREGISTER(try ua.register(at: try SIPURI("sip:example.test"), aor: try SIPURI("sip:alice@example.test"),
+        let first = try #require(firstSent(.register, in: try ua.register(at: try SIPURI("sip:example.test"), aor: try SIPURI("sip:alice@example.test"),
                                                               expires: 600, nextHops: [Self.dead, second], now: .zero)))
         #expect(first.1 == Self.dead)
-        let retried = try #require(sentREGISTER(ua.receive(SIPMakeResponse(to: first.0, status: 503, toTag: "r"), from: Self.dead, now: .milliseconds(5))))
+        let retried = try #require(firstSent(.register, in: ua.receive(SIPMakeResponse(to: first.0, status: 503, toTag: "r"), from: Self.dead, now: .milliseconds(5))))
         #expect(try retried.1 == second && retried.0.requestURI == SIPURI("sip:example.test"))
         var ok = SIPMakeResponse(to: retried.0, status: 200, toTag: "r")
         ok.headers.add("Expires", "600")
         let registered = ua.receive(ok, from: second, now: .milliseconds(10))
         #expect(registered.contains(.event(.registration(.registered(expires: 600)))))
-        let refresh = try #require(sentREGISTER(ua.timerFired(.registrationRefresh, now: .seconds(300))))
+        let refresh = try #require(firstSent(.register, in: ua.timerFired(.registrationRefresh, now: .seconds(300))))
         #expect(refresh.1 == second)
         // Both hops failing in a row is a failed registration, retried later.
         let failed = ua.receive(SIPMakeResponse(to: refresh.0, status: 503, toTag: "r"), from: second, now: .seconds(301))
-        let again = try #require(sentREGISTER(failed))
+        let again = try #require(firstSent(.register, in: failed))
         #expect(again.1 == Self.dead)
         let givenUp = ua.receive(SIPMakeResponse(to: again.0, status: 503, toTag: "r"), from: Self.dead, now: .seconds(302))
-        #expect(sentREGISTER(givenUp) == nil)
+        #expect(firstSent(.register, in: givenUp) == nil)
         #expect(givenUp.contains { if case .event(.registration(.failed(status: 503, _, retryIn: .some))) = $0 { true } else { false } })
     }
 
@@ -114,33 +106,15 @@ struct SIPNextHopTests {
     @Test(.enabled(if: sippAvailable, "sipp is installed"), .timeLimit(.minutes(1)))
     func outboundProxyGetsTheCallWithARoute() async throws {
         let port = freeUDPPort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sip-proxy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let scenario = try #require(Bundle.module.url(forResource: "uas_outbound_proxy", withExtension: "xml", subdirectory: "Fixtures"))
-        let sipp = try SIPpProcess(arguments: ["-sf", scenario.path, "-i", "127.0.0.1", "-p", "\(port)", "-m", "1", "-nostdin",
-                                               "-timeout", "15", "-timeout_error", "-trace_logs"], directory: directory)
-        await waitForPort(port, tcp: false)
         var configuration = SIPEndpoint.Configuration()
         configuration.outboundProxy = try SIPURI("sip:127.0.0.1:\(port)")
         configuration.srvLookup = { name in
             Issue.record("no DNS for a call through the proxy: \(name)")
             return []
         }
-        let endpoint = try await SIPEndpoint.start(configuration)
-        let call = try await endpoint.invite(to: try SIPURI("sip:service@far.example.test"), sdp: offer)
-        let events = try await withTimeout(10) {
-            await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
-        }
-        guard case .answered? = events.last else {
-            Issue.record("call not answered: \(events)\n\(sipp.log)")
-            await endpoint.shutdown()
-            await sipp.stop()
-            return
-        }
-        try await call.hangUp()
-        #expect(await sipp.wait(timeout: 10) == 0, "SIPp's checks of the request URI and the Route: \(sipp.log)")
-        await endpoint.shutdown()
+        try await callAnsweredBySIPp(scenario: "uas_outbound_proxy", port: port, configuration: configuration,
+                                     target: try SIPURI("sip:service@far.example.test"), offer: offer,
+                                     checks: "SIPp's checks of the request URI and the Route")
     }
 
     /// REGISTERs through an outbound proxy carry its Route too, and go to it.
@@ -160,12 +134,6 @@ struct SIPNextHopTests {
     @Test(.enabled(if: sippAvailable, "sipp is installed"), .timeLimit(.minutes(1)))
     func srvTargetsAreTriedAgainstSIPp() async throws {
         let port = freeUDPPort(), refused = freeUDPPort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sip-srv-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let sipp = try SIPpProcess(arguments: ["-sn", "uas", "-i", "127.0.0.1", "-p", "\(port)", "-m", "1", "-nostdin", "-t", "t1",
-                                               "-timeout", "15", "-timeout_error"], directory: directory)
-        await waitForPort(port, tcp: true)
         let asked = Mutex<[String]>([])
         var configuration = SIPEndpoint.Configuration(transport: .tcp)
         configuration.srvLookup = { name in
@@ -174,20 +142,8 @@ struct SIPNextHopTests {
             return [DNSSRV.Record(priority: 0, weight: 0, port: refused, target: "127.0.0.1."),
                     DNSSRV.Record(priority: 10, weight: 0, port: port, target: "127.0.0.1.")]
         }
-        let endpoint = try await SIPEndpoint.start(configuration)
-        let call = try await endpoint.invite(to: try SIPURI("sip:service@pbx.example.test"), sdp: offer)
-        let events = try await withTimeout(10) {
-            await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
-        }
+        try await callAnsweredBySIPp(scenario: nil, port: port, transport: .tcp, configuration: configuration,
+                                     target: try SIPURI("sip:service@pbx.example.test"), offer: offer, checks: "SIPp saw a whole call")
         #expect(asked.withLock { $0 } == ["_sip._tcp.pbx.example.test"])
-        guard case .answered? = events.last else {
-            Issue.record("call not answered: \(events)")
-            await endpoint.shutdown()
-            await sipp.stop()
-            return
-        }
-        try await call.hangUp()
-        #expect(await sipp.wait(timeout: 10) == 0, "SIPp saw a whole call: \(sipp.log)")
-        await endpoint.shutdown()
     }
 }

@@ -10,13 +10,8 @@ struct SIPReliableProvisionalTests {
 
     /// Alice calls requiring 100rel; Bob rings. Returns the handles and the reliable 180.
     func ringing(_ net: inout Loopback) throws -> (SIPCallHandle, SIPCallHandle, SIPMessage) {
-        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, headers: [("Require", "100rel")], now: .zero)
-        net.apply(.alice, actions)
-        net.deliver()
+        let (call, incoming) = try net.ringing(offer: offer, headers: [("Require", "100rel")])
         #expect(net.sent(by: .bob, status: 420).isEmpty, "Require: 100rel is supported")
-        let incoming = try #require(net.incomingHandle())
-        net.apply(.bob, try net.bob.ring(incoming, now: net.clock.now))
-        net.deliver()
         let ringing = try #require(net.sent(by: .bob, status: 180).first)
         return (call, incoming, ringing)
     }
@@ -67,12 +62,7 @@ struct SIPReliableProvisionalTests {
 
     @Test func withoutRequireThe180IsUnreliable() throws {
         var net = Loopback()
-        let (_, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, headers: [("Supported", "100rel")], now: .zero)
-        net.apply(.alice, actions)
-        net.deliver()
-        let incoming = try #require(net.incomingHandle())
-        net.apply(.bob, try net.bob.ring(incoming, now: .zero))
-        net.deliver()
+        _ = try net.ringing(offer: offer, headers: [("Supported", "100rel")])
         let ringing = try #require(net.sent(by: .bob, status: 180).first)
         #expect(ringing.headers["RSeq"] == nil && ringing.headers["Require"] == nil)
         net.advance(to: .seconds(5))

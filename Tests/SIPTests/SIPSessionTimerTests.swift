@@ -267,12 +267,7 @@ struct SIPSessionTimerTests {
     /// offer is); never 481, which would end the call. The call is then answered as usual.
     @Test func updateInTheEarlyDialog() throws {
         var net = Loopback()
-        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
-        net.apply(.alice, actions)
-        net.deliver()
-        let incoming = try #require(net.incomingHandle())
-        net.apply(.bob, try net.bob.ring(incoming, now: .zero))
-        net.deliver()
+        let (call, incoming) = try net.ringing(offer: offer)
         var aliceDialog = try #require(net.alice.dialog(of: call))
         var bobDialog = try #require(net.bob.dialog(of: incoming))
         func update(from side: Loopback.Side, sdp: String?) -> SIPMessage? {

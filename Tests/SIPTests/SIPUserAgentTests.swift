@@ -82,12 +82,25 @@ struct Loopback {
         clock.now = max(clock.now, time)
     }
 
-    /// Alice calls Bob (`headers` on the INVITE) and Bob answers; returns Alice's and Bob's handles.
-    mutating func establish(offer: String, answer: String, headers: [(String, String)] = []) throws -> (SIPCallHandle, SIPCallHandle) {
+    /// Alice calls Bob (`headers` on the INVITE) and the INVITE reaches him; returns Alice's and Bob's handles.
+    mutating func invite(offer: String, headers: [(String, String)] = []) throws -> (SIPCallHandle, SIPCallHandle) {
         let (call, actions) = try alice.startCall(to: bobURI, sdp: offer, headers: headers, now: clock.now)
         apply(.alice, actions)
         deliver()
-        let incoming = try #require(incomingHandle())
+        return (call, try #require(incomingHandle()))
+    }
+
+    /// Alice calls Bob and Bob rings (180); returns Alice's and Bob's handles.
+    mutating func ringing(offer: String, headers: [(String, String)] = []) throws -> (SIPCallHandle, SIPCallHandle) {
+        let (call, incoming) = try invite(offer: offer, headers: headers)
+        apply(.bob, try bob.ring(incoming, now: clock.now))
+        deliver()
+        return (call, incoming)
+    }
+
+    /// Alice calls Bob (`headers` on the INVITE) and Bob answers; returns Alice's and Bob's handles.
+    mutating func establish(offer: String, answer: String, headers: [(String, String)] = []) throws -> (SIPCallHandle, SIPCallHandle) {
+        let (call, incoming) = try invite(offer: offer, headers: headers)
         apply(.bob, try bob.answer(incoming, sdp: answer, now: clock.now))
         deliver()
         try #require(events[.alice]?.contains(.answered(call, sdp: answer)) == true)
@@ -182,12 +195,7 @@ struct SIPUserAgentTests {
 
     @Test func callerCancelsRingingCall() throws {
         var net = Loopback()
-        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
-        net.apply(.alice, actions)
-        net.deliver()
-        let incoming = try #require(net.incomingHandle())
-        net.apply(.bob, try net.bob.ring(incoming, now: .zero))
-        net.deliver()
+        let (call, incoming) = try net.ringing(offer: offer)
         net.apply(.alice, try net.alice.cancel(call, now: .zero))
         net.deliver()
         let cancel = try #require(net.sent(by: .alice, method: .cancel).first)
@@ -217,10 +225,8 @@ struct SIPUserAgentTests {
     @Test(arguments: [486, 603])
     func calleeRejects(status: Int) throws {
         var net = Loopback()
-        let (call, actions) = try net.alice.startCall(to: net.bobURI, sdp: offer, now: .zero)
-        net.apply(.alice, actions)
-        net.deliver()
-        net.apply(.bob, try net.bob.reject(try #require(net.incomingHandle()), status: status, now: .zero))
+        let (call, incoming) = try net.invite(offer: offer)
+        net.apply(.bob, try net.bob.reject(incoming, status: status, now: .zero))
         net.deliver()
         #expect(net.events[.alice]?.last == .failed(call, status: status, reason: SIPMessage.defaultReason(status)))
         net.advance(to: .seconds(60))

@@ -38,6 +38,41 @@ final class SIPpProcess: @unchecked Sendable {
 
 let sippAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/sipp")
 
+/// A fresh directory for a SIPp run (its logs land in the current directory).
+func workDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("sip-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// One call to a SIPp UAS on `port` — its built-in `uas` (`scenario` nil) or a scenario from Fixtures — from an
+/// endpoint with `configuration`: SIPp must answer, we hang up, and SIPp must finish its scenario with exit 0;
+/// `checks` says what the scenario verified, for the failure message.
+func callAnsweredBySIPp(scenario: String?, port: Int, transport: SIPTransportKind = .udp, configuration: SIPEndpoint.Configuration,
+                        target: SIPURI, offer: String, checks: String) async throws {
+    let directory = try workDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let script = try scenario.map { ["-sf", try #require(Bundle.module.url(forResource: $0, withExtension: "xml", subdirectory: "Fixtures")).path] }
+        ?? ["-sn", "uas"]
+    let sipp = try SIPpProcess(arguments: script + ["-i", "127.0.0.1", "-p", "\(port)", "-m", "1", "-nostdin", "-t", transport == .tcp ? "t1" : "u1",
+                                                   "-timeout", "15", "-timeout_error", "-trace_logs"], directory: directory)
+    await waitForPort(port, tcp: transport == .tcp)
+    let endpoint = try await SIPEndpoint.start(configuration)
+    let call = try await endpoint.invite(to: target, sdp: offer)
+    let events = try await withTimeout(10) {
+        await collect(call.events) { if case .answered = $0 { return true }; if case .failed = $0 { return true }; return false }
+    }
+    guard case .answered? = events.last else {
+        Issue.record("call not answered: \(events)\n\(sipp.log)")
+        await endpoint.shutdown()
+        await sipp.stop()
+        return
+    }
+    try await call.hangUp()
+    #expect(await sipp.wait(timeout: 10) == 0, "\(checks): \(sipp.log)")
+    await endpoint.shutdown()
+}
+
 @Suite("SIPp interop", .serialized, .enabled(if: sippAvailable, "sipp is installed on the build machine"))
 struct SIPpIntegrationTests {
     let offer = """
@@ -50,12 +85,6 @@ struct SIPpIntegrationTests {
     a=rtpmap:0 PCMU/8000\r
 
     """
-
-    func workDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sip-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 
     /// Our UAC calls SIPp's built-in UAS: 180, 200 (SDP), ACK, then our BYE gets 200.
     @Test(arguments: [SIPTransportKind.udp, .tcp])

@@ -79,3 +79,9 @@ func waitForPort(_ port: Int, tcp: Bool, timeout: Duration = .seconds(5)) async 
         try? await Task.sleep(for: .milliseconds(20))
     }
 }
+
+/// The first request of `method` among a core's actions, and where it goes.
+func firstSent(_ method: SIPMethod, in actions: [SIPUserAgentAction]) -> (message: SIPMessage, to: SIPTransportAddress)? {
+    for case .send(let message, let to) in actions where message.method == method { return (message, to) }
+    return nil
+}
