@@ -234,6 +234,37 @@ struct FileTransferTests {
         #expect(Self.listing(dst) == ["friend.bin"])
     }
 
+    /// Offers the hand-made `content` to the pair's receiver, which handles the session with `answer` (receive or
+    /// serve, returning its error); closes the pair. Returns the reason the session ended with and that error.
+    static func handMadeOffer(_ pair: Pair, _ content: JingleContent,
+                              answer: @escaping @Sendable (JingleEngine, IncomingJingleSession) async -> FileTransferSessionError?)
+        async throws -> (ended: JingleReason?, error: FileTransferSessionError?) {
+        let receiver = pair.receiver
+        let answering = Task { () -> FileTransferSessionError? in
+            var incoming = receiver.incomingSessions.makeAsyncIterator()
+            guard let session = await incoming.next() else { return nil }
+            return await answer(receiver, session)
+        }
+        let handle = try await pair.sender.initiate(to: pair.receiverJID, contents: [content])
+        var ended: JingleReason?
+        for await event in handle.events { if case .ended(let reason, _) = event { ended = reason; break } }
+        let error = await answering.value
+        await pair.close()
+        return (ended, error)
+    }
+
+    /// `answer` for `handMadeOffer`: `jingle receive` into `policy`.
+    static func receiving(_ policy: JingleFileTransfer.ReceivePolicy) -> @Sendable (JingleEngine, IncomingJingleSession) async -> FileTransferSessionError? {
+        { engine, session in
+            do throws(FileTransferSessionError) {
+                _ = try await JingleFileTransfer.receive(engine: engine, incoming: session, policy: policy, options: options())
+            } catch {
+                return error
+            }
+            return nil
+        }
+    }
+
     @Test("a 1 TB offer over --max-size is declined before any byte", .timeLimit(.minutes(1)))
     func tooLarge() async throws {
         let pair = try await Self.peerPair()
@@ -243,21 +274,7 @@ struct FileTransferTests {
         let file = FileTransferFile(name: "huge.iso", size: 1 << 40)
         let content = JingleContent(creator: .initiator, name: "f", senders: .initiator, description: FileTransferDescription(file: file),
                                     transport: ICEUDPTransport(ufrag: "abcd", pwd: "0123456789abcdefghijkl"))
-        let receiver = pair.receiver
-        let receiving = Task { () -> FileTransferSessionError? in
-            var incoming = receiver.incomingSessions.makeAsyncIterator()
-            guard let session = await incoming.next() else { return nil }
-            do throws(FileTransferSessionError) { _ = try await JingleFileTransfer.receive(engine: receiver, incoming: session,
-                                                          policy: .init(directory: dst, acceptAll: true, maxSize: 1 << 30), options: Self.options()) } catch {
-                return error
-            }
-            return nil
-        }
-        let handle = try await pair.sender.initiate(to: pair.receiverJID, contents: [content])
-        var ended: JingleReason?
-        for await event in handle.events { if case .ended(let reason, _) = event { ended = reason; break } }
-        let error = await receiving.value
-        await pair.close()
+        let (ended, error) = try await Self.handMadeOffer(pair, content, answer: Self.receiving(.init(directory: dst, acceptAll: true, maxSize: 1 << 30)))
         #expect(ended?.condition == .decline)
         #expect(ended?.text?.contains("--max-size") == true)
         guard let error, case .declined = error else { Issue.record("receiver: \(String(describing: error))"); return }
@@ -324,19 +341,7 @@ struct FileTransferTests {
         let content = JingleContent(creator: .initiator, name: "f", senders: .initiator,
                                     description: FileTransferDescription(file: FileTransferFile(name: "x.bin", size: 10)),
                                     transport: RawUDPTransport(candidates: [RawUDPCandidate(component: 1, id: "x", ip: "127.0.0.1", port: 9)]))
-        let receiver = pair.receiver
-        let receiving = Task { () -> FileTransferSessionError? in
-            var incoming = receiver.incomingSessions.makeAsyncIterator()
-            guard let session = await incoming.next() else { return nil }
-            do throws(FileTransferSessionError) { _ = try await JingleFileTransfer.receive(engine: receiver, incoming: session, policy: .init(directory: dst, acceptAll: true),
-                                                          options: Self.options()) } catch { return error }
-            return nil
-        }
-        let handle = try await pair.sender.initiate(to: pair.receiverJID, contents: [content])
-        var ended: JingleReason?
-        for await event in handle.events { if case .ended(let reason, _) = event { ended = reason; break } }
-        let error = await receiving.value
-        await pair.close()
+        let (ended, error) = try await Self.handMadeOffer(pair, content, answer: Self.receiving(.init(directory: dst, acceptAll: true)))
         #expect(ended?.condition == .unsupportedTransports)
         guard let error, case .unsupported = error else { Issue.record("receiver: \(String(describing: error))"); return }
         #expect(Self.listing(dst).isEmpty)
@@ -359,26 +364,17 @@ extension FileTransferTests {
         let content = JingleContent(creator: .initiator, name: "f", senders: side == "receive" ? .initiator : .responder,
                                     description: FileTransferDescription(file: FileTransferFile(name: "x.bin", size: 10)),
                                     transport: ICEUDPTransport(ufrag: "abcd", pwd: "0123456789abcdefghijkl"), security: jet)
-        let receiver = pair.receiver
-        let answering = Task { () -> FileTransferSessionError? in
-            var incoming = receiver.incomingSessions.makeAsyncIterator()
-            guard let session = await incoming.next() else { return nil }
+        let serving: @Sendable (JingleEngine, IncomingJingleSession) async -> FileTransferSessionError? = { engine, session in
             do throws(FileTransferSessionError) {
-                if side == "receive" {
-                    _ = try await JingleFileTransfer.receive(engine: receiver, incoming: session, policy: .init(directory: dst, acceptAll: true),
-                                                             options: Self.options())
-                } else {
-                    _ = try await JingleFileTransfer.serve(engine: receiver, incoming: session, policy: ServePolicy(files: [served], acceptAll: true),
-                                                           options: Self.options())
-                }
-            } catch { return error }
+                _ = try await JingleFileTransfer.serve(engine: engine, incoming: session, policy: ServePolicy(files: [served], acceptAll: true),
+                                                       options: Self.options())
+            } catch {
+                return error
+            }
             return nil
         }
-        let handle = try await pair.sender.initiate(to: pair.receiverJID, contents: [content])
-        var ended: JingleReason?
-        for await event in handle.events { if case .ended(let reason, _) = event { ended = reason; break } }
-        let error = await answering.value
-        await pair.close()
+        let (ended, error) = try await Self.handMadeOffer(pair, content,
+                                                          answer: side == "receive" ? Self.receiving(.init(directory: dst, acceptAll: true)) : serving)
         #expect(ended?.condition == .securityError)
         #expect(ended?.text?.contains("urn:xmpp:jingle:jet:0") == true, "\(String(describing: ended))")
         #expect(error != nil, "the receiving side reports the refusal")
