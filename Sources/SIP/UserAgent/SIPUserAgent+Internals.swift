@@ -383,7 +383,7 @@ extension SIPUserAgent {
                 uri.headers = []
                 return uri
             }
-        guard let target = candidates.first(where: { candidate in !tried.contains(candidate) && !(Self.transportUnsupported(candidate)) }) else {
+        guard let target = candidates.first(where: { candidate in !tried.contains(candidate) && Self.unsupportedTransport(candidate) == nil }) else {
             return nil
         }
         call.redirectedTo = tried + [target]
@@ -405,9 +405,10 @@ extension SIPUserAgent {
         return resend(entry, to: call.destination, request: request, headers: request.headers, authRetried: false, now: now)
     }
 
-    /// A URI whose `transport` parameter names something other than UDP or TCP.
-    static func transportUnsupported(_ uri: SIPURI) -> Bool {
-        uri.transportParameter.map { $0 != "udp" && $0 != "tcp" } ?? false
+    /// The `transport` parameter of `uri` when it names something other than UDP or TCP, which this user agent
+    /// cannot reach; nil when it can.
+    static func unsupportedTransport(_ uri: SIPURI) -> String? {
+        uri.transportParameter.flatMap { $0 == "udp" || $0 == "tcp" ? nil : $0 }
     }
 
     /// `entry`'s request (or `base`) again with `headers` as a new transaction: next CSeq (from the dialog when

@@ -41,7 +41,7 @@ extension SIPUserAgent {
     public mutating func register(at registrar: SIPURI, aor: SIPURI, expires: Int = 3600, nextHops: [SIPTransportAddress] = [],
                                   route: [SIPURI] = [], now: Duration) throws(SIPUserAgentError) -> [SIPUserAgentAction] {
         guard registrar.scheme == .sip, aor.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
-        if let transport = registrar.transportParameter, transport != "udp", transport != "tcp" { throw .unsupported("transport=\(transport)") }
+        if let transport = Self.unsupportedTransport(registrar) { throw .unsupported("transport=\(transport)") }
         guard expires > 0 else { throw .invalidState("expires must be positive; unregister() removes the registration") }
         var toURI = aor
         toURI.parameters = []

@@ -137,9 +137,7 @@ public struct SIPUserAgent: Sendable {
                                    route: [SIPURI] = [], now: Duration) throws(SIPUserAgentError) -> (SIPCallHandle, [SIPUserAgentAction]) {
         // §26.2 sips: needs TLS on every hop; only UDP and TCP are implemented.
         guard target.scheme == .sip else { throw .unsupported("sips: (TLS transport)") }
-        if let transport = target.transportParameter, transport != "udp", transport != "tcp" {
-            throw .unsupported("transport=\(transport)")
-        }
+        if let transport = Self.unsupportedTransport(target) { throw .unsupported("transport=\(transport)") }
         // An INVITE without offer would need our answer in the ACK, which this core does not build.
         guard !sdp.isEmpty else { throw .unsupported("INVITE without SDP offer") }
         let handle = allocateHandle()
