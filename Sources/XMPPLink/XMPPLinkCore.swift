@@ -73,8 +73,8 @@ actor XMPPLinkCore {
     private(set) var resumptions = 0
     /// Links lost for good and established again with a new session (`reconnect`).
     private(set) var reconnections = 0
-    /// Between a link lost for good and its reconnection: sends fail at once instead of waiting for a stream
-    /// that may be minutes away.
+    /// Between a link lost for good and its next established stream: sends fail at once instead of waiting for a
+    /// stream that may be minutes away.
     private var offline = false
     static let firstReconnectDelay: Duration = .seconds(1)
     static let longestReconnectDelay: Duration = .seconds(60)
@@ -178,6 +178,7 @@ actor XMPPLinkCore {
                 preconditionFailure("the driver handles resetParser")
             case .established(let info):
                 established = info
+                offline = false
                 heldUntil = .now + Self.handlerGrace
                 logger.debug("stream established as \(info.jid) (resumed: \(info.resumed), resent: \(info.resent))")
                 if let waiter = establishWaiter {
@@ -279,11 +280,9 @@ actor XMPPLinkCore {
             switch kind {
             case .client(let configuration):
                 _ = try await establishClient(configuration)
-                offline = false
                 if configuration.sendInitialPresence { sendPresence() }
             case .component(let configuration):
                 _ = try await establishComponent(configuration)
-                offline = false
             case .peer:
                 return nil
             }
